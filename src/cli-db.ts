@@ -1,0 +1,41 @@
+import "reflect-metadata";
+import { DataSource } from "typeorm";
+import { loadConfig } from "./config";
+import { createDataSource } from "./db/data-source";
+
+/** For command-line tools: the configured database, migrated. */
+export async function openDatabase(): Promise<DataSource> {
+  const db = createDataSource(loadConfig());
+  await db.initialize();
+  await db.runMigrations({ transaction: "each" });
+  return db;
+}
+
+/** `--name shop --json` -> { name: "shop", json: true } */
+export function parseFlags(argv: string[]): Record<string, string | true> {
+  const flags: Record<string, string | true> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
+    if (!m) throw new Error(`Unexpected argument "${argv[i]}"`);
+    if (m[2] !== undefined) flags[m[1]] = m[2];
+    else if (argv[i + 1] !== undefined && !argv[i + 1].startsWith("--")) flags[m[1]] = argv[++i];
+    else flags[m[1]] = true;
+  }
+  return flags;
+}
+
+/** Runs a command's body against the database and exits with 1 and a one-line message on failure. */
+export function runCommand(body: (db: DataSource) => Promise<void>): void {
+  openDatabase()
+    .then(async db => {
+      try {
+        await body(db);
+      } finally {
+        await db.destroy();
+      }
+    })
+    .catch(err => {
+      console.error(`error: ${err instanceof Error ? err.message : err}`);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,29 @@
+import path from "node:path";
+
+export interface Config {
+  readonly port: number;
+  /** mysql://user:pass@host:3306/db; null means the embedded SQLite file. */
+  readonly databaseUrl: string | null;
+  readonly sqlitePath: string;
+  readonly nodeEnv: string;
+  readonly logSql: boolean;
+}
+
+function fail(message: string): never {
+  throw new Error(`Invalid configuration: ${message}`);
+}
+
+/** Reads and validates the environment once; the only reader of process.env. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = Number(env.PORT ?? 4000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`PORT must be a port number, got "${env.PORT}"`);
+  const databaseUrl = env.DATABASE_URL?.trim() || null;
+  if (databaseUrl && !/^mysql:\/\//.test(databaseUrl)) fail("DATABASE_URL must start with mysql:// (leave it unset for SQLite)");
+  return Object.freeze({
+    port,
+    databaseUrl,
+    sqlitePath: path.resolve(env.SQLITE_PATH ?? "data/analytics.sqlite"),
+    nodeEnv: env.NODE_ENV ?? "development",
+    logSql: env.LOG_SQL === "1",
+  });
+}

@@ -1,0 +1,68 @@
+import { randomUUID } from "node:crypto";
+import type { Request } from "express";
+import { DataSource } from "typeorm";
+import { Appspace } from "./appspaces/appspace.entity";
+import { KeyKind } from "./appspaces/api-key.entity";
+import { authenticate } from "./appspaces/appspace.service";
+import { createProductLoader } from "./catalog/product.loader";
+import { IdAllocator } from "./db/id-allocator";
+import { UnauthenticatedError } from "./errors";
+import { RatesCache } from "./ingest/rates/rates.service";
+
+/** Long-lived parts shared by every request of one server. */
+export interface Services {
+  db: DataSource;
+  eventIds: IdAllocator;
+  rates: RatesCache;
+}
+
+export function createServices(db: DataSource): Services {
+  return { db, eventIds: new IdAllocator(db, "events"), rates: new RatesCache(db) };
+}
+
+export interface Loaders {
+  product: ReturnType<typeof createProductLoader>;
+}
+
+export interface Context {
+  requestId: string;
+  /** From the API key; null when the request carries none. */
+  appspace: Appspace | null;
+  keyKind: KeyKind | null;
+  db: DataSource;
+  services: Services;
+  /** Fresh per request, so no cached row crosses requests or tenants. */
+  loaders: Loaders;
+}
+
+function createLoaders(db: DataSource, appspaceId: number | null): Loaders {
+  // Without a key no resolver that reads runs; an id no appspace has keeps the loader empty regardless.
+  return { product: createProductLoader(db, appspaceId ?? 0) };
+}
+
+/** The key from `Authorization: Bearer <key>` or `x-api-key`. */
+function apiKeyOf(req: Request): string | null {
+  const auth = req.headers.authorization;
+  if (auth) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    if (!m) throw new UnauthenticatedError("Authorization header must be: Bearer <key>");
+    return m[1];
+  }
+  const header = req.headers["x-api-key"];
+  return typeof header === "string" && header.trim() ? header.trim() : null;
+}
+
+/** Built once per request: a key that is present must be valid; no key leaves the appspace null. */
+export async function createContext(services: Services, req: Request): Promise<Context> {
+  const key = apiKeyOf(req);
+  const auth = key ? await authenticate(services.db, key) : null;
+  if (key && !auth) throw new UnauthenticatedError("Unknown or revoked API key");
+  return {
+    requestId: randomUUID(),
+    appspace: auth?.appspace ?? null,
+    keyKind: auth?.keyKind ?? null,
+    db: services.db,
+    services,
+    loaders: createLoaders(services.db, auth?.appspace.id ?? null),
+  };
+}

@@ -1,0 +1,55 @@
+import "reflect-metadata";
+import fs from "node:fs";
+import path from "node:path";
+import { DataSource, DataSourceOptions, Logger } from "typeorm";
+import { Appspace } from "../appspaces/appspace.entity";
+import { ApiKey } from "../appspaces/api-key.entity";
+import { Product } from "../catalog/product.entity";
+import { IdentityLink } from "../identity/identity-link.entity";
+import { EventRecord } from "../ingest/event.entity";
+import { EventItem } from "../ingest/event-item.entity";
+import { EventProperty } from "../ingest/event-property.entity";
+import { PurchaseClaim } from "../ingest/purchase-claim.entity";
+import { ExchangeRate } from "../ingest/rates/exchange-rate.entity";
+import { IdBlock } from "./id-block.entity";
+import { Init1767225600000 } from "./migrations/1767225600000-Init";
+
+export const entities = [Appspace, ApiKey, EventRecord, EventItem, EventProperty, PurchaseClaim, IdentityLink, Product, ExchangeRate, IdBlock];
+export const migrations = [Init1767225600000];
+
+export interface DbOptions {
+  databaseUrl: string | null;
+  sqlitePath: string;
+  logSql?: boolean;
+  /** Sees every statement (the tests count them). */
+  logger?: Logger;
+}
+
+/** One DataSource for the app, the tests and the TypeORM CLI: MySQL/MariaDB when a URL is given, else SQLite. */
+export function createDataSource(opts: DbOptions): DataSource {
+  const common = { entities, migrations, migrationsRun: false, logging: opts.logSql ? ["query", "error"] : ["error"], logger: opts.logger } as const;
+  let options: DataSourceOptions;
+  if (opts.databaseUrl) {
+    options = {
+      ...common,
+      type: "mysql",
+      connectorPackage: "mysql2",
+      url: opts.databaseUrl,
+      charset: "utf8mb4_bin",
+      timezone: "Z",
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      poolSize: 10,
+    } as DataSourceOptions;
+  } else {
+    if (opts.sqlitePath !== ":memory:") fs.mkdirSync(path.dirname(opts.sqlitePath), { recursive: true });
+    options = {
+      ...common,
+      type: "better-sqlite3",
+      database: opts.sqlitePath,
+      enableWAL: opts.sqlitePath !== ":memory:",
+      prepareDatabase: (db: { pragma(s: string): unknown }) => db.pragma("busy_timeout = 5000"),
+    } as DataSourceOptions;
+  }
+  return new DataSource(options);
+}

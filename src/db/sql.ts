@@ -1,0 +1,70 @@
+import { DataSource, EntityManager } from "typeorm";
+
+export type Db = DataSource | EntityManager;
+
+export function isMysql(db: Db): boolean {
+  const type = ("connection" in db ? db.connection : db).options.type;
+  return type === "mysql" || type === "mariadb";
+}
+
+/** UTC timestamp as both databases store DATETIME(3): "2026-01-15 10:30:00.000". */
+export function dbTime(date: Date): string {
+  return date.toISOString().replace("T", " ").replace("Z", "");
+}
+
+/** Reads a DATETIME column back as a UTC Date (SQLite returns text, mysql2 a Date). */
+export function fromDbTime(value: string | Date): Date {
+  return value instanceof Date ? value : new Date(value.replace(" ", "T") + "Z");
+}
+
+/** BIGINT/DECIMAL/SUM values arrive as strings from mysql2 and as numbers from SQLite. */
+export function toNumber(value: unknown): number {
+  if (value === null || value === undefined) return 0;
+  return typeof value === "number" ? value : Number(value);
+}
+
+export type Row = readonly unknown[];
+
+/** `INSERT INTO t (a, b) VALUES (?, ?), (?, ?) <tail>` with every value bound. */
+export function multiRowInsert(table: string, columns: readonly string[], rows: readonly Row[], tail = ""): [string, unknown[]] {
+  const tuple = `(${columns.map(() => "?").join(", ")})`;
+  const sql = `INSERT INTO ${table} (${columns.join(", ")}) VALUES ${rows.map(() => tuple).join(", ")}${tail ? " " + tail : ""}`;
+  return [sql, rows.flat()];
+}
+
+/** `ON CONFLICT DO NOTHING` in the dialect of db, for inserts that may hit a unique key. */
+export function insertIgnoring(db: Db, table: string, columns: readonly string[], rows: readonly Row[]): [string, unknown[]] {
+  if (isMysql(db)) {
+    // A no-op update instead of INSERT IGNORE, which would also swallow truncation and type errors.
+    return multiRowInsert(table, columns, rows, `ON DUPLICATE KEY UPDATE ${columns[0]} = ${columns[0]}`);
+  }
+  return multiRowInsert(table, columns, rows, "ON CONFLICT DO NOTHING");
+}
+
+// SQLite runs every query of the process on one connection, so two interleaved
+// TypeORM transactions would merge into one: transactions queue here instead.
+const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
+
+const RETRYABLE_MYSQL = new Set(["ER_LOCK_DEADLOCK", "ER_LOCK_WAIT_TIMEOUT"]);
+
+/**
+ * Runs fn in one transaction. On SQLite transactions are serialised; on MySQL a
+ * deadlock or lock timeout (rolled back by the server) is retried a few times.
+ */
+export async function withTransaction<T>(db: DataSource, fn: (em: EntityManager) => Promise<T>): Promise<T> {
+  if (!isMysql(db)) {
+    const previous = sqliteQueues.get(db) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => db.transaction(fn));
+    sqliteQueues.set(db, run);
+    return run;
+  }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction(fn);
+    } catch (err) {
+      const code = (err as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (err as { code?: string }).code;
+      if (attempt >= 4 || !code || !RETRYABLE_MYSQL.has(code)) throw err;
+      await new Promise(r => setTimeout(r, 5 * attempt + Math.random() * 20));
+    }
+  }
+}

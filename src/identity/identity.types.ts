@@ -1,0 +1,45 @@
+import { Field, Float, ID, Int, ObjectType, registerEnumType } from "type-graphql";
+import { ProductView } from "../catalog/product.type";
+import { EventType } from "../ingest/event.input";
+
+export enum DeletionStatus {
+  PENDING = "PENDING",
+  RUNNING = "RUNNING",
+  DONE = "DONE",
+  FAILED = "FAILED",
+}
+registerEnumType(DeletionStatus, { name: "DeletionStatus" });
+
+@ObjectType()
+export class UserDeletion {
+  @Field(() => ID) id!: string;
+  @Field(() => Boolean) ok!: boolean;
+  @Field(() => String) deletedUserId!: string;
+  @Field(() => DeletionStatus) status!: DeletionStatus;
+  @Field(() => Date) requestedAt!: Date;
+  @Field(() => Date, { nullable: true }) completedAt!: Date | null;
+}
+
+@ObjectType()
+export class JourneyItem {
+  @Field(() => String) itemId!: string;
+  @Field(() => String, { nullable: true }) itemName!: string | null;
+  @Field(() => Float, { nullable: true }) price!: number | null;
+  @Field(() => Int) quantity!: number;
+  @Field(() => ProductView, { nullable: true }) product?: ProductView | null;
+}
+
+@ObjectType()
+export class JourneyEvent {
+  @Field(() => EventType) eventType!: EventType;
+  @Field(() => Date) timestamp!: Date;
+  @Field(() => String, { nullable: true }) transactionId!: string | null;
+  @Field(() => Float, { nullable: true }) revenue!: number | null;
+  @Field(() => [JourneyItem]) items!: JourneyItem[];
+}
+
+@ObjectType()
+export class UserJourney {
+  @Field(() => String) userId!: string;
+  @Field(() => [JourneyEvent], { description: "Oldest first, across every identifier linked to the user." }) events!: JourneyEvent[];
+}

@@ -1,0 +1,171 @@
+import { EntityManager } from "typeorm";
+import { dbTime, insertIgnoring, isMysql, multiRowInsert, Row } from "../db/sql";
+import { EventType } from "./event.input";
+import { NormalizedEvent } from "./validate";
+
+/** SQLite binds at most 32766 values per statement; larger row sets go in chunks. */
+const MAX_BOUND_VALUES = 30_000;
+
+export interface WriteOutcome {
+  stored: number;
+  duplicates: number;
+}
+
+async function insertChunked(em: EntityManager, build: (rows: Row[]) => [string, unknown[]], columns: number, rows: Row[]): Promise<void> {
+  const size = Math.max(1, Math.floor(MAX_BOUND_VALUES / columns));
+  for (let i = 0; i < rows.length; i += size) await em.query(...build(rows.slice(i, i + size)));
+}
+
+const EVENT_COLUMNS = [
+  "id", "appspace_id", "event_id", "event_type", "occurred_at", "received_at", "transaction_id", "user_id", "anonymous_id",
+  "session_id", "cart_id", "coupon_code", "revenue", "discount", "shipping", "tax", "currency", "original_revenue",
+  "original_discount", "original_shipping", "original_tax", "fx_rate", "fx_rate_date", "campaign", "source", "medium",
+  "device_type", "platform", "browser", "country", "city", "locale", "page_url", "referrer", "user_agent", "ip_anon",
+];
+
+const ITEM_COLUMNS = [
+  "event_row_id", "line", "appspace_id", "item_id", "item_name", "item_category", "item_brand", "item_variant", "item_group_id",
+  "item_list_name", "item_list_id", "quantity", "price", "discount", "currency", "original_price", "original_discount", "fx_rate",
+  "coupon_code", "merchant_id",
+];
+
+const PRODUCT_FIELDS = ["name", "category", "brand", "variant", "group_id", "image_url"];
+
+/**
+ * Stores a batch of valid events in the caller's transaction: one multi-row INSERT
+ * per table. `ids` are pre-allocated row ids, one per event. Duplicates (an eventId
+ * already stored, a PURCHASE transactionId claimed in the last 24 hours) are dropped
+ * by unique keys in the database, so concurrent requests cannot both store one.
+ */
+export async function writeEvents(em: EntityManager, appspaceId: number, events: NormalizedEvent[], ids: number[], now: Date): Promise<WriteOutcome> {
+  const rows = events.map((e, i) => ({ e, id: ids[i] }));
+  const kept = await claimPurchases(em, appspaceId, rows, now);
+  const candidates = dropRepeatedEventIds(kept);
+  if (candidates.length === 0) return { stored: 0, duplicates: events.length };
+
+  const money = (a: { base: number; original: number } | null, key: "base" | "original") => (a ? a[key] : null);
+  const eventRows: Row[] = candidates.map(({ e, id }) => [
+    id, appspaceId, e.eventId, e.eventType, dbTime(e.occurredAt), dbTime(now), e.transactionId, e.userId, e.anonymousId,
+    e.sessionId, e.cartId, e.couponCode, money(e.revenue, "base"), money(e.discount, "base"), money(e.shipping, "base"),
+    money(e.tax, "base"), e.currency, money(e.revenue, "original"), money(e.discount, "original"), money(e.shipping, "original"),
+    money(e.tax, "original"), e.fxRate, e.fxRateDate, e.channel.campaign, e.channel.source, e.channel.medium,
+    e.deviceType, e.platform, e.browser, e.country, e.city, e.locale, e.pageUrl, e.referrer, e.userAgent, e.ipAnon,
+  ]);
+  await insertChunked(em, r => insertIgnoring(em, "events", EVENT_COLUMNS, r), EVENT_COLUMNS.length, eventRows);
+
+  // Only an eventId can make the insert skip a row: read back which of those landed.
+  let stored = candidates;
+  const withEventId = candidates.filter(c => c.e.eventId !== null).map(c => c.id);
+  if (withEventId.length) {
+    const found: { id: unknown }[] = await em.query(
+      `SELECT id FROM events WHERE appspace_id = ? AND id IN (${withEventId.map(() => "?").join(", ")})`, [appspaceId, ...withEventId]);
+    const landed = new Set(found.map(r => Number(r.id)));
+    stored = candidates.filter(c => c.e.eventId === null || landed.has(c.id));
+    // A PURCHASE that took its claim but was then dropped as a repeated eventId gives the claim back.
+    const lostClaims = candidates.filter(c => c.e.eventId !== null && !landed.has(c.id) && c.e.eventType === EventType.PURCHASE).map(c => c.id);
+    if (lostClaims.length) {
+      await em.query(`DELETE FROM purchase_claims WHERE appspace_id = ? AND event_row_id IN (${lostClaims.map(() => "?").join(", ")})`, [appspaceId, ...lostClaims]);
+    }
+  }
+
+  await writeDetails(em, appspaceId, stored);
+  return { stored: stored.length, duplicates: events.length - stored.length };
+}
+
+type Pending = { e: NormalizedEvent; id: number };
+
+/** Takes the 24-hour claim on each PURCHASE's transactionId; returns the events that are not duplicates. */
+async function claimPurchases(em: EntityManager, appspaceId: number, rows: Pending[], now: Date): Promise<Pending[]> {
+  const first = new Map<string, Pending>();
+  for (const r of rows) if (r.e.eventType === EventType.PURCHASE && !first.has(r.e.transactionId!)) first.set(r.e.transactionId!, r);
+  if (first.size === 0) return rows;
+
+  const claims = [...first.values()].sort((a, b) => (a.e.transactionId! < b.e.transactionId! ? -1 : 1)); // one lock order
+  const cutoff = dbTime(new Date(now.getTime() - 24 * 3600 * 1000));
+  const columns = ["appspace_id", "transaction_id", "claimed_at", "event_row_id"];
+  const values = claims.map(c => [appspaceId, c.e.transactionId, dbTime(now), c.id]);
+  const [sql, params] = isMysql(em)
+    ? multiRowInsert("purchase_claims", columns, values,
+      "ON DUPLICATE KEY UPDATE event_row_id = IF(claimed_at <= ?, VALUES(event_row_id), event_row_id), claimed_at = IF(claimed_at <= ?, VALUES(claimed_at), claimed_at)")
+    : multiRowInsert("purchase_claims", columns, values,
+      "ON CONFLICT (appspace_id, transaction_id) DO UPDATE SET claimed_at = excluded.claimed_at, event_row_id = excluded.event_row_id WHERE purchase_claims.claimed_at <= ?");
+  await em.query(sql, isMysql(em) ? [...params, cutoff, cutoff] : [...params, cutoff]);
+
+  const held: { event_row_id: unknown }[] = await em.query(
+    `SELECT event_row_id FROM purchase_claims WHERE appspace_id = ? AND transaction_id IN (${claims.map(() => "?").join(", ")})`,
+    [appspaceId, ...claims.map(c => c.e.transactionId)],
+  );
+  const winners = new Set(held.map(h => Number(h.event_row_id)));
+  return rows.filter(r => r.e.eventType !== EventType.PURCHASE || winners.has(r.id));
+}
+
+/** Within one batch, the first event with a given eventId is the one that counts. */
+function dropRepeatedEventIds(rows: Pending[]): Pending[] {
+  const seen = new Set<string>();
+  return rows.filter(({ e }) => {
+    if (e.eventId === null) return true;
+    if (seen.has(e.eventId)) return false;
+    seen.add(e.eventId);
+    return true;
+  });
+}
+
+/** Items, properties, identity links and the product catalog of the stored events. */
+async function writeDetails(em: EntityManager, appspaceId: number, stored: Pending[]): Promise<void> {
+  const items: Row[] = [];
+  const props: Row[] = [];
+  const links = new Map<string, Row>();
+  const products = new Map<string, { at: Date; row: (string | null)[] }>();
+
+  for (const { e, id } of stored) {
+    e.items.forEach((it, line) => {
+      items.push([
+        id, line, appspaceId, it.itemId, it.itemName, it.itemCategory, it.itemBrand, it.itemVariant, it.itemGroupId,
+        it.itemListName, it.itemListId, it.quantity, it.price?.base ?? null, it.discount?.base ?? null, it.currency,
+        it.price?.original ?? null, it.discount?.original ?? null, it.fxRate, it.couponCode, it.merchantId,
+      ]);
+      const described = [it.itemName, it.itemCategory, it.itemBrand, it.itemVariant, it.itemGroupId, it.itemImageUrl];
+      const prev = products.get(it.itemId);
+      // Within a batch, the latest description wins field by field, like the upsert below.
+      if (!prev) products.set(it.itemId, { at: e.occurredAt, row: described });
+      else if (e.occurredAt >= prev.at) products.set(it.itemId, { at: e.occurredAt, row: described.map((v, i) => v ?? prev.row[i]) });
+      else prev.row = prev.row.map((v, i) => v ?? described[i]);
+    });
+    for (const [key, value] of e.properties) props.push([id, key, appspaceId, value]);
+    if (e.userId !== null) {
+      const add = (identifier: string, kind: string) => {
+        const key = `${identifier}\u0000${e.userId}`;
+        const prev = links.get(key);
+        if (identifier !== e.userId && (!prev || (prev[4] as string) > dbTime(e.occurredAt))) {
+          links.set(key, [appspaceId, identifier, e.userId, kind, dbTime(e.occurredAt)]);
+        }
+      };
+      if (e.anonymousId !== null) add(e.anonymousId, "anonymous");
+      for (const alias of e.aliases) add(alias, "alias");
+    }
+  }
+
+  if (items.length) await insertChunked(em, r => multiRowInsert("event_items", ITEM_COLUMNS, r), ITEM_COLUMNS.length, items);
+  const propColumns = ["event_row_id", "prop_key", "appspace_id", "prop_value"];
+  if (props.length) await insertChunked(em, r => multiRowInsert("event_properties", propColumns, r), propColumns.length, props);
+  const linkColumns = ["appspace_id", "identifier", "user_id", "kind", "first_seen_at"];
+  const linkRows = [...links.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, row]) => row);
+  if (linkRows.length) await insertChunked(em, r => insertIgnoring(em, "identity_links", linkColumns, r), linkColumns.length, linkRows);
+
+  const productRows = [...products.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([itemId, p]) => [appspaceId, itemId, ...p.row, dbTime(p.at)]);
+  if (productRows.length) await insertChunked(em, r => upsertProducts(em, r), 9, productRows);
+}
+
+/** Insert or refresh catalog rows: a newer event overwrites the fields it carries, an older one only fills gaps. */
+function upsertProducts(em: EntityManager, rows: Row[]): [string, unknown[]] {
+  const columns = ["appspace_id", "item_id", ...PRODUCT_FIELDS, "last_seen_at"];
+  if (isMysql(em)) {
+    const set = PRODUCT_FIELDS.map(f => `${f} = IF(VALUES(last_seen_at) >= last_seen_at, COALESCE(VALUES(${f}), ${f}), COALESCE(${f}, VALUES(${f})))`);
+    return multiRowInsert("products", columns, rows, `ON DUPLICATE KEY UPDATE ${set.join(", ")}, last_seen_at = GREATEST(last_seen_at, VALUES(last_seen_at))`);
+  }
+  const set = PRODUCT_FIELDS.map(f =>
+    `${f} = CASE WHEN excluded.last_seen_at >= products.last_seen_at THEN COALESCE(excluded.${f}, products.${f}) ELSE COALESCE(products.${f}, excluded.${f}) END`);
+  return multiRowInsert("products", columns, rows,
+    `ON CONFLICT (appspace_id, item_id) DO UPDATE SET ${set.join(", ")}, last_seen_at = MAX(products.last_seen_at, excluded.last_seen_at)`);
+}

@@ -1,0 +1,32 @@
+import { Arg, Authorized, Ctx, Mutation, Resolver } from "type-graphql";
+import { Context } from "../context";
+import { BadUserInputError } from "../errors";
+import { EventInput } from "./event.input";
+import { ingest } from "./ingest.service";
+import { TrackBatchResult, TrackResult } from "./track.types";
+import { LIMITS } from "./validate";
+
+@Resolver()
+export class TrackResolver {
+  @Authorized()
+  @Mutation(() => TrackResult, { description: "Any valid key, publishable or secret." })
+  async trackEvent(@Arg("event", () => EventInput) event: EventInput, @Ctx() ctx: Context): Promise<TrackResult> {
+    const result = await ingest(ctx.services, ctx.appspace!, [event]);
+    const failed = result.problems[0]?.problem;
+    if (failed) throw new BadUserInputError(failed.message, { field: failed.field, reason: failed.code });
+    return { ok: true };
+  }
+
+  @Authorized()
+  @Mutation(() => TrackBatchResult, { description: "1 to 100 events; invalid ones are skipped and listed in errors." })
+  async trackEvents(@Arg("events", () => [EventInput]) events: EventInput[], @Ctx() ctx: Context): Promise<TrackBatchResult> {
+    if (events.length === 0) throw new BadUserInputError("events array is required and must not be empty", { field: "events" });
+    if (events.length > LIMITS.batch) throw new BadUserInputError(`Maximum ${LIMITS.batch} events per batch`, { field: "events" });
+    const result = await ingest(ctx.services, ctx.appspace!, events);
+    return {
+      ok: true,
+      accepted: result.accepted,
+      errors: result.problems.map(({ index, problem }) => ({ index, code: problem.code, message: `events[${index}]: ${problem.message}` })),
+    };
+  }
+}

@@ -1,0 +1,165 @@
+import { Field, Float, InputType, Int, ObjectType } from "type-graphql";
+import { ProductView } from "../catalog/product.type";
+import { DateScalar } from "../scalars";
+
+@InputType()
+export class DateRange {
+  @Field(() => Int, { nullable: true, description: "Days back from today, today included. Default 30; clamped to the appspace's retention." }) days?: number;
+  @Field(() => DateScalar, { nullable: true, description: "With end: an inclusive range of dates." }) start?: string;
+  @Field(() => DateScalar, { nullable: true }) end?: string;
+}
+
+@ObjectType()
+export class Overview {
+  @Field(() => Float) totalRevenue!: number;
+  @Field(() => Float, { description: "totalRevenue minus refunds and cancellations." }) netRevenue!: number;
+  @Field(() => Int) totalOrders!: number;
+  @Field(() => Int) totalRefunds!: number;
+  @Field(() => Float) refundAmount!: number;
+  @Field(() => Float) avgOrderValue!: number;
+  @Field(() => Int) totalItemsSold!: number;
+  @Field(() => Float, { description: "Percent, 0-100." }) cartAbandonmentRate!: number;
+  @Field(() => Float, { description: "Percent of people who viewed an item and added one to a cart." }) addToCartRate!: number;
+  @Field(() => String) currency!: string;
+  @Field(() => Int) days!: number;
+}
+
+@ObjectType()
+export class RevenuePoint {
+  @Field(() => DateScalar) date!: string;
+  @Field(() => Float) revenue!: number;
+  @Field(() => Int) orders!: number;
+}
+
+@ObjectType()
+export class RevenueTimeseries {
+  @Field(() => [RevenuePoint], { description: "One point per day of the range, days without orders included." }) series!: RevenuePoint[];
+  @Field(() => Int) days!: number;
+}
+
+@ObjectType()
+export class FunnelStep {
+  @Field(() => String, { description: "view_item, add_to_cart, view_cart, begin_checkout, add_payment_info, purchase." }) name!: string;
+  @Field(() => Int, { description: "People who reached this step after every earlier step, in order, within the range." }) count!: number;
+  @Field(() => Float, { description: "Percent of the previous step; 100 for the first." }) percentage!: number;
+}
+
+@ObjectType()
+export class Funnel {
+  @Field(() => [FunnelStep]) steps!: FunnelStep[];
+  @Field(() => Int) days!: number;
+}
+
+@ObjectType()
+export class TopProduct {
+  @Field(() => String) itemId!: string;
+  @Field(() => String, { nullable: true }) itemName!: string | null;
+  @Field(() => Float) revenue!: number;
+  @Field(() => Int) quantity!: number;
+  @Field(() => Int) orders!: number;
+  @Field(() => ProductView, { nullable: true, description: "Catalog details, batched through a per-request DataLoader." }) product?: ProductView | null;
+}
+
+@ObjectType()
+export class TopProducts {
+  @Field(() => [TopProduct]) products!: TopProduct[];
+  @Field(() => Int) days!: number;
+}
+
+@ObjectType()
+export class ChannelRevenue {
+  @Field(() => String, { nullable: true }) campaign!: string | null;
+  @Field(() => String, { nullable: true }) source!: string | null;
+  @Field(() => String, { nullable: true }) medium!: string | null;
+  @Field(() => Float) revenue!: number;
+  @Field(() => Int) orders!: number;
+  @Field(() => Float, { description: "Percent of people who interacted with this channel in the range and bought." }) conversionRate!: number;
+}
+
+@ObjectType()
+export class ChannelBreakdown {
+  @Field(() => [ChannelRevenue]) channels!: ChannelRevenue[];
+  @Field(() => Int) days!: number;
+}
+
+@ObjectType()
+export class CouponRevenue {
+  @Field(() => String) couponCode!: string;
+  @Field(() => Float) revenue!: number;
+  @Field(() => Int) orders!: number;
+  @Field(() => Float) avgDiscount!: number;
+}
+
+@ObjectType()
+export class CouponBreakdown {
+  @Field(() => [CouponRevenue]) coupons!: CouponRevenue[];
+  @Field(() => Int) days!: number;
+}
+
+@ObjectType()
+export class DeviceRevenue {
+  @Field(() => String) deviceType!: string;
+  @Field(() => Float) revenue!: number;
+  @Field(() => Int) orders!: number;
+}
+
+@ObjectType()
+export class DeviceBreakdown {
+  @Field(() => [DeviceRevenue]) devices!: DeviceRevenue[];
+  @Field(() => Int) days!: number;
+}
+
+@ObjectType()
+export class PlatformRevenue {
+  @Field(() => String) platform!: string;
+  @Field(() => Float) revenue!: number;
+  @Field(() => Int) orders!: number;
+}
+
+@ObjectType()
+export class PlatformBreakdown {
+  @Field(() => [PlatformRevenue]) platforms!: PlatformRevenue[];
+  @Field(() => Int) days!: number;
+}
+
+@ObjectType()
+export class CountryRevenue {
+  @Field(() => String) country!: string;
+  @Field(() => Float) revenue!: number;
+  @Field(() => Int) orders!: number;
+}
+
+@ObjectType()
+export class CountryBreakdown {
+  @Field(() => [CountryRevenue]) countries!: CountryRevenue[];
+  @Field(() => Int) days!: number;
+}
+
+@ObjectType()
+export class CartAbandonment {
+  @Field(() => Float, { description: "Percent, 0-100: abandoned / (abandoned + completed)." }) abandonmentRate!: number;
+  @Field(() => Int) abandonedCarts!: number;
+  @Field(() => Float, { description: "Value of what was left in the abandoned carts." }) abandonedRevenue!: number;
+  @Field(() => Int) completedCarts!: number;
+  @Field(() => Int) days!: number;
+}
+
+@ObjectType()
+export class CohortMonth {
+  @Field(() => Int, { description: "Months after the cohort's first purchase; 0 is the acquisition month." }) monthOffset!: number;
+  @Field(() => Float) revenue!: number;
+}
+
+@ObjectType()
+export class Cohort {
+  @Field(() => String, { description: "YYYY-MM of the first purchase." }) month!: string;
+  @Field(() => Int) users!: number;
+  @Field(() => [CohortMonth]) revenueByMonth!: CohortMonth[];
+}
+
+@ObjectType()
+export class Cohorts {
+  @Field(() => [Cohort]) cohorts!: Cohort[];
+  @Field(() => Float) avgLtv!: number;
+  @Field(() => Int) totalPurchasingUsers!: number;
+}

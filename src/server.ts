@@ -1,0 +1,80 @@
+import "reflect-metadata";
+import http from "node:http";
+import { AddressInfo } from "node:net";
+import { ApolloServer } from "@apollo/server";
+import { unwrapResolverError } from "@apollo/server/errors";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { expressMiddleware } from "@as-integrations/express5";
+import cors from "cors";
+import express, { NextFunction, Request, Response } from "express";
+import { GraphQLFormattedError } from "graphql";
+import { DataSource } from "typeorm";
+import { Context, createContext, createServices } from "./context";
+import { PUBLIC_CODES } from "./errors";
+import { ensureRates } from "./ingest/rates/rates.service";
+import { createSchema } from "./schema";
+
+export const BODY_LIMIT = "1mb";
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Our errors and GraphQL's own keep their message and code; anything else becomes a bare INTERNAL_SERVER_ERROR. */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  if (typeof code === "string" && PUBLIC_CODES.has(code)) {
+    const { stacktrace: _s, exception: _e, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  console.error("[graphql] internal error:", unwrapResolverError(error));
+  return { message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } };
+}
+
+function jsonError(res: Response, status: number, code: string, message: string) {
+  res.status(status).json({ errors: [{ message, extensions: { code } }] });
+}
+
+/** Apollo on Express with the body limit, CORS, error masking and graceful drain; the app and the tests both start it here. */
+export async function createServer(db: DataSource, opts: { production?: boolean } = {}) {
+  const app = express();
+  const httpServer = http.createServer(app);
+  await ensureRates(db);
+  const services = createServices(db);
+  const apollo = new ApolloServer<Context>({
+    schema: await createSchema(),
+    formatError,
+    includeStacktraceInErrorResponses: false,
+    introspection: !opts.production,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+  });
+  await apollo.start();
+
+  app.disable("x-powered-by");
+  app.use(
+    "/graphql",
+    cors(),
+    express.json({ limit: BODY_LIMIT }),
+    expressMiddleware(apollo, { context: ({ req }) => createContext(services, req) }),
+  );
+  app.get("/health", (_req, res) => void res.json({ ok: true }));
+  app.use((err: { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    if (err.type === "entity.too.large") return jsonError(res, 413, "PAYLOAD_TOO_LARGE", `Request body is larger than ${BODY_LIMIT.toUpperCase()}`);
+    if (err.type === "entity.parse.failed") return jsonError(res, 400, "BAD_REQUEST", "Request body is not valid JSON");
+    if (err.status && err.status < 500) return jsonError(res, err.status, "BAD_REQUEST", "Bad request");
+    console.error("[http] internal error:", err);
+    return jsonError(res, 500, "INTERNAL_SERVER_ERROR", "Internal server error");
+  });
+
+  return {
+    app,
+    async listen(port: number, host?: string): Promise<RunningServer> {
+      await new Promise<void>(resolve => httpServer.listen(port, host, resolve));
+      const actual = (httpServer.address() as AddressInfo).port;
+      return { port: actual, url: `http://localhost:${actual}/graphql`, stop: () => apollo.stop() };
+    },
+  };
+}

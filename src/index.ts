@@ -1,15 +1,13 @@
 import "reflect-metadata";
 import { createAppspace, countAppspaces } from "./appspaces/appspace.service";
 import { loadConfig } from "./config";
-import { createDataSource } from "./db/data-source";
+import { openDatabase } from "./db/open";
 import { createServer } from "./server";
 
 /** Start-up: config -> database (migrations) -> demo appspace on an empty database -> HTTP server. */
 async function main() {
   const config = loadConfig();
-  const db = createDataSource(config);
-  await db.initialize();
-  await db.runMigrations({ transaction: "each" });
+  const db = await openDatabase(config);
 
   let demo: Awaited<ReturnType<typeof createAppspace>> | null = null;
   if ((await countAppspaces(db)) === 0) demo = await createAppspace(db, { name: "demo", currency: "USD" });

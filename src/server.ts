@@ -11,7 +11,6 @@ import { GraphQLFormattedError } from "graphql";
 import { DataSource } from "typeorm";
 import { Context, createContext, createServices } from "./context";
 import { PUBLIC_CODES } from "./errors";
-import { ensureRates } from "./ingest/rates/rates.service";
 import { createSchema } from "./schema";
 
 export const BODY_LIMIT = "1mb";
@@ -41,7 +40,6 @@ function jsonError(res: Response, status: number, code: string, message: string)
 export async function createServer(db: DataSource, opts: { production?: boolean } = {}) {
   const app = express();
   const httpServer = http.createServer(app);
-  await ensureRates(db);
   const services = createServices(db);
   const apollo = new ApolloServer<Context>({
     schema: await createSchema(),

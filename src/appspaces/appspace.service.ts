@@ -31,6 +31,9 @@ export async function createAppspace(db: DataSource, input: NewAppspace): Promis
   const plan = input.plan ?? "pro";
   if (!name || name.length > 100) throw new Error("name must be 1 to 100 characters");
   if (!isKnownCurrency(currency)) throw new Error(`currency must be an ISO 4217 code, got "${input.currency}"`);
+  if ((await db.query("SELECT currency FROM exchange_rates WHERE currency = ? LIMIT 1", [currency])).length === 0) {
+    throw new Error(`currency ${currency} has no exchange rate on this server`);
+  }
   if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 3650) throw new Error("retention must be 1 to 3650 days");
   if (!PLANS.includes(plan)) throw new Error(`plan must be one of ${PLANS.join(", ")}`);
 
@@ -70,8 +73,8 @@ export async function authenticate(db: DataSource, key: string, now = new Date()
 
 /** Revokes a key by its full value; it is refused from its next request on. */
 export async function revokeKey(db: DataSource, key: string, now = new Date()): Promise<boolean> {
-  const result = await db.createQueryBuilder().update(ApiKey).set({ revokedAt: now })
-    .where("key_hash = :hash AND revoked_at IS NULL", { hash: hashKey(key) }).execute();
+  const result = await withTransaction(db, em => em.createQueryBuilder().update(ApiKey).set({ revokedAt: now })
+    .where("key_hash = :hash AND revoked_at IS NULL", { hash: hashKey(key) }).execute());
   return (result.affected ?? 0) > 0;
 }
 

@@ -1,6 +1,6 @@
 import { Plan } from "./appspace.entity";
 import { createAppspace } from "./appspace.service";
-import { parseFlags, runCommand } from "../cli-db";
+import { parseFlags, runCommand } from "../cli";
 
 const USAGE = "usage: npm run appspace:create -- --name NAME [--currency EUR] [--retention DAYS] [--plan free|pro|enterprise] [--json]";
 

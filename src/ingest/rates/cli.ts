@@ -1,5 +1,5 @@
 import fs from "node:fs";
-import { parseFlags, runCommand } from "../../cli-db";
+import { parseFlags, runCommand } from "../../cli";
 import { loadRates } from "./rates.service";
 
 // `npm run rates:load -- rates.json`: rates in the Open Exchange Rates format, in force from the file's date.

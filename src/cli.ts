@@ -1,15 +1,5 @@
-import "reflect-metadata";
 import { DataSource } from "typeorm";
-import { loadConfig } from "./config";
-import { createDataSource } from "./db/data-source";
-
-/** For command-line tools: the configured database, migrated. */
-export async function openDatabase(): Promise<DataSource> {
-  const db = createDataSource(loadConfig());
-  await db.initialize();
-  await db.runMigrations({ transaction: "each" });
-  return db;
-}
+import { openDatabase } from "./db/open";
 
 /** `--name shop --json` -> { name: "shop", json: true } */
 export function parseFlags(argv: string[]): Record<string, string | true> {

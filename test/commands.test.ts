@@ -1,0 +1,71 @@
+import { ChildProcess, execFile, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { TRACK_EVENT } from "./helpers/documents";
+
+const run = promisify(execFile);
+const root = path.join(__dirname, "..");
+const tsx = path.join(root, "node_modules", ".bin", "tsx");
+
+/** The commands of the README, run as a person would, on a fresh SQLite file each. */
+describe("commands", () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "analytics-"));
+    env = { ...process.env, SQLITE_PATH: path.join(dir, "db.sqlite"), DATABASE_URL: "" };
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("npm start creates the demo appspace on an empty database, prints its keys once, and serves them", async () => {
+    const start = async () => {
+      const child = spawn(tsx, ["src/index.ts"], { cwd: root, env: { ...env, PORT: "0" } });
+      let out = "";
+      child.stdout.on("data", d => (out += d));
+      child.stderr.on("data", d => (out += d));
+      await new Promise<void>((resolve, reject) => {
+        const timer = setInterval(() => /ready at/.test(out) && (clearInterval(timer), resolve()), 50);
+        child.once("exit", code => reject(new Error(`server exited with ${code}: ${out}`)));
+      });
+      await new Promise(r => setTimeout(r, 100)); // the rest of the banner
+      return { child, out: () => out };
+    };
+    const stop = (child: ChildProcess) => new Promise(resolve => { child.once("exit", resolve); child.kill("SIGTERM"); });
+
+    const first = await start();
+    const url = /ready at (http:\/\/localhost:\d+\/graphql)/.exec(first.out())![1];
+    const pk = /publishable key: (pk_\S+)/.exec(first.out())![1];
+    expect(first.out()).toMatch(/secret key: {6}sk_\S{43}/);
+    expect(first.out()).toContain("Apollo Sandbox");
+    const res = await fetch(url, {
+      method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${pk}` },
+      body: JSON.stringify({ query: TRACK_EVENT, variables: { event: { eventType: "PURCHASE", transactionId: "o-1", revenue: 9.99, currency: "CHF" } } }),
+    });
+    // The bundled rate snapshot covers currencies beyond the test rates.
+    expect(await res.json()).toEqual({ data: { trackEvent: { ok: true } } });
+    await stop(first.child);
+
+    const second = await start();
+    expect(second.out()).not.toContain("publishable key");
+    await stop(second.child);
+  });
+
+  it("appspace:create --json prints the new keys; bad flags fail with a message", async () => {
+    const { stdout } = await run(tsx, ["src/appspaces/cli.ts", "create", "--name", "shop", "--currency", "EUR", "--json"], { cwd: root, env });
+    const created = JSON.parse(stdout);
+    expect(created).toEqual({ appspaceId: 1, publishableKey: expect.stringMatching(/^pk_/), secretKey: expect.stringMatching(/^sk_/) });
+    await expect(run(tsx, ["src/appspaces/cli.ts", "create", "--name", "x", "--currency", "XXX"], { cwd: root, env }))
+      .rejects.toMatchObject({ code: 1, stderr: "error: currency XXX has no exchange rate on this server\n" });
+    await expect(run(tsx, ["src/appspaces/cli.ts", "create"], { cwd: root, env }))
+      .rejects.toMatchObject({ code: 1, stderr: expect.stringContaining("error: --name is required") });
+  });
+
+  it("rates:load stores a file of Open Exchange Rates as the rates in force from its date", async () => {
+    const file = path.join(dir, "latest.json");
+    fs.writeFileSync(file, JSON.stringify({ timestamp: 1780000000, base: "EUR", rates: { EUR: 1, USD: 1.25, JPY: 187.5, NOPE: 3 } }));
+    const { stdout } = await run(tsx, ["src/ingest/rates/cli.ts", file, "--json"], { cwd: root, env });
+    expect(JSON.parse(stdout)).toEqual({ date: "2026-05-28", count: 3 });
+  });
+});

@@ -1,0 +1,49 @@
+import { dbTargets } from "./helpers/databases";
+import { TRACK_EVENTS } from "./helpers/documents";
+import { Harness, startHarness } from "./helpers/harness";
+
+describe.each(dbTargets())("the write path on $name", target => {
+  let h: Harness;
+  let pk: string;
+
+  beforeAll(async () => {
+    h = await startHarness(target);
+    ({ publishableKey: pk } = await h.appspace());
+  });
+  afterAll(() => h.close());
+
+  it("stores a batch of 100 events with 3 items each in a handful of statements", async () => {
+    // Warm-up: reserves a block of event ids and fills the rates cache.
+    await h.gql(TRACK_EVENTS, { events: [{ eventType: "VIEW_CART" }] }, pk);
+    const events = Array.from({ length: 100 }, (_, i) => ({
+      eventType: i % 4 === 0 ? "PURCHASE" : "ADD_TO_CART",
+      eventId: `w-${i}`,
+      transactionId: `order-${i}`,
+      revenue: 30,
+      userId: `user-${i % 10}`,
+      anonymousId: `anon-${i % 10}`,
+      properties: [{ key: "campaign", value: "c" }, { key: "source", value: "s" }],
+      items: [1, 2, 3].map(n => ({ itemId: `sku-${(i + n) % 17}`, itemName: `Item ${n}`, price: 10, quantity: 1 })),
+    }));
+    h.sql.reset();
+    const res = await h.gql(TRACK_EVENTS, { events }, pk);
+    expect(res.body.data).toEqual({ trackEvents: { ok: true, accepted: 100, errors: [] } });
+    const verbs = h.sql.statements.map(s => s.replace(/\s+/g, " ").trim().split(" ").slice(0, 3).join(" "));
+    expect(verbs).toEqual([
+      "SELECT k.kind, k.expires_at,", // the API key
+      "INSERT INTO purchase_claims", // 25 purchases claim their transactionId
+      "SELECT event_row_id FROM",
+      "INSERT INTO events", // 100 rows
+      "SELECT id FROM", // which eventIds were new
+      "INSERT INTO event_items", // 300 rows
+      "INSERT INTO event_properties", // 200 rows
+      "INSERT INTO identity_links", // 10 links
+      "INSERT INTO products", // 17 products
+    ]);
+    expect(await h.count("events", "event_id LIKE 'w-%'")).toBe(100);
+    expect(await h.count("event_items")).toBe(300);
+    expect(await h.count("event_properties")).toBe(200);
+    expect(await h.count("identity_links")).toBe(10);
+    expect(await h.count("products")).toBe(17);
+  });
+});

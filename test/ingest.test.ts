@@ -234,6 +234,17 @@ describe.each(dbTargets())("ingestion on $name", target => {
       expect(await events("transaction_id = ? AND event_type = 'REFUND'", ["order-dup"])).toBe(2);
     });
 
+    it("gives a transactionId back when its PURCHASE is dropped for a repeated eventId", async () => {
+      await track({ eventType: "PURCHASE", eventId: "evt-p", transactionId: "order-p1", revenue: 1 });
+      // Same eventId, new order: ignored as a repeat, so order-p2 must stay free...
+      await batch([{ eventType: "PURCHASE", eventId: "evt-p", transactionId: "order-p2", revenue: 2 }, { eventType: "VIEW_CART", eventId: "evt-q" }, { eventType: "PURCHASE", eventId: "evt-q", transactionId: "order-p3", revenue: 3 }]);
+      // ...and so must order-p3, whose event repeated an eventId within its own batch.
+      await batch([{ eventType: "PURCHASE", transactionId: "order-p2", revenue: 2 }, { eventType: "PURCHASE", transactionId: "order-p3", revenue: 3 }]);
+      const rows = await h.db.query(
+        "SELECT transaction_id, revenue FROM events WHERE appspace_id = ? AND transaction_id LIKE 'order-p%' ORDER BY transaction_id", [appspaceId]);
+      expect(rows.map((r: any) => [r.transaction_id, Number(r.revenue)])).toEqual([["order-p1", 100], ["order-p2", 200], ["order-p3", 300]]);
+    });
+
     it("stores a PURCHASE again once its transactionId's claim is more than 24 hours old", async () => {
       const p = { eventType: "PURCHASE", transactionId: "order-old", revenue: 7 };
       await track(p);

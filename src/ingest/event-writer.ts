@@ -39,8 +39,7 @@ const PRODUCT_FIELDS = ["name", "category", "brand", "variant", "group_id", "ima
  */
 export async function writeEvents(em: EntityManager, appspaceId: number, events: NormalizedEvent[], ids: number[], now: Date): Promise<WriteOutcome> {
   const rows = events.map((e, i) => ({ e, id: ids[i] }));
-  const kept = await claimPurchases(em, appspaceId, rows, now);
-  const candidates = dropRepeatedEventIds(kept);
+  const candidates = await claimPurchases(em, appspaceId, dropRepeatedEventIds(rows), now);
   if (candidates.length === 0) return { stored: 0, duplicates: events.length };
 
   const money = (a: { base: number; original: number } | null, key: "base" | "original") => (a ? a[key] : null);

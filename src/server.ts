@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import http from "node:http";
 import { AddressInfo } from "node:net";
-import { ApolloServer } from "@apollo/server";
+import { ApolloServer, ApolloServerPlugin } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
@@ -32,6 +32,17 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   return { message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } };
 }
 
+/** A request that failed on our side answers 500, so SDKs retry it (safe: it was rolled back, and dedup absorbs repeats). */
+const retryableFailures: ApolloServerPlugin<Context> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response, errors }) {
+        if (errors?.some(e => !PUBLIC_CODES.has(String(e.extensions?.code)))) response.http.status = 500;
+      },
+    };
+  },
+};
+
 function jsonError(res: Response, status: number, code: string, message: string) {
   res.status(status).json({ errors: [{ message, extensions: { code } }] });
 }
@@ -46,7 +57,7 @@ export async function createServer(db: DataSource, opts: { production?: boolean 
     formatError,
     includeStacktraceInErrorResponses: false,
     introspection: !opts.production,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), retryableFailures],
   });
   await apollo.start();
 

@@ -14,10 +14,12 @@ export interface Services {
   db: DataSource;
   eventIds: IdAllocator;
   rates: RatesCache;
+  /** The server's clock: what "now" and "today" (UTC) mean for ingest and reports. Tests pin it. */
+  now: () => Date;
 }
 
-export function createServices(db: DataSource): Services {
-  return { db, eventIds: new IdAllocator(db, "events"), rates: new RatesCache(db) };
+export function createServices(db: DataSource, now: () => Date = () => new Date()): Services {
+  return { db, eventIds: new IdAllocator(db, "events"), rates: new RatesCache(db), now };
 }
 
 export interface Loaders {

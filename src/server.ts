@@ -48,10 +48,10 @@ function jsonError(res: Response, status: number, code: string, message: string)
 }
 
 /** Apollo on Express with the body limit, CORS, error masking and graceful drain; the app and the tests both start it here. */
-export async function createServer(db: DataSource, opts: { production?: boolean } = {}) {
+export async function createServer(db: DataSource, opts: { production?: boolean; now?: () => Date } = {}) {
   const app = express();
   const httpServer = http.createServer(app);
-  const services = createServices(db);
+  const services = createServices(db, opts.now);
   const apollo = new ApolloServer<Context>({
     schema: await createSchema(),
     formatError,

@@ -11,6 +11,7 @@ export interface IngestDeps {
   db: DataSource;
   eventIds: IdAllocator;
   rates: RatesCache;
+  now: () => Date;
 }
 
 export interface IngestResult {
@@ -21,7 +22,8 @@ export interface IngestResult {
 }
 
 /** Validates every event, then stores the valid ones in one transaction. */
-export async function ingest(deps: IngestDeps, appspace: Appspace, inputs: EventInput[], now = new Date()): Promise<IngestResult> {
+export async function ingest(deps: IngestDeps, appspace: Appspace, inputs: EventInput[]): Promise<IngestResult> {
+  const now = deps.now();
   await deps.rates.refresh(now.getTime());
   const valid: NormalizedEvent[] = [];
   const problems: IngestResult["problems"] = [];

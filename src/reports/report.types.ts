@@ -1,13 +1,7 @@
-import { Field, Float, InputType, Int, ObjectType } from "type-graphql";
+import { Field, Float, Int, ObjectType } from "type-graphql";
 import { ProductView } from "../catalog/product.type";
 import { DateScalar } from "../scalars";
-
-@InputType()
-export class DateRange {
-  @Field(() => Int, { nullable: true, description: "Days back from today, today included. Default 30; clamped to the appspace's retention." }) days?: number;
-  @Field(() => DateScalar, { nullable: true, description: "With end: an inclusive range of dates." }) start?: string;
-  @Field(() => DateScalar, { nullable: true }) end?: string;
-}
+import { BreakdownDimension } from "./breakdown.service";
 
 @ObjectType()
 export class Overview {
@@ -22,6 +16,9 @@ export class Overview {
   @Field(() => Float, { description: "Percent of people who viewed an item and added one to a cart." }) addToCartRate!: number;
   @Field(() => String) currency!: string;
   @Field(() => Int) days!: number;
+  @Field(() => DateScalar, { description: "First day of the range, after clamping." }) start!: string;
+  @Field(() => DateScalar, { description: "Last day of the range, after clamping." }) end!: string;
+  @Field(() => Overview, { nullable: true, description: "The same figures for the period asked with compareTo; null without it." }) previous?: Overview | null;
 }
 
 @ObjectType()
@@ -35,6 +32,7 @@ export class RevenuePoint {
 export class RevenueTimeseries {
   @Field(() => [RevenuePoint], { description: "One point per day of the range, days without orders included." }) series!: RevenuePoint[];
   @Field(() => Int) days!: number;
+  @Field(() => RevenueTimeseries, { nullable: true, description: "The series of the period asked with compareTo, day for day; null without it." }) previous?: RevenueTimeseries | null;
 }
 
 @ObjectType()
@@ -162,4 +160,28 @@ export class Cohorts {
   @Field(() => [Cohort]) cohorts!: Cohort[];
   @Field(() => Float) avgLtv!: number;
   @Field(() => Int) totalPurchasingUsers!: number;
+}
+
+@ObjectType({ description: "One group of purchases; only the dimensions asked for are set (null also where purchases carried no value)." })
+export class BreakdownRow {
+  @Field(() => String, { nullable: true }) campaign?: string | null;
+  @Field(() => String, { nullable: true }) source?: string | null;
+  @Field(() => String, { nullable: true }) medium?: string | null;
+  @Field(() => String, { nullable: true }) couponCode?: string | null;
+  @Field(() => String, { nullable: true }) deviceType?: string | null;
+  @Field(() => String, { nullable: true }) platform?: string | null;
+  @Field(() => String, { nullable: true }) country?: string | null;
+  @Field(() => String, { nullable: true }) category?: string | null;
+  @Field(() => String, { nullable: true }) brand?: string | null;
+  @Field(() => String, { nullable: true }) merchantId?: string | null;
+  @Field(() => Float) revenue!: number;
+  @Field(() => Int) orders!: number;
+  @Field(() => Int, { description: "Units sold." }) items!: number;
+}
+
+@ObjectType()
+export class RevenueBreakdown {
+  @Field(() => [BreakdownDimension]) by!: BreakdownDimension[];
+  @Field(() => [BreakdownRow]) rows!: BreakdownRow[];
+  @Field(() => Int) days!: number;
 }

@@ -41,15 +41,15 @@ export interface Harness {
 
 export const TEST_RATES: OxrFile = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", "rates-2026-01-01.json"), "utf8"));
 
-/** A real server on a random port over a fresh database of the target, with the test rates loaded. */
-export async function startHarness(target: DbTarget, extraRates: OxrFile[] = []): Promise<Harness> {
+/** A real server on a random port over a fresh database of the target, with the test rates loaded; `now` pins its clock. */
+export async function startHarness(target: DbTarget, extraRates: OxrFile[] = [], now?: () => Date): Promise<Harness> {
   const created = await target.create();
   const sql = new StatementCounter();
   const db = createDataSource({ databaseUrl: created.databaseUrl, sqlitePath: created.sqlitePath, logger: sql });
   await db.initialize();
   await db.runMigrations({ transaction: "each" });
   for (const rates of [TEST_RATES, ...extraRates]) await loadRates(db, rates);
-  const server = await createServer(db);
+  const server = await createServer(db, { now });
   const running: RunningServer = await server.listen(0, "127.0.0.1");
 
   const post = async (body: string, headers: Record<string, string> = {}) => {

@@ -1,0 +1,100 @@
+import { registerEnumType } from "type-graphql";
+import { joinSql, queryRows, raw, Sql, sql } from "../db/query";
+import { toNumber } from "../db/sql";
+import { personOf } from "../identity/people";
+import { eventsIn, ReportScope } from "./scope";
+
+export enum BreakdownDimension {
+  CAMPAIGN = "CAMPAIGN",
+  SOURCE = "SOURCE",
+  MEDIUM = "MEDIUM",
+  COUPON = "COUPON",
+  DEVICE = "DEVICE",
+  PLATFORM = "PLATFORM",
+  COUNTRY = "COUNTRY",
+  CATEGORY = "CATEGORY",
+  BRAND = "BRAND",
+  MERCHANT = "MERCHANT",
+}
+registerEnumType(BreakdownDimension, {
+  name: "BreakdownDimension",
+  description: "What to group purchases by. CATEGORY, BRAND and MERCHANT are properties of the lines, so with any of them revenue and items count the matching lines only.",
+});
+
+/** Where each dimension lives: order-level columns of `events e`, line-level ones of `event_items i` (category and brand fall back to the catalog). */
+const COLUMNS: Record<BreakdownDimension, { expr: string; line: boolean }> = {
+  CAMPAIGN: { expr: "e.campaign", line: false },
+  SOURCE: { expr: "e.source", line: false },
+  MEDIUM: { expr: "e.medium", line: false },
+  COUPON: { expr: "e.coupon_code", line: false },
+  DEVICE: { expr: "e.device_type", line: false },
+  PLATFORM: { expr: "e.platform", line: false },
+  COUNTRY: { expr: "e.country", line: false },
+  CATEGORY: { expr: "COALESCE(i.item_category, p.category)", line: true },
+  BRAND: { expr: "COALESCE(i.item_brand, p.brand)", line: true },
+  MERCHANT: { expr: "i.merchant_id", line: true },
+};
+
+export interface BreakdownRow {
+  /** The group's value of each dimension, in the order asked; null where the purchase carried none. */
+  values: (string | null)[];
+  /** Minor units of the base currency. */
+  revenue: number;
+  orders: number;
+  items: number;
+  /** Order discounts summed (line discounts x quantity when grouping by lines), minor units. */
+  discount: number;
+}
+
+/**
+ * Purchases in the period grouped by `by`, revenue descending, then the
+ * dimension values ascending. `filter` narrows the purchases (e.g. to those with a coupon).
+ */
+export async function revenueBreakdown(scope: ReportScope, by: readonly BreakdownDimension[], limit: number | null, filter?: Sql): Promise<BreakdownRow[]> {
+  const keys = by.map((d, n) => raw(`${COLUMNS[d].expr} AS d${n}`));
+  const groups = raw(by.map((_, n) => `d${n}`).join(", "));
+  const where = sql`${eventsIn(scope, ["PURCHASE"])}${filter ? sql` AND ${filter}` : raw("")}`;
+  const query = by.some(d => COLUMNS[d].line)
+    ? sql`SELECT ${joinSql(keys)}, COALESCE(SUM(i.price * i.quantity), 0) AS revenue, COUNT(DISTINCT e.id) AS orders,
+          SUM(i.quantity) AS items, COALESCE(SUM(i.discount * i.quantity), 0) AS discount
+        FROM events e JOIN event_items i ON i.event_row_id = e.id
+        LEFT JOIN products p ON p.appspace_id = i.appspace_id AND p.item_id = i.item_id
+        WHERE ${where} GROUP BY ${groups}`
+    : sql`SELECT ${joinSql(keys)}, COALESCE(SUM(e.revenue), 0) AS revenue, COUNT(*) AS orders,
+          COALESCE(SUM(e.items), 0) AS items, COALESCE(SUM(e.discount), 0) AS discount
+        FROM (SELECT e.*, (SELECT SUM(i.quantity) FROM event_items i WHERE i.event_row_id = e.id) AS items FROM events e WHERE ${where}) e
+        GROUP BY ${groups}`;
+  const ordered = sql`${query} ORDER BY revenue DESC, ${groups}${limit == null ? raw("") : sql` LIMIT ${limit}`}`;
+  const rows = await queryRows(scope.db, ordered);
+  return rows.map(r => ({
+    values: by.map((_, n) => (r[`d${n}`] as string | null) ?? null),
+    revenue: toNumber(r.revenue),
+    orders: toNumber(r.orders),
+    items: toNumber(r.items),
+    discount: toNumber(r.discount),
+  }));
+}
+
+export interface ChannelReach {
+  key: string;
+  /** People with any event carrying the channel in the period, and those of them who bought with it. */
+  people: number;
+  buyers: number;
+}
+
+export const channelKey = (values: readonly (string | null)[]) => JSON.stringify(values);
+
+/** For each campaign/source/medium: how many people met it in the period and how many bought with it. */
+export async function channelReach(scope: ReportScope): Promise<Map<string, ChannelReach>> {
+  const { join, person } = personOf(scope.appspace.id);
+  const rows = await queryRows(scope.db, sql`
+    SELECT e.campaign, e.source, e.medium, COUNT(DISTINCT ${person}) AS people,
+      COUNT(DISTINCT CASE WHEN e.event_type = 'PURCHASE' THEN ${person} END) AS buyers
+    FROM events e ${join}
+    WHERE e.appspace_id = ${scope.appspace.id} AND e.occurred_at >= ${scope.period.from} AND e.occurred_at < ${scope.period.to}
+    GROUP BY e.campaign, e.source, e.medium`);
+  return new Map(rows.map(r => {
+    const key = channelKey([r.campaign as string | null, r.source as string | null, r.medium as string | null]);
+    return [key, { key, people: toNumber(r.people), buyers: toNumber(r.buyers) }];
+  }));
+}

@@ -1,0 +1,97 @@
+import { Arg, Authorized, Ctx, FieldResolver, Int, Query, Resolver, Root } from "type-graphql";
+import { ProductView } from "../catalog/product.type";
+import { Context } from "../context";
+import { BreakdownDimension } from "./breakdown.service";
+import { CompareTo, DateRange } from "./range";
+import {
+  CartAbandonment, ChannelBreakdown, CountryBreakdown, CouponBreakdown, DeviceBreakdown, Funnel, Overview, PlatformBreakdown,
+  RevenueBreakdown, RevenueTimeseries, TopProduct, TopProducts,
+} from "./report.types";
+import * as reports from "./reports.service";
+
+const RangeArg = () => Arg("range", () => DateRange, { nullable: true });
+const CompareArg = () => Arg("compareTo", () => CompareTo, { nullable: true, description: "Also compute the previous period, returned in `previous`." });
+
+/** The revenue reports; each reads the caller's appspace only, with a secret key. */
+@Resolver()
+export class ReportsResolver {
+  @Authorized("secret") @Query(() => Overview)
+  overview(@RangeArg() range: DateRange | undefined, @CompareArg() compareTo: CompareTo | undefined, @Ctx() ctx: Context) {
+    return reports.overview(reports.scopeOf(ctx, range), compareTo);
+  }
+
+  @Authorized("secret") @Query(() => RevenueTimeseries)
+  revenueTimeseries(@RangeArg() range: DateRange | undefined, @CompareArg() compareTo: CompareTo | undefined, @Ctx() ctx: Context) {
+    return reports.revenueTimeseries(reports.scopeOf(ctx, range), compareTo);
+  }
+
+  @Authorized("secret") @Query(() => Funnel)
+  funnel(@RangeArg() range: DateRange | undefined, @Ctx() ctx: Context) {
+    return reports.funnel(reports.scopeOf(ctx, range));
+  }
+
+  @Authorized("secret") @Query(() => TopProducts)
+  topProducts(
+    @RangeArg() range: DateRange | undefined,
+    @Arg("limit", () => Int, { nullable: true, defaultValue: 20 }) limit: number,
+    @Ctx() ctx: Context,
+  ) {
+    return reports.bestSellers(reports.scopeOf(ctx, range), limit);
+  }
+
+  @Authorized("secret") @Query(() => RevenueBreakdown, { description: "Purchases grouped by any combination of dimensions, revenue descending." })
+  revenueBreakdown(
+    @RangeArg() range: DateRange | undefined,
+    @Arg("by", () => [BreakdownDimension]) by: BreakdownDimension[],
+    @Arg("limit", () => Int, { nullable: true, defaultValue: 100, description: `At most ${reports.BREAKDOWN_MAX}.` }) limit: number,
+    @Ctx() ctx: Context,
+  ) {
+    return reports.breakdown(reports.scopeOf(ctx, range), by, limit);
+  }
+
+  @Authorized("secret") @Query(() => ChannelBreakdown)
+  async revenueByChannel(@RangeArg() range: DateRange | undefined, @Ctx() ctx: Context): Promise<ChannelBreakdown> {
+    const scope = reports.scopeOf(ctx, range);
+    return { channels: await reports.revenueByChannel(scope), days: scope.period.days };
+  }
+
+  @Authorized("secret") @Query(() => CouponBreakdown)
+  async revenueByCoupon(@RangeArg() range: DateRange | undefined, @Ctx() ctx: Context): Promise<CouponBreakdown> {
+    const scope = reports.scopeOf(ctx, range);
+    return { coupons: await reports.revenueByCoupon(scope), days: scope.period.days };
+  }
+
+  @Authorized("secret") @Query(() => DeviceBreakdown)
+  async revenueByDevice(@RangeArg() range: DateRange | undefined, @Ctx() ctx: Context): Promise<DeviceBreakdown> {
+    const scope = reports.scopeOf(ctx, range);
+    const rows = await reports.revenueBy(scope, BreakdownDimension.DEVICE);
+    return { devices: rows.map(({ value, ...r }) => ({ deviceType: value, ...r })), days: scope.period.days };
+  }
+
+  @Authorized("secret") @Query(() => PlatformBreakdown)
+  async revenueByPlatform(@RangeArg() range: DateRange | undefined, @Ctx() ctx: Context): Promise<PlatformBreakdown> {
+    const scope = reports.scopeOf(ctx, range);
+    const rows = await reports.revenueBy(scope, BreakdownDimension.PLATFORM);
+    return { platforms: rows.map(({ value, ...r }) => ({ platform: value, ...r })), days: scope.period.days };
+  }
+
+  @Authorized("secret") @Query(() => CountryBreakdown)
+  async revenueByCountry(@RangeArg() range: DateRange | undefined, @Ctx() ctx: Context): Promise<CountryBreakdown> {
+    const scope = reports.scopeOf(ctx, range);
+    const rows = await reports.revenueBy(scope, BreakdownDimension.COUNTRY);
+    return { countries: rows.map(({ value, ...r }) => ({ country: value, ...r })), days: scope.period.days };
+  }
+
+  @Authorized("secret") @Query(() => CartAbandonment)
+  cartAbandonment(@RangeArg() range: DateRange | undefined, @Ctx() ctx: Context) {
+    return reports.cartAbandonment(reports.scopeOf(ctx, range));
+  }
+}
+
+@Resolver(() => TopProduct)
+export class TopProductResolver {
+  @FieldResolver(() => ProductView, { nullable: true })
+  product(@Root() top: TopProduct, @Ctx() ctx: Context) {
+    return ctx.loaders.product.load(top.itemId);
+  }
+}

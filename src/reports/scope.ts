@@ -1,0 +1,31 @@
+import { DataSource } from "typeorm";
+import { Appspace } from "../appspaces/appspace.entity";
+import { raw, Sql, sql } from "../db/query";
+import { toNumber } from "../db/sql";
+import { fromMinor } from "../ingest/money";
+import { Period } from "./range";
+
+/** What every report reads: one appspace's events over one period. */
+export interface ReportScope {
+  db: DataSource;
+  appspace: Appspace;
+  period: Period;
+}
+
+/** `e.appspace_id = ? AND e.event_type IN (...) AND e.occurred_at` within the period. */
+export function eventsIn(scope: ReportScope, types: readonly string[], e = "e"): Sql {
+  // Event types come from the EventType enum, never from input.
+  const list = raw(types.map(t => `'${t.replace(/[^A-Z_]/g, "")}'`).join(", "));
+  return sql`${raw(e)}.appspace_id = ${scope.appspace.id} AND ${raw(e)}.event_type IN (${list})
+    AND ${raw(e)}.occurred_at >= ${scope.period.from} AND ${raw(e)}.occurred_at < ${scope.period.to}`;
+}
+
+/** A summed amount in minor units of the base currency as the major-unit Float the API returns. */
+export function money(scope: ReportScope, minor: unknown): number {
+  return fromMinor(Math.round(toNumber(minor)), scope.appspace.baseCurrency);
+}
+
+/** part / whole in percent, one decimal; 0 when whole is 0. */
+export function percent(part: number, whole: number): number {
+  return whole === 0 ? 0 : Math.round((part * 1000) / whole) / 10;
+}

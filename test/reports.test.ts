@@ -1,0 +1,338 @@
+import { dbTargets } from "./helpers/databases";
+import { TRACK_EVENTS } from "./helpers/documents";
+import { Harness, startHarness } from "./helpers/harness";
+
+/*
+ * The fixture: a EUR appspace, the server's clock at 2026-03-10 20:00 UTC (so
+ * "today" is 2026-03-10), rates 1 USD = 0.8 EUR = 150 JPY = 0.3 KWD.
+ *
+ * Purchases (base-currency values):
+ *   P1 03-02 10:30 alice  o-1 100.00 EUR  lines sku-a 30x2, sku-b 40x1  SAVE10 -10.00  spring/newsletter/email  mobile ios DE
+ *      (a resend of o-1 a minute later is a duplicate and not stored)
+ *   P2 03-04 12:00 dave   o-2 60 USD = 48.00  line sku-c 30 USD (24.00) x2  cart-d  -/google/cpc  desktop web US
+ *   P3 03-04 15:00 erin   o-3 1500 JPY = 8.00  line sku-b 1500 JPY (8.00) x1  SAVE10 -150 JPY (0.80)  no device JP
+ *   P4 03-04 16:00 frank  o-4 3.000 KWD = 8.00  line sku-a 1.5 KWD (4.00) x2  iPhone user agent: mobile ios KW
+ *   P5 03-05 09:00 gina   o-5 20.00 EUR  line sku-d 20x1  WELCOME -2.00  desktop web DE
+ * Refunds: REFUND o-5 5.00 (03-06), CANCEL o-5 without revenue (03-07) = 20 - 5 = 15.00, REFUND o-1 10.00 (03-08).
+ *
+ * 03-01..03-10: revenue 100+48+8+8+20 = 184.00, 5 orders, AOV 36.80, units 3+2+1+2+1 = 9,
+ *   refunds 3 for 5+15+10 = 30.00, net 154.00. Days: 03-02 100.00/1, 03-04 48+8+8 = 64.00/3, 03-05 20.00/1, others 0.
+ *
+ * Funnel (people; anon-a is linked to alice by her VIEW_CART, which carries both ids):
+ *   alice: view, add (as anon-a), view_cart, checkout, payment, purchase -> all six steps
+ *   bob: view (spring/newsletter/email), add -> 2;  carol: view -> 1
+ *   dave: view (-/google/cpc), add (cart-d), view_cart, checkout, purchase without payment info -> 4
+ *   harry: add, then view -> 1 (his add came before his view);  erin, frank, gina: purchases only -> 0
+ *   view_item 5 (100), add_to_cart 3 (60.0), view_cart 2 (66.7), begin_checkout 2 (100.0), add_payment_info 1 (50.0), purchase 1 (100.0)
+ *
+ * Carts: alice's cartless run ends in P1 (completed); dave's cart-d ends in P2 (completed);
+ *   bob's run: sku-a 30x1 + sku-b 40x2, minus one sku-b removed = 70.00 abandoned; harry's run: sku-e 12.50 abandoned;
+ *   ivy's cart-i was emptied by a removal and is no cart. -> 2 abandoned (82.50), 2 completed, 50.0 %.
+ *
+ * Catalog names: sku-a "Alpha Tee", sku-b "Zebra Bag", sku-c "Apron", sku-d "Dress"; brands Acme (a, c; c only
+ *   from dave's view), Bolt (b). Top products: sku-a 60+8 = 68.00 (4 units, 2 orders); then a tie at 48.00:
+ *   sku-c "Apron" 48.00 (2, 1) before sku-b "Zebra Bag" 40+8 = 48.00 (2, 2), by name; then sku-d 20.00.
+ *
+ * Channels: spring/newsletter/email 100.00 (1 order; people alice, bob; buyers alice: 50.0),
+ *   -/google/cpc 48.00 (1; dave: 100.0), no channel 36.00 (3; 9 people, 3 buyers: 33.3).
+ */
+const NOW = new Date("2026-03-10T20:00:00Z");
+const CHANNEL = [{ key: "campaign", value: "spring" }, { key: "source", value: "newsletter" }, { key: "medium", value: "email" }];
+const GOOGLE = [{ key: "source", value: "google" }, { key: "medium", value: "cpc" }];
+const IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
+
+const at = (day: string, time: string) => `2026-03-${day}T${time}:00Z`;
+const range = (start: string, end: string) => ({ range: { start: `2026-${start}`, end: `2026-${end}` } });
+const item = (itemId: string, price?: number, quantity = 1, extra: Record<string, unknown> = {}) => ({ itemId, price, quantity, ...extra });
+
+const EVENTS = [
+  // alice, first anonymous
+  { eventType: "VIEW_ITEM", anonymousId: "anon-a", timestamp: at("02", "10:00"), items: [item("sku-a", 30, 1, { itemName: "Alpha Tee", itemBrand: "Acme" })] },
+  { eventType: "ADD_TO_CART", anonymousId: "anon-a", timestamp: at("02", "10:05"), items: [item("sku-a", 30, 2), item("sku-b", 40)] },
+  { eventType: "VIEW_CART", userId: "alice", anonymousId: "anon-a", timestamp: at("02", "10:10") },
+  { eventType: "BEGIN_CHECKOUT", userId: "alice", timestamp: at("02", "10:15") },
+  { eventType: "ADD_PAYMENT_INFO", userId: "alice", timestamp: at("02", "10:20") },
+  {
+    eventType: "PURCHASE", userId: "alice", transactionId: "o-1", revenue: 100, currency: "EUR", couponCode: "SAVE10", discount: 10,
+    timestamp: at("02", "10:30"), properties: CHANNEL, context: { deviceType: "mobile", platform: "ios", country: "DE" },
+    items: [item("sku-a", 30, 2), item("sku-b", 40, 1, { itemName: "Zebra Bag", itemBrand: "Bolt" })],
+  },
+  { eventType: "PURCHASE", userId: "alice", transactionId: "o-1", revenue: 100, currency: "EUR", timestamp: at("02", "10:31") },
+  // bob and carol
+  { eventType: "VIEW_ITEM", userId: "bob", timestamp: at("03", "09:00"), properties: CHANNEL, items: [item("sku-a", 30)] },
+  { eventType: "ADD_TO_CART", userId: "bob", timestamp: at("03", "09:05"), items: [item("sku-a", 30), item("sku-b", 40, 2)] },
+  { eventType: "REMOVE_FROM_CART", userId: "bob", timestamp: at("03", "09:06"), items: [item("sku-b", 40)] },
+  { eventType: "VIEW_ITEM", userId: "carol", timestamp: at("03", "11:00"), items: [item("sku-b")] },
+  // dave
+  { eventType: "VIEW_ITEM", userId: "dave", timestamp: at("04", "11:00"), properties: GOOGLE, items: [item("sku-c", 24, 1, { itemName: "Apron", itemBrand: "Acme" })] },
+  { eventType: "ADD_TO_CART", userId: "dave", cartId: "cart-d", timestamp: at("04", "11:10"), items: [item("sku-c", 24, 2)] },
+  { eventType: "VIEW_CART", userId: "dave", cartId: "cart-d", timestamp: at("04", "11:20") },
+  { eventType: "BEGIN_CHECKOUT", userId: "dave", cartId: "cart-d", timestamp: at("04", "11:30") },
+  {
+    eventType: "PURCHASE", userId: "dave", cartId: "cart-d", transactionId: "o-2", revenue: 60, currency: "USD", timestamp: at("04", "12:00"),
+    properties: GOOGLE, context: { deviceType: "desktop", platform: "web", country: "US" }, items: [item("sku-c", 30, 2)],
+  },
+  // erin, frank: a multi-currency day
+  {
+    eventType: "PURCHASE", userId: "erin", transactionId: "o-3", revenue: 1500, currency: "JPY", couponCode: "SAVE10", discount: 150,
+    timestamp: at("04", "15:00"), context: { country: "JP" }, items: [item("sku-b", 1500)],
+  },
+  {
+    eventType: "PURCHASE", userId: "frank", transactionId: "o-4", revenue: 3, currency: "KWD", timestamp: at("04", "16:00"),
+    context: { userAgent: IPHONE, country: "KW" }, items: [item("sku-a", 1.5, 2)],
+  },
+  // gina: bought, partly refunded, then cancelled
+  {
+    eventType: "PURCHASE", userId: "gina", transactionId: "o-5", revenue: 20, couponCode: "WELCOME", discount: 2, timestamp: at("05", "09:00"),
+    context: { deviceType: "desktop", platform: "web", country: "DE" }, items: [item("sku-d", 20, 1, { itemName: "Dress" })],
+  },
+  { eventType: "REFUND", userId: "gina", transactionId: "o-5", revenue: 5, timestamp: at("06", "10:00") },
+  { eventType: "CANCEL", userId: "gina", transactionId: "o-5", timestamp: at("07", "10:00") },
+  { eventType: "REFUND", userId: "alice", transactionId: "o-1", revenue: 10, timestamp: at("08", "10:00") },
+  // harry adds before he views; ivy empties her cart
+  { eventType: "ADD_TO_CART", userId: "harry", timestamp: at("05", "10:00"), items: [item("sku-e", 12.5)] },
+  { eventType: "VIEW_ITEM", userId: "harry", timestamp: at("05", "10:10"), items: [item("sku-e", 12.5)] },
+  { eventType: "ADD_TO_CART", userId: "ivy", cartId: "cart-i", timestamp: at("06", "10:00"), items: [item("sku-a", 30)] },
+  { eventType: "REMOVE_FROM_CART", userId: "ivy", cartId: "cart-i", timestamp: at("06", "10:05"), items: [item("sku-a", 30)] },
+];
+
+describe.each(dbTargets())("revenue reports on $name", target => {
+  let h: Harness;
+  let sk: string;
+  let pk: string;
+
+  beforeAll(async () => {
+    h = await startHarness(target, [], () => NOW);
+    ({ secretKey: sk, publishableKey: pk } = await h.appspace({ currency: "EUR" }));
+    const res = await h.gql(TRACK_EVENTS, { events: EVENTS }, pk);
+    expect(res.body).toEqual({ data: { trackEvents: { ok: true, accepted: EVENTS.length, errors: [] } } });
+    expect(await h.count("events")).toBe(EVENTS.length - 1);
+  });
+  afterAll(() => h.close());
+
+  const report = async (query: string, variables: Record<string, unknown> = {}) => {
+    const res = await h.gql(query, variables, sk);
+    expect(res.body.errors).toBeUndefined();
+    return res.body.data!;
+  };
+
+  it("overview of the whole fixture", async () => {
+    const { overview } = await report(OVERVIEW, range("03-01", "03-10"));
+    expect(overview).toEqual({
+      totalRevenue: 184, netRevenue: 154, totalOrders: 5, totalRefunds: 3, refundAmount: 30, avgOrderValue: 36.8, totalItemsSold: 9,
+      cartAbandonmentRate: 50, addToCartRate: 60, currency: "EUR", days: 10, start: "2026-03-01", end: "2026-03-10", previous: null,
+    });
+  });
+
+  it("defaults to the last 30 days, today included", async () => {
+    const { overview } = await report(OVERVIEW);
+    expect(overview).toMatchObject({ totalRevenue: 184, totalOrders: 5, days: 30, start: "2026-02-09", end: "2026-03-10" });
+    const { overview: week } = await report(OVERVIEW, { range: { days: 7 } });
+    // 03-04..03-10: P2-P5 and all three refunds.
+    expect(week).toMatchObject({ totalRevenue: 84, totalOrders: 4, refundAmount: 30, netRevenue: 54, days: 7, start: "2026-03-04" });
+  });
+
+  it("an empty range is all zeros", async () => {
+    const empty = range("02-01", "02-05");
+    expect((await report(OVERVIEW, empty)).overview).toEqual({
+      totalRevenue: 0, netRevenue: 0, totalOrders: 0, totalRefunds: 0, refundAmount: 0, avgOrderValue: 0, totalItemsSold: 0,
+      cartAbandonmentRate: 0, addToCartRate: 0, currency: "EUR", days: 5, start: "2026-02-01", end: "2026-02-05", previous: null,
+    });
+    expect((await report(TIMESERIES, empty)).revenueTimeseries.series).toEqual(
+      ["01", "02", "03", "04", "05"].map(d => ({ date: `2026-02-${d}`, revenue: 0, orders: 0 })),
+    );
+    expect((await report(FUNNEL, empty)).funnel.steps.map((s: { count: number; percentage: number }) => [s.count, s.percentage])).toEqual(
+      [[0, 100], [0, 0], [0, 0], [0, 0], [0, 0], [0, 0]],
+    );
+    expect((await report(TOP_PRODUCTS, empty)).topProducts).toEqual({ products: [], days: 5 });
+    expect((await report(CARTS, empty)).cartAbandonment).toEqual({ abandonmentRate: 0, abandonedCarts: 0, abandonedRevenue: 0, completedCarts: 0, days: 5 });
+    const breakdowns = await report(BREAKDOWNS, empty);
+    expect(breakdowns).toEqual({
+      revenueByChannel: { channels: [] }, revenueByCoupon: { coupons: [] }, revenueByDevice: { devices: [] },
+      revenueByPlatform: { platforms: [] }, revenueByCountry: { countries: [] },
+    });
+  });
+
+  it("a range with only refunds, and a cancel that takes what is left of its order", async () => {
+    expect((await report(OVERVIEW, range("03-08", "03-08"))).overview).toMatchObject({
+      totalRevenue: 0, netRevenue: -10, totalOrders: 0, totalRefunds: 1, refundAmount: 10, avgOrderValue: 0, totalItemsSold: 0, days: 1,
+    });
+    // The CANCEL of o-5 alone: 20.00 minus the 5.00 refunded the day before.
+    expect((await report(OVERVIEW, range("03-07", "03-07"))).overview).toMatchObject({ totalRefunds: 1, refundAmount: 15, netRevenue: -15 });
+    expect((await report(OVERVIEW, range("03-06", "03-07"))).overview).toMatchObject({ totalRefunds: 2, refundAmount: 20 });
+  });
+
+  it("timeseries: one point per day, zeros included, a multi-currency day summed in EUR", async () => {
+    const { revenueTimeseries } = await report(TIMESERIES, range("03-01", "03-10"));
+    const values: Record<string, [number, number]> = { "02": [100, 1], "04": [64, 3], "05": [20, 1] };
+    expect(revenueTimeseries).toEqual({
+      days: 10,
+      previous: null,
+      series: ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10"].map(d => {
+        const [revenue, orders] = values[d] ?? [0, 0];
+        return { date: `2026-03-${d}`, revenue, orders };
+      }),
+    });
+  });
+
+  it("compareTo PREVIOUS_PERIOD returns the days just before, beside the current ones", async () => {
+    const vars = { ...range("03-04", "03-05"), compareTo: "PREVIOUS_PERIOD" };
+    const { overview } = await report(OVERVIEW, vars);
+    // Current: P2-P5 = 84.00 / 4; dave's view and add (harry's add preceded his view); cart-d done, harry's abandoned.
+    expect(overview).toEqual({
+      totalRevenue: 84, netRevenue: 84, totalOrders: 4, totalRefunds: 0, refundAmount: 0, avgOrderValue: 21, totalItemsSold: 6,
+      cartAbandonmentRate: 50, addToCartRate: 50, currency: "EUR", days: 2, start: "2026-03-04", end: "2026-03-05",
+      // Previous (03-02..03-03): P1; views by alice, bob, carol, adds by alice and bob; alice's cart done, bob's abandoned.
+      previous: {
+        totalRevenue: 100, netRevenue: 100, totalOrders: 1, totalRefunds: 0, refundAmount: 0, avgOrderValue: 100, totalItemsSold: 3,
+        cartAbandonmentRate: 50, addToCartRate: 66.7, currency: "EUR", days: 2, start: "2026-03-02", end: "2026-03-03", previous: null,
+      },
+    });
+    const { revenueTimeseries } = await report(TIMESERIES, vars);
+    expect(revenueTimeseries).toEqual({
+      days: 2,
+      series: [{ date: "2026-03-04", revenue: 64, orders: 3 }, { date: "2026-03-05", revenue: 20, orders: 1 }],
+      previous: { days: 2, previous: null, series: [{ date: "2026-03-02", revenue: 100, orders: 1 }, { date: "2026-03-03", revenue: 0, orders: 0 }] },
+    });
+  });
+
+  it("funnel counts people in order, following anon-a to alice", async () => {
+    const { funnel } = await report(FUNNEL, range("03-01", "03-10"));
+    expect(funnel).toEqual({
+      days: 10,
+      steps: [
+        { name: "view_item", count: 5, percentage: 100 },
+        { name: "add_to_cart", count: 3, percentage: 60 },
+        { name: "view_cart", count: 2, percentage: 66.7 },
+        { name: "begin_checkout", count: 2, percentage: 100 },
+        { name: "add_payment_info", count: 1, percentage: 50 },
+        { name: "purchase", count: 1, percentage: 100 },
+      ],
+    });
+  });
+
+  it("top products break revenue ties by name and carry catalog details", async () => {
+    const { topProducts } = await report(TOP_PRODUCTS, { ...range("03-01", "03-10"), limit: 10 });
+    expect(topProducts).toEqual({
+      days: 10,
+      products: [
+        { itemId: "sku-a", itemName: "Alpha Tee", revenue: 68, quantity: 4, orders: 2, product: { itemId: "sku-a", name: "Alpha Tee", brand: "Acme" } },
+        { itemId: "sku-c", itemName: "Apron", revenue: 48, quantity: 2, orders: 1, product: { itemId: "sku-c", name: "Apron", brand: "Acme" } },
+        { itemId: "sku-b", itemName: "Zebra Bag", revenue: 48, quantity: 2, orders: 2, product: { itemId: "sku-b", name: "Zebra Bag", brand: "Bolt" } },
+        { itemId: "sku-d", itemName: "Dress", revenue: 20, quantity: 1, orders: 1, product: { itemId: "sku-d", name: "Dress", brand: null } },
+      ],
+    });
+    const { topProducts: two } = await report(TOP_PRODUCTS, { ...range("03-01", "03-10"), limit: 2 });
+    expect(two.products.map((p: { itemId: string }) => p.itemId)).toEqual(["sku-a", "sku-c"]);
+  });
+
+  it("channel, coupon, device, platform and country breakdowns", async () => {
+    expect(await report(BREAKDOWNS, range("03-01", "03-10"))).toEqual({
+      revenueByChannel: {
+        channels: [
+          { campaign: "spring", source: "newsletter", medium: "email", revenue: 100, orders: 1, conversionRate: 50 },
+          { campaign: null, source: "google", medium: "cpc", revenue: 48, orders: 1, conversionRate: 100 },
+          { campaign: null, source: null, medium: null, revenue: 36, orders: 3, conversionRate: 33.3 },
+        ],
+      },
+      // SAVE10: (10.00 + 0.80) / 2 = 5.40 average discount.
+      revenueByCoupon: { coupons: [{ couponCode: "SAVE10", revenue: 108, orders: 2, avgDiscount: 5.4 }, { couponCode: "WELCOME", revenue: 20, orders: 1, avgDiscount: 2 }] },
+      revenueByDevice: { devices: [{ deviceType: "mobile", revenue: 108, orders: 2 }, { deviceType: "desktop", revenue: 68, orders: 2 }, { deviceType: "unknown", revenue: 8, orders: 1 }] },
+      revenueByPlatform: { platforms: [{ platform: "ios", revenue: 108, orders: 2 }, { platform: "web", revenue: 68, orders: 2 }, { platform: "unknown", revenue: 8, orders: 1 }] },
+      revenueByCountry: {
+        countries: [
+          { country: "DE", revenue: 120, orders: 2 }, { country: "US", revenue: 48, orders: 1 },
+          { country: "JP", revenue: 8, orders: 1 }, { country: "KW", revenue: 8, orders: 1 },
+        ],
+      },
+    });
+  });
+
+  it("revenueBreakdown groups by any combination of order and line dimensions", async () => {
+    const byCountryDevice = await report(BREAKDOWN, { ...range("03-01", "03-10"), by: ["COUNTRY", "DEVICE"] });
+    expect(byCountryDevice.revenueBreakdown).toEqual({
+      by: ["COUNTRY", "DEVICE"],
+      days: 10,
+      rows: [
+        { country: "DE", deviceType: "mobile", brand: null, revenue: 100, orders: 1, items: 3 },
+        { country: "US", deviceType: "desktop", brand: null, revenue: 48, orders: 1, items: 2 },
+        { country: "DE", deviceType: "desktop", brand: null, revenue: 20, orders: 1, items: 1 },
+        { country: "JP", deviceType: null, brand: null, revenue: 8, orders: 1, items: 1 },
+        { country: "KW", deviceType: "mobile", brand: null, revenue: 8, orders: 1, items: 2 },
+      ],
+    });
+    // Lines: Acme = sku-a 68 + sku-c 48 (sku-c's brand only from the catalog), Bolt = sku-b 48, no brand = sku-d 20.
+    const byBrand = await report(BREAKDOWN, { ...range("03-01", "03-10"), by: ["BRAND"], limit: 2 });
+    expect(byBrand.revenueBreakdown.rows).toEqual([
+      { country: null, deviceType: null, brand: "Acme", revenue: 116, orders: 3, items: 6 },
+      { country: null, deviceType: null, brand: "Bolt", revenue: 48, orders: 2, items: 2 },
+    ]);
+  });
+
+  it("cart abandonment: cartIds and cartless runs, removals subtracted, emptied carts ignored", async () => {
+    const { cartAbandonment } = await report(CARTS, range("03-01", "03-10"));
+    expect(cartAbandonment).toEqual({ abandonmentRate: 50, abandonedCarts: 2, abandonedRevenue: 82.5, completedCarts: 2, days: 10 });
+  });
+});
+
+describe.each(dbTargets())("a zero-decimal base currency on $name", target => {
+  let h: Harness;
+
+  afterAll(() => h.close());
+
+  it("sums and averages in whole yen", async () => {
+    h = await startHarness(target, [], () => NOW);
+    const { secretKey } = await h.appspace({ currency: "JPY" });
+    // 1000 + 1000 + 0.01 USD (1.5 JPY, rounded half-up to 2) = 2002 JPY over 3 orders: 667.33 -> 667.
+    const events = [1000, 1000].map((revenue, n) => ({ eventType: "PURCHASE", transactionId: `j-${n}`, revenue, timestamp: at("09", "12:00") }));
+    events.push({ eventType: "PURCHASE", transactionId: "j-usd", revenue: 0.01, currency: "USD", timestamp: at("09", "13:00") } as (typeof events)[number]);
+    expect((await h.gql(TRACK_EVENTS, { events }, secretKey)).body.data!.trackEvents.accepted).toBe(3);
+    const res = await h.gql(OVERVIEW, range("03-09", "03-09"), secretKey);
+    expect(res.body.data!.overview).toMatchObject({ totalRevenue: 2002, avgOrderValue: 667, totalOrders: 3, currency: "JPY" });
+  });
+});
+
+const OVERVIEW = /* GraphQL */ `
+  query Overview($range: DateRange, $compareTo: CompareTo) {
+    overview(range: $range, compareTo: $compareTo) {
+      totalRevenue netRevenue totalOrders totalRefunds refundAmount avgOrderValue totalItemsSold cartAbandonmentRate addToCartRate currency days start end
+      previous { totalRevenue netRevenue totalOrders totalRefunds refundAmount avgOrderValue totalItemsSold cartAbandonmentRate addToCartRate currency days start end previous { days } }
+    }
+  }
+`;
+
+const TIMESERIES = /* GraphQL */ `
+  query Series($range: DateRange, $compareTo: CompareTo) {
+    revenueTimeseries(range: $range, compareTo: $compareTo) { days series { date revenue orders } previous { days series { date revenue orders } previous { days } } }
+  }
+`;
+
+const FUNNEL = /* GraphQL */ `
+  query Funnel($range: DateRange) { funnel(range: $range) { days steps { name count percentage } } }
+`;
+
+const TOP_PRODUCTS = /* GraphQL */ `
+  query Top($range: DateRange, $limit: Int) {
+    topProducts(range: $range, limit: $limit) { days products { itemId itemName revenue quantity orders product { itemId name brand } } }
+  }
+`;
+
+const BREAKDOWNS = /* GraphQL */ `
+  query Breakdowns($range: DateRange) {
+    revenueByChannel(range: $range) { channels { campaign source medium revenue orders conversionRate } }
+    revenueByCoupon(range: $range) { coupons { couponCode revenue orders avgDiscount } }
+    revenueByDevice(range: $range) { devices { deviceType revenue orders } }
+    revenueByPlatform(range: $range) { platforms { platform revenue orders } }
+    revenueByCountry(range: $range) { countries { country revenue orders } }
+  }
+`;
+
+const BREAKDOWN = /* GraphQL */ `
+  query Breakdown($range: DateRange, $by: [BreakdownDimension!]!, $limit: Int) {
+    revenueBreakdown(range: $range, by: $by, limit: $limit) { by days rows { country deviceType brand revenue orders items } }
+  }
+`;
+
+const CARTS = /* GraphQL */ `
+  query Carts($range: DateRange) { cartAbandonment(range: $range) { abandonmentRate abandonedCarts abandonedRevenue completedCarts days } }
+`;

@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { dbTargets } from "./helpers/databases";
 import { TRACK_EVENTS } from "./helpers/documents";
 import { Harness, startHarness } from "./helpers/harness";
@@ -269,6 +271,10 @@ describe.each(dbTargets())("revenue reports on $name", target => {
     ]);
   });
 
+  it.each(readmeExamples())("the README's example answers as documented: %s", async (_title, query, expected) => {
+    expect(await report(query)).toEqual(expected);
+  });
+
   it("cart abandonment: cartIds and cartless runs, removals subtracted, emptied carts ignored", async () => {
     const { cartAbandonment } = await report(CARTS, range("03-01", "03-10"));
     expect(cartAbandonment).toEqual({ abandonmentRate: 50, abandonedCarts: 2, abandonedRevenue: 82.5, completedCarts: 2, days: 10 });
@@ -336,3 +342,12 @@ const BREAKDOWN = /* GraphQL */ `
 const CARTS = /* GraphQL */ `
   query Carts($range: DateRange) { cartAbandonment(range: $range) { abandonmentRate abandonedCarts abandonedRevenue completedCarts days } }
 `;
+
+/** The ```graphql / ```json pairs of the README's Reports section, which document this fixture. */
+function readmeExamples(): [string, string, unknown][] {
+  const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## Reports"), readme.indexOf("### Not built yet"));
+  const pairs = [...section.matchAll(/```graphql\n([\s\S]*?)```\n```json\n([\s\S]*?)```/g)];
+  expect(pairs.length).toBeGreaterThanOrEqual(7);
+  return pairs.map(([, query, json]) => [query.slice(0, 60).replace(/\s+/g, " "), query, JSON.parse(json)]);
+}

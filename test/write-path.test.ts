@@ -38,12 +38,15 @@ describe.each(dbTargets())("the write path on $name", target => {
       "INSERT INTO event_items", // 300 rows
       "INSERT INTO event_properties", // 200 rows
       "INSERT INTO identity_links", // 10 links
+      "SELECT identifier, person", // the people those links touch
+      "INSERT INTO identity_persons", // 20 identifiers, 10 people
       "INSERT INTO products", // 17 products
     ]);
     expect(await h.count("events", "event_id LIKE 'w-%'")).toBe(100);
     expect(await h.count("event_items")).toBe(300);
     expect(await h.count("event_properties")).toBe(200);
     expect(await h.count("identity_links")).toBe(10);
+    expect(await h.count("identity_persons")).toBe(20);
     expect(await h.count("products")).toBe(17);
   });
 });

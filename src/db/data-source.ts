@@ -13,9 +13,10 @@ import { PurchaseClaim } from "../ingest/purchase-claim.entity";
 import { ExchangeRate } from "../ingest/rates/exchange-rate.entity";
 import { IdBlock } from "./id-block.entity";
 import { Init1767225600000 } from "./migrations/1767225600000-Init";
+import { People1767312000000 } from "./migrations/1767312000000-People";
 
 export const entities = [Appspace, ApiKey, EventRecord, EventItem, EventProperty, PurchaseClaim, IdentityLink, Product, ExchangeRate, IdBlock];
-export const migrations = [Init1767225600000];
+export const migrations = [Init1767225600000, People1767312000000];
 
 export interface DbOptions {
   databaseUrl: string | null;

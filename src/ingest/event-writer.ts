@@ -1,5 +1,6 @@
 import { EntityManager } from "typeorm";
 import { dbTime, insertIgnoring, isMysql, multiRowInsert, Row } from "../db/sql";
+import { linkPersons } from "../identity/persons";
 import { EventType } from "./event.input";
 import { NormalizedEvent } from "./validate";
 
@@ -26,7 +27,7 @@ const EVENT_COLUMNS = [
 const ITEM_COLUMNS = [
   "event_row_id", "line", "appspace_id", "item_id", "item_name", "item_category", "item_brand", "item_variant", "item_group_id",
   "item_list_name", "item_list_id", "quantity", "price", "discount", "currency", "original_price", "original_discount", "fx_rate",
-  "coupon_code", "merchant_id",
+  "coupon_code", "merchant_id", "item_image_url",
 ];
 
 const PRODUCT_FIELDS = ["name", "category", "brand", "variant", "group_id", "image_url"];
@@ -121,7 +122,7 @@ async function writeDetails(em: EntityManager, appspaceId: number, stored: Pendi
       items.push([
         id, line, appspaceId, it.itemId, it.itemName, it.itemCategory, it.itemBrand, it.itemVariant, it.itemGroupId,
         it.itemListName, it.itemListId, it.quantity, it.price?.base ?? null, it.discount?.base ?? null, it.currency,
-        it.price?.original ?? null, it.discount?.original ?? null, it.fxRate, it.couponCode, it.merchantId,
+        it.price?.original ?? null, it.discount?.original ?? null, it.fxRate, it.couponCode, it.merchantId, it.itemImageUrl,
       ]);
       const described = [it.itemName, it.itemCategory, it.itemBrand, it.itemVariant, it.itemGroupId, it.itemImageUrl];
       const prev = products.get(it.itemId);
@@ -150,6 +151,7 @@ async function writeDetails(em: EntityManager, appspaceId: number, stored: Pendi
   const linkColumns = ["appspace_id", "identifier", "user_id", "kind", "first_seen_at"];
   const linkRows = [...links.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, row]) => row);
   if (linkRows.length) await insertChunked(em, r => insertIgnoring(em, "identity_links", linkColumns, r), linkColumns.length, linkRows);
+  await linkPersons(em, appspaceId, linkRows.map(r => [r[1] as string, r[2] as string] as const));
 
   const productRows = [...products.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([itemId, p]) => [appspaceId, itemId, ...p.row, dbTime(p.at)]);

@@ -1,7 +1,7 @@
 import { registerEnumType } from "type-graphql";
 import { joinSql, queryRows, raw, Sql, sql } from "../db/query";
 import { toNumber } from "../db/sql";
-import { personOf } from "../identity/people";
+import { personOf } from "../identity/persons";
 import { eventsIn, ReportScope } from "./scope";
 
 export enum BreakdownDimension {
@@ -86,7 +86,7 @@ export const channelKey = (values: readonly (string | null)[]) => JSON.stringify
 
 /** For each campaign/source/medium: how many people met it in the period and how many bought with it. */
 export async function channelReach(scope: ReportScope): Promise<Map<string, ChannelReach>> {
-  const { join, person } = personOf(scope.appspace.id);
+  const { join, person } = personOf();
   const rows = await queryRows(scope.db, sql`
     SELECT e.campaign, e.source, e.medium, COUNT(DISTINCT ${person}) AS people,
       COUNT(DISTINCT CASE WHEN e.event_type = 'PURCHASE' THEN ${person} END) AS buyers

@@ -1,6 +1,6 @@
 import { queryRows, sql } from "../db/query";
 import { toNumber } from "../db/sql";
-import { personOf } from "../identity/people";
+import { personOf } from "../identity/persons";
 import { eventsIn, percent, ReportScope } from "./scope";
 
 export interface CartTotals {
@@ -20,7 +20,7 @@ export interface CartTotals {
  * cart emptied by removals and never bought is no cart.
  */
 export async function cartTotals(scope: ReportScope): Promise<CartTotals> {
-  const { join, person } = personOf(scope.appspace.id);
+  const { join, person } = personOf();
   const [row] = await queryRows(scope.db, sql`
     WITH ev AS (
       SELECT e.id, e.event_type AS t, e.occurred_at AS at, e.cart_id, ${person} AS person FROM events e ${join}

@@ -1,6 +1,6 @@
 import { joinSql, queryRows, raw, sql } from "../db/query";
 import { toNumber } from "../db/sql";
-import { personOf } from "../identity/people";
+import { personOf } from "../identity/persons";
 import { eventsIn, percent, ReportScope } from "./scope";
 
 export const FUNNEL_STEPS = [
@@ -24,7 +24,7 @@ export interface FunnelCount {
  * moment they reached step n-1. One statement: a CTE per step.
  */
 export async function funnelCounts(scope: ReportScope): Promise<FunnelCount[]> {
-  const { join, person } = personOf(scope.appspace.id);
+  const { join, person } = personOf();
   const steps = FUNNEL_STEPS.map(({ type }, i) => {
     const name = raw(`s${i}`);
     return i === 0

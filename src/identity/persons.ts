@@ -1,0 +1,91 @@
+import { EntityManager } from "typeorm";
+import { raw, Sql } from "../db/query";
+import { Db, isMysql, multiRowInsert } from "../db/sql";
+
+/** A link from an identifier (anonymousId or alias) to a userId. */
+export type Link = readonly [identifier: string, userId: string];
+
+/**
+ * Keeps `identity_persons` current for new links, in the caller's transaction.
+ * Links are transitive: everything connected by links is one person, named by the
+ * smallest userId among them, so the name does not depend on the order links arrive.
+ * When a link joins two people, the rows of the one renamed are updated in one statement.
+ */
+export async function linkPersons(em: EntityManager, appspaceId: number, links: readonly Link[]): Promise<void> {
+  if (links.length === 0) return;
+  const ids = [...new Set(links.flat())].sort();
+  const lock = isMysql(em) ? " FOR UPDATE" : "";
+  const rows: { identifier: string; person: string }[] = await em.query(
+    `SELECT identifier, person FROM identity_persons WHERE appspace_id = ? AND identifier IN (${ids.map(() => "?").join(", ")})${lock}`,
+    [appspaceId, ...ids],
+  );
+  const current = new Map(rows.map(r => [r.identifier, r.person]));
+
+  // Union-find over the identifiers, their current persons and the new links.
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    const p = parent.get(x);
+    if (p === undefined || p === x) return x;
+    const root = find(p);
+    parent.set(x, root);
+    return root;
+  };
+  const union = (a: string, b: string) => {
+    const [ra, rb] = [find(a), find(b)];
+    if (ra !== rb) parent.set(ra, rb);
+  };
+  for (const [identifier, person] of current) union(identifier, person);
+  for (const [identifier, userId] of links) union(identifier, userId);
+
+  // A person's name: the smallest of the names already in use and the userIds newly linked.
+  const name = new Map<string, string>();
+  const propose = (root: string, candidate: string) => {
+    const held = name.get(root);
+    if (held === undefined || candidate < held) name.set(root, candidate);
+  };
+  for (const person of current.values()) propose(find(person), person);
+  for (const [, userId] of links) propose(find(userId), userId);
+
+  const renamed = new Map<string, string>();
+  for (const person of new Set(current.values())) {
+    const next = name.get(find(person))!;
+    if (next !== person) renamed.set(person, next);
+  }
+  if (renamed.size) {
+    const cases = [...renamed.keys()].map(() => "WHEN ? THEN ?").join(" ");
+    await em.query(
+      `UPDATE identity_persons SET person = CASE person ${cases} END WHERE appspace_id = ? AND person IN (${[...renamed.keys()].map(() => "?").join(", ")})`,
+      [...[...renamed].flat(), appspaceId, ...renamed.keys()],
+    );
+  }
+  const added = ids.filter(id => !current.has(id)).map(id => [appspaceId, id, name.get(find(id))!]);
+  if (added.length) {
+    const columns = ["appspace_id", "identifier", "person"];
+    const [sql, params] = isMysql(em)
+      ? multiRowInsert("identity_persons", columns, added, "ON DUPLICATE KEY UPDATE person = VALUES(person)")
+      : multiRowInsert("identity_persons", columns, added, "ON CONFLICT (appspace_id, identifier) DO UPDATE SET person = excluded.person");
+    await em.query(sql, params);
+  }
+}
+
+/** The person a userId (or any linked identifier) belongs to, and every identifier of that person. */
+export async function identifiersOf(db: Db, appspaceId: number, userId: string): Promise<{ person: string; identifiers: string[] }> {
+  const [row] = await db.query("SELECT person FROM identity_persons WHERE appspace_id = ? AND identifier = ?", [appspaceId, userId]);
+  const person: string = row?.person ?? userId;
+  const linked: { identifier: string }[] = await db.query(
+    "SELECT identifier FROM identity_persons WHERE appspace_id = ? AND person = ?", [appspaceId, person]);
+  return { person, identifiers: [...new Set([userId, person, ...linked.map(r => r.identifier)])].sort() };
+}
+
+/**
+ * How reports tell people apart: an event belongs to its userId, or to its
+ * anonymousId when it has none, and a linked identifier belongs to its person.
+ * `join` goes after `FROM events e`; `person` is then the person's key (null for
+ * an event with neither id).
+ */
+export function personOf(e = "e"): { join: Sql; person: Sql } {
+  return {
+    join: raw(` LEFT JOIN identity_persons ip ON ip.appspace_id = ${e}.appspace_id AND ip.identifier = COALESCE(${e}.user_id, ${e}.anonymous_id)`),
+    person: raw(`COALESCE(ip.person, ${e}.user_id, ${e}.anonymous_id)`),
+  };
+}

@@ -7,10 +7,18 @@ export interface Config {
   readonly sqlitePath: string;
   readonly nodeEnv: string;
   readonly logSql: boolean;
+  /** The GDPR deletion worker: events per transaction, pause between chunks, lease on a running request. */
+  readonly deletion: { readonly chunkSize: number; readonly pauseMs: number; readonly leaseMs: number };
 }
 
 function fail(message: string): never {
   throw new Error(`Invalid configuration: ${message}`);
+}
+
+function whole(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const value = Number(env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < min) fail(`${name} must be a whole number of at least ${min}, got "${env[name]}"`);
+  return value;
 }
 
 /** Reads and validates the environment once; the only reader of process.env. */
@@ -25,5 +33,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sqlitePath: path.resolve(env.SQLITE_PATH ?? "data/analytics.sqlite"),
     nodeEnv: env.NODE_ENV ?? "development",
     logSql: env.LOG_SQL === "1",
+    deletion: Object.freeze({
+      chunkSize: whole(env, "DELETION_CHUNK_SIZE", 500, 1),
+      pauseMs: whole(env, "DELETION_PAUSE_MS", 0, 0),
+      leaseMs: whole(env, "DELETION_LEASE_MS", 30_000, 1_000),
+    }),
   });
 }

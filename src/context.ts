@@ -4,7 +4,10 @@ import { DataSource } from "typeorm";
 import { Appspace } from "./appspaces/appspace.entity";
 import { KeyKind } from "./appspaces/api-key.entity";
 import { authenticate } from "./appspaces/appspace.service";
+import { createAttributionLoader } from "./attribution/attribution.service";
 import { createProductLoader } from "./catalog/product.loader";
+import { DeletionWorker, DeletionWorkerOptions } from "./identity/deletion.worker";
+import { createEventItemsLoader } from "./identity/journey.service";
 import { IdAllocator } from "./db/id-allocator";
 import { UnauthenticatedError } from "./errors";
 import { RatesCache } from "./ingest/rates/rates.service";
@@ -16,14 +19,18 @@ export interface Services {
   rates: RatesCache;
   /** The server's clock: what "now" and "today" (UTC) mean for ingest and reports. Tests pin it. */
   now: () => Date;
+  deletions: DeletionWorker;
 }
 
-export function createServices(db: DataSource, now: () => Date = () => new Date()): Services {
-  return { db, eventIds: new IdAllocator(db, "events"), rates: new RatesCache(db), now };
+export function createServices(db: DataSource, opts: { now?: () => Date; deletion?: DeletionWorkerOptions } = {}): Services {
+  const now = opts.now ?? (() => new Date());
+  return { db, eventIds: new IdAllocator(db, "events"), rates: new RatesCache(db), now, deletions: new DeletionWorker(db, { now, ...opts.deletion }) };
 }
 
 export interface Loaders {
   product: ReturnType<typeof createProductLoader>;
+  eventItems: ReturnType<typeof createEventItemsLoader>;
+  attributionInputs: ReturnType<typeof createAttributionLoader>;
 }
 
 export interface Context {
@@ -37,9 +44,14 @@ export interface Context {
   loaders: Loaders;
 }
 
-function createLoaders(db: DataSource, appspaceId: number | null): Loaders {
-  // Without a key no resolver that reads runs; an id no appspace has keeps the loader empty regardless.
-  return { product: createProductLoader(db, appspaceId ?? 0) };
+function createLoaders(db: DataSource, appspace: Appspace | null): Loaders {
+  // Without a key no resolver that reads runs; an id no appspace has keeps the loaders empty regardless.
+  const appspaceId = appspace?.id ?? 0;
+  return {
+    product: createProductLoader(db, appspaceId),
+    eventItems: createEventItemsLoader(db, appspace),
+    attributionInputs: createAttributionLoader(db, appspaceId),
+  };
 }
 
 /** The key from `Authorization: Bearer <key>` or `x-api-key`. */
@@ -65,6 +77,6 @@ export async function createContext(services: Services, req: Request): Promise<C
     keyKind: auth?.keyKind ?? null,
     db: services.db,
     services,
-    loaders: createLoaders(services.db, auth?.appspace.id ?? null),
+    loaders: createLoaders(services.db, auth?.appspace ?? null),
   };
 }

@@ -25,15 +25,9 @@ export class ForbiddenError extends AppError {
   }
 }
 
-export class NotImplementedError extends AppError {
-  constructor(field: string) {
-    super(`${field} is not available yet on this server`, "NOT_IMPLEMENTED", 501);
-  }
-}
-
 /** Codes that are ours to show; anything else is masked by formatError. */
 export const PUBLIC_CODES = new Set([
-  "BAD_USER_INPUT", "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "QUOTA_EXCEEDED", "NOT_IMPLEMENTED", "PAYLOAD_TOO_LARGE",
+  "BAD_USER_INPUT", "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "QUOTA_EXCEEDED", "PAYLOAD_TOO_LARGE",
   // Apollo's own, raised before any resolver runs.
   "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_REQUEST", "PERSISTED_QUERY_NOT_FOUND", "PERSISTED_QUERY_NOT_SUPPORTED", "OPERATION_RESOLUTION_FAILURE",
 ]);

@@ -10,6 +10,7 @@ import express, { NextFunction, Request, Response } from "express";
 import { GraphQLFormattedError } from "graphql";
 import { DataSource } from "typeorm";
 import { Context, createContext, createServices } from "./context";
+import { DeletionWorkerOptions } from "./identity/deletion.worker";
 import { PUBLIC_CODES } from "./errors";
 import { createSchema } from "./schema";
 
@@ -48,10 +49,16 @@ function jsonError(res: Response, status: number, code: string, message: string)
 }
 
 /** Apollo on Express with the body limit, CORS, error masking and graceful drain; the app and the tests both start it here. */
-export async function createServer(db: DataSource, opts: { production?: boolean; now?: () => Date } = {}) {
+export interface ServerOptions {
+  production?: boolean;
+  now?: () => Date;
+  deletion?: DeletionWorkerOptions;
+}
+
+export async function createServer(db: DataSource, opts: ServerOptions = {}) {
   const app = express();
   const httpServer = http.createServer(app);
-  const services = createServices(db, opts.now);
+  const services = createServices(db, opts);
   const apollo = new ApolloServer<Context>({
     schema: await createSchema(),
     formatError,
@@ -83,7 +90,12 @@ export async function createServer(db: DataSource, opts: { production?: boolean;
     async listen(port: number, host?: string): Promise<RunningServer> {
       await new Promise<void>(resolve => httpServer.listen(port, host, resolve));
       const actual = (httpServer.address() as AddressInfo).port;
-      return { port: actual, url: `http://localhost:${actual}/graphql`, stop: () => apollo.stop() };
+      services.deletions.start();
+      const stop = async () => {
+        await services.deletions.stop();
+        await apollo.stop();
+      };
+      return { port: actual, url: `http://localhost:${actual}/graphql`, stop };
     },
   };
 }

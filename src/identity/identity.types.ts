@@ -18,6 +18,10 @@ export class UserDeletion {
   @Field(() => DeletionStatus) status!: DeletionStatus;
   @Field(() => Date) requestedAt!: Date;
   @Field(() => Date, { nullable: true }) completedAt!: Date | null;
+  @Field(() => Boolean, { description: "True for deleteUser(dryRun: true): nothing was deleted or recorded." }) dryRun!: boolean;
+  @Field(() => Int, { description: "Events deleted so far (on a dry run: that would be deleted)." }) eventsDeleted!: number;
+  @Field(() => Int, { description: "Identifiers (the userId, anonymousIds, aliases) deleted so far (on a dry run: that would be)." }) identifiersDeleted!: number;
+  @Field(() => String, { nullable: true, description: "Why a FAILED deletion failed." }) reason!: string | null;
 }
 
 @ObjectType()
@@ -35,11 +39,14 @@ export class JourneyEvent {
   @Field(() => Date) timestamp!: Date;
   @Field(() => String, { nullable: true }) transactionId!: string | null;
   @Field(() => Float, { nullable: true }) revenue!: number | null;
-  @Field(() => [JourneyItem]) items!: JourneyItem[];
+  @Field(() => [JourneyItem], { description: "Batched through a per-request DataLoader." }) items?: JourneyItem[];
+  /** The events row, for the items loader; not in the schema. */
+  rowId!: number;
 }
 
 @ObjectType()
 export class UserJourney {
   @Field(() => String) userId!: string;
   @Field(() => [JourneyEvent], { description: "Oldest first, across every identifier linked to the user." }) events!: JourneyEvent[];
+  @Field(() => [String], { description: "The userId and every identifier linked to the same person." }) identifiers!: string[];
 }

@@ -2,9 +2,10 @@ import { Arg, Authorized, Ctx, FieldResolver, Int, Query, Resolver, Root } from 
 import { ProductView } from "../catalog/product.type";
 import { Context } from "../context";
 import { BreakdownDimension } from "./breakdown.service";
+import { cohorts, MAX_COHORT_MONTHS } from "./cohorts.service";
 import { CompareTo, DateRange } from "./range";
 import {
-  CartAbandonment, ChannelBreakdown, CountryBreakdown, CouponBreakdown, DeviceBreakdown, Funnel, Overview, PlatformBreakdown,
+  CartAbandonment, ChannelBreakdown, Cohorts, CountryBreakdown, CouponBreakdown, DeviceBreakdown, Funnel, Overview, PlatformBreakdown,
   RevenueBreakdown, RevenueTimeseries, TopProduct, TopProducts,
 } from "./report.types";
 import * as reports from "./reports.service";
@@ -80,6 +81,11 @@ export class ReportsResolver {
     const scope = reports.scopeOf(ctx, range);
     const rows = await reports.revenueBy(scope, BreakdownDimension.COUNTRY);
     return { countries: rows.map(({ value, ...r }) => ({ country: value, ...r })), days: scope.period.days };
+  }
+
+  @Authorized("secret") @Query(() => Cohorts, { description: "Monthly cohorts by first purchase, newest first." })
+  cohorts(@Arg("months", () => Int, { nullable: true, defaultValue: 6, description: `1 to ${MAX_COHORT_MONTHS}.` }) months: number, @Ctx() ctx: Context) {
+    return cohorts(ctx.db, ctx.appspace!, months, ctx.services.now());
   }
 
   @Authorized("secret") @Query(() => CartAbandonment)

@@ -1,4 +1,4 @@
-import { dayOf, queryRows, sql } from "../db/query";
+import { dayOf, queryRows, Sql, sql } from "../db/query";
 import { toNumber } from "../db/sql";
 import { daysOf } from "./range";
 import { eventsIn, ReportScope } from "./scope";
@@ -26,25 +26,31 @@ export interface RefundTotals {
 }
 
 /**
- * REFUND and CANCEL events in the period. A CANCEL without revenue takes what is
+ * REFUND and CANCEL events matching `where` (on alias c), as a derived table of
+ * (id, occurred_at, transaction_id, amount). A CANCEL without revenue takes what is
  * left of its order: the latest PURCHASE of its transactionId up to the cancel,
  * minus the refunds before it (nothing, after an earlier full cancel).
  */
-export async function refundTotals(scope: ReportScope): Promise<RefundTotals> {
+export function refundAmounts(where: Sql): Sql {
   const earlier = sql`r.appspace_id = c.appspace_id AND r.transaction_id = c.transaction_id AND r.event_type IN ('REFUND', 'CANCEL')
     AND (r.occurred_at < c.occurred_at OR (r.occurred_at = c.occurred_at AND r.id < c.id))`;
-  const [row] = await queryRows(scope.db, sql`
-    SELECT COUNT(*) AS refunds, COALESCE(SUM(CASE WHEN amount > 0 THEN amount ELSE 0 END), 0) AS amount FROM (
-      SELECT CASE
+  return sql`SELECT id, occurred_at, transaction_id, CASE WHEN amount > 0 THEN amount ELSE 0 END AS amount FROM (
+      SELECT c.id, c.occurred_at, c.transaction_id, CASE
         WHEN c.revenue IS NOT NULL THEN c.revenue
         WHEN EXISTS (SELECT 1 FROM events r WHERE ${earlier} AND r.event_type = 'CANCEL' AND r.revenue IS NULL) THEN 0
         ELSE COALESCE((SELECT p.revenue FROM events p
-                        WHERE p.appspace_id = c.appspace_id AND p.event_type = 'PURCHASE' AND p.transaction_id = c.transaction_id AND p.occurred_at <= c.occurred_at
+                        WHERE p.appspace_id = c.appspace_id AND p.transaction_id = c.transaction_id AND p.event_type = 'PURCHASE' AND p.occurred_at <= c.occurred_at
                         ORDER BY p.occurred_at DESC, p.id DESC LIMIT 1), 0)
            - COALESCE((SELECT SUM(r.revenue) FROM events r WHERE ${earlier}), 0)
       END AS amount
-      FROM events c WHERE ${eventsIn(scope, ["REFUND", "CANCEL"], "c")}
-    ) refunds`);
+      FROM events c WHERE ${where}
+    ) taken`;
+}
+
+/** REFUND and CANCEL events in the period and the amount they take back. */
+export async function refundTotals(scope: ReportScope): Promise<RefundTotals> {
+  const [row] = await queryRows(scope.db, sql`
+    SELECT COUNT(*) AS refunds, COALESCE(SUM(amount), 0) AS amount FROM (${refundAmounts(eventsIn(scope, ["REFUND", "CANCEL"], "c"))}) refunds`);
   return { count: toNumber(row.refunds), amount: toNumber(row.amount) };
 }
 

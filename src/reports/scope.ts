@@ -13,7 +13,7 @@ export interface ReportScope {
 }
 
 /** `e.appspace_id = ? AND e.event_type IN (...) AND e.occurred_at` within the period. */
-export function eventsIn(scope: ReportScope, types: readonly string[], e = "e"): Sql {
+export function eventsIn(scope: { appspace: { id: number }; period: Period }, types: readonly string[], e = "e"): Sql {
   // Event types come from the EventType enum, never from input.
   const list = raw(types.map(t => `'${t.replace(/[^A-Z_]/g, "")}'`).join(", "));
   return sql`${raw(e)}.appspace_id = ${scope.appspace.id} AND ${raw(e)}.event_type IN (${list})

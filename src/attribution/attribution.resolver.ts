@@ -1,0 +1,22 @@
+import { Arg, Authorized, Ctx, Int, Query, Resolver } from "type-graphql";
+import { Context } from "../context";
+import { DateRange } from "../reports/range";
+import { scopeOf } from "../reports/reports.service";
+import { attribute } from "./attribution.service";
+import { Attribution, AttributionModel } from "./attribution.types";
+
+@Resolver()
+export class AttributionResolver {
+  @Authorized("secret")
+  @Query(() => Attribution, { description: "Purchase revenue credited to the channels that led to it. Several models over one range share one read." })
+  async attribution(
+    @Arg("range", () => DateRange, { nullable: true }) range: DateRange | undefined,
+    @Arg("model", () => AttributionModel, { nullable: true, defaultValue: AttributionModel.LAST_CLICK }) model: AttributionModel,
+    @Arg("window", () => Int, { nullable: true, defaultValue: 30, description: "Days before a purchase that count: 7, 14, 30, 60 or 90." }) window: number,
+    @Ctx() ctx: Context,
+  ): Promise<Attribution> {
+    const scope = scopeOf(ctx, range);
+    const inputs = await ctx.loaders.attributionInputs.load(scope.period);
+    return attribute(scope, inputs, model, window);
+  }
+}

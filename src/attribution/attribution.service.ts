@@ -1,0 +1,116 @@
+import DataLoader from "dataloader";
+import { DataSource } from "typeorm";
+import { queryRows, sql } from "../db/query";
+import { dbTime, fromDbTime, toNumber } from "../db/sql";
+import { BadUserInputError } from "../errors";
+import { personOf } from "../identity/persons";
+import { Period } from "../reports/range";
+import { eventsIn, money, percent, ReportScope } from "../reports/scope";
+import { Attribution, AttributionModel } from "./attribution.types";
+
+export const WINDOWS = [7, 14, 30, 60, 90] as const;
+const DAY_MS = 86_400_000;
+const HALF_LIFE_DAYS = 7;
+
+interface Purchase { at: number; revenue: number; person: string | null }
+interface Touch { at: number; id: number; campaign: string | null; source: string | null; medium: string | null }
+
+/** The purchases of a period and, per person, their touchpoints of up to the longest window before it. */
+export interface AttributionInputs {
+  purchases: Purchase[];
+  touches: Map<string, Touch[]>;
+}
+
+/**
+ * Reads attribution inputs once per period and request: aliases asking for
+ * several models or windows over the same range share the two statements.
+ */
+export function createAttributionLoader(db: DataSource, appspaceId: number) {
+  return new DataLoader<Period, AttributionInputs, string>(
+    periods => Promise.all(periods.map(period => readInputs(db, appspaceId, period))),
+    { cacheKeyFn: p => `${p.from}|${p.to}` },
+  );
+}
+
+async function readInputs(db: DataSource, appspaceId: number, period: Period): Promise<AttributionInputs> {
+  const { join, person } = personOf();
+  const scope = { appspace: { id: appspaceId }, period };
+  const purchases = await queryRows(db, sql`
+    SELECT e.occurred_at AS at, e.revenue, ${person} AS person FROM events e ${join} WHERE ${eventsIn(scope, ["PURCHASE"])}`);
+  const earliest = dbTime(new Date(fromDbTime(period.from).getTime() - Math.max(...WINDOWS) * DAY_MS));
+  const toucher = personOf("t");
+  const touches = await queryRows(db, sql`
+    SELECT t.id, t.occurred_at AS at, t.campaign, t.source, t.medium, ${toucher.person} AS person FROM events t ${toucher.join}
+    WHERE t.appspace_id = ${appspaceId} AND t.occurred_at >= ${earliest} AND t.occurred_at < ${period.to}
+      AND (t.campaign IS NOT NULL OR t.source IS NOT NULL OR t.medium IS NOT NULL)
+      AND ${toucher.person} IN (SELECT ${person} FROM events e ${join} WHERE ${eventsIn(scope, ["PURCHASE"])})`);
+  const byPerson = new Map<string, Touch[]>();
+  for (const t of touches) {
+    const list = byPerson.get(t.person as string) ?? [];
+    list.push({ at: fromDbTime(t.at as string).getTime(), id: toNumber(t.id), campaign: t.campaign as string | null, source: t.source as string | null, medium: t.medium as string | null });
+    byPerson.set(t.person as string, list);
+  }
+  for (const list of byPerson.values()) list.sort((a, b) => a.at - b.at || a.id - b.id);
+  return {
+    purchases: purchases.map(p => ({ at: fromDbTime(p.at as string).getTime(), revenue: toNumber(p.revenue), person: (p.person as string | null) ?? null })),
+    touches: byPerson,
+  };
+}
+
+/** Each touchpoint's share of a purchase's credit under the model. */
+function shares(model: AttributionModel, touches: Touch[], purchaseAt: number): number[] {
+  if (model === AttributionModel.LAST_CLICK) return touches.map((_, i) => (i === touches.length - 1 ? 1 : 0));
+  if (model === AttributionModel.LINEAR) return touches.map(() => 1 / touches.length);
+  const weights = touches.map(t => 2 ** (-(purchaseAt - t.at) / DAY_MS / HALF_LIFE_DAYS));
+  const sum = weights.reduce((a, b) => a + b, 0);
+  return weights.map(w => w / sum);
+}
+
+/**
+ * Credits each purchase in the period to the channels (campaign/source/medium)
+ * of its person's touchpoints within `window` days before it, the purchase
+ * itself included; purchases without one are unattributed.
+ */
+export async function attribute(scope: ReportScope, inputs: AttributionInputs, model: AttributionModel, window: number): Promise<Attribution> {
+  if (!(WINDOWS as readonly number[]).includes(window)) {
+    throw new BadUserInputError(`window must be one of ${WINDOWS.join(", ")} (days); got ${window}`, { field: "window" });
+  }
+  const channels = new Map<string, { campaign: string | null; source: string | null; medium: string | null; revenue: number; orders: number }>();
+  let unattributedRevenue = 0;
+  let unattributedOrders = 0;
+  let total = 0;
+  for (const p of inputs.purchases) {
+    total += p.revenue;
+    const touches = (p.person === null ? [] : inputs.touches.get(p.person) ?? []).filter(t => t.at <= p.at && p.at - t.at <= window * DAY_MS);
+    if (touches.length === 0) {
+      unattributedRevenue += p.revenue;
+      unattributedOrders += 1;
+      continue;
+    }
+    shares(model, touches, p.at).forEach((share, i) => {
+      if (share === 0) return;
+      const { campaign, source, medium } = touches[i];
+      const key = JSON.stringify([campaign, source, medium]);
+      const c = channels.get(key) ?? { campaign, source, medium, revenue: 0, orders: 0 };
+      c.revenue += p.revenue * share;
+      c.orders += share;
+      channels.set(key, c);
+    });
+  }
+  const attributed = [...channels.values()]
+    .map(c => ({ ...c, revenue: money(scope, Math.round(c.revenue)), orders: Math.round(c.orders * 1000) / 1000, pctOfTotal: percent(c.revenue, total) }))
+    .sort((a, b) => b.revenue - a.revenue || compareNullsFirst(a.campaign, b.campaign) || compareNullsFirst(a.source, b.source) || compareNullsFirst(a.medium, b.medium));
+  return {
+    attributed,
+    unattributed: { revenue: money(scope, unattributedRevenue), orders: unattributedOrders },
+    model,
+    windowDays: window,
+  };
+}
+
+function compareNullsFirst(a: string | null, b: string | null): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  return a < b ? -1 : 1;
+}

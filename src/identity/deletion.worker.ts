@@ -1,0 +1,190 @@
+import { DataSource, EntityManager } from "typeorm";
+import { dbTime, fromDbTime, isMysql, toNumber, withTransaction } from "../db/sql";
+import { identifiersOf } from "./persons";
+
+export interface DeletionWorkerOptions {
+  /** Events deleted per transaction. */
+  chunkSize?: number;
+  /** Pause between chunks, to spare a busy database. */
+  pauseMs?: number;
+  /** How long a worker owns a RUNNING request without progress before another (or a restarted server) takes it over. */
+  leaseMs?: number;
+  /** How often to look for work besides being kicked. */
+  pollMs?: number;
+  now?: () => Date;
+}
+
+const MAX_ATTEMPTS = 3;
+const placeholders = (n: number) => Array.from({ length: n }, () => "?").join(", ");
+
+interface Claimed { id: number; appspaceId: number; userId: string; attempts: number }
+
+/**
+ * Carries out deletion requests in the background, one chunk of events per
+ * transaction, so a crash loses at most the chunk in flight. Requests left
+ * RUNNING by a stopped server are taken over once their lease lapses.
+ */
+export class DeletionWorker {
+  private readonly chunkSize: number;
+  private readonly pauseMs: number;
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
+  private readonly now: () => Date;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly db: DataSource, opts: DeletionWorkerOptions = {}) {
+    this.chunkSize = opts.chunkSize ?? 500;
+    this.pauseMs = opts.pauseMs ?? 0;
+    this.leaseMs = opts.leaseMs ?? 30_000;
+    this.pollMs = opts.pollMs ?? 2_000;
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.kick(), this.pollMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  /** Looks for work now (after a new request). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .catch(err => console.error("[deletion] worker error:", err))
+      .finally(() => {
+        this.running = null;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  /** Stops after the chunk in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    for (let job = await this.claim(); job && !this.stopped; job = await this.claim()) await this.process(job);
+  }
+
+  /** Takes the oldest PENDING request, or a RUNNING one whose lease lapsed. */
+  private claim(): Promise<Claimed | null> {
+    return withTransaction(this.db, async em => {
+      const now = this.now();
+      const lock = isMysql(em) ? " FOR UPDATE SKIP LOCKED" : "";
+      const [r] = await em.query(
+        `SELECT id, appspace_id, pending_user_id, attempts FROM deletion_requests
+         WHERE status = 'PENDING' OR (status = 'RUNNING' AND lease_until < ?) ORDER BY requested_at, id LIMIT 1${lock}`,
+        [dbTime(now)],
+      );
+      if (!r) return null;
+      await em.query(
+        "UPDATE deletion_requests SET status = 'RUNNING', started_at = COALESCE(started_at, ?), lease_until = ?, attempts = attempts + 1 WHERE id = ?",
+        [dbTime(now), dbTime(new Date(now.getTime() + this.leaseMs)), r.id],
+      );
+      return { id: toNumber(r.id), appspaceId: toNumber(r.appspace_id), userId: r.pending_user_id, attempts: toNumber(r.attempts) + 1 };
+    });
+  }
+
+  private async process(job: Claimed): Promise<void> {
+    try {
+      const { identifiers } = await identifiersOf(this.db, job.appspaceId, job.userId);
+      while (!this.stopped) {
+        const deleted = await withTransaction(this.db, em => this.deleteChunk(em, job, identifiers));
+        if (deleted === 0) break;
+        if (this.pauseMs) await new Promise(r => setTimeout(r, this.pauseMs));
+      }
+      if (this.stopped) return;
+      await withTransaction(this.db, em => this.finish(em, job, identifiers));
+    } catch (err) {
+      console.error(`[deletion] request ${job.id} attempt ${job.attempts} failed:`, err);
+      const failed = job.attempts >= MAX_ATTEMPTS;
+      await this.db.query(
+        failed
+          ? "UPDATE deletion_requests SET status = 'FAILED', reason = ?, pending_user_id = NULL, completed_at = ?, lease_until = NULL WHERE id = ?"
+          : "UPDATE deletion_requests SET reason = ?, lease_until = ? WHERE id = ?",
+        [failed ? `Deletion failed ${MAX_ATTEMPTS} times; request it again` : "retrying after an error", dbTime(this.now()), job.id],
+      );
+    }
+  }
+
+  /** Deletes one chunk of the person's events with their items, properties and claims, and refreshes the catalog they described. */
+  private async deleteChunk(em: EntityManager, job: Claimed, identifiers: string[]): Promise<number> {
+    const list = placeholders(identifiers.length);
+    const rows: { id: unknown }[] = await em.query(
+      `SELECT id FROM events WHERE appspace_id = ? AND (user_id IN (${list}) OR anonymous_id IN (${list})) ORDER BY id LIMIT ?`,
+      [job.appspaceId, ...identifiers, ...identifiers, this.chunkSize],
+    );
+    if (rows.length === 0) return 0;
+    const ids = rows.map(r => toNumber(r.id));
+    const idList = placeholders(ids.length);
+    const items: { item_id: string }[] = await em.query(
+      `SELECT DISTINCT item_id FROM event_items WHERE appspace_id = ? AND event_row_id IN (${idList})`, [job.appspaceId, ...ids]);
+    for (const table of ["event_items", "event_properties", "purchase_claims"]) {
+      await em.query(`DELETE FROM ${table} WHERE appspace_id = ? AND event_row_id IN (${idList})`, [job.appspaceId, ...ids]);
+    }
+    await em.query(`DELETE FROM events WHERE appspace_id = ? AND id IN (${idList})`, [job.appspaceId, ...ids]);
+    await rebuildProducts(em, job.appspaceId, items.map(i => i.item_id));
+    await em.query(
+      "UPDATE deletion_requests SET events_deleted = events_deleted + ?, lease_until = ? WHERE id = ?",
+      [ids.length, dbTime(new Date(this.now().getTime() + this.leaseMs)), job.id],
+    );
+    return ids.length;
+  }
+
+  /** Removes the person's identity links and marks the request done, keeping only the hash of the userId. */
+  private async finish(em: EntityManager, job: Claimed, identifiers: string[]): Promise<void> {
+    const list = placeholders(identifiers.length);
+    await em.query(`DELETE FROM identity_links WHERE appspace_id = ? AND (identifier IN (${list}) OR user_id IN (${list}))`,
+      [job.appspaceId, ...identifiers, ...identifiers]);
+    await em.query(`DELETE FROM identity_persons WHERE appspace_id = ? AND identifier IN (${list})`, [job.appspaceId, ...identifiers]);
+    await em.query(
+      `UPDATE deletion_requests SET status = 'DONE', pending_user_id = NULL, reason = NULL, lease_until = NULL, completed_at = ?,
+         identifiers_deleted = ? WHERE id = ?`,
+      [dbTime(this.now()), identifiers.length, job.id],
+    );
+  }
+}
+
+const PRODUCT_FIELDS = [
+  ["name", "item_name"], ["category", "item_category"], ["brand", "item_brand"], ["variant", "item_variant"],
+  ["group_id", "item_group_id"], ["image_url", "item_image_url"],
+] as const;
+
+/** Re-derives catalog rows from the events that remain: each field's latest non-empty value; no row for an item no event mentions. */
+async function rebuildProducts(em: EntityManager, appspaceId: number, itemIds: string[]): Promise<void> {
+  if (itemIds.length === 0) return;
+  const list = placeholders(itemIds.length);
+  const lines: Record<string, unknown>[] = await em.query(
+    `SELECT i.item_id, e.occurred_at, ${PRODUCT_FIELDS.map(([, c]) => `i.${c}`).join(", ")}
+     FROM event_items i JOIN events e ON e.id = i.event_row_id WHERE i.appspace_id = ? AND i.item_id IN (${list})
+     ORDER BY e.occurred_at, e.id`,
+    [appspaceId, ...itemIds],
+  );
+  const products = new Map<string, { fields: (string | null)[]; lastSeen: Date }>();
+  for (const line of lines) {
+    const id = line.item_id as string;
+    const prev = products.get(id);
+    const fields = PRODUCT_FIELDS.map(([, c], n) => (line[c] as string | null) ?? prev?.fields[n] ?? null);
+    products.set(id, { fields, lastSeen: fromDbTime(line.occurred_at as string) });
+  }
+  await em.query(`DELETE FROM products WHERE appspace_id = ? AND item_id IN (${list})`, [appspaceId, ...itemIds]);
+  const rows = [...products].map(([id, p]) => [appspaceId, id, ...p.fields, dbTime(p.lastSeen)]);
+  if (rows.length === 0) return;
+  const columns = ["appspace_id", "item_id", ...PRODUCT_FIELDS.map(([f]) => f), "last_seen_at"];
+  await em.query(
+    `INSERT INTO products (${columns.join(", ")}) VALUES ${rows.map(() => `(${placeholders(columns.length)})`).join(", ")}`,
+    rows.flat(),
+  );
+}

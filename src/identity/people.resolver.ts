@@ -1,0 +1,52 @@
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { ProductView } from "../catalog/product.type";
+import { Context } from "../context";
+import { deletionById, requestDeletion } from "./deletion.service";
+import { JourneyEvent, JourneyItem, UserDeletion, UserJourney } from "./identity.types";
+import { JOURNEY_MAX, userJourney } from "./journey.service";
+
+/** A person's journey and the deletion of their data; secret key only. */
+@Resolver()
+export class PeopleResolver {
+  @Authorized("secret") @Query(() => UserJourney)
+  userJourney(
+    @Arg("userId", () => String) userId: string,
+    @Arg("limit", () => Int, { nullable: true, defaultValue: 1000, description: `The newest events to return, at most ${JOURNEY_MAX}; oldest first.` }) limit: number,
+    @Ctx() ctx: Context,
+  ) {
+    return userJourney(ctx.db, ctx.appspace!, userId, limit);
+  }
+
+  @Authorized("secret") @Query(() => UserDeletion, { nullable: true, description: "A deletion request of this appspace by id; null when there is none." })
+  userDeletion(@Arg("id", () => ID) id: string, @Ctx() ctx: Context) {
+    return deletionById(ctx.db, ctx.appspace!, id);
+  }
+
+  @Authorized("secret")
+  @Mutation(() => UserDeletion, { description: "Secret key. Deletes every event and identity of the user and of every identifier linked to it." })
+  async deleteUser(
+    @Arg("userId", () => String) userId: string,
+    @Arg("dryRun", () => Boolean, { nullable: true, defaultValue: false, description: "Only count what would be deleted." }) dryRun: boolean,
+    @Ctx() ctx: Context,
+  ) {
+    const deletion = await requestDeletion(ctx.db, ctx.appspace!, userId, dryRun, ctx.services.now());
+    if (!dryRun) ctx.services.deletions.kick();
+    return deletion;
+  }
+}
+
+@Resolver(() => JourneyEvent)
+export class JourneyEventResolver {
+  @FieldResolver(() => [JourneyItem])
+  items(@Root() event: JourneyEvent, @Ctx() ctx: Context) {
+    return ctx.loaders.eventItems.load(event.rowId);
+  }
+}
+
+@Resolver(() => JourneyItem)
+export class JourneyItemResolver {
+  @FieldResolver(() => ProductView, { nullable: true })
+  product(@Root() item: JourneyItem, @Ctx() ctx: Context) {
+    return ctx.loaders.product.load(item.itemId);
+  }
+}

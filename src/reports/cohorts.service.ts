@@ -1,0 +1,70 @@
+import { Appspace } from "../appspaces/appspace.entity";
+import { queryRows, raw, sql } from "../db/query";
+import { Db, isMysql, toNumber } from "../db/sql";
+import { BadUserInputError } from "../errors";
+import { personOf } from "../identity/persons";
+import { fromMinor } from "../ingest/money";
+import { Cohorts } from "./report.types";
+import { refundAmounts } from "./revenue.service";
+
+export const MAX_COHORT_MONTHS = 24;
+
+const monthIndex = (yyyyMm: string) => Number(yyyyMm.slice(0, 4)) * 12 + Number(yyyyMm.slice(5, 7)) - 1;
+const monthOf = (index: number) => `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, "0")}`;
+
+/**
+ * Monthly cohorts: a person's cohort is the month of their first purchase ever;
+ * each cohort's revenue (purchases minus what refunds and cancels took back, a
+ * refund counting for the person who placed its order) by months since. The last
+ * `months` cohorts up to this month, newest first; avgLtv and totalPurchasingUsers
+ * cover every purchasing person.
+ */
+export async function cohorts(db: Db, appspace: Appspace, months: number, now: Date): Promise<Cohorts> {
+  if (!Number.isInteger(months) || months < 1 || months > MAX_COHORT_MONTHS) {
+    throw new BadUserInputError(`months must be between 1 and ${MAX_COHORT_MONTHS}; got ${months}`, { field: "months" });
+  }
+  const { join, person } = personOf();
+  const month = (column: string) => raw(isMysql(db) ? `DATE_FORMAT(${column}, '%Y-%m')` : `substr(${column}, 1, 7)`);
+  const rows = await queryRows(db, sql`
+    WITH purchases AS (
+      SELECT e.occurred_at, e.revenue, e.transaction_id, ${person} AS person FROM events e ${join}
+      WHERE e.appspace_id = ${appspace.id} AND e.event_type = 'PURCHASE' AND (e.user_id IS NOT NULL OR e.anonymous_id IS NOT NULL)
+    ),
+    firsts AS (SELECT person, MIN(occurred_at) AS first_at FROM purchases GROUP BY person),
+    orders AS (SELECT transaction_id, MIN(person) AS person FROM purchases GROUP BY transaction_id),
+    flows AS (
+      SELECT person, occurred_at, revenue AS amount FROM purchases
+      UNION ALL
+      SELECT o.person, r.occurred_at, -r.amount FROM (${refundAmounts(sql`c.appspace_id = ${appspace.id} AND c.event_type IN ('REFUND', 'CANCEL')`)}) r
+      JOIN orders o ON o.transaction_id = r.transaction_id
+    )
+    SELECT ${month("f.first_at")} AS cohort, ${month("x.occurred_at")} AS month, COUNT(DISTINCT f.person) AS people, SUM(x.amount) AS amount
+    FROM firsts f JOIN flows x ON x.person = f.person
+    GROUP BY ${month("f.first_at")}, ${month("x.occurred_at")}`);
+
+  const current = monthIndex(now.toISOString().slice(0, 7));
+  const cells = new Map<string, number>();
+  const users = new Map<string, number>();
+  let total = 0;
+  for (const r of rows) {
+    const [cohort, at, amount] = [r.cohort as string, r.month as string, toNumber(r.amount)];
+    total += amount;
+    if (cohort === at) users.set(cohort, toNumber(r.people));
+    cells.set(`${cohort}|${at}`, amount);
+  }
+  const totalPurchasingUsers = [...users.values()].reduce((a, b) => a + b, 0);
+  const money = (minor: number) => fromMinor(Math.round(minor), appspace.baseCurrency);
+  return {
+    cohorts: Array.from({ length: months }, (_, n) => {
+      const start = current - n;
+      const cohort = monthOf(start);
+      return {
+        month: cohort,
+        users: users.get(cohort) ?? 0,
+        revenueByMonth: Array.from({ length: n + 1 }, (_, offset) => ({ monthOffset: offset, revenue: money(cells.get(`${cohort}|${monthOf(start + offset)}`) ?? 0) })),
+      };
+    }),
+    avgLtv: totalPurchasingUsers === 0 ? 0 : money(total / totalPurchasingUsers),
+    totalPurchasingUsers,
+  };
+}

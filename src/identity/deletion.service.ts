@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { DataSource } from "typeorm";
 import { Appspace } from "../appspaces/appspace.entity";
-import { dbTime, fromDbTime, toNumber } from "../db/sql";
+import { Db, dbTime, fromDbTime, toNumber } from "../db/sql";
 import { BadUserInputError } from "../errors";
 import { DeletionStatus, UserDeletion } from "./identity.types";
 import { identifiersOf } from "./persons";
@@ -13,15 +13,21 @@ export function userHash(appspaceId: number, userId: string): string {
 
 const placeholders = (n: number) => Array.from({ length: n }, () => "?").join(", ");
 
-/** The events and identifiers of the person userId belongs to, counted. */
-export async function countPersonData(db: DataSource, appspaceId: number, userId: string): Promise<{ events: number; identifiers: number }> {
+/** How many events, and how many identifiers with any data, the person userId belongs to has. */
+export async function countPersonData(db: Db, appspaceId: number, userId: string): Promise<{ events: number; identifiers: number }> {
   const { identifiers } = await identifiersOf(db, appspaceId, userId);
   const list = placeholders(identifiers.length);
-  const [row] = await db.query(
+  const [events] = await db.query(
     `SELECT COUNT(*) AS n FROM events WHERE appspace_id = ? AND (user_id IN (${list}) OR anonymous_id IN (${list}))`,
     [appspaceId, ...identifiers, ...identifiers],
   );
-  return { events: toNumber(row.n), identifiers: identifiers.length };
+  const present: { id: string }[] = await db.query(
+    `SELECT identifier AS id FROM identity_persons WHERE appspace_id = ? AND identifier IN (${list})
+     UNION SELECT user_id FROM events WHERE appspace_id = ? AND user_id IN (${list})
+     UNION SELECT anonymous_id FROM events WHERE appspace_id = ? AND anonymous_id IN (${list})`,
+    [appspaceId, ...identifiers, appspaceId, ...identifiers, appspaceId, ...identifiers],
+  );
+  return { events: toNumber(events.n), identifiers: present.length };
 }
 
 function checkUserId(userId: string) {

@@ -1,5 +1,6 @@
 import { DataSource, EntityManager } from "typeorm";
 import { dbTime, fromDbTime, isMysql, toNumber, withTransaction } from "../db/sql";
+import { countPersonData } from "./deletion.service";
 import { identifiersOf } from "./persons";
 
 export interface DeletionWorkerOptions {
@@ -100,6 +101,12 @@ export class DeletionWorker {
   private async process(job: Claimed): Promise<void> {
     try {
       const { identifiers } = await identifiersOf(this.db, job.appspaceId, job.userId);
+      // Counted before anything goes; a resumed request keeps the count of its first run.
+      const present = (await countPersonData(this.db, job.appspaceId, job.userId)).identifiers;
+      await this.db.query(
+        "UPDATE deletion_requests SET identifiers_deleted = CASE WHEN identifiers_deleted < ? THEN ? ELSE identifiers_deleted END WHERE id = ?",
+        [present, present, job.id],
+      );
       while (!this.stopped) {
         const deleted = await withTransaction(this.db, em => this.deleteChunk(em, job, identifiers));
         if (deleted === 0) break;
@@ -150,9 +157,8 @@ export class DeletionWorker {
       [job.appspaceId, ...identifiers, ...identifiers]);
     await em.query(`DELETE FROM identity_persons WHERE appspace_id = ? AND identifier IN (${list})`, [job.appspaceId, ...identifiers]);
     await em.query(
-      `UPDATE deletion_requests SET status = 'DONE', pending_user_id = NULL, reason = NULL, lease_until = NULL, completed_at = ?,
-         identifiers_deleted = ? WHERE id = ?`,
-      [dbTime(this.now()), identifiers.length, job.id],
+      "UPDATE deletion_requests SET status = 'DONE', pending_user_id = NULL, reason = NULL, lease_until = NULL, completed_at = ? WHERE id = ?",
+      [dbTime(this.now()), job.id],
     );
   }
 }

@@ -1,13 +1,12 @@
-import { ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { TRACK_EVENT } from "./helpers/documents";
+import { gqlAt, root, startServerProcess, tsx } from "./helpers/process";
 
 const run = promisify(execFile);
-const root = path.join(__dirname, "..");
-const tsx = path.join(root, "node_modules", ".bin", "tsx");
 
 /** The commands of the README, run as a person would, on a fresh SQLite file each. */
 describe("commands", () => {
@@ -20,36 +19,18 @@ describe("commands", () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("npm start creates the demo appspace on an empty database, prints its keys once, and serves them", async () => {
-    const start = async () => {
-      const child = spawn(tsx, ["src/index.ts"], { cwd: root, env: { ...env, PORT: "0" } });
-      let out = "";
-      child.stdout.on("data", d => (out += d));
-      child.stderr.on("data", d => (out += d));
-      await new Promise<void>((resolve, reject) => {
-        const timer = setInterval(() => /ready at/.test(out) && (clearInterval(timer), resolve()), 50);
-        child.once("exit", code => reject(new Error(`server exited with ${code}: ${out}`)));
-      });
-      await new Promise(r => setTimeout(r, 100)); // the rest of the banner
-      return { child, out: () => out };
-    };
-    const stop = (child: ChildProcess) => new Promise(resolve => { child.once("exit", resolve); child.kill("SIGTERM"); });
-
-    const first = await start();
-    const url = /ready at (http:\/\/localhost:\d+\/graphql)/.exec(first.out())![1];
+    const first = await startServerProcess(env);
     const pk = /publishable key: (pk_\S+)/.exec(first.out())![1];
     expect(first.out()).toMatch(/secret key: {6}sk_\S{43}/);
     expect(first.out()).toContain("Apollo Sandbox");
-    const res = await fetch(url, {
-      method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${pk}` },
-      body: JSON.stringify({ query: TRACK_EVENT, variables: { event: { eventType: "PURCHASE", transactionId: "o-1", revenue: 9.99, currency: "CHF" } } }),
-    });
+    const res = await gqlAt(first.url, pk, TRACK_EVENT, { event: { eventType: "PURCHASE", transactionId: "o-1", revenue: 9.99, currency: "CHF" } });
     // The bundled rate snapshot covers currencies beyond the test rates.
-    expect(await res.json()).toEqual({ data: { trackEvent: { ok: true } } });
-    await stop(first.child);
+    expect(res).toEqual({ data: { trackEvent: { ok: true } } });
+    await first.stop();
 
-    const second = await start();
+    const second = await startServerProcess(env);
     expect(second.out()).not.toContain("publishable key");
-    await stop(second.child);
+    await second.stop();
   });
 
   it("appspace:create --json prints the new keys; bad flags fail with a message", async () => {

@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { dbTargets } from "./helpers/databases";
 import { TRACK_EVENTS } from "./helpers/documents";
 import { Harness, startHarness } from "./helpers/harness";
@@ -195,6 +197,10 @@ describe.each(dbTargets())("people on $name", target => {
     });
   });
 
+  it.each(readmeExamples())("the README's %s example answers as documented", async (space, query, expected) => {
+    expect(await ask(space, query)).toEqual(expected);
+  });
+
   it("links are transitive: two people joined by a later link become one, named by the smallest userId", async () => {
     const { publishableKey, secretKey, appspaceId } = await h.appspace({ name: "links", currency: "EUR" });
     const persons = () => h.db.query("SELECT identifier, person FROM identity_persons WHERE appspace_id = ? ORDER BY identifier", [appspaceId]);
@@ -235,3 +241,11 @@ const JOURNEY = /* GraphQL */ `
     }
   }
 `;
+
+/** The README's People examples: `<!-- example: fixture -->` then a ```graphql and a ```json block. */
+function readmeExamples(): [string, string, unknown][] {
+  const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+  const pairs = [...readme.matchAll(/<!-- example: (\w+) -->\n```graphql\n([\s\S]*?)```\n```json\n([\s\S]*?)```/g)];
+  expect(pairs.map(p => p[1])).toEqual(["attribution", "cohorts", "journey"]);
+  return pairs.map(([, space, query, json]) => [space, query, JSON.parse(json)]);
+}

@@ -5,10 +5,12 @@ import { dbTargets } from "./helpers/databases";
 import { TRACK_EVENTS } from "./helpers/documents";
 import { gqlAt, ServerProcess, startServerProcess } from "./helpers/process";
 
-const VICTIM_EVENTS = Array.from({ length: 40 }, (_, n) => ({
-  eventType: "VIEW_ITEM", ...(n % 2 ? { userId: "victim" } : { anonymousId: "v-anon" }), items: [{ itemId: `sku-${n}` }],
-}));
-VICTIM_EVENTS.push({ eventType: "VIEW_CART", userId: "victim", anonymousId: "v-anon" } as (typeof VICTIM_EVENTS)[number]);
+const VICTIM_EVENTS: Record<string, unknown>[] = [
+  ...Array.from({ length: 40 }, (_, n) => ({
+    eventType: "VIEW_ITEM", ...(n % 2 ? { userId: "victim" } : { anonymousId: "v-anon" }), items: [{ itemId: `sku-${n}` }],
+  })),
+  { eventType: "VIEW_CART", userId: "victim", anonymousId: "v-anon" },
+];
 const OTHER_EVENTS = [1, 2, 3].map(n => ({ eventType: "SEARCH", userId: "other", eventId: `o-${n}` }));
 
 /** The server is killed (SIGKILL) in the middle of a deletion; once restarted, it finishes the request. */

@@ -31,14 +31,22 @@ describe.each(dbTargets())("report ranges, keys and loaders on $name", target =>
     // Appspace A: 120 products bought in one order, sku-000 the dearest; an anonymous view and a userId's add that B links.
     const items = Array.from({ length: 120 }, (_, n) => ({ itemId: `sku-${String(n).padStart(3, "0")}`, itemName: `Product ${n}`, price: 200 - n }));
     const ofA = [
-      { eventType: "PURCHASE", userId: "u-a", transactionId: "a-1", revenue: 50, timestamp: "2026-03-09T10:00:00Z", items: items.slice(0, 100) },
+      {
+        eventType: "PURCHASE", userId: "u-a", transactionId: "a-1", revenue: 50, timestamp: "2026-03-09T10:00:00Z", items: items.slice(0, 100),
+        properties: [{ key: "campaign", value: "mine" }],
+      },
+      // Cancels A's a-1 (50.00), not B's order of the same id.
+      { eventType: "CANCEL", transactionId: "a-1", timestamp: "2026-03-09T13:00:00Z" },
       { eventType: "PURCHASE", userId: "u-a", transactionId: "a-2", revenue: 25, timestamp: "2026-03-09T11:00:00Z", items: items.slice(100) },
       { eventType: "VIEW_ITEM", anonymousId: "shared", timestamp: "2026-03-09T12:00:00Z", items: [{ itemId: "sku-000" }] },
       { eventType: "ADD_TO_CART", userId: "u-b", timestamp: "2026-03-09T12:05:00Z", items: [{ itemId: "sku-000" }] },
     ];
     // Appspace B: its own purchase, its own name for sku-000, and a link of "shared" to u-b that A must not follow.
     const ofB = [
-      { eventType: "PURCHASE", userId: "u-b", anonymousId: "shared", transactionId: "a-1", revenue: 999, timestamp: "2026-03-09T10:00:00Z", items: [{ itemId: "sku-000", itemName: "Secret", price: 999 }] },
+      {
+        eventType: "PURCHASE", userId: "u-b", anonymousId: "shared", transactionId: "a-1", revenue: 999, timestamp: "2026-03-09T10:00:00Z",
+        items: [{ itemId: "sku-000", itemName: "Secret", price: 999 }], properties: [{ key: "campaign", value: "theirs" }],
+      },
     ];
     for (const [events, key] of [[ofA, a.pk], [ofB, b.pk]] as const) {
       expect((await h.gql(TRACK_EVENTS, { events }, key)).body.data!.trackEvents).toEqual({ ok: true, accepted: events.length, errors: [] });
@@ -102,16 +110,21 @@ describe.each(dbTargets())("report ranges, keys and loaders on $name", target =>
   });
 
   it("each appspace sees only its own events, links and catalog", async () => {
-    const mine = await h.gql(`{ overview { totalRevenue totalOrders } funnel { steps { count } } topProducts(limit: 1) { products { itemId revenue product { name } } } }`, {}, a.sk);
+    const mine = await h.gql(`{
+      overview { totalRevenue totalOrders refundAmount } funnel { steps { count } } topProducts(limit: 1) { products { itemId revenue product { name } } }
+      revenueByChannel { channels { campaign revenue conversionRate } }
+    }`, {}, a.sk);
     expect(mine.body.data).toEqual({
-      overview: { totalRevenue: 75, totalOrders: 2 },
+      overview: { totalRevenue: 75, totalOrders: 2, refundAmount: 50 },
+      // u-a bought 50.00 with "mine" and 25.00 with no channel; u-a, "shared" and u-b had events without one.
+      revenueByChannel: { channels: [{ campaign: "mine", revenue: 50, conversionRate: 100 }, { campaign: null, revenue: 25, conversionRate: 33.3 }] },
       // "shared" is linked to u-b only in the other appspace, so here the view and the add are two people.
       funnel: { steps: [{ count: 1 }, { count: 0 }, { count: 0 }, { count: 0 }, { count: 0 }, { count: 0 }] },
       topProducts: { products: [{ itemId: "sku-000", revenue: 200, product: { name: "Product 0" } }] },
     });
-    const theirs = await h.gql(`{ overview { totalRevenue totalOrders } topProducts { products { itemId revenue product { name } } } }`, {}, b.sk);
+    const theirs = await h.gql(`{ overview { totalRevenue totalOrders refundAmount } topProducts { products { itemId revenue product { name } } } }`, {}, b.sk);
     expect(theirs.body.data).toEqual({
-      overview: { totalRevenue: 999, totalOrders: 1 },
+      overview: { totalRevenue: 999, totalOrders: 1, refundAmount: 0 },
       topProducts: { products: [{ itemId: "sku-000", revenue: 999, product: { name: "Secret" } }] },
     });
   });

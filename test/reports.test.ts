@@ -188,20 +188,38 @@ describe.each(dbTargets())("revenue reports on $name", target => {
   });
 });
 
-describe.each(dbTargets())("a zero-decimal base currency on $name", target => {
+describe.each(dbTargets())("bases of 0 and 3 decimals on $name", target => {
   let h: Harness;
 
+  beforeAll(async () => {
+    h = await startHarness(target, [], () => NOW);
+  });
   afterAll(() => h.close());
 
-  it("sums and averages in whole yen", async () => {
-    h = await startHarness(target, [], () => NOW);
-    const { secretKey } = await h.appspace({ currency: "JPY" });
-    // 1000 + 1000 + 0.01 USD (1.5 JPY, rounded half-up to 2) = 2002 JPY over 3 orders: 667.33 -> 667.
-    const events = [1000, 1000].map((revenue, n) => ({ eventType: "PURCHASE", transactionId: `j-${n}`, revenue, timestamp: at("09", "12:00") }));
-    events.push({ eventType: "PURCHASE", transactionId: "j-usd", revenue: 0.01, currency: "USD", timestamp: at("09", "13:00") } as (typeof events)[number]);
-    expect((await h.gql(TRACK_EVENTS, { events }, secretKey)).body.data!.trackEvents.accepted).toBe(3);
+  const overviewOf = async (currency: string, events: object[]) => {
+    const { secretKey } = await h.appspace({ currency });
+    expect((await h.gql(TRACK_EVENTS, { events }, secretKey)).body.data!.trackEvents).toEqual({ ok: true, accepted: events.length, errors: [] });
     const res = await h.gql(OVERVIEW, range("03-09", "03-09"), secretKey);
-    expect(res.body.data!.overview).toMatchObject({ totalRevenue: 2002, avgOrderValue: 667, totalOrders: 3, currency: "JPY" });
+    return res.body.data!.overview;
+  };
+  const zeros = { totalRefunds: 0, refundAmount: 0, totalItemsSold: 0, cartAbandonmentRate: 0, addToCartRate: 0, days: 1, start: "2026-03-09", end: "2026-03-09", previous: null };
+
+  it("sums and averages in whole yen, rounding half-up", async () => {
+    // 999 JPY + 0.01 USD (1.5 JPY, stored as 2) = 1001 JPY over 2 orders: 500.5 -> 501.
+    const overview = await overviewOf("JPY", [
+      { eventType: "PURCHASE", transactionId: "j-1", revenue: 999, timestamp: at("09", "12:00") },
+      { eventType: "PURCHASE", transactionId: "j-2", revenue: 0.01, currency: "USD", timestamp: at("09", "13:00") },
+    ]);
+    expect(overview).toEqual({ ...zeros, totalRevenue: 1001, netRevenue: 1001, totalOrders: 2, avgOrderValue: 501, currency: "JPY" });
+  });
+
+  it("keeps three decimals for a KWD base", async () => {
+    // 1.000 + 1.2345 (stored as 1.235) = 2.235 KWD over 2 orders: 1.1175 -> 1.118.
+    const overview = await overviewOf("KWD", [
+      { eventType: "PURCHASE", transactionId: "k-1", revenue: 1, timestamp: at("09", "12:00") },
+      { eventType: "PURCHASE", transactionId: "k-2", revenue: 1.2345, timestamp: at("09", "13:00") },
+    ]);
+    expect(overview).toEqual({ ...zeros, totalRevenue: 2.235, netRevenue: 2.235, totalOrders: 2, avgOrderValue: 1.118, currency: "KWD" });
   });
 });
 

@@ -46,12 +46,17 @@ export interface BreakdownRow {
   discount: number;
 }
 
-/**
- * Purchases in the period grouped by `by`, revenue descending, then the
- * dimension values ascending. `filter` narrows the purchases (e.g. to those with a coupon).
- */
-export async function revenueBreakdown(scope: ReportScope, by: readonly BreakdownDimension[], limit: number | null, filter?: Sql): Promise<BreakdownRow[]> {
-  const keys = by.map((d, n) => raw(`${COLUMNS[d].expr} AS d${n}`));
+export interface BreakdownOptions {
+  /** Narrows the purchases (e.g. to those with a coupon). */
+  filter?: Sql;
+  /** Groups purchases without a value under this label instead of null. */
+  missingAs?: "unknown";
+}
+
+/** Purchases in the period grouped by `by`, revenue descending, then the dimension values ascending. */
+export async function revenueBreakdown(scope: ReportScope, by: readonly BreakdownDimension[], limit: number | null, opts: BreakdownOptions = {}): Promise<BreakdownRow[]> {
+  const { filter, missingAs } = opts;
+  const keys = by.map((d, n) => raw(`${missingAs ? `COALESCE(${COLUMNS[d].expr}, '${missingAs}')` : COLUMNS[d].expr} AS d${n}`));
   const groups = raw(by.map((_, n) => `d${n}`).join(", "));
   const where = sql`${eventsIn(scope, ["PURCHASE"])}${filter ? sql` AND ${filter}` : raw("")}`;
   const query = by.some(d => COLUMNS[d].line)

@@ -34,7 +34,7 @@ export async function cartTotals(scope: ReportScope): Promise<CartTotals> {
       FROM ev WHERE ev.t <> 'PURCHASE' AND (ev.cart_id IS NOT NULL OR ev.person IS NOT NULL)
     ),
     moves AS (
-      SELECT runs.*, CASE WHEN cart_id IS NOT NULL THEN CONCAT('c:', cart_id) ELSE CONCAT('p:', COALESCE(run_end, 0), ':', person) END AS cart_key
+      SELECT runs.*, CASE WHEN cart_id IS NOT NULL THEN CONCAT('c:', cart_id) ELSE CONCAT('p:', COALESCE(run_end, 0), ':', COALESCE(person, '')) END AS cart_key
       FROM runs
     ),
     priced AS (

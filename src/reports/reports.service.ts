@@ -103,7 +103,7 @@ export async function revenueByChannel(scope: ReportScope): Promise<ChannelReven
 }
 
 export async function revenueByCoupon(scope: ReportScope): Promise<CouponRevenue[]> {
-  const rows = await revenueBreakdown(scope, [BreakdownDimension.COUPON], null, raw("e.coupon_code IS NOT NULL"));
+  const rows = await revenueBreakdown(scope, [BreakdownDimension.COUPON], null, { filter: raw("e.coupon_code IS NOT NULL") });
   return rows.map(({ values: [couponCode], revenue, orders, discount }) => ({
     couponCode: couponCode!,
     revenue: money(scope, revenue),
@@ -114,8 +114,8 @@ export async function revenueByCoupon(scope: ReportScope): Promise<CouponRevenue
 
 /** Purchases by one order-level dimension; purchases without a value fall in "unknown". */
 export async function revenueBy(scope: ReportScope, dimension: BreakdownDimension): Promise<{ value: string; revenue: number; orders: number }[]> {
-  const rows = await revenueBreakdown(scope, [dimension], null);
-  return rows.map(({ values: [value], revenue, orders }) => ({ value: value ?? "unknown", revenue: money(scope, revenue), orders }));
+  const rows = await revenueBreakdown(scope, [dimension], null, { missingAs: "unknown" });
+  return rows.map(({ values: [value], revenue, orders }) => ({ value: value!, revenue: money(scope, revenue), orders }));
 }
 
 export async function cartAbandonment(scope: ReportScope): Promise<CartAbandonment> {

@@ -27,22 +27,26 @@ export interface RefundTotals {
 
 /**
  * REFUND and CANCEL events matching `where` (on alias c), as a derived table of
- * (id, occurred_at, transaction_id, amount). A CANCEL without revenue takes what is
- * left of its order: the latest PURCHASE of its transactionId up to the cancel,
- * minus the refunds before it (nothing, after an earlier full cancel).
+ * (id, occurred_at, transaction_id, amount). Each takes back at most what is left
+ * of its order: the latest PURCHASE of its transactionId up to it, minus the
+ * refunds before it (nothing after an earlier full cancel). A CANCEL without
+ * revenue takes all that is left; a refund of an order never tracked counts as sent.
  */
 export function refundAmounts(where: Sql): Sql {
   const earlier = sql`r.appspace_id = c.appspace_id AND r.transaction_id = c.transaction_id AND r.event_type IN ('REFUND', 'CANCEL')
     AND (r.occurred_at < c.occurred_at OR (r.occurred_at = c.occurred_at AND r.id < c.id))`;
-  return sql`SELECT id, occurred_at, transaction_id, CASE WHEN amount > 0 THEN amount ELSE 0 END AS amount FROM (
-      SELECT c.id, c.occurred_at, c.transaction_id, CASE
-        WHEN c.revenue IS NOT NULL THEN c.revenue
-        WHEN EXISTS (SELECT 1 FROM events r WHERE ${earlier} AND r.event_type = 'CANCEL' AND r.revenue IS NULL) THEN 0
-        ELSE COALESCE((SELECT p.revenue FROM events p
-                        WHERE p.appspace_id = c.appspace_id AND p.transaction_id = c.transaction_id AND p.event_type = 'PURCHASE' AND p.occurred_at <= c.occurred_at
-                        ORDER BY p.occurred_at DESC, p.id DESC LIMIT 1), 0)
-           - COALESCE((SELECT SUM(r.revenue) FROM events r WHERE ${earlier}), 0)
-      END AS amount
+  return sql`SELECT id, occurred_at, transaction_id, CASE
+      WHEN purchase IS NULL THEN COALESCE(revenue, 0)
+      WHEN cancelled = 1 OR purchase - earlier <= 0 THEN 0
+      WHEN revenue IS NULL OR revenue > purchase - earlier THEN purchase - earlier
+      ELSE revenue
+    END AS amount FROM (
+      SELECT c.id, c.occurred_at, c.transaction_id, c.revenue,
+        (SELECT p.revenue FROM events p
+          WHERE p.appspace_id = c.appspace_id AND p.transaction_id = c.transaction_id AND p.event_type = 'PURCHASE' AND p.occurred_at <= c.occurred_at
+          ORDER BY p.occurred_at DESC, p.id DESC LIMIT 1) AS purchase,
+        COALESCE((SELECT SUM(r.revenue) FROM events r WHERE ${earlier}), 0) AS earlier,
+        CASE WHEN EXISTS (SELECT 1 FROM events r WHERE ${earlier} AND r.event_type = 'CANCEL' AND r.revenue IS NULL) THEN 1 ELSE 0 END AS cancelled
       FROM events c WHERE ${where}
     ) taken`;
 }

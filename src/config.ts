@@ -9,6 +9,8 @@ export interface Config {
   readonly logSql: boolean;
   /** The GDPR deletion worker: events per transaction, pause between chunks, lease on a running request. */
   readonly deletion: { readonly chunkSize: number; readonly pauseMs: number; readonly leaseMs: number };
+  /** The window of the per-key request limit, in seconds. */
+  readonly rateLimitWindowSeconds: number;
 }
 
 function fail(message: string): never {
@@ -38,5 +40,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pauseMs: whole(env, "DELETION_PAUSE_MS", 0, 0),
       leaseMs: whole(env, "DELETION_LEASE_MS", 30_000, 1_000),
     }),
+    rateLimitWindowSeconds: whole(env, "RATE_LIMIT_WINDOW_SECONDS", 60, 1),
   });
 }

@@ -8,6 +8,9 @@ import { createAttributionLoader } from "./attribution/attribution.service";
 import { createProductLoader } from "./catalog/product.loader";
 import { DeletionWorker, DeletionWorkerOptions } from "./identity/deletion.worker";
 import { createEventItemsLoader } from "./identity/journey.service";
+import { FraudChecks } from "./ingest/fraud";
+import { RequestLimiter } from "./appspaces/request-limiter";
+import { settingsOf } from "./appspaces/settings";
 import { IdAllocator } from "./db/id-allocator";
 import { UnauthenticatedError } from "./errors";
 import { RatesCache } from "./ingest/rates/rates.service";
@@ -20,11 +23,27 @@ export interface Services {
   /** The server's clock: what "now" and "today" (UTC) mean for ingest and reports. Tests pin it. */
   now: () => Date;
   deletions: DeletionWorker;
+  fraud: FraudChecks;
+  requests: RequestLimiter;
 }
 
-export function createServices(db: DataSource, opts: { now?: () => Date; deletion?: DeletionWorkerOptions } = {}): Services {
+export interface ServiceOptions {
+  now?: () => Date;
+  deletion?: DeletionWorkerOptions;
+  /** The window of the per-key request limit (the appspace's requestLimit), in seconds. */
+  rateLimitWindowSeconds?: number;
+}
+
+export function createServices(db: DataSource, opts: ServiceOptions = {}): Services {
   const now = opts.now ?? (() => new Date());
-  return { db, eventIds: new IdAllocator(db, "events"), rates: new RatesCache(db), now, deletions: new DeletionWorker(db, { now, ...opts.deletion }) };
+  return {
+    db, now,
+    eventIds: new IdAllocator(db, "events"),
+    rates: new RatesCache(db),
+    deletions: new DeletionWorker(db, { now, ...opts.deletion }),
+    fraud: new FraudChecks(),
+    requests: new RequestLimiter(opts.rateLimitWindowSeconds ?? 60),
+  };
 }
 
 export interface Loaders {
@@ -69,8 +88,9 @@ function apiKeyOf(req: Request): string | null {
 /** Built once per request: a key that is present must be valid; no key leaves the appspace null. */
 export async function createContext(services: Services, req: Request): Promise<Context> {
   const key = apiKeyOf(req);
-  const auth = key ? await authenticate(services.db, key) : null;
+  const auth = key ? await authenticate(services.db, key, services.now()) : null;
   if (key && !auth) throw new UnauthenticatedError("Unknown or revoked API key");
+  if (auth) await services.requests.take(auth.keyId, settingsOf(auth.appspace).requestLimit);
   return {
     requestId: randomUUID(),
     appspace: auth?.appspace ?? null,

@@ -3,7 +3,7 @@ import { GraphQLError } from "graphql";
 /** Errors a client may see: each has a stable extensions.code and, where it matters, an HTTP status. */
 export class AppError extends GraphQLError {
   constructor(message: string, code: string, status?: number, extra: Record<string, unknown> = {}) {
-    super(message, { extensions: { code, ...extra, ...(status ? { http: { status } } : {}) } });
+    super(message, { extensions: { code, ...(status ? { http: { status } } : {}), ...extra } });
   }
 }
 
@@ -27,7 +27,7 @@ export class ForbiddenError extends AppError {
 
 /** Codes that are ours to show; anything else is masked by formatError. */
 export const PUBLIC_CODES = new Set([
-  "BAD_USER_INPUT", "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "QUOTA_EXCEEDED", "PAYLOAD_TOO_LARGE",
+  "BAD_USER_INPUT", "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "QUOTA_EXCEEDED", "RATE_LIMITED", "PAYLOAD_TOO_LARGE",
   // Apollo's own, raised before any resolver runs.
   "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_REQUEST", "PERSISTED_QUERY_NOT_FOUND", "PERSISTED_QUERY_NOT_SUPPORTED", "OPERATION_RESOLUTION_FAILURE",
 ]);

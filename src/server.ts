@@ -9,8 +9,7 @@ import cors from "cors";
 import express, { NextFunction, Request, Response } from "express";
 import { GraphQLFormattedError } from "graphql";
 import { DataSource } from "typeorm";
-import { Context, createContext, createServices } from "./context";
-import { DeletionWorkerOptions } from "./identity/deletion.worker";
+import { Context, createContext, createServices, ServiceOptions } from "./context";
 import { PUBLIC_CODES } from "./errors";
 import { createSchema } from "./schema";
 
@@ -49,10 +48,8 @@ function jsonError(res: Response, status: number, code: string, message: string)
 }
 
 /** Apollo on Express with the body limit, CORS, error masking and graceful drain; the app and the tests both start it here. */
-export interface ServerOptions {
+export interface ServerOptions extends ServiceOptions {
   production?: boolean;
-  now?: () => Date;
-  deletion?: DeletionWorkerOptions;
 }
 
 export async function createServer(db: DataSource, opts: ServerOptions = {}) {

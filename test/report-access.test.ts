@@ -28,16 +28,16 @@ describe.each(dbTargets())("report ranges, keys and loaders on $name", target =>
     h = await startHarness(target, [], () => NOW);
     const created = [await h.appspace({ currency: "EUR", retentionDays: 90 }), await h.appspace({ name: "other", currency: "EUR" })];
     [a, b] = created.map(c => ({ pk: c.publishableKey, sk: c.secretKey }));
-    // Appspace A: 120 products bought in one order, sku-000 the dearest; an anonymous view and a userId's add that B links.
+    // Appspace A: 120 products bought in two orders (revenue = their prices), sku-000 the dearest; an anonymous view and a userId's add that B links.
     const items = Array.from({ length: 120 }, (_, n) => ({ itemId: `sku-${String(n).padStart(3, "0")}`, itemName: `Product ${n}`, price: 200 - n }));
     const ofA = [
       {
-        eventType: "PURCHASE", userId: "u-a", transactionId: "a-1", revenue: 50, timestamp: "2026-03-09T10:00:00Z", items: items.slice(0, 100),
+        eventType: "PURCHASE", userId: "u-a", transactionId: "a-1", revenue: 15050, timestamp: "2026-03-09T10:00:00Z", items: items.slice(0, 100),
         properties: [{ key: "campaign", value: "mine" }],
       },
-      // Cancels A's a-1 (50.00), not B's order of the same id.
+      // Cancels A's a-1 (15050.00), not B's order of the same id.
       { eventType: "CANCEL", transactionId: "a-1", timestamp: "2026-03-09T13:00:00Z" },
-      { eventType: "PURCHASE", userId: "u-a", transactionId: "a-2", revenue: 25, timestamp: "2026-03-09T11:00:00Z", items: items.slice(100) },
+      { eventType: "PURCHASE", userId: "u-a", transactionId: "a-2", revenue: 1810, timestamp: "2026-03-09T11:00:00Z", items: items.slice(100) },
       { eventType: "VIEW_ITEM", anonymousId: "shared", timestamp: "2026-03-09T12:00:00Z", items: [{ itemId: "sku-000" }] },
       { eventType: "ADD_TO_CART", userId: "u-b", timestamp: "2026-03-09T12:05:00Z", items: [{ itemId: "sku-000" }] },
     ];
@@ -78,9 +78,9 @@ describe.each(dbTargets())("report ranges, keys and loaders on $name", target =>
 
   it("clamps ranges to the appspace's retention and to today", async () => {
     const days = await h.gql(OVERVIEW, { range: { days: 1000 } }, a.sk);
-    expect(days.body.data!.overview).toEqual({ days: 90, start: "2025-12-11", end: "2026-03-10", totalRevenue: 75 });
+    expect(days.body.data!.overview).toEqual({ days: 90, start: "2025-12-11", end: "2026-03-10", totalRevenue: 16860 });
     const dates = await h.gql(OVERVIEW, { range: { start: "2020-01-01", end: "2027-01-01" } }, a.sk);
-    expect(dates.body.data!.overview).toEqual({ days: 90, start: "2025-12-11", end: "2026-03-10", totalRevenue: 75 });
+    expect(dates.body.data!.overview).toEqual({ days: 90, start: "2025-12-11", end: "2026-03-10", totalRevenue: 16860 });
   });
 
   it.each([
@@ -115,9 +115,9 @@ describe.each(dbTargets())("report ranges, keys and loaders on $name", target =>
       revenueByChannel { channels { campaign revenue conversionRate } }
     }`, {}, a.sk);
     expect(mine.body.data).toEqual({
-      overview: { totalRevenue: 75, totalOrders: 2, refundAmount: 50 },
-      // u-a bought 50.00 with "mine" and 25.00 with no channel; u-a, "shared" and u-b had events without one.
-      revenueByChannel: { channels: [{ campaign: "mine", revenue: 50, conversionRate: 100 }, { campaign: null, revenue: 25, conversionRate: 33.3 }] },
+      overview: { totalRevenue: 16860, totalOrders: 2, refundAmount: 15050 },
+      // u-a bought 15050.00 with "mine" and 1810.00 with no channel; u-a, "shared" and u-b had events without one.
+      revenueByChannel: { channels: [{ campaign: "mine", revenue: 15050, conversionRate: 100 }, { campaign: null, revenue: 1810, conversionRate: 33.3 }] },
       // "shared" is linked to u-b only in the other appspace, so here the view and the add are two people.
       funnel: { steps: [{ count: 1 }, { count: 0 }, { count: 0 }, { count: 0 }, { count: 0 }, { count: 0 }] },
       topProducts: { products: [{ itemId: "sku-000", revenue: 200, product: { name: "Product 0" } }] },

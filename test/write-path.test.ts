@@ -30,7 +30,8 @@ describe.each(dbTargets())("the write path on $name", target => {
     expect(res.body.data).toEqual({ trackEvents: { ok: true, accepted: 100, errors: [] } });
     const verbs = h.sql.statements.map(s => s.replace(/\s+/g, " ").trim().split(" ").slice(0, 3).join(" "));
     expect(verbs).toEqual([
-      "SELECT k.kind, k.expires_at,", // the API key
+      "SELECT k.id AS", // the API key
+      "SELECT COALESCE(SUM(n), 0)", // events taken this month, for the quota
       "INSERT INTO purchase_claims", // 25 purchases claim their transactionId
       "SELECT event_row_id FROM",
       "INSERT INTO events", // 100 rows
@@ -41,6 +42,7 @@ describe.each(dbTargets())("the write path on $name", target => {
       "SELECT identifier, person", // the people those links touch
       "INSERT INTO identity_persons", // 20 identifiers, 10 people
       "INSERT INTO products", // 17 products
+      "INSERT INTO ingestion_stats", // today's outcomes
     ]);
     expect(await h.count("events", "event_id LIKE 'w-%'")).toBe(100);
     expect(await h.count("event_items")).toBe(300);

@@ -23,4 +23,8 @@ export class Appspace {
 
   @Column({ name: "created_at", type: "datetime", precision: 3 })
   createdAt!: Date;
+
+  /** JSON of the settings that differ from the plan's defaults (see settings.ts). */
+  @Column({ type: "varchar", length: 4000, nullable: true })
+  settings!: string | null;
 }

@@ -21,6 +21,7 @@ export interface CreatedAppspace {
 export interface Authenticated {
   appspace: Appspace;
   keyKind: KeyKind;
+  keyId: number;
 }
 
 /** Creates an appspace with one publishable and one secret key; the keys are returned once and stored only as hashes. */
@@ -56,7 +57,7 @@ export async function createAppspace(db: DataSource, input: NewAppspace): Promis
 export async function authenticate(db: DataSource, key: string, now = new Date()): Promise<Authenticated | null> {
   if (!/^(pk|sk)_[A-Za-z0-9_-]{20,100}$/.test(key)) return null;
   const rows: Record<string, unknown>[] = await db.query(
-    `SELECT k.kind, k.expires_at, a.id, a.name, a.base_currency, a.retention_days, a.plan, a.created_at
+    `SELECT k.id AS key_id, k.kind, k.expires_at, a.id, a.name, a.base_currency, a.retention_days, a.plan, a.created_at, a.settings
        FROM api_keys k JOIN appspaces a ON a.id = k.appspace_id
       WHERE k.key_hash = ? AND k.revoked_at IS NULL`,
     [hashKey(key)],
@@ -66,9 +67,9 @@ export async function authenticate(db: DataSource, key: string, now = new Date()
   if (row.expires_at && fromDbTime(row.expires_at as string).getTime() <= now.getTime()) return null;
   const appspace = Object.assign(new Appspace(), {
     id: Number(row.id), name: row.name, baseCurrency: row.base_currency, retentionDays: Number(row.retention_days),
-    plan: row.plan, createdAt: fromDbTime(row.created_at as string),
+    plan: row.plan, createdAt: fromDbTime(row.created_at as string), settings: (row.settings as string | null) ?? null,
   });
-  return { appspace, keyKind: row.kind as KeyKind };
+  return { appspace, keyKind: row.kind as KeyKind, keyId: Number(row.key_id) };
 }
 
 /** Revokes a key by its full value; it is refused from its next request on. */

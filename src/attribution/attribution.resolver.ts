@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, Int, Query, Resolver } from "type-graphql";
 import { Context } from "../context";
-import { DateRange } from "../reports/range";
+import { DateRange, IncludeFlaggedArg } from "../reports/range";
 import { scopeOf } from "../reports/reports.service";
 import { attribute } from "./attribution.service";
 import { Attribution, AttributionModel } from "./attribution.types";
@@ -13,10 +13,11 @@ export class AttributionResolver {
     @Arg("range", () => DateRange, { nullable: true }) range: DateRange | undefined,
     @Arg("model", () => AttributionModel, { nullable: true, defaultValue: AttributionModel.LAST_CLICK }) model: AttributionModel,
     @Arg("window", () => Int, { nullable: true, defaultValue: 30, description: "Days before a purchase that count: 7, 14, 30, 60 or 90." }) window: number,
+    @IncludeFlaggedArg() includeFlagged: boolean,
     @Ctx() ctx: Context,
   ): Promise<Attribution> {
-    const scope = scopeOf(ctx, range);
-    const inputs = await ctx.loaders.attributionInputs.load(scope.period);
+    const scope = scopeOf(ctx, range, includeFlagged);
+    const inputs = await ctx.loaders.attributionInputs.load(scope);
     return attribute(scope, inputs, model, window);
   }
 }

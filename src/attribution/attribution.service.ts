@@ -5,7 +5,7 @@ import { dbTime, fromDbTime, toNumber } from "../db/sql";
 import { BadUserInputError } from "../errors";
 import { personOf } from "../identity/persons";
 import { Period } from "../reports/range";
-import { eventsIn, money, percent, ReportScope } from "../reports/scope";
+import { eventsIn, money, notFlagged, percent, ReportScope } from "../reports/scope";
 import { Attribution, AttributionModel } from "./attribution.types";
 
 export const WINDOWS = [7, 14, 30, 60, 90] as const;
@@ -26,15 +26,17 @@ export interface AttributionInputs {
  * several models or windows over the same range share the two statements.
  */
 export function createAttributionLoader(db: DataSource, appspaceId: number) {
-  return new DataLoader<Period, AttributionInputs, string>(
-    periods => Promise.all(periods.map(period => readInputs(db, appspaceId, period))),
-    { cacheKeyFn: p => `${p.from}|${p.to}` },
+  return new DataLoader<AttributionRead, AttributionInputs, string>(
+    reads => Promise.all(reads.map(read => readInputs(db, appspaceId, read))),
+    { cacheKeyFn: r => `${r.period.from}|${r.period.to}|${r.includeFlagged}` },
   );
 }
 
-async function readInputs(db: DataSource, appspaceId: number, period: Period): Promise<AttributionInputs> {
+export type AttributionRead = Pick<ReportScope, "period" | "includeFlagged">;
+
+async function readInputs(db: DataSource, appspaceId: number, { period, includeFlagged }: AttributionRead): Promise<AttributionInputs> {
   const { join, person } = personOf();
-  const scope = { appspace: { id: appspaceId }, period };
+  const scope = { appspace: { id: appspaceId }, period, includeFlagged };
   const purchases = await queryRows(db, sql`
     SELECT e.occurred_at AS at, e.revenue, ${person} AS person FROM events e ${join} WHERE ${eventsIn(scope, ["PURCHASE"])}`);
   const earliest = dbTime(new Date(fromDbTime(period.from).getTime() - Math.max(...WINDOWS) * DAY_MS));
@@ -42,7 +44,7 @@ async function readInputs(db: DataSource, appspaceId: number, period: Period): P
   const touches = await queryRows(db, sql`
     SELECT t.id, t.occurred_at AS at, t.campaign, t.source, t.medium, ${toucher.person} AS person FROM events t ${toucher.join}
     WHERE t.appspace_id = ${appspaceId} AND t.occurred_at >= ${earliest} AND t.occurred_at < ${period.to}
-      AND (t.campaign IS NOT NULL OR t.source IS NOT NULL OR t.medium IS NOT NULL)
+      AND (t.campaign IS NOT NULL OR t.source IS NOT NULL OR t.medium IS NOT NULL)${notFlagged(includeFlagged, "t")}
       AND ${toucher.person} IN (SELECT ${person} FROM events e ${join} WHERE ${eventsIn(scope, ["PURCHASE"])})`);
   const byPerson = new Map<string, Touch[]>();
   for (const t of touches) {

@@ -8,8 +8,8 @@ import { NormalizedEvent } from "./validate";
 const MAX_BOUND_VALUES = 30_000;
 
 export interface WriteOutcome {
-  stored: number;
-  duplicates: number;
+  /** The events stored; the others were duplicates. */
+  stored: NormalizedEvent[];
 }
 
 async function insertChunked(em: EntityManager, build: (rows: Row[]) => [string, unknown[]], columns: number, rows: Row[]): Promise<void> {
@@ -21,7 +21,7 @@ const EVENT_COLUMNS = [
   "id", "appspace_id", "event_id", "event_type", "occurred_at", "received_at", "transaction_id", "user_id", "anonymous_id",
   "session_id", "cart_id", "coupon_code", "revenue", "discount", "shipping", "tax", "currency", "original_revenue",
   "original_discount", "original_shipping", "original_tax", "fx_rate", "fx_rate_date", "campaign", "source", "medium",
-  "device_type", "platform", "browser", "country", "city", "locale", "page_url", "referrer", "user_agent", "ip_anon",
+  "device_type", "platform", "browser", "country", "city", "locale", "page_url", "referrer", "user_agent", "ip_anon", "flags",
 ];
 
 const ITEM_COLUMNS = [
@@ -41,7 +41,7 @@ const PRODUCT_FIELDS = ["name", "category", "brand", "variant", "group_id", "ima
 export async function writeEvents(em: EntityManager, appspaceId: number, events: NormalizedEvent[], ids: number[], now: Date): Promise<WriteOutcome> {
   const rows = events.map((e, i) => ({ e, id: ids[i] }));
   const candidates = await claimPurchases(em, appspaceId, dropRepeatedEventIds(rows), now);
-  if (candidates.length === 0) return { stored: 0, duplicates: events.length };
+  if (candidates.length === 0) return { stored: [] };
 
   const money = (a: { base: number; original: number } | null, key: "base" | "original") => (a ? a[key] : null);
   const eventRows: Row[] = candidates.map(({ e, id }) => [
@@ -49,7 +49,7 @@ export async function writeEvents(em: EntityManager, appspaceId: number, events:
     e.sessionId, e.cartId, e.couponCode, money(e.revenue, "base"), money(e.discount, "base"), money(e.shipping, "base"),
     money(e.tax, "base"), e.currency, money(e.revenue, "original"), money(e.discount, "original"), money(e.shipping, "original"),
     money(e.tax, "original"), e.fxRate, e.fxRateDate, e.channel.campaign, e.channel.source, e.channel.medium,
-    e.deviceType, e.platform, e.browser, e.country, e.city, e.locale, e.pageUrl, e.referrer, e.userAgent, e.ipAnon,
+    e.deviceType, e.platform, e.browser, e.country, e.city, e.locale, e.pageUrl, e.referrer, e.userAgent, e.ipAnon, e.flags,
   ]);
   await insertChunked(em, r => insertIgnoring(em, "events", EVENT_COLUMNS, r), EVENT_COLUMNS.length, eventRows);
 
@@ -69,7 +69,7 @@ export async function writeEvents(em: EntityManager, appspaceId: number, events:
   }
 
   await writeDetails(em, appspaceId, stored);
-  return { stored: stored.length, duplicates: events.length - stored.length };
+  return { stored: stored.map(s => s.e) };
 }
 
 type Pending = { e: NormalizedEvent; id: number };

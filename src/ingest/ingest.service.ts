@@ -1,9 +1,12 @@
-import { DataSource } from "typeorm";
+import { DataSource, EntityManager } from "typeorm";
 import { Appspace } from "../appspaces/appspace.entity";
+import { settingsOf } from "../appspaces/settings";
 import { IdAllocator } from "../db/id-allocator";
-import { withTransaction } from "../db/sql";
+import { Db, isMysql, multiRowInsert, toNumber, withTransaction } from "../db/sql";
+import { AppError } from "../errors";
 import { EventInput } from "./event.input";
 import { writeEvents } from "./event-writer";
+import { FraudChecks } from "./fraud";
 import { RatesCache } from "./rates/rates.service";
 import { normalizeEvent, NormalizedEvent, Problem } from "./validate";
 
@@ -11,33 +14,101 @@ export interface IngestDeps {
   db: DataSource;
   eventIds: IdAllocator;
   rates: RatesCache;
+  fraud: FraudChecks;
   now: () => Date;
 }
 
 export interface IngestResult {
-  /** Valid events: stored, or recognised as duplicates. */
+  /** Valid events: stored, recognised as duplicates, or blocked by a fraud rule (not revealed). */
   accepted: number;
-  stored: number;
   problems: { index: number; problem: Problem }[];
 }
 
-/** Validates every event, then stores the valid ones in one transaction. */
+export class QuotaExceededError extends AppError {
+  constructor(quota: number) {
+    super(`Monthly event quota of ${quota} events reached; it renews on the 1st (UTC)`, "QUOTA_EXCEEDED", 429);
+  }
+}
+
+/** Outcome counts of one request, by outcome and by rule or error code ("" for the outcome's total). */
+class Tally {
+  readonly counts = new Map<string, number>();
+  add(outcome: string, codes: readonly string[] = []) {
+    for (const code of ["", ...codes]) this.counts.set(`${outcome}|${code}`, (this.counts.get(`${outcome}|${code}`) ?? 0) + 1);
+  }
+}
+
+/**
+ * Validates every event, checks the monthly quota and the fraud rules, then stores
+ * the events that pass in one transaction, with the day's ingestion stats.
+ */
 export async function ingest(deps: IngestDeps, appspace: Appspace, inputs: EventInput[]): Promise<IngestResult> {
   const now = deps.now();
   await deps.rates.refresh(now.getTime());
   const valid: NormalizedEvent[] = [];
   const problems: IngestResult["problems"] = [];
+  const tally = new Tally();
   inputs.forEach((input, index) => {
     try {
       valid.push(normalizeEvent(input, appspace, deps.rates, now));
     } catch (err) {
       if (!(err instanceof Problem)) throw err;
       problems.push({ index, problem: err });
+      tally.add("rejected", [err.code]);
     }
   });
-  if (valid.length === 0) return { accepted: 0, stored: 0, problems };
 
-  const ids = await deps.eventIds.take(valid.length);
-  const outcome = await withTransaction(deps.db, em => writeEvents(em, appspace.id, valid, ids, now));
-  return { accepted: valid.length, stored: outcome.stored, problems };
+  const quota = settingsOf(appspace).monthlyEventQuota;
+  if (valid.length && quota !== null && (await eventsThisMonth(deps.db, appspace.id, now)) + valid.length > quota) {
+    throw new QuotaExceededError(quota);
+  }
+
+  const toStore: NormalizedEvent[] = [];
+  for (const e of valid) {
+    const verdict = await deps.fraud.check(appspace, e);
+    if (verdict.blockedBy) {
+      tally.add("blocked", [verdict.blockedBy]);
+      continue;
+    }
+    if (verdict.flagged.length) e.flags = verdict.flagged.join(",");
+    toStore.push(e);
+  }
+
+  const day = now.toISOString().slice(0, 10);
+  if (toStore.length === 0) {
+    await recordStats(deps.db, appspace.id, day, tally);
+  } else {
+    const ids = await deps.eventIds.take(toStore.length);
+    await withTransaction(deps.db, async em => {
+      const { stored } = await writeEvents(em, appspace.id, toStore, ids, now);
+      const kept = new Set(stored);
+      for (const e of toStore) {
+        if (!kept.has(e)) tally.add("duplicate");
+        else if (e.flags) tally.add("flagged", e.flags.split(","));
+        else tally.add("stored");
+      }
+      await recordStats(em, appspace.id, day, tally);
+    });
+  }
+  return { accepted: valid.length, problems };
+}
+
+/** Valid events taken in this calendar month (UTC), whatever became of them. */
+async function eventsThisMonth(db: DataSource, appspaceId: number, now: Date): Promise<number> {
+  const month = now.toISOString().slice(0, 7);
+  const [row] = await db.query(
+    "SELECT COALESCE(SUM(n), 0) AS n FROM ingestion_stats WHERE appspace_id = ? AND day >= ? AND day <= ? AND code = '' AND outcome <> 'rejected'",
+    [appspaceId, `${month}-01`, `${month}-31`],
+  );
+  return toNumber(row.n);
+}
+
+async function recordStats(db: Db | EntityManager, appspaceId: number, day: string, tally: Tally): Promise<void> {
+  if (tally.counts.size === 0) return;
+  const rows = [...tally.counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, n]) => [appspaceId, day, ...key.split("|"), n]);
+  const columns = ["appspace_id", "day", "outcome", "code", "n"];
+  const [sql, params] = isMysql(db)
+    ? multiRowInsert("ingestion_stats", columns, rows, "ON DUPLICATE KEY UPDATE n = n + VALUES(n)")
+    : multiRowInsert("ingestion_stats", columns, rows, "ON CONFLICT (appspace_id, day, outcome, code) DO UPDATE SET n = ingestion_stats.n + excluded.n");
+  await db.query(sql, params);
 }

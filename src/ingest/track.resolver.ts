@@ -1,16 +1,21 @@
 import { Arg, Authorized, Ctx, Mutation, Resolver } from "type-graphql";
 import { Context } from "../context";
-import { BadUserInputError } from "../errors";
+import { BadUserInputError, ForbiddenError } from "../errors";
 import { EventInput } from "./event.input";
 import { ingest } from "./ingest.service";
 import { TrackBatchResult, TrackResult } from "./track.types";
 import { LIMITS } from "./validate";
+
+function checkPlan(ctx: Context) {
+  if (ctx.appspace!.plan === "free") throw new ForbiddenError("Ecommerce events are not available on the free tier");
+}
 
 @Resolver()
 export class TrackResolver {
   @Authorized()
   @Mutation(() => TrackResult, { description: "Any valid key, publishable or secret." })
   async trackEvent(@Arg("event", () => EventInput) event: EventInput, @Ctx() ctx: Context): Promise<TrackResult> {
+    checkPlan(ctx);
     const result = await ingest(ctx.services, ctx.appspace!, [event]);
     const failed = result.problems[0]?.problem;
     if (failed) throw new BadUserInputError(failed.message, { field: failed.field, reason: failed.code });
@@ -20,6 +25,7 @@ export class TrackResolver {
   @Authorized()
   @Mutation(() => TrackBatchResult, { description: "1 to 100 events; invalid ones are skipped and listed in errors." })
   async trackEvents(@Arg("events", () => [EventInput]) events: EventInput[], @Ctx() ctx: Context): Promise<TrackBatchResult> {
+    checkPlan(ctx);
     if (events.length === 0) throw new BadUserInputError("events array is required and must not be empty", { field: "events" });
     if (events.length > LIMITS.batch) throw new BadUserInputError(`Maximum ${LIMITS.batch} events per batch`, { field: "events" });
     const result = await ingest(ctx.services, ctx.appspace!, events);

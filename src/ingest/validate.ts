@@ -91,6 +91,10 @@ export interface NormalizedEvent {
   referrer: string | null;
   userAgent: string | null;
   ipAnon: string | null;
+  /** The sender's IP, for fraud checks while the request lasts; never stored. */
+  ip: string | null;
+  /** Fraud rules that flagged the event (set by the fraud checks); null for a clean event. */
+  flags: string | null;
 }
 
 /** Throws a Problem; validation stops at the first one, as the error list names one per event. */
@@ -268,5 +272,7 @@ export function normalizeEvent(input: EventInput, appspace: Appspace, rates: Rat
     referrer: text("context.referrer", ctx.referrer, LIMITS.url),
     userAgent,
     ipAnon: ip !== null && ctx.dataProtection === false ? anonymizeIp(ip.trim()) : null,
+    ip: ip?.trim() ?? null,
+    flags: null,
   };
 }

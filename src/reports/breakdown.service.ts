@@ -2,7 +2,7 @@ import { registerEnumType } from "type-graphql";
 import { joinSql, queryRows, raw, Sql, sql } from "../db/query";
 import { toNumber } from "../db/sql";
 import { personOf } from "../identity/persons";
-import { eventsIn, ReportScope } from "./scope";
+import { eventsIn, notFlagged, ReportScope } from "./scope";
 
 export enum BreakdownDimension {
   CAMPAIGN = "CAMPAIGN",
@@ -96,7 +96,7 @@ export async function channelReach(scope: ReportScope): Promise<Map<string, Chan
     SELECT e.campaign, e.source, e.medium, COUNT(DISTINCT ${person}) AS people,
       COUNT(DISTINCT CASE WHEN e.event_type = 'PURCHASE' THEN ${person} END) AS buyers
     FROM events e ${join}
-    WHERE e.appspace_id = ${scope.appspace.id} AND e.occurred_at >= ${scope.period.from} AND e.occurred_at < ${scope.period.to}
+    WHERE e.appspace_id = ${scope.appspace.id} AND e.occurred_at >= ${scope.period.from} AND e.occurred_at < ${scope.period.to}${notFlagged(scope.includeFlagged)}
     GROUP BY e.campaign, e.source, e.medium`);
   return new Map(rows.map(r => {
     const key = channelKey([r.campaign as string | null, r.source as string | null, r.medium as string | null]);

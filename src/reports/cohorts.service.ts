@@ -6,6 +6,7 @@ import { personOf } from "../identity/persons";
 import { fromMinor } from "../ingest/money";
 import { Cohorts } from "./report.types";
 import { refundAmounts } from "./revenue.service";
+import { notFlagged } from "./scope";
 
 export const MAX_COHORT_MONTHS = 24;
 
@@ -19,7 +20,7 @@ const monthOf = (index: number) => `${Math.floor(index / 12)}-${String((index % 
  * `months` cohorts up to this month, newest first; avgLtv and totalPurchasingUsers
  * cover every purchasing person.
  */
-export async function cohorts(db: Db, appspace: Appspace, months: number, now: Date): Promise<Cohorts> {
+export async function cohorts(db: Db, appspace: Appspace, months: number, now: Date, includeFlagged = false): Promise<Cohorts> {
   if (!Number.isInteger(months) || months < 1 || months > MAX_COHORT_MONTHS) {
     throw new BadUserInputError(`months must be between 1 and ${MAX_COHORT_MONTHS}; got ${months}`, { field: "months" });
   }
@@ -28,14 +29,14 @@ export async function cohorts(db: Db, appspace: Appspace, months: number, now: D
   const rows = await queryRows(db, sql`
     WITH purchases AS (
       SELECT e.occurred_at, e.revenue, e.transaction_id, ${person} AS person FROM events e ${join}
-      WHERE e.appspace_id = ${appspace.id} AND e.event_type = 'PURCHASE' AND (e.user_id IS NOT NULL OR e.anonymous_id IS NOT NULL)
+      WHERE e.appspace_id = ${appspace.id} AND e.event_type = 'PURCHASE' AND (e.user_id IS NOT NULL OR e.anonymous_id IS NOT NULL)${notFlagged(includeFlagged)}
     ),
     firsts AS (SELECT person, MIN(occurred_at) AS first_at FROM purchases GROUP BY person),
     orders AS (SELECT transaction_id, MIN(person) AS person FROM purchases GROUP BY transaction_id),
     flows AS (
       SELECT person, occurred_at, revenue AS amount FROM purchases
       UNION ALL
-      SELECT o.person, r.occurred_at, -r.amount FROM (${refundAmounts(sql`c.appspace_id = ${appspace.id} AND c.event_type IN ('REFUND', 'CANCEL')`)}) r
+      SELECT o.person, r.occurred_at, -r.amount FROM (${refundAmounts(sql`c.appspace_id = ${appspace.id} AND c.event_type IN ('REFUND', 'CANCEL')${notFlagged(includeFlagged, "c")}`)}) r
       JOIN orders o ON o.transaction_id = r.transaction_id
     )
     SELECT ${month("f.first_at")} AS cohort, ${month("x.occurred_at")} AS month, COUNT(DISTINCT f.person) AS people, SUM(x.amount) AS amount

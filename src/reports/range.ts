@@ -1,4 +1,4 @@
-import { Field, InputType, Int, registerEnumType } from "type-graphql";
+import { Arg, Field, InputType, Int, registerEnumType } from "type-graphql";
 import { Appspace } from "../appspaces/appspace.entity";
 import { dbTime } from "../db/sql";
 import { BadUserInputError } from "../errors";
@@ -15,6 +15,10 @@ export enum CompareTo {
   PREVIOUS_PERIOD = "PREVIOUS_PERIOD",
 }
 registerEnumType(CompareTo, { name: "CompareTo", description: "PREVIOUS_PERIOD: the same number of days just before the range." });
+
+/** `includeFlagged: Boolean = false` on every report that reads revenue. */
+export const IncludeFlaggedArg = () =>
+  Arg("includeFlagged", () => Boolean, { nullable: true, defaultValue: false, description: "Also count events a fraud rule flagged (left out by default)." });
 
 /** Whole UTC days, `start` to `end` inclusive; `from`/`to` bound occurred_at as [from, to). */
 export interface Period {

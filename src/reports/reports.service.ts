@@ -14,9 +14,9 @@ import { money, percent, ReportScope } from "./scope";
 import { topProducts } from "./top-products.service";
 
 /** The scope of a report request: the caller's appspace over the checked range. */
-export function scopeOf(ctx: Context, range?: DateRange | null): ReportScope {
+export function scopeOf(ctx: Context, range?: DateRange | null, includeFlagged = false): ReportScope {
   const appspace: Appspace = ctx.appspace!;
-  return { db: ctx.db, appspace, period: resolveRange(appspace, range, ctx.services.now()) };
+  return { db: ctx.db, appspace, period: resolveRange(appspace, range, ctx.services.now()), includeFlagged };
 }
 
 const withPeriod = (scope: ReportScope, period: Period): ReportScope => ({ ...scope, period });

@@ -10,14 +10,21 @@ export interface ReportScope {
   db: DataSource;
   appspace: Appspace;
   period: Period;
+  /** Also count events flagged by a fraud rule (left out by default). */
+  includeFlagged: boolean;
 }
 
 /** `e.appspace_id = ? AND e.event_type IN (...) AND e.occurred_at` within the period. */
-export function eventsIn(scope: { appspace: { id: number }; period: Period }, types: readonly string[], e = "e"): Sql {
+export function eventsIn(scope: Pick<ReportScope, "period" | "includeFlagged"> & { appspace: { id: number } }, types: readonly string[], e = "e"): Sql {
   // Event types come from the EventType enum, never from input.
   const list = raw(types.map(t => `'${t.replace(/[^A-Z_]/g, "")}'`).join(", "));
   return sql`${raw(e)}.appspace_id = ${scope.appspace.id} AND ${raw(e)}.event_type IN (${list})
-    AND ${raw(e)}.occurred_at >= ${scope.period.from} AND ${raw(e)}.occurred_at < ${scope.period.to}`;
+    AND ${raw(e)}.occurred_at >= ${scope.period.from} AND ${raw(e)}.occurred_at < ${scope.period.to}${notFlagged(scope.includeFlagged, e)}`;
+}
+
+/** ` AND e.flags IS NULL`, unless flagged events are asked for. */
+export function notFlagged(includeFlagged: boolean, e = "e"): Sql {
+  return raw(includeFlagged ? "" : ` AND ${e}.flags IS NULL`);
 }
 
 /** A summed amount in minor units of the base currency as the major-unit Float the API returns. */

@@ -2,6 +2,7 @@ import "reflect-metadata";
 import http from "node:http";
 import { AddressInfo } from "node:net";
 import { ApolloServer, ApolloServerPlugin } from "@apollo/server";
+import { ApolloArmor } from "@escape.tech/graphql-armor";
 import { unwrapResolverError } from "@apollo/server/errors";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
@@ -32,12 +33,18 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   return { message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } };
 }
 
-/** A request that failed on our side answers 500, so SDKs retry it (safe: it was rolled back, and dedup absorbs repeats). */
-const retryableFailures: ApolloServerPlugin<Context> = {
+/**
+ * The HTTP status from the errors: 500 when a request failed on our side, so SDKs
+ * retry it (safe: it was rolled back, and dedup absorbs repeats); 400 for a
+ * client's error that a plugin raised without a status (the query limits).
+ */
+const statusFromErrors: ApolloServerPlugin<Context> = {
   async requestDidStart() {
     return {
       async willSendResponse({ response, errors }) {
-        if (errors?.some(e => !PUBLIC_CODES.has(String(e.extensions?.code)))) response.http.status = 500;
+        if (!errors?.length) return;
+        if (errors.some(e => !PUBLIC_CODES.has(String(e.extensions?.code)))) response.http.status = 500;
+        else if (response.http.status === undefined || response.http.status === 500) response.http.status = 400;
       },
     };
   },
@@ -46,6 +53,19 @@ const retryableFailures: ApolloServerPlugin<Context> = {
 function jsonError(res: Response, status: number, code: string, message: string) {
   res.status(status).json({ errors: [{ message, extensions: { code } }] });
 }
+
+/** Limits on every operation, checked before anything runs: GraphQL Armor's rules, and graphql-js's token limit. */
+export const QUERY_LIMITS = {
+  // Introspection counts too (the standard introspection query is 21 deep), so no type cycle can be walked without end.
+  maxDepth: { n: 25, ignoreIntrospection: false },
+  maxAliases: { n: 15 },
+  maxDirectives: { n: 10 },
+  // Armor's cost model: every report with every field in one request costs about 310.
+  costLimit: { maxCost: 1000 },
+  // Counted by graphql-js's parser (parseOptions below), which answers a 400 parse error.
+  maxTokens: { enabled: false },
+} as const;
+export const MAX_TOKENS = 5000;
 
 /** Apollo on Express with the body limit, CORS, error masking and graceful drain; the app and the tests both start it here. */
 export interface ServerOptions extends ServiceOptions {
@@ -56,12 +76,18 @@ export async function createServer(db: DataSource, opts: ServerOptions = {}) {
   const app = express();
   const httpServer = http.createServer(app);
   const services = createServices(db, opts);
+  // Field suggestions ("Did you mean ...?") help in Sandbox; in production they would map the schema for an attacker.
+  const armor = new ApolloArmor({ ...QUERY_LIMITS, blockFieldSuggestion: { enabled: !!opts.production } }).protect();
   const apollo = new ApolloServer<Context>({
     schema: await createSchema(),
     formatError,
     includeStacktraceInErrorResponses: false,
     introspection: !opts.production,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), retryableFailures],
+    csrfPrevention: true,
+    parseOptions: { maxTokens: MAX_TOKENS },
+    allowBatchedHttpRequests: false,
+    validationRules: armor.validationRules,
+    plugins: [...armor.plugins, ApolloServerPluginDrainHttpServer({ httpServer }), statusFromErrors],
   });
   await apollo.start();
 

@@ -4,6 +4,7 @@ import { fromDbTime, withTransaction } from "../db/sql";
 import { ApiKey, KeyKind } from "./api-key.entity";
 import { Appspace, Plan, PLANS } from "./appspace.entity";
 import { displayPrefix, generateKey, hashKey } from "./keys";
+import { AppspaceSettings, checkSettings, settingsOf } from "./settings";
 
 export interface NewAppspace {
   name: string;
@@ -81,4 +82,68 @@ export async function revokeKey(db: DataSource, key: string, now = new Date()): 
 
 export async function countAppspaces(db: DataSource): Promise<number> {
   return db.getRepository(Appspace).count();
+}
+
+export interface KeyListing {
+  id: number;
+  kind: KeyKind;
+  prefix: string;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  status: "active" | "expiring" | "expired" | "revoked";
+}
+
+/** The keys of an appspace, newest first, as prefixes (the keys themselves are not stored). */
+export async function listKeys(db: DataSource, appspaceId: number, now = new Date()): Promise<KeyListing[]> {
+  const keys = await db.getRepository(ApiKey).find({ where: { appspaceId }, order: { id: "DESC" } });
+  return keys.map(k => ({
+    id: k.id,
+    kind: k.kind,
+    prefix: k.prefix,
+    createdAt: k.createdAt.toISOString(),
+    expiresAt: k.expiresAt?.toISOString() ?? null,
+    revokedAt: k.revokedAt?.toISOString() ?? null,
+    status: k.revokedAt ? "revoked" : !k.expiresAt ? "active" : k.expiresAt.getTime() <= now.getTime() ? "expired" : "expiring",
+  }));
+}
+
+/** A new key of the appspace; returned once. */
+export async function createKey(db: DataSource, appspaceId: number, kind: KeyKind, now = new Date()): Promise<string> {
+  if (kind !== "publishable" && kind !== "secret") throw new Error("kind must be publishable or secret");
+  if (!(await db.getRepository(Appspace).existsBy({ id: appspaceId }))) throw new Error(`no appspace ${appspaceId}`);
+  const key = generateKey(kind);
+  await db.getRepository(ApiKey).insert({ appspaceId, kind, keyHash: hashKey(key), prefix: displayPrefix(key), createdAt: now });
+  return key;
+}
+
+/**
+ * Replaces a live key with a new one of the same kind; the old key keeps working
+ * for `graceMs` (so clients can move over), then is refused.
+ */
+export async function rotateKey(db: DataSource, key: string, graceMs: number, now = new Date()): Promise<{ key: string; oldKeyExpiresAt: Date }> {
+  if (!Number.isFinite(graceMs) || graceMs < 0) throw new Error("the grace period must be 0 or more");
+  return withTransaction(db, async em => {
+    const repo = em.getRepository(ApiKey);
+    const old = await repo.findOneBy({ keyHash: hashKey(key) });
+    if (!old || old.revokedAt || (old.expiresAt && old.expiresAt.getTime() <= now.getTime())) throw new Error("no live key matches");
+    const expires = new Date(Math.min(now.getTime() + graceMs, old.expiresAt?.getTime() ?? Infinity));
+    await repo.update({ id: old.id }, { expiresAt: expires });
+    const fresh = generateKey(old.kind);
+    await repo.insert({ appspaceId: old.appspaceId, kind: old.kind, keyHash: hashKey(fresh), prefix: displayPrefix(fresh), createdAt: now });
+    return { key: fresh, oldKeyExpiresAt: expires };
+  });
+}
+
+/** Stores settings overrides (merged into those already stored); see settings.ts. */
+export async function updateSettings(db: DataSource, appspaceId: number, overrides: Partial<AppspaceSettings>): Promise<AppspaceSettings> {
+  checkSettings(overrides);
+  return withTransaction(db, async em => {
+    const repo = em.getRepository(Appspace);
+    const appspace = await repo.findOneBy({ id: appspaceId });
+    if (!appspace) throw new Error(`no appspace ${appspaceId}`);
+    const merged = { ...(appspace.settings ? JSON.parse(appspace.settings) : {}), ...overrides };
+    await repo.update({ id: appspaceId }, { settings: JSON.stringify(merged) });
+    return settingsOf({ plan: appspace.plan, settings: JSON.stringify(merged) });
+  });
 }

@@ -1,29 +1,87 @@
 import { Plan } from "./appspace.entity";
-import { createAppspace } from "./appspace.service";
+import { KeyKind } from "./api-key.entity";
+import { createAppspace, createKey, listKeys, revokeKey, rotateKey, updateSettings } from "./appspace.service";
 import { parseFlags, runCommand } from "../cli";
 
-const USAGE = "usage: npm run appspace:create -- --name NAME [--currency EUR] [--retention DAYS] [--plan free|pro|enterprise] [--json]";
+const USAGE = `usage:
+  npm run appspace:create -- --name NAME [--currency EUR] [--retention DAYS] [--plan free|pro|enterprise] [--json]
+  npm run appspace -- settings --appspace ID --set '{"maxOrderValue": 5000}'
+  npm run keys -- list --appspace ID [--json]
+  npm run keys -- create --appspace ID --kind publishable|secret [--json]
+  npm run keys -- rotate --key KEY [--grace-hours 24] [--json]
+  npm run keys -- revoke --key KEY`;
 
-const [command, ...rest] = process.argv.slice(2);
-if (command !== "create") {
-  console.error(USAGE);
-  process.exit(2);
+const args = process.argv.slice(2);
+const [command, sub] = args[0] === "keys" ? ["keys", args[1]] : [args[0], undefined];
+const rest = args.slice(command === "keys" ? 2 : 1);
+
+function need(flags: Record<string, string | true>, name: string): string {
+  if (typeof flags[name] !== "string") throw new Error(`--${name} is required\n${USAGE}`);
+  return flags[name] as string;
 }
+
+function appspaceId(flags: Record<string, string | true>): number {
+  const id = Number(need(flags, "appspace"));
+  if (!Number.isInteger(id) || id < 1) throw new Error("--appspace must be an appspace id");
+  return id;
+}
+
+const print = (json: boolean, value: unknown, text: string) => console.log(json ? JSON.stringify(value) : text);
 
 runCommand(async db => {
   const flags = parseFlags(rest);
-  if (typeof flags.name !== "string") throw new Error(`--name is required\n${USAGE}`);
-  const created = await createAppspace(db, {
-    name: flags.name,
-    currency: typeof flags.currency === "string" ? flags.currency : undefined,
-    retentionDays: typeof flags.retention === "string" ? Number(flags.retention) : undefined,
-    plan: typeof flags.plan === "string" ? (flags.plan as Plan) : undefined,
-  });
-  if (flags.json) {
-    console.log(JSON.stringify(created));
-  } else {
-    console.log(`Created appspace "${flags.name}" (id ${created.appspaceId}). The keys are shown only this once:`);
-    console.log(`  publishable key (send events):        ${created.publishableKey}`);
-    console.log(`  secret key (read reports, delete):    ${created.secretKey}`);
+  const json = flags.json === true;
+  switch (`${command} ${sub ?? ""}`.trim()) {
+    case "create": {
+      const name = need(flags, "name");
+      const created = await createAppspace(db, {
+        name,
+        currency: typeof flags.currency === "string" ? flags.currency : undefined,
+        retentionDays: typeof flags.retention === "string" ? Number(flags.retention) : undefined,
+        plan: typeof flags.plan === "string" ? (flags.plan as Plan) : undefined,
+      });
+      print(json, created, [
+        `Created appspace "${name}" (id ${created.appspaceId}). The keys are shown only this once:`,
+        `  publishable key (send events):        ${created.publishableKey}`,
+        `  secret key (read reports, delete):    ${created.secretKey}`,
+      ].join("\n"));
+      return;
+    }
+    case "settings": {
+      let overrides: unknown;
+      try {
+        overrides = JSON.parse(need(flags, "set"));
+      } catch {
+        throw new Error("--set must be a JSON object of settings");
+      }
+      const settings = await updateSettings(db, appspaceId(flags), overrides as object);
+      console.log(JSON.stringify(settings, null, json ? 0 : 2));
+      return;
+    }
+    case "keys list": {
+      const keys = await listKeys(db, appspaceId(flags));
+      print(json, keys, keys.map(k => `${k.prefix}…  ${k.kind.padEnd(11)}  ${k.status.padEnd(8)}  created ${k.createdAt}${k.expiresAt ? `  expires ${k.expiresAt}` : ""}`).join("\n"));
+      return;
+    }
+    case "keys create": {
+      const key = await createKey(db, appspaceId(flags), need(flags, "kind") as KeyKind);
+      print(json, { key }, `New key (shown only this once): ${key}`);
+      return;
+    }
+    case "keys rotate": {
+      const hours = typeof flags["grace-hours"] === "string" ? Number(flags["grace-hours"]) : 24;
+      const rotated = await rotateKey(db, need(flags, "key"), hours * 3_600_000);
+      print(json, { key: rotated.key, oldKeyExpiresAt: rotated.oldKeyExpiresAt.toISOString() },
+        `New key (shown only this once): ${rotated.key}\nThe old key keeps working until ${rotated.oldKeyExpiresAt.toISOString()}.`);
+      return;
+    }
+    case "keys revoke": {
+      if (!(await revokeKey(db, need(flags, "key")))) throw new Error("no live key matches");
+      console.log("Revoked; the key is refused from its next request on.");
+      return;
+    }
+    default:
+      console.error(USAGE);
+      process.exit(2);
   }
 });

@@ -4,7 +4,7 @@ import { DataSource, Logger } from "typeorm";
 import { createAppspace, CreatedAppspace, NewAppspace } from "../../src/appspaces/appspace.service";
 import { createDataSource } from "../../src/db/data-source";
 import { loadRates, OxrFile } from "../../src/ingest/rates/rates.service";
-import { createServer, RunningServer } from "../../src/server";
+import { createServer, RunningServer, ServerOptions } from "../../src/server";
 import { DbTarget } from "./databases";
 
 /** Counts the SQL statements the app sends (transaction control excluded). */
@@ -42,14 +42,14 @@ export interface Harness {
 export const TEST_RATES: OxrFile = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", "rates-2026-01-01.json"), "utf8"));
 
 /** A real server on a random port over a fresh database of the target, with the test rates loaded; `now` pins its clock. */
-export async function startHarness(target: DbTarget, extraRates: OxrFile[] = [], now?: () => Date): Promise<Harness> {
+export async function startHarness(target: DbTarget, extraRates: OxrFile[] = [], now?: () => Date, options: ServerOptions = {}): Promise<Harness> {
   const created = await target.create();
   const sql = new StatementCounter();
   const db = createDataSource({ databaseUrl: created.databaseUrl, sqlitePath: created.sqlitePath, logger: sql });
   await db.initialize();
   await db.runMigrations({ transaction: "each" });
   for (const rates of [TEST_RATES, ...extraRates]) await loadRates(db, rates);
-  const server = await createServer(db, { now });
+  const server = await createServer(db, { now, ...options });
   const running: RunningServer = await server.listen(0, "127.0.0.1");
 
   const post = async (body: string, headers: Record<string, string> = {}) => {

@@ -1,0 +1,73 @@
+import { getIntrospectionQuery } from "graphql";
+import { dbTargets } from "./helpers/databases";
+import { Harness, startHarness } from "./helpers/harness";
+
+const [sqlite] = dbTargets();
+
+describe.each([false, true])("GraphQL hardening (production: %s)", production => {
+  let h: Harness;
+  let sk: string;
+
+  beforeAll(async () => {
+    h = await startHarness(sqlite, [], undefined, { production });
+    ({ secretKey: sk } = await h.appspace());
+  });
+  afterAll(() => h.close());
+
+  const send = (query: string) => h.gql(query, {}, sk);
+
+  it.each([
+    ["depth", `{ userJourney(userId: "u") { events { items { product { itemId } } } } }`, null],
+    ["Sandbox's introspection", getIntrospectionQuery(), production ? /introspection is not allowed/i : null],
+    ["depth over 25", `{ __schema { types { fields { type { ${"ofType { ".repeat(21)}name${" }".repeat(21)} } } } } }`, production ? /introspection is not allowed|depth limit of 25 exceeded/ : /Query depth limit of 25 exceeded, found 26/],
+    ["aliases over 15", `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: overview { days }`).join(" ")} }`, /Aliases limit of 15 exceeded/],
+    ["directives over 10", `{ overview { ${Array.from({ length: 11 }, (_, i) => `d${i}: days @include(if: true)`).join(" ")} } }`, /Directives limit of 10 exceeded/],
+    ["tokens over 5000", `{ overview { ${"days ".repeat(5000)} } }`, /Document contains more tha[nt] 5000 tokens/],
+    ["cost over 1000", `{ ${Array.from({ length: 15 }, (_, i) => `a${i}: userJourney(userId: "u") { identifiers events { eventType timestamp transactionId revenue items { itemId itemName price quantity product { itemId name category brand variant groupId imageUrl lastSeenAt } } } }`).join(" ")} }`, /Query Cost limit of 1000 exceeded, found 1211/],
+  ])("%s", async (_name, query, rejected) => {
+    const res = await send(query);
+    if (!rejected) {
+      expect(res.body.errors).toBeUndefined();
+      return;
+    }
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ message: expect.stringMatching(rejected) })]));
+    for (const error of res.body.errors!) expect(error.extensions!.code).toMatch(/^GRAPHQL_(VALIDATION|PARSE)_FAILED$/);
+  });
+
+  it(production ? "hides field suggestions" : "suggests fields in development", async () => {
+    const res = await send(`{ overview { totalRevenu } }`);
+    expect(res.status).toBe(400);
+    const message = res.body.errors![0].message;
+    if (production) expect(message).not.toMatch(/Did you mean/);
+    else expect(message).toMatch(/Did you mean "totalRevenue"/);
+  });
+
+  it(production ? "refuses introspection" : "allows introspection (Apollo Sandbox)", async () => {
+    const res = await send(`{ __schema { queryType { name } } }`);
+    if (production) {
+      expect(res.status).toBe(400);
+      expect(res.body.errors![0].message).toMatch(/introspection is not allowed/i);
+    } else {
+      expect(res.body.data).toEqual({ __schema: { queryType: { name: "Query" } } });
+    }
+  });
+
+  it("refuses batched requests, GET mutations and simple (CSRF-able) GET requests", async () => {
+    const batched = await h.post(JSON.stringify([{ query: "{ overview { days } }" }, { query: "{ funnel { days } }" }]), { authorization: `Bearer ${sk}` });
+    expect(batched.status).toBe(400);
+    expect(batched.text).toMatch(/batch/i);
+
+    const get = (query: string, headers: Record<string, string>) =>
+      fetch(`${h.url}?query=${encodeURIComponent(query)}`, { headers: { authorization: `Bearer ${sk}`, ...headers } });
+    const simple = await get("{ overview { days } }", {});
+    expect(simple.status).toBe(400);
+    expect(await simple.text()).toMatch(/CSRF/);
+    const preflighted = await get("{ overview { days } }", { "apollo-require-preflight": "true" });
+    expect(preflighted.status).toBe(200);
+    expect(await preflighted.json()).toEqual({ data: { overview: { days: 30 } } });
+    const mutation = await get(`mutation { trackEvent(event: { eventType: SEARCH }) { ok } }`, { "apollo-require-preflight": "true" });
+    expect(mutation.status).toBe(405);
+    expect(await h.count("events")).toBe(0);
+  });
+});

@@ -26,8 +26,9 @@ export function parseUserAgent(userAgent: string): Device {
   };
 }
 
+/** A dotted-quad IPv4 or an IPv6 address; legacy IPv4 forms (1.2.3, 0x7f.1, 01.2.3.4) are refused. */
 export function isIpAddress(value: string): boolean {
-  return ipaddr.isValid(value);
+  return ipaddr.IPv4.isValidFourPartDecimal(value) || ipaddr.IPv6.isValid(value);
 }
 
 /** An address with its host part zeroed: IPv4 to its /24, IPv6 to its /48 (IPv4-mapped IPv6 counts as IPv4). */

@@ -1,0 +1,95 @@
+import { revokeKey } from "../src/appspaces/appspace.service";
+import { createKey } from "../src/appspaces/appspace.service";
+import { dbTargets } from "./helpers/databases";
+import { TRACK_EVENTS } from "./helpers/documents";
+import { Harness, startHarness } from "./helpers/harness";
+import { EVENTS, NOW } from "./helpers/report-fixture";
+
+const RANGE = `range: { start: "2026-03-01", end: "2026-03-10" }`;
+/** Every read operation, asked about appspace A's data (its users and its deletion request). */
+const READS: Record<string, string> = {
+  overview: `{ overview(${RANGE}) { totalRevenue totalOrders refundAmount totalItemsSold } }`,
+  revenueTimeseries: `{ revenueTimeseries(${RANGE}) { series { date revenue orders } } }`,
+  funnel: `{ funnel(${RANGE}) { steps { count } } }`,
+  topProducts: `{ topProducts(${RANGE}) { products { itemId product { name } } } }`,
+  revenueBreakdown: `{ revenueBreakdown(${RANGE}, by: [COUNTRY, BRAND]) { rows { country brand revenue } } }`,
+  revenueByChannel: `{ revenueByChannel(${RANGE}) { channels { campaign revenue } } }`,
+  revenueByCoupon: `{ revenueByCoupon(${RANGE}) { coupons { couponCode revenue } } }`,
+  revenueByDevice: `{ revenueByDevice(${RANGE}) { devices { deviceType revenue } } }`,
+  revenueByPlatform: `{ revenueByPlatform(${RANGE}) { platforms { platform revenue } } }`,
+  revenueByCountry: `{ revenueByCountry(${RANGE}) { countries { country revenue } } }`,
+  cartAbandonment: `{ cartAbandonment(${RANGE}) { abandonedCarts completedCarts abandonedRevenue } }`,
+  attribution: `{ attribution(${RANGE}, window: 90) { attributed { campaign revenue } unattributed { revenue orders } } }`,
+  cohorts: `{ cohorts(months: 3) { totalPurchasingUsers avgLtv } }`,
+  userJourney: `{ userJourney(userId: "alice") { events { eventType } } }`,
+  userDeletion: `query ($id: ID!) { userDeletion(id: $id) { status } }`,
+  ingestionStats: `{ ingestionStats { accepted stored } }`,
+};
+const WRITES: Record<string, string> = {
+  trackEvent: `mutation { trackEvent(event: { eventType: PURCHASE, transactionId: "o-1", revenue: 999, userId: "alice" }) { ok } }`,
+  trackEvents: `mutation { trackEvents(events: [{ eventType: PURCHASE, transactionId: "o-2", revenue: 999, userId: "alice" }]) { accepted } }`,
+  deleteUser: `mutation { deleteUser(userId: "alice") { status } }`,
+};
+
+describe.each(dbTargets())("tenant isolation on $name", target => {
+  let h: Harness;
+  const keys: Record<string, string> = {};
+  let deletionId: string;
+  let aEvents: number;
+
+  beforeAll(async () => {
+    h = await startHarness(target, [], () => NOW);
+    const a = await h.appspace({ name: "a", currency: "EUR" });
+    const b = await h.appspace({ name: "b", currency: "EUR" });
+    const empty = await h.appspace({ name: "empty", currency: "EUR" });
+    expect((await h.gql(TRACK_EVENTS, { events: EVENTS }, a.publishableKey)).body.data!.trackEvents.errors).toEqual([]);
+    deletionId = (await h.gql(`mutation { deleteUser(userId: "nobody-here") { id } }`, {}, a.secretKey)).body.data!.deleteUser.id;
+    const revoked = await createKey(h.db, a.appspaceId, "secret");
+    await revokeKey(h.db, revoked);
+    Object.assign(keys, { own: a.secretKey, ownPublishable: a.publishableKey, revoked, otherSecret: b.secretKey, otherPublishable: b.publishableKey, empty: empty.secretKey });
+    aEvents = await h.count("events", "appspace_id = ?", [a.appspaceId]);
+  });
+  afterAll(() => h.close());
+
+  const ask = (query: string, key: string | null) => h.gql(query, { id: deletionId }, key);
+
+  it.each(Object.entries(READS))("%s: another appspace's secret key sees nothing of A", async (_name, query) => {
+    const own = await ask(query, keys.own);
+    const other = await ask(query, keys.otherSecret);
+    const empty = await ask(query, keys.empty);
+    expect(own.body.errors).toBeUndefined();
+    expect(other.status).toBe(200);
+    // B answers exactly what an appspace that never had data answers, while A's own answer holds its data.
+    expect(other.body).toEqual(empty.body);
+    expect(own.body).not.toEqual(empty.body);
+  });
+
+  it.each(Object.entries(READS))("%s: publishable keys get 403, revoked and missing keys 401", async (_name, query) => {
+    for (const key of [keys.ownPublishable, keys.otherPublishable]) {
+      const res = await ask(query, key);
+      expect(res.status).toBe(403);
+      expect(res.body.errors).toEqual([expect.objectContaining({ extensions: { code: "FORBIDDEN" } })]);
+      // userDeletion is nullable, so its data is { userDeletion: null } rather than null.
+      expect(Object.values(res.body.data ?? {})).toEqual(res.body.data ? [null] : []);
+    }
+    for (const key of [keys.revoked, null]) {
+      const res = await ask(query, key);
+      expect(res.status).toBe(401);
+      expect(res.body.errors![0].extensions).toEqual({ code: "UNAUTHENTICATED" });
+    }
+  });
+
+  it.each(Object.entries(WRITES))("%s with other appspaces' keys never touches A", async (name, query) => {
+    for (const key of [keys.revoked]) expect((await ask(query, key)).status).toBe(401);
+    const other = await ask(query, name === "deleteUser" ? keys.otherSecret : keys.otherPublishable);
+    expect(other.status).toBe(200);
+    if (name === "deleteUser") {
+      expect((await ask(query, keys.otherPublishable)).status).toBe(403);
+      // Let B's worker run: it must find nothing of A's alice.
+      await new Promise(r => setTimeout(r, 300));
+    }
+    expect(await h.count("events", "appspace_id = (SELECT id FROM appspaces WHERE name = 'a')")).toBe(aEvents);
+    const journey = await ask(READS.userJourney, keys.own);
+    expect(journey.body.data!.userJourney.events.length).toBeGreaterThan(0);
+  });
+});

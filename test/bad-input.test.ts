@@ -201,6 +201,6 @@ describe.each(dbTargets())("the bad-input matrix on $name", target => {
       body: Buffer.concat([Buffer.from(`{"query":"mutation { trackEvent(event: { eventType: SEARCH, currency: \\"`), Buffer.from([0xff, 0xfe, 0x41]), Buffer.from(`\\" }) { ok } }"}`)]),
     });
     expect(invalidBytes.status).toBe(400);
-    expect((await invalidBytes.json()).errors[0]).toMatchObject({ extensions: { code: "BAD_USER_INPUT", reason: "INVALID_VALUE" }, message: expect.stringContaining("currency") });
+    expect(((await invalidBytes.json()) as { errors: unknown[] }).errors[0]).toMatchObject({ extensions: { code: "BAD_USER_INPUT", reason: "INVALID_VALUE" }, message: expect.stringContaining("currency") });
   });
 });

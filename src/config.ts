@@ -11,6 +11,8 @@ export interface Config {
   readonly deletion: { readonly chunkSize: number; readonly pauseMs: number; readonly leaseMs: number };
   /** The window of the per-key request limit, in seconds. */
   readonly rateLimitWindowSeconds: number;
+  /** How often the rollup refresher recomputes stale days, in ms. */
+  readonly rollupRefreshMs: number;
 }
 
 function fail(message: string): never {
@@ -41,5 +43,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       leaseMs: whole(env, "DELETION_LEASE_MS", 30_000, 1_000),
     }),
     rateLimitWindowSeconds: whole(env, "RATE_LIMIT_WINDOW_SECONDS", 60, 1),
+    rollupRefreshMs: whole(env, "ROLLUP_REFRESH_MS", 1000, 10),
   });
 }

@@ -8,6 +8,7 @@ import { createAttributionLoader } from "./attribution/attribution.service";
 import { createProductLoader } from "./catalog/product.loader";
 import { DeletionWorker, DeletionWorkerOptions } from "./identity/deletion.worker";
 import { createEventItemsLoader } from "./identity/journey.service";
+import { RollupRefresher } from "./rollups/rollups";
 import { FraudChecks } from "./ingest/fraud";
 import { RequestLimiter } from "./appspaces/request-limiter";
 import { settingsOf } from "./appspaces/settings";
@@ -23,6 +24,7 @@ export interface Services {
   /** The server's clock: what "now" and "today" (UTC) mean for ingest and reports. Tests pin it. */
   now: () => Date;
   deletions: DeletionWorker;
+  rollups: RollupRefresher;
   fraud: FraudChecks;
   requests: RequestLimiter;
 }
@@ -32,6 +34,8 @@ export interface ServiceOptions {
   deletion?: DeletionWorkerOptions;
   /** The window of the per-key request limit (the appspace's requestLimit), in seconds. */
   rateLimitWindowSeconds?: number;
+  /** How often the rollup refresher looks for stale days, in ms. */
+  rollupRefreshMs?: number;
 }
 
 export function createServices(db: DataSource, opts: ServiceOptions = {}): Services {
@@ -41,6 +45,7 @@ export function createServices(db: DataSource, opts: ServiceOptions = {}): Servi
     eventIds: new IdAllocator(db, "events"),
     rates: new RatesCache(db),
     deletions: new DeletionWorker(db, { now, ...opts.deletion }),
+    rollups: new RollupRefresher(db, opts.rollupRefreshMs ?? 1000),
     fraud: new FraudChecks(),
     requests: new RequestLimiter(opts.rateLimitWindowSeconds ?? 60),
   };

@@ -114,8 +114,10 @@ export async function createServer(db: DataSource, opts: ServerOptions = {}) {
       await new Promise<void>(resolve => httpServer.listen(port, host, resolve));
       const actual = (httpServer.address() as AddressInfo).port;
       services.deletions.start();
+      services.rollups.start();
       const stop = async () => {
         await services.deletions.stop();
+        await services.rollups.stop();
         await apollo.stop();
       };
       return { port: actual, url: `http://localhost:${actual}/graphql`, stop };

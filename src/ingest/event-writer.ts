@@ -1,6 +1,7 @@
 import { EntityManager } from "typeorm";
 import { dbTime, insertIgnoring, isMysql, multiRowInsert, Row } from "../db/sql";
 import { linkPersons } from "../identity/persons";
+import { markStale, refundDaysOf } from "../rollups/rollups";
 import { EventType } from "./event.input";
 import { NormalizedEvent } from "./validate";
 
@@ -17,14 +18,14 @@ async function insertChunked(em: EntityManager, build: (rows: Row[]) => [string,
   for (let i = 0; i < rows.length; i += size) await em.query(...build(rows.slice(i, i + size)));
 }
 
-const EVENT_COLUMNS = [
+export const EVENT_COLUMNS = [
   "id", "appspace_id", "event_id", "event_type", "occurred_at", "received_at", "transaction_id", "user_id", "anonymous_id",
   "session_id", "cart_id", "coupon_code", "revenue", "discount", "shipping", "tax", "currency", "original_revenue",
   "original_discount", "original_shipping", "original_tax", "fx_rate", "fx_rate_date", "campaign", "source", "medium",
   "device_type", "platform", "browser", "country", "city", "locale", "page_url", "referrer", "user_agent", "ip_anon", "flags",
 ];
 
-const ITEM_COLUMNS = [
+export const ITEM_COLUMNS = [
   "event_row_id", "line", "appspace_id", "item_id", "item_name", "item_category", "item_brand", "item_variant", "item_group_id",
   "item_list_name", "item_list_id", "quantity", "price", "discount", "currency", "original_price", "original_discount", "fx_rate",
   "coupon_code", "merchant_id", "item_image_url",
@@ -69,10 +70,21 @@ export async function writeEvents(em: EntityManager, appspaceId: number, events:
   }
 
   await writeDetails(em, appspaceId, stored);
+  await markRollupsStale(em, appspaceId, stored.map(s => s.e));
   return { stored: stored.map(s => s.e) };
 }
 
 type Pending = { e: NormalizedEvent; id: number };
+
+const ROLLED_UP: ReadonlySet<string> = new Set([EventType.PURCHASE, EventType.REFUND, EventType.CANCEL]);
+
+/** Purchases, refunds and cancels change the rollups of their day, and of the days of their orders' refunds. */
+async function markRollupsStale(em: EntityManager, appspaceId: number, stored: NormalizedEvent[]): Promise<void> {
+  const orders = stored.filter(e => ROLLED_UP.has(e.eventType));
+  if (orders.length === 0) return;
+  const refundDays = await refundDaysOf(em, appspaceId, orders.flatMap(e => (e.transactionId === null ? [] : [e.transactionId])));
+  await markStale(em, appspaceId, [...orders.map(e => e.occurredAt.toISOString().slice(0, 10)), ...refundDays]);
+}
 
 /** Takes the 24-hour claim on each PURCHASE's transactionId; returns the events that are not duplicates. */
 async function claimPurchases(em: EntityManager, appspaceId: number, rows: Pending[], now: Date): Promise<Pending[]> {

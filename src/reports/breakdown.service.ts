@@ -1,8 +1,9 @@
 import { registerEnumType } from "type-graphql";
-import { joinSql, queryRows, raw, Sql, sql } from "../db/query";
+import { joinSql, queryRows, raw, sql } from "../db/query";
 import { toNumber } from "../db/sql";
 import { personOf } from "../identity/persons";
 import { eventsIn, notFlagged, ReportScope } from "./scope";
+import { salesSource, withStale } from "./sources";
 
 export enum BreakdownDimension {
   CAMPAIGN = "CAMPAIGN",
@@ -21,15 +22,19 @@ registerEnumType(BreakdownDimension, {
   description: "What to group purchases by. CATEGORY, BRAND and MERCHANT are properties of the lines, so with any of them revenue and items count the matching lines only.",
 });
 
-/** Where each dimension lives: order-level columns of `events e`, line-level ones of `event_items i` (category and brand fall back to the catalog). */
+/**
+ * Where each dimension lives: order-level ones are columns of the sales source
+ * (rolled up), line-level ones of `event_items i` (category and brand fall back
+ * to the catalog), read from raw events.
+ */
 const COLUMNS: Record<BreakdownDimension, { expr: string; line: boolean }> = {
-  CAMPAIGN: { expr: "e.campaign", line: false },
-  SOURCE: { expr: "e.source", line: false },
-  MEDIUM: { expr: "e.medium", line: false },
-  COUPON: { expr: "e.coupon_code", line: false },
-  DEVICE: { expr: "e.device_type", line: false },
-  PLATFORM: { expr: "e.platform", line: false },
-  COUNTRY: { expr: "e.country", line: false },
+  CAMPAIGN: { expr: "campaign", line: false },
+  SOURCE: { expr: "source", line: false },
+  MEDIUM: { expr: "medium", line: false },
+  COUPON: { expr: "coupon_code", line: false },
+  DEVICE: { expr: "device_type", line: false },
+  PLATFORM: { expr: "platform", line: false },
+  COUNTRY: { expr: "country", line: false },
   CATEGORY: { expr: "COALESCE(i.item_category, p.category)", line: true },
   BRAND: { expr: "COALESCE(i.item_brand, p.brand)", line: true },
   MERCHANT: { expr: "i.merchant_id", line: true },
@@ -47,28 +52,29 @@ export interface BreakdownRow {
 }
 
 export interface BreakdownOptions {
-  /** Narrows the purchases (e.g. to those with a coupon). */
-  filter?: Sql;
+  /** Narrows the purchases to those with a value of this order-level dimension (e.g. a coupon). */
+  having?: BreakdownDimension;
   /** Groups purchases without a value under this label instead of null. */
   missingAs?: "unknown";
 }
 
 /** Purchases in the period grouped by `by`, revenue descending, then the dimension values ascending. */
 export async function revenueBreakdown(scope: ReportScope, by: readonly BreakdownDimension[], limit: number | null, opts: BreakdownOptions = {}): Promise<BreakdownRow[]> {
-  const { filter, missingAs } = opts;
-  const keys = by.map((d, n) => raw(`${missingAs ? `COALESCE(${COLUMNS[d].expr}, '${missingAs}')` : COLUMNS[d].expr} AS d${n}`));
+  const { having, missingAs } = opts;
+  const line = by.some(d => COLUMNS[d].line);
+  const column = (d: BreakdownDimension) => (line && !COLUMNS[d].line ? `e.${COLUMNS[d].expr}` : COLUMNS[d].line ? COLUMNS[d].expr : `s.${COLUMNS[d].expr}`);
+  const keys = by.map((d, n) => raw(`${missingAs ? `COALESCE(${column(d)}, '${missingAs}')` : column(d)} AS d${n}`));
   const groups = raw(by.map((_, n) => `d${n}`).join(", "));
-  const where = sql`${eventsIn(scope, ["PURCHASE"])}${filter ? sql` AND ${filter}` : raw("")}`;
-  const query = by.some(d => COLUMNS[d].line)
+  const narrowed = having ? raw(` AND ${column(having)} IS NOT NULL`) : raw("");
+  const query = line
     ? sql`SELECT ${joinSql(keys)}, COALESCE(SUM(i.price * i.quantity), 0) AS revenue, COUNT(DISTINCT e.id) AS orders,
           SUM(i.quantity) AS items, COALESCE(SUM(i.discount * i.quantity), 0) AS discount
         FROM events e JOIN event_items i ON i.event_row_id = e.id
         LEFT JOIN products p ON p.appspace_id = i.appspace_id AND p.item_id = i.item_id
-        WHERE ${where} GROUP BY ${groups}`
-    : sql`SELECT ${joinSql(keys)}, COALESCE(SUM(e.revenue), 0) AS revenue, COUNT(*) AS orders,
-          COALESCE(SUM(e.items), 0) AS items, COALESCE(SUM(e.discount), 0) AS discount
-        FROM (SELECT e.*, (SELECT SUM(i.quantity) FROM event_items i WHERE i.event_row_id = e.id) AS items FROM events e WHERE ${where}) e
-        GROUP BY ${groups}`;
+        WHERE ${eventsIn(scope, ["PURCHASE"])}${narrowed} GROUP BY ${groups}`
+    : sql`${withStale(scope)}SELECT ${joinSql(keys)}, COALESCE(SUM(s.revenue), 0) AS revenue, SUM(s.orders) AS orders,
+          COALESCE(SUM(s.items), 0) AS items, COALESCE(SUM(s.discount), 0) AS discount
+        FROM (${salesSource(scope)}) s WHERE 1 = 1${narrowed} GROUP BY ${groups}`;
   const ordered = sql`${query} ORDER BY revenue DESC, ${groups}${limit == null ? raw("") : sql` LIMIT ${limit}`}`;
   const rows = await queryRows(scope.db, ordered);
   return rows.map(r => ({

@@ -26,16 +26,20 @@ export async function cartTotals(scope: ReportScope): Promise<CartTotals> {
       SELECT e.id, e.event_type AS t, e.occurred_at AS at, e.cart_id, ${person} AS person FROM events e ${join}
       WHERE ${eventsIn(scope, ["ADD_TO_CART", "REMOVE_FROM_CART", "PURCHASE"])}
     ),
-    runs AS (
-      SELECT ev.id, ev.t, ev.at, ev.cart_id, ev.person,
-        CASE WHEN ev.cart_id IS NULL THEN
-          (SELECT p.id FROM ev p WHERE p.t = 'PURCHASE' AND p.person = ev.person AND p.at >= ev.at ORDER BY p.at, p.id LIMIT 1)
-        END AS run_end
-      FROM ev WHERE ev.t <> 'PURCHASE' AND (ev.cart_id IS NOT NULL OR ev.person IS NOT NULL)
+    ordered AS (
+      SELECT ev.*,
+        -- Purchases so far in the person's order of (time, adds before a purchase of the same instant, id):
+        -- an add without a cartId belongs to the run that the next purchase ends.
+        SUM(CASE WHEN t = 'PURCHASE' THEN 1 ELSE 0 END) OVER (PARTITION BY person ORDER BY at, CASE WHEN t = 'PURCHASE' THEN 1 ELSE 0 END, id
+          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS bought_before,
+        SUM(CASE WHEN t = 'PURCHASE' THEN 1 ELSE 0 END) OVER (PARTITION BY person) AS bought
+      FROM ev
     ),
     moves AS (
-      SELECT runs.*, CASE WHEN cart_id IS NOT NULL THEN CONCAT('c:', cart_id) ELSE CONCAT('p:', COALESCE(run_end, 0), ':', COALESCE(person, '')) END AS cart_key
-      FROM runs
+      SELECT id, t, at, cart_id, person, CASE WHEN cart_id IS NOT NULL THEN CONCAT('c:', cart_id)
+          ELSE CONCAT('p:', bought_before, ':', COALESCE(person, '')) END AS cart_key,
+        CASE WHEN cart_id IS NULL AND bought_before < bought THEN 1 ELSE 0 END AS run_ended
+      FROM ordered WHERE t <> 'PURCHASE' AND (cart_id IS NOT NULL OR person IS NOT NULL)
     ),
     priced AS (
       SELECT m.cart_key, m.t, i.item_id, i.quantity,
@@ -53,16 +57,18 @@ export async function cartTotals(scope: ReportScope): Promise<CartTotals> {
       FROM cart_lines GROUP BY cart_key
     ),
     carts AS (
-      SELECT cart_key, MIN(cart_id) AS cart_id, MIN(run_end) AS run_end, MIN(person) AS person, MIN(at) AS first_at
+      SELECT cart_key, MIN(cart_id) AS cart_id, MAX(run_ended) AS run_ended, MIN(person) AS person, MIN(at) AS first_at
       FROM moves WHERE t = 'ADD_TO_CART' GROUP BY cart_key
     ),
+    by_cart AS (SELECT cart_id, MAX(at) AS last_at FROM ev WHERE t = 'PURCHASE' AND cart_id IS NOT NULL GROUP BY cart_id),
+    by_person AS (SELECT person, MAX(at) AS last_at FROM ev WHERE t = 'PURCHASE' AND cart_id IS NULL AND person IS NOT NULL GROUP BY person),
     outcomes AS (
+      -- A cartId's cart is completed by a purchase at or after its first add carrying the cartId, or carrying none by the same person.
       SELECT COALESCE(k.units, 0) AS units, COALESCE(k.value, 0) AS value,
-        CASE WHEN c.run_end IS NOT NULL OR EXISTS (
-          SELECT 1 FROM ev p WHERE c.cart_id IS NOT NULL AND p.t = 'PURCHASE' AND p.at >= c.first_at
-            AND (p.cart_id = c.cart_id OR (p.cart_id IS NULL AND p.person = c.person))
-        ) THEN 1 ELSE 0 END AS done
+        CASE WHEN c.run_ended = 1 OR bc.last_at >= c.first_at OR bp.last_at >= c.first_at THEN 1 ELSE 0 END AS done
       FROM carts c LEFT JOIN contents k ON k.cart_key = c.cart_key
+        LEFT JOIN by_cart bc ON bc.cart_id = c.cart_id
+        LEFT JOIN by_person bp ON c.cart_id IS NOT NULL AND bp.person = c.person
     )
     SELECT COALESCE(SUM(done), 0) AS completed,
       COALESCE(SUM(CASE WHEN done = 0 AND units > 0 THEN 1 ELSE 0 END), 0) AS abandoned,

@@ -1,6 +1,5 @@
 import { Appspace } from "../appspaces/appspace.entity";
 import { Context } from "../context";
-import { raw } from "../db/query";
 import { BadUserInputError } from "../errors";
 import { BreakdownDimension, channelKey, channelReach, revenueBreakdown } from "./breakdown.service";
 import { cartTotals } from "./cart-abandonment.service";
@@ -103,7 +102,7 @@ export async function revenueByChannel(scope: ReportScope): Promise<ChannelReven
 }
 
 export async function revenueByCoupon(scope: ReportScope): Promise<CouponRevenue[]> {
-  const rows = await revenueBreakdown(scope, [BreakdownDimension.COUPON], null, { filter: raw("e.coupon_code IS NOT NULL") });
+  const rows = await revenueBreakdown(scope, [BreakdownDimension.COUPON], null, { having: BreakdownDimension.COUPON });
   return rows.map(({ values: [couponCode], revenue, orders, discount }) => ({
     couponCode: couponCode!,
     revenue: money(scope, revenue),

@@ -12,6 +12,8 @@ export interface ReportScope {
   period: Period;
   /** Also count events flagged by a fraud rule (left out by default). */
   includeFlagged: boolean;
+  /** false: compute from raw events only, never from rollups (for the equality test and the benchmark's baseline). */
+  rollups?: boolean;
 }
 
 /** `e.appspace_id = ? AND e.event_type IN (...) AND e.occurred_at` within the period. */

@@ -1,6 +1,7 @@
 import { queryRows, sql } from "../db/query";
 import { toNumber } from "../db/sql";
-import { eventsIn, ReportScope } from "./scope";
+import { ReportScope } from "./scope";
+import { productSource, withStale } from "./sources";
 
 export interface ProductSales {
   itemId: string;
@@ -14,13 +15,12 @@ export interface ProductSales {
 
 /** Best sellers by revenue, then name, then itemId. */
 export async function topProducts(scope: ReportScope, limit: number): Promise<ProductSales[]> {
-  const rows = await queryRows(scope.db, sql`
-    SELECT i.item_id, p.name, COALESCE(SUM(i.price * i.quantity), 0) AS revenue, SUM(i.quantity) AS quantity, COUNT(DISTINCT e.id) AS orders
-    FROM events e JOIN event_items i ON i.event_row_id = e.id
-    LEFT JOIN products p ON p.appspace_id = i.appspace_id AND p.item_id = i.item_id
-    WHERE ${eventsIn(scope, ["PURCHASE"])}
-    GROUP BY i.item_id, p.name
-    ORDER BY revenue DESC, COALESCE(p.name, i.item_id), i.item_id
+  const rows = await queryRows(scope.db, sql`${withStale(scope)}
+    SELECT s.item_id, p.name, SUM(s.revenue) AS revenue, SUM(s.quantity) AS quantity, SUM(s.orders) AS orders
+    FROM (${productSource(scope)}) s
+    LEFT JOIN products p ON p.appspace_id = ${scope.appspace.id} AND p.item_id = s.item_id
+    GROUP BY s.item_id, p.name
+    ORDER BY revenue DESC, COALESCE(p.name, s.item_id), s.item_id
     LIMIT ${limit}`);
   return rows.map(r => ({
     itemId: r.item_id as string,

@@ -1,0 +1,141 @@
+import { DataSource, EntityManager, QueryRunner } from "typeorm";
+import { dayOf, joinSql, queryRows, raw, sql, Sql } from "../db/query";
+import { Db, isMysql, multiRowInsert, toNumber, withTransaction } from "../db/sql";
+import { ORDER_DIMENSIONS, productRows, purchaseRows, RawSelection, refundRows } from "../reports/sources";
+
+const placeholders = (n: number) => Array.from({ length: n }, () => "?").join(", ");
+const DAY_MS = 86_400_000;
+
+/**
+ * Marks the rollups of these days stale, in the caller's transaction, so the
+ * mark commits or rolls back with the writes that caused it. Appends to a log
+ * instead of updating a row per day, so concurrent writers never wait on each other.
+ */
+export async function markStale(em: Db | EntityManager, appspaceId: number, days: Iterable<string>): Promise<void> {
+  const rows = [...new Set(days)].sort().map(day => [appspaceId, day]);
+  if (rows.length) await em.query(...multiRowInsert("rollup_dirty", ["appspace_id", "day"], rows));
+}
+
+/**
+ * The days whose rollups change when events of these orders are written or
+ * deleted: what a refund or cancel takes back depends on its order's purchase and
+ * on the refunds before it, whatever day they fall on.
+ */
+export async function refundDaysOf(em: Db | EntityManager, appspaceId: number, transactionIds: Iterable<string>): Promise<string[]> {
+  const ids = [...new Set(transactionIds)];
+  if (ids.length === 0) return [];
+  const rows = await queryRows<{ day: string }>(em, sql`
+    SELECT DISTINCT ${dayOf(em, "occurred_at")} AS day FROM events
+    WHERE appspace_id = ${appspaceId} AND transaction_id IN (${joinSql(ids.map(id => sql`${id}`))}) AND event_type IN ('REFUND', 'CANCEL')`);
+  return rows.map(r => r.day);
+}
+
+export interface RefreshOptions {
+  /** Log entries read per pass. */
+  batch?: number;
+}
+
+/**
+ * Recomputes the rollups of the days named in rollup_dirty from raw events, one
+ * day per transaction, and removes the entries it read (entries added meanwhile
+ * stay, so their day is read raw until the next pass). On MySQL one refresher
+ * runs at a time across servers (a named lock), and each day is recomputed at
+ * READ COMMITTED, so it never locks the events ingest is writing. Returns the
+ * number of days refreshed.
+ */
+export async function refreshRollups(db: DataSource, opts: RefreshOptions = {}): Promise<number> {
+  const runner = db.createQueryRunner();
+  const mysql = isMysql(db);
+  try {
+    if (mysql) {
+      const [got] = await runner.query("SELECT GET_LOCK('analytics_rollups', 0) AS ok");
+      if (toNumber(got.ok) !== 1) return 0;
+    }
+    let refreshed = 0;
+    try {
+      for (;;) {
+        const read = (q: Db | EntityManager | QueryRunner) => q.query("SELECT id, appspace_id, day FROM rollup_dirty ORDER BY id LIMIT ?", [opts.batch ?? 1000]);
+        // On SQLite's shared connection, a read outside the queue could see another request's uncommitted marks.
+        const entries: { id: unknown; appspace_id: unknown; day: string }[] = mysql ? await read(runner) : await withTransaction(db, read);
+        if (entries.length === 0) return refreshed;
+        const days = new Map<string, { appspaceId: number; day: string; ids: number[] }>();
+        for (const e of entries) {
+          const key = `${e.appspace_id}|${e.day}`;
+          if (!days.has(key)) days.set(key, { appspaceId: toNumber(e.appspace_id), day: e.day, ids: [] });
+          days.get(key)!.ids.push(toNumber(e.id));
+        }
+        for (const { appspaceId, day, ids } of days.values()) {
+          // SQLite has one connection per process: its transactions queue in withTransaction.
+          if (mysql) await inTransaction(runner, () => refreshDay(runner.manager, appspaceId, day, ids));
+          else await withTransaction(db, em => refreshDay(em, appspaceId, day, ids));
+          refreshed++;
+        }
+      }
+    } finally {
+      if (mysql) await runner.query("SELECT RELEASE_LOCK('analytics_rollups')");
+    }
+  } finally {
+    await runner.release();
+  }
+}
+
+async function inTransaction(runner: QueryRunner, fn: () => Promise<void>): Promise<void> {
+  await runner.startTransaction("READ COMMITTED");
+  try {
+    await fn();
+    await runner.commitTransaction();
+  } catch (err) {
+    await runner.rollbackTransaction();
+    throw err;
+  }
+}
+
+async function refreshDay(db: EntityManager, appspaceId: number, day: string, ids: number[]): Promise<void> {
+  const from = `${day} 00:00:00.000`;
+  const to = new Date(Date.parse(`${day}T00:00:00Z`) + DAY_MS).toISOString().replace("T", " ").replace("Z", "");
+  const selection = (alias: string, types: string): RawSelection => ({
+    from: raw(`events ${alias}`),
+    where: sql`${raw(alias)}.appspace_id = ${appspaceId} AND ${raw(alias)}.event_type IN (${raw(types)}) AND ${raw(alias)}.occurred_at >= ${from} AND ${raw(alias)}.occurred_at < ${to}`,
+  });
+  const dims = ORDER_DIMENSIONS.join(", ");
+  const statements: Sql[] = [
+    sql`INSERT INTO rollup_sales (appspace_id, day, flagged, ${raw(dims)}, orders, revenue, discount, items)
+      SELECT ${appspaceId}, day, flagged, ${raw(dims)}, SUM(orders), COALESCE(SUM(revenue), 0), COALESCE(SUM(discount), 0), COALESCE(SUM(items), 0)
+      FROM (${purchaseRows(db, selection("e", "'PURCHASE'"))}) s GROUP BY day, flagged, ${raw(dims)}`,
+    sql`INSERT INTO rollup_products (appspace_id, day, flagged, item_id, revenue, quantity, orders)
+      SELECT ${appspaceId}, day, flagged, item_id, revenue, quantity, orders FROM (${productRows(db, selection("e", "'PURCHASE'"))}) s`,
+    sql`INSERT INTO rollup_refunds (appspace_id, day, flagged, refunds, amount)
+      SELECT ${appspaceId}, day, flagged, refunds, amount FROM (${refundRows(db, selection("c", "'REFUND', 'CANCEL'"))}) s`,
+  ];
+  for (const table of ["rollup_sales", "rollup_products", "rollup_refunds"]) {
+    await db.query(`DELETE FROM ${table} WHERE appspace_id = ? AND day = ?`, [appspaceId, day]);
+  }
+  for (const s of statements) await db.query(s.text, [...s.params]);
+  await db.query(`DELETE FROM rollup_dirty WHERE id IN (${placeholders(ids.length)})`, ids);
+}
+
+/** Keeps rollups current in the background: a pass every `pollMs`, and soon after writes. */
+export class RollupRefresher {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+
+  constructor(private readonly db: DataSource, private readonly pollMs = 1000) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.kick(), this.pollMs);
+    this.timer.unref();
+  }
+
+  kick(): void {
+    if (this.running || !this.timer) return;
+    this.running = refreshRollups(this.db)
+      .catch(err => console.error("[rollups] refresh failed:", err))
+      .finally(() => (this.running = null));
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+}

@@ -31,8 +31,10 @@ export async function refundDaysOf(em: Db | EntityManager, appspaceId: number, t
 }
 
 export interface RefreshOptions {
-  /** Log entries read per pass. */
+  /** Log entries read at a time. */
   batch?: number;
+  /** Stop after this many reads (default: until the log is empty). */
+  passes?: number;
 }
 
 /**
@@ -53,7 +55,7 @@ export async function refreshRollups(db: DataSource, opts: RefreshOptions = {}):
     }
     let refreshed = 0;
     try {
-      for (;;) {
+      for (let pass = 0; pass < (opts.passes ?? Infinity); pass++) {
         const read = (q: Db | EntityManager | QueryRunner) => q.query("SELECT id, appspace_id, day FROM rollup_dirty ORDER BY id LIMIT ?", [opts.batch ?? 1000]);
         // On SQLite's shared connection, a read outside the queue could see another request's uncommitted marks.
         const entries: { id: unknown; appspace_id: unknown; day: string }[] = mysql ? await read(runner) : await withTransaction(db, read);
@@ -71,6 +73,7 @@ export async function refreshRollups(db: DataSource, opts: RefreshOptions = {}):
           refreshed++;
         }
       }
+      return refreshed;
     } finally {
       if (mysql) await runner.query("SELECT RELEASE_LOCK('analytics_rollups')");
     }

@@ -25,6 +25,8 @@ export interface Services {
   now: () => Date;
   deletions: DeletionWorker;
   rollups: RollupRefresher;
+  /** false: reports compute everything from raw events (the benchmark's baseline). */
+  reportsFromRollups: boolean;
   fraud: FraudChecks;
   requests: RequestLimiter;
 }
@@ -36,6 +38,7 @@ export interface ServiceOptions {
   rateLimitWindowSeconds?: number;
   /** How often the rollup refresher looks for stale days, in ms. */
   rollupRefreshMs?: number;
+  reportsFromRollups?: boolean;
 }
 
 export function createServices(db: DataSource, opts: ServiceOptions = {}): Services {
@@ -46,6 +49,7 @@ export function createServices(db: DataSource, opts: ServiceOptions = {}): Servi
     rates: new RatesCache(db),
     deletions: new DeletionWorker(db, { now, ...opts.deletion }),
     rollups: new RollupRefresher(db, opts.rollupRefreshMs ?? 1000),
+    reportsFromRollups: opts.reportsFromRollups ?? true,
     fraud: new FraudChecks(),
     requests: new RequestLimiter(opts.rateLimitWindowSeconds ?? 60),
   };

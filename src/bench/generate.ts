@@ -3,7 +3,7 @@ import { IdAllocator } from "../db/id-allocator";
 import { dbTime, isMysql, multiRowInsert, Row, withTransaction } from "../db/sql";
 import { linkPersons } from "../identity/persons";
 import { markStale } from "../rollups/rollups";
-import { EVENT_COLUMNS, ITEM_COLUMNS } from "../ingest/event-writer";
+import { EVENT_COLUMNS, ITEM_COLUMNS } from "../ingest/columns";
 
 /** mulberry32: a small seeded PRNG, so a seed always yields the same dataset. */
 export function prng(seed: number): () => number {

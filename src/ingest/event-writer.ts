@@ -2,6 +2,7 @@ import { EntityManager } from "typeorm";
 import { dbTime, insertIgnoring, isMysql, multiRowInsert, Row } from "../db/sql";
 import { linkPersons } from "../identity/persons";
 import { markStale, refundDaysOf } from "../rollups/rollups";
+import { EVENT_COLUMNS, ITEM_COLUMNS } from "./columns";
 import { EventType } from "./event.input";
 import { NormalizedEvent } from "./validate";
 
@@ -17,19 +18,6 @@ async function insertChunked(em: EntityManager, build: (rows: Row[]) => [string,
   const size = Math.max(1, Math.floor(MAX_BOUND_VALUES / columns));
   for (let i = 0; i < rows.length; i += size) await em.query(...build(rows.slice(i, i + size)));
 }
-
-export const EVENT_COLUMNS = [
-  "id", "appspace_id", "event_id", "event_type", "occurred_at", "received_at", "transaction_id", "user_id", "anonymous_id",
-  "session_id", "cart_id", "coupon_code", "revenue", "discount", "shipping", "tax", "currency", "original_revenue",
-  "original_discount", "original_shipping", "original_tax", "fx_rate", "fx_rate_date", "campaign", "source", "medium",
-  "device_type", "platform", "browser", "country", "city", "locale", "page_url", "referrer", "user_agent", "ip_anon", "flags",
-];
-
-export const ITEM_COLUMNS = [
-  "event_row_id", "line", "appspace_id", "item_id", "item_name", "item_category", "item_brand", "item_variant", "item_group_id",
-  "item_list_name", "item_list_id", "quantity", "price", "discount", "currency", "original_price", "original_discount", "fx_rate",
-  "coupon_code", "merchant_id", "item_image_url",
-];
 
 const PRODUCT_FIELDS = ["name", "category", "brand", "variant", "group_id", "image_url"];
 

@@ -15,7 +15,7 @@ import { topProducts } from "./top-products.service";
 /** The scope of a report request: the caller's appspace over the checked range. */
 export function scopeOf(ctx: Context, range?: DateRange | null, includeFlagged = false): ReportScope {
   const appspace: Appspace = ctx.appspace!;
-  return { db: ctx.db, appspace, period: resolveRange(appspace, range, ctx.services.now()), includeFlagged };
+  return { db: ctx.db, appspace, period: resolveRange(appspace, range, ctx.services.now()), includeFlagged, rollups: ctx.services.reportsFromRollups };
 }
 
 const withPeriod = (scope: ReportScope, period: Period): ReportScope => ({ ...scope, period });

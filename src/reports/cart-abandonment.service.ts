@@ -1,5 +1,5 @@
-import { queryRows, sql } from "../db/query";
-import { toNumber } from "../db/sql";
+import { queryRows, raw, sql } from "../db/query";
+import { isMysql, toNumber } from "../db/sql";
 import { personOf } from "../identity/persons";
 import { eventsIn, percent, ReportScope } from "./scope";
 
@@ -21,6 +21,9 @@ export interface CartTotals {
  */
 export async function cartTotals(scope: ReportScope): Promise<CartTotals> {
   const { join, person } = personOf();
+  const latest = isMysql(scope.db)
+    ? { pack: raw("CONCAT(DATE_FORMAT(m.at, '%Y%m%d%H%i%s%f'), LPAD(m.id, 20, '0'), COALESCE(i.price, ''))"), price: raw("CAST(NULLIF(SUBSTRING(latest_add, 41), '') AS SIGNED)"), join: raw("STRAIGHT_JOIN") }
+    : { pack: raw("m.at || printf('%020d', m.id) || COALESCE(i.price, '')"), price: raw("CAST(NULLIF(substr(latest_add, 44), '') AS INTEGER)"), join: raw("CROSS JOIN") };
   const [row] = await queryRows(scope.db, sql`
     WITH ev AS (
       SELECT e.id, e.event_type AS t, e.occurred_at AS at, e.cart_id, ${person} AS person FROM events e ${join}
@@ -32,33 +35,34 @@ export async function cartTotals(scope: ReportScope): Promise<CartTotals> {
         -- an add without a cartId belongs to the run that the next purchase ends.
         SUM(CASE WHEN t = 'PURCHASE' THEN 1 ELSE 0 END) OVER (PARTITION BY person ORDER BY at, CASE WHEN t = 'PURCHASE' THEN 1 ELSE 0 END, id
           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS bought_before,
-        SUM(CASE WHEN t = 'PURCHASE' THEN 1 ELSE 0 END) OVER (PARTITION BY person) AS bought
+        SUM(CASE WHEN t = 'PURCHASE' THEN 1 ELSE 0 END) OVER (PARTITION BY person) AS bought,
+        -- Numbers for the person and the cartId, so that carts group on short keys.
+        DENSE_RANK() OVER (ORDER BY person) AS person_key,
+        DENSE_RANK() OVER (ORDER BY cart_id) AS cart_id_key
       FROM ev
     ),
     moves AS (
-      SELECT id, t, at, cart_id, person, CASE WHEN cart_id IS NOT NULL THEN CONCAT('c:', cart_id)
-          ELSE CONCAT('p:', bought_before, ':', COALESCE(person, '')) END AS cart_key,
+      SELECT id, t, at, cart_id, person,
+        CASE WHEN cart_id IS NOT NULL THEN cart_id_key ELSE person_key END AS k1,
+        CASE WHEN cart_id IS NOT NULL THEN -1 ELSE bought_before END AS k2,
         CASE WHEN cart_id IS NULL AND bought_before < bought THEN 1 ELSE 0 END AS run_ended
       FROM ordered WHERE t <> 'PURCHASE' AND (cart_id IS NOT NULL OR person IS NOT NULL)
     ),
-    priced AS (
-      SELECT m.cart_key, m.t, i.item_id, i.quantity,
-        FIRST_VALUE(i.price) OVER (PARTITION BY m.cart_key, i.item_id
-          ORDER BY CASE WHEN m.t = 'ADD_TO_CART' THEN 0 ELSE 1 END, m.at DESC, m.id DESC) AS unit_price
-      FROM moves m JOIN event_items i ON i.event_row_id = m.id
-    ),
     cart_lines AS (
-      SELECT cart_key, SUM(CASE WHEN t = 'ADD_TO_CART' THEN quantity ELSE -quantity END) AS units, MAX(unit_price) AS unit_price
-      FROM priced GROUP BY cart_key, item_id
+      -- Units left of each item, and its latest add-to-cart price: packed after the add's time and id, so MAX finds it.
+      SELECT m.k1, m.k2, SUM(CASE WHEN m.t = 'ADD_TO_CART' THEN i.quantity ELSE -i.quantity END) AS units,
+        MAX(CASE WHEN m.t = 'ADD_TO_CART' THEN ${latest.pack} END) AS latest_add
+      FROM moves m ${latest.join} event_items i ON i.event_row_id = m.id
+      GROUP BY m.k1, m.k2, i.item_id
     ),
     contents AS (
-      SELECT cart_key, SUM(CASE WHEN units > 0 THEN units ELSE 0 END) AS units,
-        SUM(CASE WHEN units > 0 THEN units * COALESCE(unit_price, 0) ELSE 0 END) AS value
-      FROM cart_lines GROUP BY cart_key
+      SELECT k1, k2, SUM(CASE WHEN units > 0 THEN units ELSE 0 END) AS units,
+        SUM(CASE WHEN units > 0 THEN units * COALESCE(${latest.price}, 0) ELSE 0 END) AS value
+      FROM cart_lines GROUP BY k1, k2
     ),
     carts AS (
-      SELECT cart_key, MIN(cart_id) AS cart_id, MAX(run_ended) AS run_ended, MIN(person) AS person, MIN(at) AS first_at
-      FROM moves WHERE t = 'ADD_TO_CART' GROUP BY cart_key
+      SELECT k1, k2, MIN(cart_id) AS cart_id, MAX(run_ended) AS run_ended, MIN(person) AS person, MIN(at) AS first_at
+      FROM moves WHERE t = 'ADD_TO_CART' GROUP BY k1, k2
     ),
     by_cart AS (SELECT cart_id, MAX(at) AS last_at FROM ev WHERE t = 'PURCHASE' AND cart_id IS NOT NULL GROUP BY cart_id),
     by_person AS (SELECT person, MAX(at) AS last_at FROM ev WHERE t = 'PURCHASE' AND cart_id IS NULL AND person IS NOT NULL GROUP BY person),
@@ -66,7 +70,7 @@ export async function cartTotals(scope: ReportScope): Promise<CartTotals> {
       -- A cartId's cart is completed by a purchase at or after its first add carrying the cartId, or carrying none by the same person.
       SELECT COALESCE(k.units, 0) AS units, COALESCE(k.value, 0) AS value,
         CASE WHEN c.run_ended = 1 OR bc.last_at >= c.first_at OR bp.last_at >= c.first_at THEN 1 ELSE 0 END AS done
-      FROM carts c LEFT JOIN contents k ON k.cart_key = c.cart_key
+      FROM carts c LEFT JOIN contents k ON k.k1 = c.k1 AND k.k2 = c.k2
         LEFT JOIN by_cart bc ON bc.cart_id = c.cart_id
         LEFT JOIN by_person bp ON c.cart_id IS NOT NULL AND bp.person = c.person
     )

@@ -7,11 +7,12 @@ import { rawRows } from "./rows";
 /*
  * The single-ingest baseline: the least a server can do per event, node:http
  * parsing the JSON body and mysql2 inserting the event and its items in one
- * transaction. DATABASE_URL and APPSPACE_ID from the environment; prints its port.
+ * transaction. DATABASE_URL, APPSPACE_ID and START_ID (the first row id) from the
+ * environment; prints its port.
  */
 const pool = mysql.createPool({ uri: process.env.DATABASE_URL!, connectionLimit: 10, timezone: "Z" });
 const appspaceId = Number(process.env.APPSPACE_ID);
-let nextId = 2_000_000_000_000;
+let nextId = Number(process.env.START_ID);
 
 const server = http.createServer((req, res) => {
   let body = "";

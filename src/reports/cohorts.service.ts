@@ -36,7 +36,7 @@ export async function cohorts(db: Db, appspace: Appspace, months: number, now: D
     flows AS (
       SELECT person, occurred_at, revenue AS amount FROM purchases
       UNION ALL
-      SELECT o.person, r.occurred_at, -r.amount FROM (${refundAmounts({ from: raw("events c"), where: sql`c.appspace_id = ${appspace.id} AND c.event_type IN ('REFUND', 'CANCEL')${notFlagged(includeFlagged, "c")}` })}) r
+      SELECT o.person, r.occurred_at, -r.amount FROM (${refundAmounts(db, { from: raw("events c"), where: sql`c.appspace_id = ${appspace.id} AND c.event_type IN ('REFUND', 'CANCEL')${notFlagged(includeFlagged, "c")}` })}) r
       JOIN orders o ON o.transaction_id = r.transaction_id
     )
     SELECT ${month("f.first_at")} AS cohort, ${month("x.occurred_at")} AS month, COUNT(DISTINCT f.person) AS people, SUM(x.amount) AS amount

@@ -21,24 +21,23 @@ export interface FunnelCount {
 /**
  * People who reached each step after every earlier step, in order, within the
  * period: step n counts a person whose first step-n event is at or after the
- * moment they reached step n-1. One statement: a CTE per step.
+ * moment they reached step n-1. One statement: each step joins the events of its
+ * own type to the people who reached the step before, so every event is read once.
  */
 export async function funnelCounts(scope: ReportScope): Promise<FunnelCount[]> {
   const { join, person } = personOf();
-  const steps = FUNNEL_STEPS.map(({ type }, i) => {
-    const name = raw(`s${i}`);
-    return i === 0
-      ? sql`${name} AS (SELECT person, MIN(at) AS at FROM ev WHERE t = '${raw(type)}' GROUP BY person)`
-      : sql`${name} AS (SELECT ev.person, MIN(ev.at) AS at FROM ev JOIN ${raw(`s${i - 1}`)} prev ON prev.person = ev.person AND ev.at >= prev.at
-          WHERE ev.t = '${raw(type)}' GROUP BY ev.person)`;
-  });
-  const counts = FUNNEL_STEPS.map((_, i) => raw(`(SELECT COUNT(*) FROM s${i}) AS n${i}`));
-  const [row] = await queryRows(scope.db, sql`
-    WITH ev AS (
-      SELECT ${person} AS person, e.event_type AS t, e.occurred_at AS at FROM events e ${join}
-      WHERE ${eventsIn(scope, FUNNEL_STEPS.map(s => s.type))} AND (e.user_id IS NOT NULL OR e.anonymous_id IS NOT NULL)
-    ), ${joinSql(steps)}
-    SELECT ${joinSql(counts)}`);
+  // Grouped, so that the database materialises it once with a key on person, rather than merging it into the join.
+  const eventsOf = (type: string) => sql`(SELECT ${person} AS person, e.occurred_at AS at FROM events e ${join}
+    WHERE ${eventsIn(scope, [type])} AND (e.user_id IS NOT NULL OR e.anonymous_id IS NOT NULL) GROUP BY ${person}, e.occurred_at)`;
+  let reached = sql`SELECT x.person, MIN(x.at) AS at0 FROM ${eventsOf(FUNNEL_STEPS[0].type)} x GROUP BY x.person`;
+  for (let n = 1; n < FUNNEL_STEPS.length; n++) {
+    const carried = raw(Array.from({ length: n }, (_, k) => `MIN(r.at${k}) AS at${k}`).join(", "));
+    reached = sql`SELECT r.person, ${carried}, MIN(x.at) AS at${raw(String(n))}
+      FROM (${reached}) r LEFT JOIN ${eventsOf(FUNNEL_STEPS[n].type)} x ON x.person = r.person AND x.at >= r.at${raw(String(n - 1))}
+      GROUP BY r.person`;
+  }
+  const counts = FUNNEL_STEPS.map((_, n) => raw(`COUNT(at${n}) AS n${n}`));
+  const [row] = await queryRows(scope.db, sql`SELECT ${joinSql(counts)} FROM (${reached}) funnel`);
   return FUNNEL_STEPS.map(({ name }, i) => {
     const count = toNumber(row[`n${i}`]);
     return { name, count, percentage: i === 0 ? 100 : percent(count, toNumber(row[`n${i - 1}`])) };

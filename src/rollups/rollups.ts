@@ -35,13 +35,15 @@ export interface RefreshOptions {
   batch?: number;
   /** Stop after this many reads (default: until the log is empty). */
   passes?: number;
+  /** How long to wait for a refresher running elsewhere to finish (MySQL); by default none: leave the work to it. */
+  waitSeconds?: number;
 }
 
 /**
  * Recomputes the rollups of the days named in rollup_dirty from raw events, one
  * day per transaction, and removes the entries it read (entries added meanwhile
  * stay, so their day is read raw until the next pass). On MySQL one refresher
- * runs at a time across servers (a named lock), and each day is recomputed at
+ * runs at a time per database across servers (a named lock), and each day is recomputed at
  * READ COMMITTED, so it never locks the events ingest is writing. Returns the
  * number of days refreshed.
  */
@@ -50,7 +52,8 @@ export async function refreshRollups(db: DataSource, opts: RefreshOptions = {}):
   const mysql = isMysql(db);
   try {
     if (mysql) {
-      const [got] = await runner.query("SELECT GET_LOCK('analytics_rollups', 0) AS ok");
+      // Named locks are server-wide: the name carries the database's.
+      const [got] = await runner.query("SELECT GET_LOCK(CONCAT(DATABASE(), '.rollups'), ?) AS ok", [opts.waitSeconds ?? 0]);
       if (toNumber(got.ok) !== 1) return 0;
     }
     let refreshed = 0;
@@ -75,7 +78,7 @@ export async function refreshRollups(db: DataSource, opts: RefreshOptions = {}):
       }
       return refreshed;
     } finally {
-      if (mysql) await runner.query("SELECT RELEASE_LOCK('analytics_rollups')");
+      if (mysql) await runner.query("SELECT RELEASE_LOCK(CONCAT(DATABASE(), '.rollups'))");
     }
   } finally {
     await runner.release();

@@ -9,22 +9,26 @@ import { generate, replay } from "./generate";
  * npm run generate -- --url http://localhost:4000/graphql --key pk_... --events 10000
  *   sends the same sessions through the GraphQL API.
  */
+function fail(message: string): never {
+  console.error(`error: ${message}`);
+  process.exit(1);
+}
+
 const flags = parseFlags(process.argv.slice(2));
 const opts = { events: Number(flags.events ?? 10_000), seed: Number(flags.seed ?? 42), days: Number(flags.days ?? 400) };
-if (!Number.isInteger(opts.events) || opts.events < 1) throw new Error("--events must be a whole number of at least 1");
+for (const [name, value] of Object.entries(opts)) {
+  if (!Number.isInteger(value) || value < (name === "seed" ? 0 : 1)) fail(`--${name} must be a whole number of at least ${name === "seed" ? 0 : 1}`);
+}
 
 if (flags.url) {
-  if (typeof flags.key !== "string") throw new Error("--key (a publishable key) is required with --url");
+  if (typeof flags.key !== "string") fail("--key (a publishable key) is required with --url");
   replay(String(flags.url), flags.key, opts)
     .then(done => console.log(JSON.stringify(done)))
-    .catch(err => {
-      console.error(`error: ${err instanceof Error ? err.message : err}`);
-      process.exit(1);
-    });
+    .catch(err => fail(err instanceof Error ? err.message : String(err)));
 } else {
+  const appspaceId = Number(flags.appspace);
+  if (!Number.isInteger(appspaceId)) fail("--appspace (an appspace id) is required, or --url and --key");
   runCommand(async db => {
-    const appspaceId = Number(flags.appspace);
-    if (!Number.isInteger(appspaceId)) throw new Error("--appspace (an appspace id) is required, or --url and --key");
     const done = await generate(db, appspaceId, opts);
     const days = await refreshRollups(db, { waitSeconds: 60 });
     console.log(JSON.stringify({ ...done, rollupDays: days }));

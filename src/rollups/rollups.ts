@@ -3,7 +3,6 @@ import { dayOf, joinSql, queryRows, raw, sql, Sql } from "../db/query";
 import { Db, isMysql, multiRowInsert, toNumber, withTransaction } from "../db/sql";
 import { ORDER_DIMENSIONS, productRows, purchaseRows, RawSelection, refundRows } from "../reports/sources";
 
-const placeholders = (n: number) => Array.from({ length: n }, () => "?").join(", ");
 const DAY_MS = 86_400_000;
 
 /**
@@ -41,10 +40,9 @@ export interface RefreshOptions {
 
 /**
  * Recomputes the rollups of the days named in rollup_dirty from raw events, one
- * day per transaction, and removes the entries it read (entries added meanwhile
- * stay, so their day is read raw until the next pass). On MySQL one refresher
- * runs at a time per database across servers (a named lock), and each day is recomputed at
- * READ COMMITTED, so it never locks the events ingest is writing. Returns the
+ * day per transaction, until no day is stale. On MySQL one refresher runs at a
+ * time per database, across servers (a named lock), and each day is recomputed
+ * at READ COMMITTED, so it never locks the events ingest is writing. Returns the
  * number of days refreshed.
  */
 export async function refreshRollups(db: DataSource, opts: RefreshOptions = {}): Promise<number> {
@@ -63,16 +61,11 @@ export async function refreshRollups(db: DataSource, opts: RefreshOptions = {}):
         // On SQLite's shared connection, a read outside the queue could see another request's uncommitted marks.
         const entries: { id: unknown; appspace_id: unknown; day: string }[] = mysql ? await read(runner) : await withTransaction(db, read);
         if (entries.length === 0) return refreshed;
-        const days = new Map<string, { appspaceId: number; day: string; ids: number[] }>();
-        for (const e of entries) {
-          const key = `${e.appspace_id}|${e.day}`;
-          if (!days.has(key)) days.set(key, { appspaceId: toNumber(e.appspace_id), day: e.day, ids: [] });
-          days.get(key)!.ids.push(toNumber(e.id));
-        }
-        for (const { appspaceId, day, ids } of days.values()) {
+        const days = new Map(entries.map(e => [`${e.appspace_id}|${e.day}`, { appspaceId: toNumber(e.appspace_id), day: e.day }]));
+        for (const { appspaceId, day } of days.values()) {
           // SQLite has one connection per process: its transactions queue in withTransaction.
-          if (mysql) await inTransaction(runner, () => refreshDay(runner.manager, appspaceId, day, ids));
-          else await withTransaction(db, em => refreshDay(em, appspaceId, day, ids));
+          if (mysql) await inTransaction(runner, () => refreshDay(runner.manager, appspaceId, day));
+          else await withTransaction(db, em => refreshDay(em, appspaceId, day));
           refreshed++;
         }
       }
@@ -96,7 +89,15 @@ async function inTransaction(runner: QueryRunner, fn: () => Promise<void>): Prom
   }
 }
 
-async function refreshDay(db: EntityManager, appspaceId: number, day: string, ids: number[]): Promise<void> {
+/**
+ * Takes every mark of the day first, then recomputes it: each statement of a
+ * READ COMMITTED transaction reads what was committed when it starts, so the
+ * recomputation sees the events of every mark taken. A writer that commits later
+ * leaves a mark of its own; one still uncommitted keeps its mark (the delete
+ * passes over rows not yet committed).
+ */
+async function refreshDay(db: EntityManager, appspaceId: number, day: string): Promise<void> {
+  await db.query("DELETE FROM rollup_dirty WHERE appspace_id = ? AND day = ?", [appspaceId, day]);
   const from = `${day} 00:00:00.000`;
   const to = new Date(Date.parse(`${day}T00:00:00Z`) + DAY_MS).toISOString().replace("T", " ").replace("Z", "");
   const selection = (alias: string, types: string): RawSelection => ({
@@ -117,7 +118,6 @@ async function refreshDay(db: EntityManager, appspaceId: number, day: string, id
     await db.query(`DELETE FROM ${table} WHERE appspace_id = ? AND day = ?`, [appspaceId, day]);
   }
   for (const s of statements) await db.query(s.text, [...s.params]);
-  await db.query(`DELETE FROM rollup_dirty WHERE id IN (${placeholders(ids.length)})`, ids);
 }
 
 /** Keeps rollups current in the background: a pass every `pollMs`, and soon after writes. */

@@ -124,6 +124,36 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     await expectRollupsEqualRaw(rand);
   });
 
+  it("stays exact with concurrent writers and a refresher running beside them", async () => {
+    const rand = prng(SEED + 1);
+    const day = () => `2026-03-${String(1 + Math.floor(rand() * 5)).padStart(2, "0")}T${String(Math.floor(rand() * 24)).padStart(2, "0")}:00:00Z`;
+    const batches = Array.from({ length: 32 }, (_, b) => Array.from({ length: 20 }, (_, i) => (i % 4 === 3
+      ? { eventType: "REFUND", transactionId: `c-${b - 1}-${i - 3}`, timestamp: day(), revenue: 3 }
+      : { eventType: "PURCHASE", transactionId: `c-${b}-${i}`, userId: `cu${i}`, timestamp: day(), revenue: 10 + i, items: [{ itemId: `sku-${i % 3}`, price: 5, quantity: 2 }] })));
+    let writing = true;
+    const refresher = (async () => {
+      let passes = 0;
+      for (; writing; passes++) {
+        await refreshRollups(h.db, { waitSeconds: 10 });
+        await new Promise(r => setTimeout(r, 5)); // SQLite's calls are synchronous: let the requests in
+      }
+      return passes;
+    })();
+    let next = 0;
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      for (let b = next++; b < batches.length; b = next++) {
+        const res = await h.gql(TRACK_EVENTS, { events: batches[b] }, pk);
+        expect(res.status).toBe(200);
+        expect(res.body.data!.trackEvents).toMatchObject({ ok: true, accepted: 20, errors: [] });
+      }
+    }));
+    writing = false;
+    expect(await refresher).toBeGreaterThan(0);
+    await refreshRollups(h.db, { waitSeconds: 10 });
+    expect(await h.count("rollup_dirty")).toBe(0);
+    await expectRollupsEqualRaw(rand);
+  });
+
   it("serves refreshed days from the rollup tables, and stale days from raw events", async () => {
     await refreshRollups(h.db, { waitSeconds: 10 });
     const scope: ReportScope = { db: h.db, appspace, period: periodOf("2026-03-01", "2026-03-31"), includeFlagged: true };

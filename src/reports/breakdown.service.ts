@@ -62,7 +62,8 @@ export interface BreakdownOptions {
 export async function revenueBreakdown(scope: ReportScope, by: readonly BreakdownDimension[], limit: number | null, opts: BreakdownOptions = {}): Promise<BreakdownRow[]> {
   const { having, missingAs } = opts;
   const line = by.some(d => COLUMNS[d].line);
-  const column = (d: BreakdownDimension) => (line && !COLUMNS[d].line ? `e.${COLUMNS[d].expr}` : COLUMNS[d].line ? COLUMNS[d].expr : `s.${COLUMNS[d].expr}`);
+  // Order-level columns come from the raw events joined to their lines, or else from the sales source.
+  const column = (d: BreakdownDimension) => (COLUMNS[d].line ? COLUMNS[d].expr : `${line ? "e" : "s"}.${COLUMNS[d].expr}`);
   const keys = by.map((d, n) => raw(`${missingAs ? `COALESCE(${column(d)}, '${missingAs}')` : column(d)} AS d${n}`));
   const groups = raw(by.map((_, n) => `d${n}`).join(", "));
   const narrowed = having ? raw(` AND ${column(having)} IS NOT NULL`) : raw("");

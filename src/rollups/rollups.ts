@@ -30,7 +30,7 @@ export async function refundDaysOf(em: Db | EntityManager, appspaceId: number, t
 }
 
 export interface RefreshOptions {
-  /** Log entries read at a time. */
+  /** Marks read at a time; each pass refreshes the days they name. */
   batch?: number;
   /** Stop after this many reads (default: until the log is empty). */
   passes?: number;
@@ -90,11 +90,10 @@ async function inTransaction(runner: QueryRunner, fn: () => Promise<void>): Prom
 }
 
 /**
- * Takes every mark of the day first, then recomputes it: each statement of a
+ * Takes every mark of the day first, then recomputes it. Each statement of a
  * READ COMMITTED transaction reads what was committed when it starts, so the
- * recomputation sees the events of every mark taken. A writer that commits later
- * leaves a mark of its own; one still uncommitted keeps its mark (the delete
- * passes over rows not yet committed).
+ * recomputation sees the events of every mark it took (a mark commits with its
+ * events); a writer committing after the delete leaves its mark for the next pass.
  */
 async function refreshDay(db: EntityManager, appspaceId: number, day: string): Promise<void> {
   await db.query("DELETE FROM rollup_dirty WHERE appspace_id = ? AND day = ?", [appspaceId, day]);
@@ -120,7 +119,7 @@ async function refreshDay(db: EntityManager, appspaceId: number, day: string): P
   for (const s of statements) await db.query(s.text, [...s.params]);
 }
 
-/** Keeps rollups current in the background: a pass every `pollMs`, and soon after writes. */
+/** Keeps rollups current in the background: a pass every `pollMs`, skipped while one runs (here or, on MySQL, in another server). */
 export class RollupRefresher {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;

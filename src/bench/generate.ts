@@ -88,8 +88,8 @@ export function* sessions(opts: GenerateOptions): Generator<GeneratedEvent[]> {
   let order = 0;
   for (let person = 0; events < opts.events; person++) {
     const out: GeneratedEvent[] = [];
-    const anonymousId = `anon-${person}`;
-    const userId = rand() < 0.6 ? `user-${person}` : null;
+    const anonymousId = `anon-${opts.seed ?? 42}-${person}`;
+    const userId = rand() < 0.6 ? `user-${opts.seed ?? 42}-${person}` : null;
     const device = pick(DEVICES);
     const country = pick(COUNTRIES);
     const sessionCount = 1 + Math.floor(rand() * 3);

@@ -1,3 +1,4 @@
+import mysql from "mysql2/promise";
 import { Appspace } from "../src/appspaces/appspace.entity";
 import { updateSettings } from "../src/appspaces/appspace.service";
 import { prng } from "../src/bench/generate";
@@ -132,12 +133,12 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
       : { eventType: "PURCHASE", transactionId: `c-${b}-${i}`, userId: `cu${i}`, timestamp: day(), revenue: 10 + i, items: [{ itemId: `sku-${i % 3}`, price: 5, quantity: 2 }] })));
     let writing = true;
     const refresher = (async () => {
-      let passes = 0;
-      for (; writing; passes++) {
-        await refreshRollups(h.db, { waitSeconds: 10 });
+      let days = 0;
+      while (writing) {
+        days += await refreshRollups(h.db, { waitSeconds: 10 });
         await new Promise(r => setTimeout(r, 5)); // SQLite's calls are synchronous: let the requests in
       }
-      return passes;
+      return days;
     })();
     let next = 0;
     await Promise.all(Array.from({ length: 8 }, async () => {
@@ -148,10 +149,33 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
       }
     }));
     writing = false;
-    expect(await refresher).toBeGreaterThan(0);
+    expect(await refresher).toBeGreaterThan(0); // days were refreshed while the writers wrote
     await refreshRollups(h.db, { waitSeconds: 10 });
     expect(await h.count("rollup_dirty")).toBe(0);
     await expectRollupsEqualRaw(rand);
+  });
+
+  it("marks a refund's day when its purchase commits in a transaction that overlaps it", async () => {
+    if (target.name !== "mariadb") return expect(target.name).toBe("sqlite"); // SQLite writes one transaction at a time
+    const scope: ReportScope = { db: h.db, appspace, period: periodOf("2026-03-01", "2026-03-31"), includeFlagged: true };
+    // Hold A's transaction open at its last statement (today's "flagged" stats row) from another connection.
+    await h.gql(TRACK_EVENTS, { events: [{ eventType: "PURCHASE", transactionId: "skew-warm", timestamp: "2026-03-05T10:00:00Z", revenue: 500 }] }, pk);
+    const lock = await mysql.createConnection((h.db.options as { url: string }).url);
+    await lock.query("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+    await lock.query("BEGIN");
+    await lock.query("SELECT n FROM ingestion_stats WHERE appspace_id = ? AND outcome = 'flagged' AND code = '' FOR UPDATE", [appspace.id]);
+    // A: a purchase (flagged: over 150) on 03-01; B: its cancel on 03-02, sent while A is open.
+    const a = h.gql(TRACK_EVENTS, { events: [{ eventType: "PURCHASE", transactionId: "skew", timestamp: "2026-03-01T10:00:00Z", revenue: 200 }] }, pk);
+    await new Promise(r => setTimeout(r, 300));
+    const b = h.gql(TRACK_EVENTS, { events: [{ eventType: "CANCEL", transactionId: "skew", timestamp: "2026-03-02T10:00:00Z" }] }, pk);
+    await Promise.race([b, new Promise(r => setTimeout(r, 1000))]);
+    await refreshRollups(h.db, { waitSeconds: 10 }); // what has committed so far
+    await lock.query("COMMIT");
+    await lock.end();
+    for (const res of await Promise.all([a, b])) expect(res.body.data!.trackEvents).toMatchObject({ ok: true, errors: [] });
+    await refreshRollups(h.db, { waitSeconds: 10 });
+    expect(await h.count("rollup_dirty")).toBe(0);
+    expect(await refundTotals(scope)).toEqual(await refundTotals({ ...scope, rollups: false }));
   });
 
   it("serves refreshed days from the rollup tables, and stale days from raw events", async () => {
@@ -163,8 +187,11 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
 
     // A rollup row changed behind the server's back shows in the report: it reads the rollup.
     const [row] = await h.db.query("SELECT day FROM rollup_sales WHERE appspace_id = ? AND orders > 0 ORDER BY day LIMIT 1", [appspace.id]);
-    await h.db.query("UPDATE rollup_sales SET revenue = revenue + 1 WHERE appspace_id = ? AND day = ?", [appspace.id, row.day]);
-    expect((await salesTotals(scope)).revenue).toBe(before.revenue + (await h.count("rollup_sales", "appspace_id = ? AND day = ?", [appspace.id, row.day])));
+    // Totals read the day's rows of the "total" grain: one per flagged state.
+    await h.db.query("UPDATE rollup_sales SET revenue = revenue + 1 WHERE appspace_id = ? AND day = ? AND grain = 'total'", [appspace.id, row.day]);
+    const changed = await h.count("rollup_sales", "appspace_id = ? AND day = ? AND grain = 'total'", [appspace.id, row.day]);
+    expect(changed).toBeGreaterThanOrEqual(1);
+    expect((await salesTotals(scope)).revenue).toBe(before.revenue + changed);
 
     // Once the day is marked stale, it is read from raw events again, and the refresher puts the rollup right.
     await h.db.query("INSERT INTO rollup_dirty (appspace_id, day) VALUES (?, ?)", [appspace.id, row.day]);

@@ -3,7 +3,7 @@ import { joinSql, queryRows, raw, sql } from "../db/query";
 import { toNumber } from "../db/sql";
 import { personOf } from "../identity/persons";
 import { eventsIn, notFlagged, ReportScope } from "./scope";
-import { salesSource, withStale } from "./sources";
+import { OrderDimension, salesSource, withStale } from "./sources";
 
 export enum BreakdownDimension {
   CAMPAIGN = "CAMPAIGN",
@@ -75,7 +75,7 @@ export async function revenueBreakdown(scope: ReportScope, by: readonly Breakdow
         WHERE ${eventsIn(scope, ["PURCHASE"])}${narrowed} GROUP BY ${groups}`
     : sql`${withStale(scope)}SELECT ${joinSql(keys)}, COALESCE(SUM(s.revenue), 0) AS revenue, SUM(s.orders) AS orders,
           COALESCE(SUM(s.items), 0) AS items, COALESCE(SUM(s.discount), 0) AS discount
-        FROM (${salesSource(scope)}) s WHERE 1 = 1${narrowed} GROUP BY ${groups}`;
+        FROM (${salesSource(scope, [...by, ...(having ? [having] : [])].map(d => COLUMNS[d].expr as OrderDimension))}) s WHERE 1 = 1${narrowed} GROUP BY ${groups}`;
   const ordered = sql`${query} ORDER BY revenue DESC, ${groups}${limit == null ? raw("") : sql` LIMIT ${limit}`}`;
   const rows = await queryRows(scope.db, ordered);
   return rows.map(r => ({

@@ -22,8 +22,14 @@ export interface CartTotals {
 export async function cartTotals(scope: ReportScope): Promise<CartTotals> {
   const { join, person } = personOf();
   const latest = isMysql(scope.db)
-    ? { pack: raw("CONCAT(DATE_FORMAT(m.at, '%Y%m%d%H%i%s%f'), LPAD(m.id, 20, '0'), COALESCE(i.price, ''))"), price: raw("CAST(NULLIF(SUBSTRING(latest_add, 41), '') AS SIGNED)"), join: raw("STRAIGHT_JOIN") }
-    : { pack: raw("m.at || printf('%020d', m.id) || COALESCE(i.price, '')"), price: raw("CAST(NULLIF(substr(latest_add, 44), '') AS INTEGER)"), join: raw("CROSS JOIN") };
+    ? {
+      pack: raw("CONCAT(DATE_FORMAT(m.at, '%Y%m%d%H%i%s%f'), LPAD(m.id, 20, '0'), LPAD(i.line, 10, '0'), COALESCE(i.price, ''))"),
+      price: raw("CAST(NULLIF(SUBSTRING(latest_add, 51), '') AS SIGNED)"), join: raw("STRAIGHT_JOIN"),
+    }
+    : {
+      pack: raw("m.at || printf('%020d', m.id) || printf('%010d', i.line) || COALESCE(i.price, '')"),
+      price: raw("CAST(NULLIF(substr(latest_add, 54), '') AS INTEGER)"), join: raw("CROSS JOIN"),
+    };
   const [row] = await queryRows(scope.db, sql`
     WITH ev AS (
       SELECT e.id, e.event_type AS t, e.occurred_at AS at, e.cart_id, ${person} AS person FROM events e ${join}
@@ -49,7 +55,8 @@ export async function cartTotals(scope: ReportScope): Promise<CartTotals> {
       FROM ordered WHERE t <> 'PURCHASE' AND (cart_id IS NOT NULL OR person IS NOT NULL)
     ),
     cart_lines AS (
-      -- Units left of each item, and its latest add-to-cart price: packed after the add's time and id, so MAX finds it.
+      -- Units left of each item, and its latest add-to-cart price (the last line of the latest add): packed after
+      -- fixed-width time, id and line, so MAX finds it.
       SELECT m.k1, m.k2, SUM(CASE WHEN m.t = 'ADD_TO_CART' THEN i.quantity ELSE -i.quantity END) AS units,
         MAX(CASE WHEN m.t = 'ADD_TO_CART' THEN ${latest.pack} END) AS latest_add
       FROM moves m ${latest.join} event_items i ON i.event_row_id = m.id

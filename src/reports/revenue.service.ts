@@ -14,7 +14,7 @@ export interface SalesTotals {
 /** Revenue, orders and units sold of the stored purchases in the period. */
 export async function salesTotals(scope: ReportScope): Promise<SalesTotals> {
   const [row] = await queryRows(scope.db, sql`${withStale(scope)}
-    SELECT COALESCE(SUM(s.orders), 0) AS orders, COALESCE(SUM(s.revenue), 0) AS revenue, COALESCE(SUM(s.items), 0) AS items FROM (${salesSource(scope)}) s`);
+    SELECT COALESCE(SUM(s.orders), 0) AS orders, COALESCE(SUM(s.revenue), 0) AS revenue, COALESCE(SUM(s.items), 0) AS items FROM (${salesSource(scope, [])}) s`);
   return { revenue: toNumber(row.revenue), orders: toNumber(row.orders), itemsSold: toNumber(row.items) };
 }
 
@@ -40,7 +40,7 @@ export interface DailySales {
 /** Purchases per UTC day, one entry for every day of the period (zeros included). */
 export async function dailySales(scope: ReportScope): Promise<DailySales[]> {
   const rows = await queryRows<{ day: string; revenue: unknown; orders: unknown }>(scope.db, sql`${withStale(scope)}
-    SELECT s.day, COALESCE(SUM(s.revenue), 0) AS revenue, SUM(s.orders) AS orders FROM (${salesSource(scope)}) s GROUP BY s.day`);
+    SELECT s.day, COALESCE(SUM(s.revenue), 0) AS revenue, SUM(s.orders) AS orders FROM (${salesSource(scope, [])}) s GROUP BY s.day`);
   const byDay = new Map(rows.map(r => [r.day, r]));
   return daysOf(scope.period).map(date => {
     const r = byDay.get(date);

@@ -14,6 +14,27 @@ import { eventsIn, notFlagged, ReportScope } from "./scope";
 
 /** The order-level dimensions purchases are rolled up by (columns of events and of rollup_sales). */
 export const ORDER_DIMENSIONS = ["campaign", "source", "medium", "coupon_code", "device_type", "platform", "country"] as const;
+export type OrderDimension = (typeof ORDER_DIMENSIONS)[number];
+
+/**
+ * The grains of rollup_sales, narrowest first: each day has rows grouped by the
+ * grain's dimensions only, so a report reads about as many rows as its answer
+ * has (a row per day for the totals) rather than one per combination of all seven.
+ */
+export const ROLLUP_GRAINS: Record<string, readonly OrderDimension[]> = {
+  total: [],
+  coupon: ["coupon_code"],
+  device: ["device_type"],
+  platform: ["platform"],
+  country: ["country"],
+  channel: ["campaign", "source", "medium"],
+  all: ORDER_DIMENSIONS,
+};
+
+/** The narrowest grain holding these dimensions. */
+export function grainFor(dimensions: readonly OrderDimension[]): string {
+  return Object.keys(ROLLUP_GRAINS).find(grain => dimensions.every(d => ROLLUP_GRAINS[grain].includes(d)))!;
+}
 
 /** Where raw rows come from: a FROM clause that binds `events e` (refunds: `events c`) and its conditions. */
 export interface RawSelection {
@@ -102,16 +123,21 @@ function staleEvents(scope: ReportScope, types: readonly string[], alias: string
   };
 }
 
-function rollupRows(scope: ReportScope, table: string, columns: string): Sql {
-  return sql`SELECT ${raw(columns)} FROM ${raw(table)} WHERE appspace_id = ${scope.appspace.id} AND day >= ${scope.period.start} AND day <= ${scope.period.end}
+function rollupRows(scope: ReportScope, table: string, columns: string, narrowed: Sql = raw("")): Sql {
+  return sql`SELECT ${raw(columns)} FROM ${raw(table)} WHERE appspace_id = ${scope.appspace.id}${narrowed} AND day >= ${scope.period.start} AND day <= ${scope.period.end}
     ${raw(scope.includeFlagged ? "" : "AND flagged = 0 ")}AND day NOT IN (SELECT day FROM stale)`;
 }
 
-/** Purchases of the period: columns of purchaseRows (orders summing to the number of purchases). */
-export function salesSource(scope: ReportScope): Sql {
+/**
+ * Purchases of the period: columns of purchaseRows (orders summing to the number
+ * of purchases), good for grouping by `dimensions` (the other dimension columns
+ * may be null).
+ */
+export function salesSource(scope: ReportScope, dimensions: readonly OrderDimension[]): Sql {
   if (!fromRollups(scope)) return purchaseRows(scope.db, { from: raw("events e"), where: eventsIn(scope, ["PURCHASE"]) });
   const columns = `day, flagged, ${ORDER_DIMENSIONS.join(", ")}, orders, revenue, discount, items`;
-  return sql`${rollupRows(scope, "rollup_sales", columns)} UNION ALL ${purchaseRows(scope.db, staleEvents(scope, ["PURCHASE"], "e"))}`;
+  return sql`${rollupRows(scope, "rollup_sales", columns, sql` AND grain = ${grainFor(dimensions)}`)}
+    UNION ALL ${purchaseRows(scope.db, staleEvents(scope, ["PURCHASE"], "e"))}`;
 }
 
 /** Purchased lines of the period: columns of productRows. */

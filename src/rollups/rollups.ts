@@ -1,7 +1,7 @@
 import { DataSource, EntityManager, QueryRunner } from "typeorm";
 import { dayOf, joinSql, queryRows, raw, sql, Sql } from "../db/query";
 import { Db, isMysql, multiRowInsert, toNumber, withTransaction } from "../db/sql";
-import { ORDER_DIMENSIONS, productRows, purchaseRows, RawSelection, refundRows } from "../reports/sources";
+import { ORDER_DIMENSIONS, productRows, purchaseRows, RawSelection, refundRows, ROLLUP_GRAINS } from "../reports/sources";
 
 const DAY_MS = 86_400_000;
 
@@ -23,9 +23,11 @@ export async function markStale(em: Db | EntityManager, appspaceId: number, days
 export async function refundDaysOf(em: Db | EntityManager, appspaceId: number, transactionIds: Iterable<string>): Promise<string[]> {
   const ids = [...new Set(transactionIds)];
   if (ids.length === 0) return [];
+  // A locking read on MySQL: a writer of the same order in flight is waited for (and sees this one's
+  // rows once it commits), so two transactions cannot each miss the other's refunds. SQLite writes one at a time.
   const rows = await queryRows<{ day: string }>(em, sql`
     SELECT DISTINCT ${dayOf(em, "occurred_at")} AS day FROM events
-    WHERE appspace_id = ${appspaceId} AND transaction_id IN (${joinSql(ids.map(id => sql`${id}`))}) AND event_type IN ('REFUND', 'CANCEL')`);
+    WHERE appspace_id = ${appspaceId} AND transaction_id IN (${joinSql(ids.map(id => sql`${id}`))}) AND event_type IN ('REFUND', 'CANCEL')${raw(isMysql(em) ? " LOCK IN SHARE MODE" : "")}`);
   return rows.map(r => r.day);
 }
 
@@ -36,11 +38,13 @@ export interface RefreshOptions {
   passes?: number;
   /** How long to wait for a refresher running elsewhere to finish (MySQL); by default none: leave the work to it. */
   waitSeconds?: number;
+  /** Checked between days: true stops the refresh there. */
+  stopping?: () => boolean;
 }
 
 /**
  * Recomputes the rollups of the days named in rollup_dirty from raw events, one
- * day per transaction, until no day is stale. On MySQL one refresher runs at a
+ * day per transaction, until no day marked before the call is stale. On MySQL one refresher runs at a
  * time per database, across servers (a named lock), and each day is recomputed
  * at READ COMMITTED, so it never locks the events ingest is writing. Returns the
  * number of days refreshed.
@@ -56,13 +60,17 @@ export async function refreshRollups(db: DataSource, opts: RefreshOptions = {}):
     }
     let refreshed = 0;
     try {
-      for (let pass = 0; pass < (opts.passes ?? Infinity); pass++) {
-        const read = (q: Db | EntityManager | QueryRunner) => q.query("SELECT id, appspace_id, day FROM rollup_dirty ORDER BY id LIMIT ?", [opts.batch ?? 1000]);
+      // The marks there are now: days that writers keep marking meanwhile wait for the next call.
+      const [last] = await runner.query("SELECT COALESCE(MAX(id), 0) AS id FROM rollup_dirty");
+      for (let pass = 0; pass < (opts.passes ?? Infinity) && !opts.stopping?.(); pass++) {
+        const read = (q: Db | EntityManager | QueryRunner) =>
+          q.query("SELECT id, appspace_id, day FROM rollup_dirty WHERE id <= ? ORDER BY id LIMIT ?", [toNumber(last.id), opts.batch ?? 1000]);
         // On SQLite's shared connection, a read outside the queue could see another request's uncommitted marks.
         const entries: { id: unknown; appspace_id: unknown; day: string }[] = mysql ? await read(runner) : await withTransaction(db, read);
         if (entries.length === 0) return refreshed;
         const days = new Map(entries.map(e => [`${e.appspace_id}|${e.day}`, { appspaceId: toNumber(e.appspace_id), day: e.day }]));
         for (const { appspaceId, day } of days.values()) {
+          if (opts.stopping?.()) return refreshed;
           // SQLite has one connection per process: its transactions queue in withTransaction.
           if (mysql) await inTransaction(runner, () => refreshDay(runner.manager, appspaceId, day));
           else await withTransaction(db, em => refreshDay(em, appspaceId, day));
@@ -105,9 +113,16 @@ async function refreshDay(db: EntityManager, appspaceId: number, day: string): P
   });
   const dims = ORDER_DIMENSIONS.join(", ");
   const statements: Sql[] = [
-    sql`INSERT INTO rollup_sales (appspace_id, day, flagged, ${raw(dims)}, orders, revenue, discount, items)
-      SELECT ${appspaceId}, day, flagged, ${raw(dims)}, SUM(orders), COALESCE(SUM(revenue), 0), COALESCE(SUM(discount), 0), COALESCE(SUM(items), 0)
+    sql`INSERT INTO rollup_sales (appspace_id, day, grain, flagged, ${raw(dims)}, orders, revenue, discount, items)
+      SELECT ${appspaceId}, day, 'all', flagged, ${raw(dims)}, SUM(orders), COALESCE(SUM(revenue), 0), COALESCE(SUM(discount), 0), COALESCE(SUM(items), 0)
       FROM (${purchaseRows(db, selection("e", "'PURCHASE'"))}) s GROUP BY day, flagged, ${raw(dims)}`,
+    // The coarser grains, from the day's rows of every dimension.
+    ...Object.entries(ROLLUP_GRAINS).filter(([grain]) => grain !== "all").map(([grain, columns]) => {
+      const list = raw(columns.map(c => `, ${c}`).join(""));
+      return sql`INSERT INTO rollup_sales (appspace_id, day, grain, flagged${list}, orders, revenue, discount, items)
+        SELECT appspace_id, day, ${grain}, flagged${list}, SUM(orders), SUM(revenue), SUM(discount), SUM(items)
+        FROM rollup_sales WHERE appspace_id = ${appspaceId} AND day = ${day} AND grain = 'all' GROUP BY appspace_id, day, flagged${list}`;
+    }),
     sql`INSERT INTO rollup_products (appspace_id, day, flagged, item_id, revenue, quantity, orders)
       SELECT ${appspaceId}, day, flagged, item_id, revenue, quantity, orders FROM (${productRows(db, selection("e", "'PURCHASE'"))}) s`,
     sql`INSERT INTO rollup_refunds (appspace_id, day, flagged, refunds, amount)
@@ -133,7 +148,7 @@ export class RollupRefresher {
 
   kick(): void {
     if (this.running || !this.timer) return;
-    this.running = refreshRollups(this.db)
+    this.running = refreshRollups(this.db, { stopping: () => !this.timer })
       .catch(err => console.error("[rollups] refresh failed:", err))
       .finally(() => (this.running = null));
   }

@@ -1,8 +1,8 @@
 import { MigrationInterface, QueryRunner, Table, TableColumnOptions, TableIndex } from "typeorm";
 
 /**
- * Daily rollups of purchases (by every order-level dimension), refunds and
- * product sales, per appspace and UTC day, flagged events apart. `rollup_dirty`
+ * Daily rollups of purchases (at several grains: no dimension, one, the channel,
+ * every order-level one), refunds and product sales, per appspace and UTC day, flagged events apart. `rollup_dirty`
  * is an append-only log of days whose rollups are stale: ingest and deletion add
  * to it in their own transaction, the refresher recomputes those days and removes
  * the entries it read. Reports read a day from rollups only while no entry names it.
@@ -27,12 +27,13 @@ export class Rollups1767484800000 implements MigrationInterface {
     await qr.createTable(new Table({
       name: "rollup_sales",
       columns: [
-        ...key, { name: "flagged", type: "integer", default: 0 },
+        // Which dimensions the row is grouped by (ROLLUP_GRAINS); the others are null.
+        ...key, str("grain", 16, false), { name: "flagged", type: "integer", default: 0 },
         str("campaign", 255), str("source", 255), str("medium", 255), str("coupon_code", 128),
         str("device_type", 32), str("platform", 32), str("country", 2),
         big("orders"), big("revenue"), big("discount"), big("items"),
       ],
-      indices: byDay("rollup_sales"),
+      indices: [...byDay("rollup_sales"), new TableIndex({ name: "ix_rollup_sales_grain", columnNames: ["appspace_id", "grain", "day"] })],
     }));
     await qr.createTable(new Table({
       name: "rollup_refunds",

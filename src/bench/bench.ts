@@ -17,7 +17,7 @@ import { generate } from "./generate";
 import { benchEvents, rawRows } from "./rows";
 
 /*
- * npm run bench -- [--sizes 1000000,10000000] [--seconds 60] [--runs 20] [--budget 60] [--fresh]
+ * npm run bench -- [--sizes 1000000,10000000] [--seconds 60] [--runs 20] [--budget 60] [--reports overview,funnel] [--fresh]
  *
  * On MariaDB/MySQL from DATABASE_URL (default mysql://root@127.0.0.1:3306/analytics_bench,
  * which it drops and recreates). The server runs as `npm start` does, in a process of
@@ -118,6 +118,7 @@ async function main() {
   const seconds = Number(flags.seconds ?? 60);
   const runs = Number(flags.runs ?? 20);
   const budget = Number(flags.budget ?? 60);
+  const only = typeof flags.reports === "string" ? flags.reports.split(",") : null;
   const url = new URL(process.env.DATABASE_URL || "mysql://root@127.0.0.1:3306/analytics_bench");
   const dbName = url.pathname.slice(1);
   const admin = await mysql.createConnection({ host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) });
@@ -189,7 +190,7 @@ async function main() {
   row("---", "---", "---", "---", "---", "---", "---", "---", "---");
   const p50s = new Map<string, number[]>();
   for (const { size, secretKey } of datasets) {
-    for (const [name, query] of Object.entries(REPORTS)) {
+    for (const [name, query] of Object.entries(REPORTS).filter(([name]) => !only || only.includes(name))) {
       await post(serverUrl, secretKey, { query }); // warm-up
       const server = await timed(() => post(serverUrl, secretKey, { query }));
       const statements = (await statementsOf(rollupServer.url, secretKey, query)).length;

@@ -91,10 +91,17 @@ async function spawnReady(script: string, env: NodeJS.ProcessEnv, ready: RegExp)
   });
 }
 
-/** The process's resident memory, from /proc (Linux). */
+/** The resident memory of a process and its children (tsx runs the server in a child), from /proc (Linux). */
 function rssOf(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+  const children = fs.readdirSync("/proc").filter(p => /^\d+$/.test(p)).filter(p => {
+    try {
+      return Number(fs.readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1].split(" ")[1]) === pid;
+    } catch {
+      return false;
+    }
+  });
+  const own = Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024;
+  return own + children.reduce((sum, child) => sum + rssOf(Number(child)), 0);
 }
 
 const REPORTS: Record<string, string> = {

@@ -3,7 +3,7 @@ import { IdAllocator } from "../db/id-allocator";
 import { dbTime, isMysql, multiRowInsert, Row, withTransaction } from "../db/sql";
 import { linkPersons } from "../identity/persons";
 import { EVENT_COLUMNS, ITEM_COLUMNS } from "../ingest/columns";
-import { markStale } from "../rollups/rollups";
+import { markChangedDays } from "../rollups/rollups";
 
 /** mulberry32: a small seeded PRNG, so a seed always yields the same dataset. */
 export function prng(seed: number): () => number {
@@ -26,7 +26,6 @@ const COUPONS = [null, null, null, "SAVE10", "WELCOME", "VIP"];
 const DEVICES: [string, string][] = [["mobile", "ios"], ["mobile", "android"], ["desktop", "web"], ["tablet", "ios"]];
 const COUNTRIES = ["DE", "FR", "US", "GB", "ES", "IT", "NL", "JP"];
 const PRODUCTS = 2000;
-const ROLLED_UP = new Set(["PURCHASE", "REFUND", "CANCEL"]);
 /** SQLite binds at most 32766 values per statement. */
 const MAX_BOUND_VALUES = 30_000;
 
@@ -182,8 +181,7 @@ export async function generate(db: DataSource, appspaceId: number, opts: Generat
         const size = Math.floor(MAX_BOUND_VALUES / columns.length);
         for (let i = 0; i < rows.length; i += size) await em.query(...multiRowInsert(table, columns, rows.slice(i, i + size)));
       }
-      // Orders are new, so only the days of this batch's own purchases, refunds and cancels change.
-      await markStale(em, appspaceId, evs.filter(e => ROLLED_UP.has(e.type)).map(e => new Date(e.at).toISOString().slice(0, 10)));
+      await markChangedDays(em, appspaceId, evs.map(e => ({ type: e.type, day: new Date(e.at).toISOString().slice(0, 10), transactionId: e.transactionId })));
       if (links.size) {
         const rows = [...links].map(([identifier, userId]) => [appspaceId, identifier, userId, "anonymous", received]);
         const tail = isMysql(em) ? "ON DUPLICATE KEY UPDATE kind = kind" : "ON CONFLICT DO NOTHING";

@@ -1,7 +1,7 @@
 import { DataSource, EntityManager } from "typeorm";
 import { dbTime, fromDbTime, isMysql, toNumber, withTransaction } from "../db/sql";
 import { dayOf } from "../db/query";
-import { markStale, refundDaysOf } from "../rollups/rollups";
+import { markChangedDays } from "../rollups/rollups";
 import { countPersonData } from "./deletion.service";
 import { identifiersOf } from "./persons";
 
@@ -140,12 +140,10 @@ export class DeletionWorker {
     const idList = placeholders(ids.length);
     const items: { item_id: string }[] = await em.query(
       `SELECT DISTINCT item_id FROM event_items WHERE appspace_id = ? AND event_row_id IN (${idList})`, [job.appspaceId, ...ids]);
-    // What refunds and cancels take back depends on their orders: every day touching the deleted orders is stale.
-    const orders: { day: string; transaction_id: string | null }[] = await em.query(
-      `SELECT DISTINCT ${dayOf(em, "occurred_at").text} AS day, transaction_id
-       FROM events WHERE appspace_id = ? AND id IN (${idList}) AND event_type IN ('PURCHASE', 'REFUND', 'CANCEL')`, [job.appspaceId, ...ids]);
-    const refundDays = await refundDaysOf(em, job.appspaceId, orders.flatMap(o => (o.transaction_id === null ? [] : [o.transaction_id])));
-    await markStale(em, job.appspaceId, [...orders.map(o => o.day), ...refundDays]);
+    const changed: { type: string; day: string; transactionId: string | null }[] = await em.query(
+      `SELECT DISTINCT event_type AS type, ${dayOf(em, "occurred_at").text} AS day, transaction_id AS transactionId
+       FROM events WHERE appspace_id = ? AND id IN (${idList})`, [job.appspaceId, ...ids]);
+    await markChangedDays(em, job.appspaceId, changed);
     for (const table of ["event_items", "event_properties", "purchase_claims"]) {
       await em.query(`DELETE FROM ${table} WHERE appspace_id = ? AND event_row_id IN (${idList})`, [job.appspaceId, ...ids]);
     }

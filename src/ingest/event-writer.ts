@@ -1,7 +1,7 @@
 import { EntityManager } from "typeorm";
 import { dbTime, insertIgnoring, isMysql, multiRowInsert, Row } from "../db/sql";
 import { linkPersons } from "../identity/persons";
-import { markStale, refundDaysOf } from "../rollups/rollups";
+import { markChangedDays } from "../rollups/rollups";
 import { EVENT_COLUMNS, ITEM_COLUMNS } from "./columns";
 import { EventType } from "./event.input";
 import { NormalizedEvent } from "./validate";
@@ -58,21 +58,11 @@ export async function writeEvents(em: EntityManager, appspaceId: number, events:
   }
 
   await writeDetails(em, appspaceId, stored);
-  await markRollupsStale(em, appspaceId, stored.map(s => s.e));
+  await markChangedDays(em, appspaceId, stored.map(({ e }) => ({ type: e.eventType, day: e.occurredAt.toISOString().slice(0, 10), transactionId: e.transactionId })));
   return { stored: stored.map(s => s.e) };
 }
 
 type Pending = { e: NormalizedEvent; id: number };
-
-const ROLLED_UP: ReadonlySet<string> = new Set([EventType.PURCHASE, EventType.REFUND, EventType.CANCEL]);
-
-/** Purchases, refunds and cancels change the rollups of their day, and of the days of their orders' refunds. */
-async function markRollupsStale(em: EntityManager, appspaceId: number, stored: NormalizedEvent[]): Promise<void> {
-  const orders = stored.filter(e => ROLLED_UP.has(e.eventType));
-  if (orders.length === 0) return;
-  const refundDays = await refundDaysOf(em, appspaceId, orders.flatMap(e => (e.transactionId === null ? [] : [e.transactionId])));
-  await markStale(em, appspaceId, [...orders.map(e => e.occurredAt.toISOString().slice(0, 10)), ...refundDays]);
-}
 
 /** Takes the 24-hour claim on each PURCHASE's transactionId; returns the events that are not duplicates. */
 async function claimPurchases(em: EntityManager, appspaceId: number, rows: Pending[], now: Date): Promise<Pending[]> {

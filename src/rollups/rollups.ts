@@ -1,26 +1,37 @@
 import { DataSource, EntityManager, QueryRunner } from "typeorm";
 import { dayOf, joinSql, queryRows, raw, sql, Sql } from "../db/query";
 import { Db, isMysql, multiRowInsert, toNumber, withTransaction } from "../db/sql";
+import { periodOf } from "../reports/range";
 import { ORDER_DIMENSIONS, productRows, purchaseRows, RawSelection, refundRows, ROLLUP_GRAINS } from "../reports/sources";
 
-const DAY_MS = 86_400_000;
+/** The event types the rollups sum. */
+const ROLLED_UP: ReadonlySet<string> = new Set(["PURCHASE", "REFUND", "CANCEL"]);
 
-/**
- * Marks the rollups of these days stale, in the caller's transaction, so the
- * mark commits or rolls back with the writes that caused it. Appends to a log
- * instead of updating a row per day, so concurrent writers never wait on each other.
- */
-export async function markStale(em: Db | EntityManager, appspaceId: number, days: Iterable<string>): Promise<void> {
-  const rows = [...new Set(days)].sort().map(day => [appspaceId, day]);
-  if (rows.length) await em.query(...multiRowInsert("rollup_dirty", ["appspace_id", "day"], rows));
+/** An event written or about to be deleted: its type, UTC day (YYYY-MM-DD) and order. */
+export interface ChangedEvent {
+  type: string;
+  day: string;
+  transactionId: string | null;
 }
 
 /**
- * The days whose rollups change when events of these orders are written or
- * deleted: what a refund or cancel takes back depends on its order's purchase and
- * on the refunds before it, whatever day they fall on.
+ * Marks stale, in the caller's transaction (so the mark commits or rolls back
+ * with the change), the days whose rollups these events change: their own day,
+ * for purchases, refunds and cancels, and the days of their orders' refunds,
+ * since what a refund takes back depends on its order's purchase and the refunds
+ * before it. The marks are appended to a log instead of updating a row per day,
+ * so concurrent writers never wait on each other.
  */
-export async function refundDaysOf(em: Db | EntityManager, appspaceId: number, transactionIds: Iterable<string>): Promise<string[]> {
+export async function markChangedDays(em: Db | EntityManager, appspaceId: number, events: readonly ChangedEvent[]): Promise<void> {
+  const orders = events.filter(e => ROLLED_UP.has(e.type));
+  if (orders.length === 0) return;
+  const refundDays = await refundDaysOf(em, appspaceId, orders.flatMap(e => (e.transactionId === null ? [] : [e.transactionId])));
+  const rows = [...new Set([...orders.map(e => e.day), ...refundDays])].sort().map(day => [appspaceId, day]);
+  await em.query(...multiRowInsert("rollup_dirty", ["appspace_id", "day"], rows));
+}
+
+/** The days of the refunds and cancels of these orders. */
+async function refundDaysOf(em: Db | EntityManager, appspaceId: number, transactionIds: readonly string[]): Promise<string[]> {
   const ids = [...new Set(transactionIds)];
   if (ids.length === 0) return [];
   // A locking read on MySQL: a writer of the same order in flight is waited for (and sees this one's
@@ -105,8 +116,7 @@ async function inTransaction(runner: QueryRunner, fn: () => Promise<void>): Prom
  */
 async function refreshDay(db: EntityManager, appspaceId: number, day: string): Promise<void> {
   await db.query("DELETE FROM rollup_dirty WHERE appspace_id = ? AND day = ?", [appspaceId, day]);
-  const from = `${day} 00:00:00.000`;
-  const to = new Date(Date.parse(`${day}T00:00:00Z`) + DAY_MS).toISOString().replace("T", " ").replace("Z", "");
+  const { from, to } = periodOf(day, day);
   const selection = (alias: string, types: string): RawSelection => ({
     from: raw(`events ${alias}`),
     where: sql`${raw(alias)}.appspace_id = ${appspaceId} AND ${raw(alias)}.event_type IN (${raw(types)}) AND ${raw(alias)}.occurred_at >= ${from} AND ${raw(alias)}.occurred_at < ${to}`,

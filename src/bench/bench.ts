@@ -76,9 +76,9 @@ async function post(url: string, key: string | null, body: unknown): Promise<any
   return json;
 }
 
-/** Starts `tsx script` with env in a process of its own; resolves with it once it prints a line matching `ready`. */
+/** Starts `node --import tsx script` (as `npm start` does) with env in a process of its own; resolves with it once it prints a line matching `ready`. */
 async function spawnReady(script: string, env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(path.resolve("node_modules/.bin/tsx"), [script], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", script], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stderr!.on("data", d => process.stderr.write(d));
   return new Promise((resolve, reject) => {
@@ -91,7 +91,7 @@ async function spawnReady(script: string, env: NodeJS.ProcessEnv, ready: RegExp)
   });
 }
 
-/** The resident memory of a process and its children (tsx runs the server in a child), from /proc (Linux). */
+/** The resident memory of a process and its children, from /proc (Linux). */
 function rssOf(pid: number): number {
   const children = fs.readdirSync("/proc").filter(p => /^\d+$/.test(p)).filter(p => {
     try {

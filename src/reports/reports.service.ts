@@ -21,7 +21,7 @@ export function scopeOf(ctx: Context, range?: DateRange | null, includeFlagged =
 const withPeriod = (scope: ReportScope, period: Period): ReportScope => ({ ...scope, period });
 
 export async function overview(scope: ReportScope, compareTo?: CompareTo | null): Promise<Overview> {
-  const [sales, refunds, funnel, carts] = await Promise.all([salesTotals(scope), refundTotals(scope), funnelCounts(scope), cartTotals(scope)]);
+  const [sales, refunds, funnel, carts] = await Promise.all([salesTotals(scope), refundTotals(scope), funnelCounts(scope, 2), cartTotals(scope)]);
   const [viewed, added] = funnel;
   return {
     totalRevenue: money(scope, sales.revenue),

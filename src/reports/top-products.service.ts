@@ -15,12 +15,13 @@ export interface ProductSales {
 
 /** Best sellers by revenue, then name, then itemId. */
 export async function topProducts(scope: ReportScope, limit: number): Promise<ProductSales[]> {
+  // Summed per item first, so the catalog is looked up once per item rather than once per item and day.
   const rows = await queryRows(scope.db, sql`${withStale(scope)}
-    SELECT s.item_id, p.name, SUM(s.revenue) AS revenue, SUM(s.quantity) AS quantity, SUM(s.orders) AS orders
-    FROM (${productSource(scope)}) s
+    SELECT s.item_id, p.name, s.revenue, s.quantity, s.orders
+    FROM (SELECT item_id, SUM(revenue) AS revenue, SUM(quantity) AS quantity, SUM(orders) AS orders
+      FROM (${productSource(scope)}) d GROUP BY item_id) s
     LEFT JOIN products p ON p.appspace_id = ${scope.appspace.id} AND p.item_id = s.item_id
-    GROUP BY s.item_id, p.name
-    ORDER BY revenue DESC, COALESCE(p.name, s.item_id), s.item_id
+    ORDER BY s.revenue DESC, COALESCE(p.name, s.item_id), s.item_id
     LIMIT ${limit}`);
   return rows.map(r => ({
     itemId: r.item_id as string,

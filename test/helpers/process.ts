@@ -13,9 +13,9 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** `npm start` as a person runs it (tsx src/index.ts), on a random port; resolves once it serves. */
+/** `npm start` as a person runs it (node --import tsx src/index.ts), on a random port; resolves once it serves. */
 export async function startServerProcess(env: NodeJS.ProcessEnv): Promise<ServerProcess> {
-  const child = spawn(tsx, ["src/index.ts"], { cwd: root, env: { ...process.env, ...env, PORT: "0" } });
+  const child = spawn(process.execPath, ["--import", "tsx", "src/index.ts"], { cwd: root, env: { ...process.env, ...env, PORT: "0" } });
   let out = "";
   child.stdout.on("data", d => (out += d));
   child.stderr.on("data", d => (out += d));

@@ -68,11 +68,15 @@ export function productRows(db: Db, { from, where }: RawSelection): Sql {
  * revenue takes all that is left; a refund of an order never tracked counts as sent.
  * Flagged or not, every event of the order counts towards what is left.
  */
+/**
+ * `events <alias>` read through the order index (appspace, transactionId, type, time). Most
+ * events carry no transactionId, so index statistics undersell this index: it is named.
+ */
+export function orderEvents(db: Db, alias: string): Sql {
+  return raw(isMysql(db) ? `events ${alias} FORCE INDEX (ix_events_transaction_type)` : `events ${alias} INDEXED BY ix_events_transaction_type`);
+}
+
 export function refundAmounts(db: Db, { from, where }: RawSelection): Sql {
-  // Most events carry no transactionId, so index statistics undersell this index: name it.
-  const orderEvents = (alias: string) => raw(isMysql(db)
-    ? `events ${alias} FORCE INDEX (ix_events_transaction_type)`
-    : `events ${alias} INDEXED BY ix_events_transaction_type`);
   const earlier = sql`r.appspace_id = c.appspace_id AND r.transaction_id = c.transaction_id AND r.event_type IN ('REFUND', 'CANCEL')
     AND (r.occurred_at < c.occurred_at OR (r.occurred_at = c.occurred_at AND r.id < c.id))`;
   return sql`SELECT id, occurred_at, transaction_id, flags, CASE
@@ -82,11 +86,11 @@ export function refundAmounts(db: Db, { from, where }: RawSelection): Sql {
       ELSE revenue
     END AS amount FROM (
       SELECT c.id, c.occurred_at, c.transaction_id, c.revenue, c.flags,
-        (SELECT p.revenue FROM ${orderEvents("p")}
+        (SELECT p.revenue FROM ${orderEvents(db, "p")}
           WHERE p.appspace_id = c.appspace_id AND p.transaction_id = c.transaction_id AND p.event_type = 'PURCHASE' AND p.occurred_at <= c.occurred_at
           ORDER BY p.occurred_at DESC, p.id DESC LIMIT 1) AS purchase,
-        COALESCE((SELECT SUM(r.revenue) FROM ${orderEvents("r")} WHERE ${earlier}), 0) AS earlier,
-        CASE WHEN EXISTS (SELECT 1 FROM ${orderEvents("r")} WHERE ${earlier} AND r.event_type = 'CANCEL' AND r.revenue IS NULL) THEN 1 ELSE 0 END AS cancelled
+        COALESCE((SELECT SUM(r.revenue) FROM ${orderEvents(db, "r")} WHERE ${earlier}), 0) AS earlier,
+        CASE WHEN EXISTS (SELECT 1 FROM ${orderEvents(db, "r")} WHERE ${earlier} AND r.event_type = 'CANCEL' AND r.revenue IS NULL) THEN 1 ELSE 0 END AS cancelled
       FROM ${from} WHERE ${where}
     ) taken`;
 }

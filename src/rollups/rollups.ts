@@ -2,7 +2,7 @@ import { DataSource, EntityManager, QueryRunner } from "typeorm";
 import { dayOf, joinSql, queryRows, raw, sql, Sql } from "../db/query";
 import { Db, isMysql, multiRowInsert, toNumber, withTransaction } from "../db/sql";
 import { periodOf } from "../reports/range";
-import { ORDER_DIMENSIONS, productRows, purchaseRows, RawSelection, refundRows, ROLLUP_GRAINS } from "../reports/sources";
+import { ORDER_DIMENSIONS, orderEvents, productRows, purchaseRows, RawSelection, refundRows, ROLLUP_GRAINS } from "../reports/sources";
 
 /** The event types the rollups sum. */
 const ROLLED_UP: ReadonlySet<string> = new Set(["PURCHASE", "REFUND", "CANCEL"]);
@@ -36,9 +36,11 @@ async function refundDaysOf(em: Db | EntityManager, appspaceId: number, transact
   if (ids.length === 0) return [];
   // A locking read on MySQL: a writer of the same order in flight is waited for (and sees this one's
   // rows once it commits), so two transactions cannot each miss the other's refunds. SQLite writes one at a time.
+  // Through the order index, so that it locks only these orders' entries: through the type index it would
+  // lock every refund's, and every concurrent insert of a refund would wait.
   const rows = await queryRows<{ day: string }>(em, sql`
-    SELECT DISTINCT ${dayOf(em, "occurred_at")} AS day FROM events
-    WHERE appspace_id = ${appspaceId} AND transaction_id IN (${joinSql(ids.map(id => sql`${id}`))}) AND event_type IN ('REFUND', 'CANCEL')${raw(isMysql(em) ? " LOCK IN SHARE MODE" : "")}`);
+    SELECT DISTINCT ${dayOf(em, "e.occurred_at")} AS day FROM ${orderEvents(em, "e")}
+    WHERE e.appspace_id = ${appspaceId} AND e.transaction_id IN (${joinSql(ids.map(id => sql`${id}`))}) AND e.event_type IN ('REFUND', 'CANCEL')${raw(isMysql(em) ? " LOCK IN SHARE MODE" : "")}`);
   return rows.map(r => r.day);
 }
 

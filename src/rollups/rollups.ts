@@ -125,14 +125,15 @@ async function refreshDay(db: EntityManager, appspaceId: number, day: string): P
   });
   const dims = ORDER_DIMENSIONS.join(", ");
   const statements: Sql[] = [
-    sql`INSERT INTO rollup_sales (appspace_id, day, grain, flagged, ${raw(dims)}, orders, revenue, discount, items)
-      SELECT ${appspaceId}, day, 'all', flagged, ${raw(dims)}, SUM(orders), COALESCE(SUM(revenue), 0), COALESCE(SUM(discount), 0), COALESCE(SUM(items), 0)
+    // seq numbers a day's rows of a grain (part of the key the rows are stored in).
+    sql`INSERT INTO rollup_sales (appspace_id, day, grain, flagged, seq, ${raw(dims)}, orders, revenue, discount, items)
+      SELECT ${appspaceId}, day, 'all', flagged, ROW_NUMBER() OVER (), ${raw(dims)}, SUM(orders), COALESCE(SUM(revenue), 0), COALESCE(SUM(discount), 0), COALESCE(SUM(items), 0)
       FROM (${purchaseRows(db, selection("e", "'PURCHASE'"))}) s GROUP BY day, flagged, ${raw(dims)}`,
     // The coarser grains, from the day's rows of every dimension.
     ...Object.entries(ROLLUP_GRAINS).filter(([grain]) => grain !== "all").map(([grain, columns]) => {
       const list = raw(columns.map(c => `, ${c}`).join(""));
-      return sql`INSERT INTO rollup_sales (appspace_id, day, grain, flagged${list}, orders, revenue, discount, items)
-        SELECT appspace_id, day, ${grain}, flagged${list}, SUM(orders), SUM(revenue), SUM(discount), SUM(items)
+      return sql`INSERT INTO rollup_sales (appspace_id, day, grain, flagged, seq${list}, orders, revenue, discount, items)
+        SELECT appspace_id, day, ${grain}, flagged, ROW_NUMBER() OVER ()${list}, SUM(orders), SUM(revenue), SUM(discount), SUM(items)
         FROM rollup_sales WHERE appspace_id = ${appspaceId} AND day = ${day} AND grain = 'all' GROUP BY appspace_id, day, flagged${list}`;
     }),
     sql`INSERT INTO rollup_products (appspace_id, day, flagged, item_id, revenue, quantity, orders)

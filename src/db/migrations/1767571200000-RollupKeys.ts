@@ -1,9 +1,12 @@
-import { MigrationInterface, QueryRunner, TableIndex } from "typeorm";
+import { MigrationInterface, QueryRunner, TableColumn, TableIndex } from "typeorm";
 
 /**
- * rollup_products keyed by (appspace, day, flagged, item): one row per item and
- * day, stored in that order (InnoDB clusters by the primary key), so a range of
- * days is read in one sweep rather than a row lookup per entry of the day index.
+ * Rollups stored in the order reports read them (InnoDB clusters rows by the
+ * primary key), so a range of days is read in one sweep rather than a row
+ * look-up per entry of a secondary index:
+ * - rollup_products by (appspace, day, flagged, item): one row per item and day;
+ * - rollup_sales by (appspace, grain, day, flagged, seq), seq numbering a day's rows of a grain.
+ * The sales rows are rebuilt: they are dropped and their days marked stale for the refresher.
  */
 export class RollupKeys1767571200000 implements MigrationInterface {
   name = "RollupKeys1767571200000";
@@ -11,9 +14,18 @@ export class RollupKeys1767571200000 implements MigrationInterface {
   async up(qr: QueryRunner): Promise<void> {
     await qr.dropIndex("rollup_products", "ix_rollup_products_day");
     await qr.createPrimaryKey("rollup_products", ["appspace_id", "day", "flagged", "item_id"], "pk_rollup_products");
+
+    await qr.query("INSERT INTO rollup_dirty (appspace_id, day) SELECT DISTINCT appspace_id, day FROM rollup_sales");
+    await qr.query("DELETE FROM rollup_sales");
+    await qr.dropIndex("rollup_sales", "ix_rollup_sales_grain");
+    await qr.addColumn("rollup_sales", new TableColumn({ name: "seq", type: "integer", default: 0 }));
+    await qr.createPrimaryKey("rollup_sales", ["appspace_id", "grain", "day", "flagged", "seq"], "pk_rollup_sales");
   }
 
   async down(qr: QueryRunner): Promise<void> {
+    await qr.dropPrimaryKey("rollup_sales", "pk_rollup_sales");
+    await qr.dropColumn("rollup_sales", "seq");
+    await qr.createIndex("rollup_sales", new TableIndex({ name: "ix_rollup_sales_grain", columnNames: ["appspace_id", "grain", "day"] }));
     await qr.dropPrimaryKey("rollup_products", "pk_rollup_products");
     await qr.createIndex("rollup_products", new TableIndex({ name: "ix_rollup_products_day", columnNames: ["appspace_id", "day"] }));
   }

@@ -268,11 +268,12 @@ async function main() {
   console.error(lines.join("\n"));
 
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
-  const [[version]] = (await pool.query("SELECT VERSION() AS v, @@innodb_buffer_pool_size AS pool")) as unknown as [{ v: string; pool: number }[]];
+  const [[version]] = (await pool.query("SELECT VERSION() AS v, @@innodb_buffer_pool_size AS pool, @@tmp_table_size AS tmp, @@max_heap_table_size AS heap")) as unknown as [{ v: string; pool: number; tmp: number; heap: number }[]];
+  const mib = (bytes: number) => `${Math.round(Number(bytes) / 2 ** 20)} MiB`;
   const doc = [
     "# Benchmarks",
     "",
-    `Run on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} x ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, MariaDB ${version.v} (InnoDB buffer pool ${Math.round(Number(version.pool) / 2 ** 20)} MiB), all on one machine.`,
+    `Run on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} x ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, MariaDB ${version.v} (InnoDB buffer pool ${mib(version.pool)}, tmp_table_size ${mib(version.tmp)}, max_heap_table_size ${mib(version.heap)}), all on one machine.`,
     "",
     `Command: \`npm run bench -- --sizes ${sizes.join(",")} --seconds ${seconds} --runs ${runs}\`. The server runs as \`npm start\` runs it (NODE_ENV=production), in its own process; the load generator and the baselines run in another.`,
     `Data: the seeded generator (src/bench/generate.ts) writes sessions over 400 days into one appspace; reports cover their default range (the last 30 days). Rollups are refreshed before the reports are measured.`,

@@ -61,14 +61,6 @@ export function productRows(db: Db, { from, where }: RawSelection): Sql {
 }
 
 /**
- * REFUND and CANCEL events of `selection` (alias c), as a derived table of
- * (id, occurred_at, transaction_id, flags, amount). Each takes back at most what is
- * left of its order: the latest PURCHASE of its transactionId up to it, minus the
- * refunds before it (nothing after an earlier full cancel). A CANCEL without
- * revenue takes all that is left; a refund of an order never tracked counts as sent.
- * Flagged or not, every event of the order counts towards what is left.
- */
-/**
  * `events <alias>` read through the order index (appspace, transactionId, type, time). Most
  * events carry no transactionId, so index statistics undersell this index: it is named.
  */
@@ -76,6 +68,14 @@ export function orderEvents(db: Db, alias: string): Sql {
   return raw(isMysql(db) ? `events ${alias} FORCE INDEX (ix_events_transaction_type)` : `events ${alias} INDEXED BY ix_events_transaction_type`);
 }
 
+/**
+ * REFUND and CANCEL events of `selection` (alias c), as a derived table of
+ * (id, occurred_at, transaction_id, flags, amount). Each takes back at most what is
+ * left of its order: the latest PURCHASE of its transactionId up to it, minus the
+ * refunds before it (nothing after an earlier full cancel). A CANCEL without
+ * revenue takes all that is left; a refund of an order never tracked counts as sent.
+ * Flagged or not, every event of the order counts towards what is left.
+ */
 export function refundAmounts(db: Db, { from, where }: RawSelection): Sql {
   const earlier = sql`r.appspace_id = c.appspace_id AND r.transaction_id = c.transaction_id AND r.event_type IN ('REFUND', 'CANCEL')
     AND (r.occurred_at < c.occurred_at OR (r.occurred_at = c.occurred_at AND r.id < c.id))`;

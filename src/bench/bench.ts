@@ -275,7 +275,7 @@ async function main() {
     "",
     `Run on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} x ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, MariaDB ${version.v} (InnoDB buffer pool ${mib(version.pool)}, tmp_table_size ${mib(version.tmp)}, max_heap_table_size ${mib(version.heap)}), all on one machine.`,
     "",
-    `Command: \`npm run bench -- --sizes ${sizes.join(",")} --seconds ${seconds} --runs ${runs}\`. The server runs as \`npm start\` runs it (NODE_ENV=production), in its own process; the load generator and the baselines run in another.`,
+    `Command: \`npm run bench -- --sizes ${sizes.join(",")} --seconds ${seconds} --runs ${runs} --budget ${budget}\`. The server runs as \`npm start\` runs it (NODE_ENV=production), in its own process; the load generator and the baselines run in another.`,
     `Data: the seeded generator (src/bench/generate.ts) writes sessions over 400 days into one appspace; reports cover their default range (the last 30 days). Rollups are refreshed before the reports are measured.`,
     "The plain-SQL baseline of a report is the SQL computing the same answer from the raw event tables: the statements the server runs for it with rollups off, replayed through mysql2.",
     "",

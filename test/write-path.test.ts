@@ -42,10 +42,10 @@ describe.each(dbTargets())("the write path on $name", target => {
       "SELECT identifier, person", // the people those links touch
       "INSERT INTO identity_persons", // 20 identifiers, 10 people
       "INSERT INTO products", // 17 products
-      "SELECT DISTINCT DATE_FORMAT(occurred_at,", // the days of these orders' refunds, whose amounts may change
+      "SELECT DISTINCT DATE_FORMAT(e.occurred_at,", // the days of these orders' refunds, whose amounts may change
       "INSERT INTO rollup_dirty", // the rollups of the purchases' day are stale
       "INSERT INTO ingestion_stats", // today's outcomes
-    ].map(v => (target.name === "sqlite" ? v.replace("DATE_FORMAT(occurred_at,", "substr(occurred_at,") : v)));
+    ].map(v => (target.name === "sqlite" ? v.replace("DATE_FORMAT(e.occurred_at,", "substr(e.occurred_at,") : v)));
     expect(await h.count("events", "event_id LIKE 'w-%'")).toBe(100);
     expect(await h.count("event_items")).toBe(300);
     expect(await h.count("event_properties")).toBe(200);

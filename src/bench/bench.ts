@@ -13,6 +13,7 @@ import { EVENT_COLUMNS, ITEM_COLUMNS } from "../ingest/columns";
 import { ensureRates } from "../ingest/rates/rates.service";
 import { refreshRollups } from "../rollups/rollups";
 import { createServer } from "../server";
+import { startArgs } from "../start-command";
 import { generate } from "./generate";
 import { benchEvents, rawRows } from "./rows";
 
@@ -76,9 +77,9 @@ async function post(url: string, key: string | null, body: unknown): Promise<any
   return json;
 }
 
-/** Starts `node --import tsx script` (as `npm start` does) with env in a process of its own; resolves with it once it prints a line matching `ready`. */
+/** Starts script as `npm start` starts the server (same node arguments) with env in a process of its own; resolves with it once it prints a line matching `ready`. */
 async function spawnReady(script: string, env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, ["--import", "tsx", script], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, startArgs(script), { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stderr!.on("data", d => process.stderr.write(d));
   return new Promise((resolve, reject) => {

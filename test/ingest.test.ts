@@ -225,9 +225,13 @@ describe.each(dbTargets())("ingestion on $name", target => {
       expect((await track({ ...p, revenue: 21 })).body.data).toEqual({ trackEvent: { ok: true } });
       const res = await batch([{ ...p, transactionId: "order-dup-b" }, { ...p, transactionId: "order-dup-b" }]);
       expect(res.body.data).toEqual({ trackEvents: { ok: true, accepted: 2, errors: [] } });
+      // Several purchases claim in one multi-row statement: a claimed transactionId among new ones is still caught.
+      const mixed = await batch([{ ...p, transactionId: "order-dup-c" }, { ...p, revenue: 22 }, { ...p, transactionId: "order-dup-d" }]);
+      expect(mixed.body.data).toEqual({ trackEvents: { ok: true, accepted: 3, errors: [] } });
       expect(await events("transaction_id = ?", ["order-dup"])).toBe(1);
       expect(await events("transaction_id = ?", ["order-dup-b"])).toBe(1);
-      expect(await h.count("event_items", "item_id = 'sku-d'")).toBe(2);
+      expect(await events("transaction_id IN (?, ?)", ["order-dup-c", "order-dup-d"])).toBe(2);
+      expect(await h.count("event_items", "item_id = 'sku-d'")).toBe(4);
       // Refunds of the order are separate events, not duplicates.
       await track({ eventType: "REFUND", transactionId: "order-dup", revenue: 5 });
       await track({ eventType: "REFUND", transactionId: "order-dup", revenue: 5 });
@@ -253,6 +257,12 @@ describe.each(dbTargets())("ingestion on $name", target => {
       await track(p);
       await track(p);
       expect(await events("transaction_id = ?", ["order-old"])).toBe(2);
+      // Taken over in a multi-row claim too, beside a new transactionId.
+      await h.db.query("UPDATE purchase_claims SET claimed_at = ? WHERE appspace_id = ? AND transaction_id = 'order-old'", [old, appspaceId]);
+      await batch([p, { ...p, transactionId: "order-old-2" }]);
+      await batch([p, { ...p, transactionId: "order-old-2" }]);
+      expect(await events("transaction_id = ?", ["order-old"])).toBe(3);
+      expect(await events("transaction_id = ?", ["order-old-2"])).toBe(1);
     });
 
     it("stores one of many concurrent requests with the same transactionId or eventId", async () => {

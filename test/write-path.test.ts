@@ -33,17 +33,18 @@ describe.each(dbTargets())("the write path on $name", target => {
       "SELECT k.id AS", // the API key
       "SELECT COALESCE(SUM(n), 0)", // events taken this month, for the quota
       "INSERT INTO purchase_claims", // 25 purchases claim their transactionId
-      "SELECT event_row_id FROM",
+      // Which claims are ours: MySQL says so when none was taken ("Duplicates: 0").
+      ...(target.name === "sqlite" ? ["SELECT event_row_id FROM"] : []),
       "INSERT INTO events", // 100 rows
       "SELECT id FROM", // which eventIds were new
+      "SELECT DISTINCT DATE_FORMAT(e.occurred_at,", // the days of these orders' refunds, whose amounts may change
+      "INSERT INTO rollup_dirty", // the rollups of the purchases' day are stale
       "INSERT INTO event_items", // 300 rows
       "INSERT INTO event_properties", // 200 rows
       "INSERT INTO identity_links", // 10 links
       "SELECT identifier, person", // the people those links touch
       "INSERT INTO identity_persons", // 20 identifiers, 10 people
-      "INSERT INTO products", // 17 products
-      "SELECT DISTINCT DATE_FORMAT(e.occurred_at,", // the days of these orders' refunds, whose amounts may change
-      "INSERT INTO rollup_dirty", // the rollups of the purchases' day are stale
+      "INSERT INTO products", // 17 products, locked from here to the commit (the fewer statements, the less concurrent batches wait)
       "INSERT INTO ingestion_stats", // today's outcomes
     ].map(v => (target.name === "sqlite" ? v.replace("DATE_FORMAT(e.occurred_at,", "substr(e.occurred_at,") : v)));
     expect(await h.count("events", "event_id LIKE 'w-%'")).toBe(100);

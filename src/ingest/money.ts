@@ -4,12 +4,23 @@ import cc from "currency-codes";
 Big.DP = 30;
 Big.RM = Big.roundHalfUp;
 
+const digitsOf = new Map<string, number>();
+
 /** ISO 4217 minor-unit digits: 2 for USD, 0 for JPY and KRW, 3 for KWD and BHD. */
 export function minorDigits(currency: string): number {
-  const entry = cc.code(currency);
-  if (!entry) throw new Error(`Unknown currency ${currency}`);
-  return entry.digits;
+  let digits = digitsOf.get(currency);
+  if (digits === undefined) {
+    const entry = cc.code(currency); // a scan of the whole list: remembered
+    if (!entry) throw new Error(`Unknown currency ${currency}`);
+    digitsOf.set(currency, (digits = entry.digits));
+  }
+  return digits;
 }
+
+/** 10^digits as a Big, for the few precisions currencies have. */
+const TEN = new Big(10);
+const powersOfTen = new Map<number, Big>();
+const power = (digits: number) => powersOfTen.get(digits) ?? powersOfTen.set(digits, TEN.pow(digits)).get(digits)!;
 
 export function isKnownCurrency(code: string): boolean {
   return /^[A-Z]{3}$/.test(code) && cc.code(code) !== undefined;
@@ -18,12 +29,12 @@ export function isKnownCurrency(code: string): boolean {
 /** An amount in major units (as sent, a float) to integer minor units, rounded half-up at the currency's precision. */
 export function toMinor(amount: number, currency: string): number {
   const digits = minorDigits(currency);
-  return new Big(String(amount)).round(digits).times(new Big(10).pow(digits)).toNumber();
+  return new Big(String(amount)).round(digits).times(power(digits)).toNumber();
 }
 
 /** Integer minor units back to major units, e.g. 4999 USD -> 49.99, 1500 JPY -> 1500. */
 export function fromMinor(minor: number, currency: string): number {
-  return new Big(minor).div(new Big(10).pow(minorDigits(currency))).toNumber();
+  return new Big(minor).div(power(minorDigits(currency))).toNumber();
 }
 
 /**
@@ -34,5 +45,5 @@ export function convertMinor(minor: number, from: string, to: string, rate: stri
   if (from === to) return minor;
   const shift = minorDigits(to) - minorDigits(from);
   const scaled = new Big(minor).times(rate);
-  return (shift >= 0 ? scaled.times(new Big(10).pow(shift)) : scaled.div(new Big(10).pow(-shift))).round(0).toNumber();
+  return (shift >= 0 ? scaled.times(power(shift)) : scaled.div(power(-shift))).round(0).toNumber();
 }

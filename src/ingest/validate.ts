@@ -148,32 +148,41 @@ function timestamp(value: Date | undefined, appspace: Appspace, now: Date): Date
   return value;
 }
 
+const itemField = (index: number, name: string) => `items[${index}].${name}`;
+
+type ItemText = "itemName" | "itemCategory" | "itemBrand" | "itemVariant" | "itemGroupId" | "itemListName" | "itemListId" | "itemImageUrl" | "couponCode" | "merchantId";
+
+/** An optional text field of an item; its path is built only for a value that is there (most are not). */
+function itemText(input: ItemInput, index: number, name: ItemText, max: number): string | null {
+  const value = input[name];
+  return value === undefined || value === null ? null : text(itemField(index, name), value, max);
+}
+
 function item(index: number, input: ItemInput, occurredAt: Date, eventCurrency: string, appspace: Appspace, rates: RatesCache): NormalizedItem {
-  const f = (name: string) => `items[${index}].${name}`;
-  const itemId = text(f("itemId"), input.itemId, LIMITS.id);
-  if (itemId === null) fail("MISSING_FIELD", f("itemId"), `${f("itemId")} is required`);
+  const itemId = text(itemField(index, "itemId"), input.itemId, LIMITS.id);
+  if (itemId === null) fail("MISSING_FIELD", itemField(index, "itemId"), `${itemField(index, "itemId")} is required`);
   const quantity = input.quantity ?? 1;
-  if (!Number.isInteger(quantity) || quantity < 1) fail("INVALID_VALUE", f("quantity"), `${f("quantity")} must be a whole number of at least 1`);
-  if (quantity > LIMITS.quantity) fail("INVALID_VALUE", f("quantity"), `${f("quantity")} must be at most ${LIMITS.quantity}`);
-  const currency = currencyCode(f("currency"), input.currency, eventCurrency, rates);
+  if (!Number.isInteger(quantity) || quantity < 1) fail("INVALID_VALUE", itemField(index, "quantity"), `${itemField(index, "quantity")} must be a whole number of at least 1`);
+  if (quantity > LIMITS.quantity) fail("INVALID_VALUE", itemField(index, "quantity"), `${itemField(index, "quantity")} must be at most ${LIMITS.quantity}`);
+  const currency = currencyCode(itemField(index, "currency"), input.currency, eventCurrency, rates);
   const fx = { currency, base: appspace.baseCurrency, rate: rates.rate(currency, appspace.baseCurrency, occurredAt).rate };
   return {
     itemId,
-    itemName: text(f("itemName"), input.itemName, LIMITS.text),
-    itemCategory: text(f("itemCategory"), input.itemCategory, LIMITS.text),
-    itemBrand: text(f("itemBrand"), input.itemBrand, LIMITS.text),
-    itemVariant: text(f("itemVariant"), input.itemVariant, LIMITS.text),
-    itemGroupId: text(f("itemGroupId"), input.itemGroupId, LIMITS.id),
-    itemListName: text(f("itemListName"), input.itemListName, LIMITS.text),
-    itemListId: text(f("itemListId"), input.itemListId, LIMITS.id),
-    itemImageUrl: text(f("itemImageUrl"), input.itemImageUrl, LIMITS.url),
+    itemName: itemText(input, index, "itemName", LIMITS.text),
+    itemCategory: itemText(input, index, "itemCategory", LIMITS.text),
+    itemBrand: itemText(input, index, "itemBrand", LIMITS.text),
+    itemVariant: itemText(input, index, "itemVariant", LIMITS.text),
+    itemGroupId: itemText(input, index, "itemGroupId", LIMITS.id),
+    itemListName: itemText(input, index, "itemListName", LIMITS.text),
+    itemListId: itemText(input, index, "itemListId", LIMITS.id),
+    itemImageUrl: itemText(input, index, "itemImageUrl", LIMITS.url),
     quantity,
-    price: money(f("price"), input.price, fx),
-    discount: money(f("discount"), input.discount, fx),
+    price: money(itemField(index, "price"), input.price, fx),
+    discount: money(itemField(index, "discount"), input.discount, fx),
     currency,
     fxRate: fx.rate,
-    couponCode: text(f("couponCode"), input.couponCode, LIMITS.id),
-    merchantId: text(f("merchantId"), input.merchantId, LIMITS.id),
+    couponCode: itemText(input, index, "couponCode", LIMITS.id),
+    merchantId: itemText(input, index, "merchantId", LIMITS.id),
   };
 }
 

@@ -8,7 +8,7 @@ import { revenueBy, revenueByCoupon } from "../src/reports/reports.service";
 import { dailySales, refundTotals, salesTotals } from "../src/reports/revenue.service";
 import { ReportScope } from "../src/reports/scope";
 import { topProducts } from "../src/reports/top-products.service";
-import { refreshRollups } from "../src/rollups/rollups";
+import { refreshRollups, RollupRefresher } from "../src/rollups/rollups";
 import { dbTargets } from "./helpers/databases";
 import { DELETE_USER, TRACK_EVENTS } from "./helpers/documents";
 import { Harness, startHarness } from "./helpers/harness";
@@ -199,5 +199,41 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     expect(await refreshRollups(h.db, { waitSeconds: 10 })).toBe(1);
     expect(await h.count("rollup_dirty")).toBe(0);
     expect(await salesTotals(scope)).toEqual(before);
+  });
+
+  it("refreshes a day at most once per interval in the background, and reads it raw meanwhile", async () => {
+    await refreshRollups(h.db, { waitSeconds: 10 });
+    let clock = 1_000_000;
+    const refresher = new RollupRefresher(h.db, 3_600_000, 10_000, () => clock);
+    refresher.start(); // passes come from kick() below only
+    const scope: ReportScope = { db: h.db, appspace, period: periodOf("2026-03-20", "2026-03-20"), includeFlagged: true };
+    const purchase = (n: number) => h.gql(TRACK_EVENTS, { events: [{ eventType: "PURCHASE", transactionId: `spaced-${n}`, timestamp: "2026-03-20T12:00:00Z", revenue: 10 }] }, pk);
+    const marks = () => h.count("rollup_dirty", "appspace_id = ? AND day = '2026-03-20'", [appspace.id]);
+    // What the rollup table holds for the day, whatever reports read.
+    const rolledUp = async () => Number((await h.db.query(
+      "SELECT COALESCE(SUM(orders), 0) AS n FROM rollup_sales WHERE appspace_id = ? AND day = '2026-03-20' AND grain = 'total'", [appspace.id]))[0].n);
+    try {
+      await purchase(1);
+      await refresher.kick();
+      expect(await marks()).toBe(0);
+      const first = await salesTotals(scope);
+      expect(await rolledUp()).toBe(first.orders);
+
+      await purchase(2);
+      clock += 9_000;
+      await refresher.kick(); // refreshed 9 s ago: left stale
+      expect(await marks()).toBe(1);
+      expect(await rolledUp()).toBe(first.orders);
+      expect(await salesTotals(scope)).toEqual({ ...first, orders: first.orders + 1, revenue: first.revenue + 1000 }); // from raw events
+      expect(await salesTotals(scope)).toEqual(await salesTotals({ ...scope, rollups: false }));
+
+      clock += 1_000;
+      await refresher.kick(); // 10 s: refreshed
+      expect(await marks()).toBe(0);
+      expect(await salesTotals(scope)).toEqual(await salesTotals({ ...scope, rollups: false }));
+      expect(await rolledUp()).toBe(first.orders + 1);
+    } finally {
+      await refresher.stop();
+    }
   });
 });

@@ -7,7 +7,7 @@ import { dbTargets } from "./helpers/databases";
 import { TRACK_EVENTS } from "./helpers/documents";
 import { gqlAt, root, ServerProcess, startServerProcess, tsx } from "./helpers/process";
 
-const MiB = 2 ** 20;
+const MB = 1e6;
 const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024;
 
 /** `concurrency` loops sending batches until `until`; the events accepted and the requests that failed. */
@@ -59,19 +59,20 @@ describe.each(dbTargets())("server memory under batch ingest on $name", target =
     expect(load.failures).toEqual([]);
     expect(load.requests).toBeGreaterThan(50);
     expect(load.accepted).toBe(load.requests * 100);
-    expect(peak).toBeGreaterThan(50 * MiB); // the sampler saw the process
-    expect(peak).toBeLessThan(300 * MiB);
+    expect(peak).toBeGreaterThan(50 * MB); // the sampler saw the process
+    expect(peak).toBeLessThan(300 * MB);
   }, 60_000);
 
-  it("serves the largest batches the body limit admits, eight at a time, and stays up", async () => {
-    // 100 events of 100 described items each: about 0.9 MB of JSON per request (the limit is 1 MB).
+  it("serves the largest batches, eight at a time, and stays up", async () => {
+    // 100 events of 200 items (the limits), about 0.7 MB of JSON (the body limit is 1 MB): 20,000 item rows a request.
     const largest = (n: number) => Array.from({ length: 100 }, (_, i) => ({
       eventType: "ADD_TO_CART",
       userId: `big-${n}-${i}`,
-      items: Array.from({ length: 100 }, (_, k) => ({ itemId: `sku-${(n + i + k) % 5000}`, itemName: `Product ${k} of a long catalog`, price: 12.5, quantity: 2 })),
+      items: Array.from({ length: 200 }, (_, k) => ({ itemId: `sku-${(n + i + k) % 5000}`, price: 12.5 })),
     }));
-    expect(JSON.stringify({ query: TRACK_EVENTS, variables: { events: largest(0) } }).length).toBeGreaterThan(800_000);
-    const load = await batchLoad(server.url, key, 8, Date.now() + 5_000, largest);
+    expect(JSON.stringify({ query: TRACK_EVENTS, variables: { events: largest(0) } }).length).toBeGreaterThan(650_000);
+    // No heap cap: memory grows with the requests in flight (about 700 MB resident on MariaDB here), and nothing fails.
+    const load = await batchLoad(server.url, key, 8, Date.now() + 10_000, largest);
     expect(load.failures).toEqual([]);
     expect(load.requests).toBeGreaterThanOrEqual(8);
     expect(server.child.exitCode).toBeNull();

@@ -1,5 +1,5 @@
 import { DataSource, EntityManager } from "typeorm";
-import { dbTime, fromDbTime, isMysql, toNumber, withTransaction } from "../db/sql";
+import { dbTime, fromDbTime, isMysql, multiRowInsert, toNumber, withTransaction } from "../db/sql";
 import { dayOf } from "../db/query";
 import { markChangedDays } from "../rollups/rollups";
 import { countPersonData } from "./deletion.service";
@@ -195,8 +195,5 @@ async function rebuildProducts(em: EntityManager, appspaceId: number, itemIds: s
   const rows = [...products].map(([id, p]) => [appspaceId, id, ...p.fields, dbTime(p.lastSeen)]);
   if (rows.length === 0) return;
   const columns = ["appspace_id", "item_id", ...PRODUCT_FIELDS.map(([f]) => f), "last_seen_at"];
-  await em.query(
-    `INSERT INTO products (${columns.join(", ")}) VALUES ${rows.map(() => `(${placeholders(columns.length)})`).join(", ")}`,
-    rows.flat(),
-  );
+  await em.query(...multiRowInsert("products", columns, rows));
 }

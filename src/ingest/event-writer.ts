@@ -58,7 +58,9 @@ export async function writeEvents(em: EntityManager, appspaceId: number, events:
   }
 
   // The catalog rows, which concurrent batches share, are written last (in writeDetails): locked from
-  // there to the commit, they keep the others waiting for as few statements as possible.
+  // there to the commit, they keep the others waiting for as few statements as possible. Events are
+  // locked before products, as the deletion worker locks them. The order index entries the refund-day
+  // read locks are held a few statements longer, which only a writer of the same orders waits for.
   await markChangedDays(em, appspaceId, stored.map(({ e }) => ({ type: e.eventType, day: e.occurredAt.toISOString().slice(0, 10), transactionId: e.transactionId })));
   await writeDetails(em, appspaceId, stored);
   return { stored: stored.map(s => s.e) };
@@ -81,9 +83,11 @@ async function claimPurchases(em: EntityManager, appspaceId: number, rows: Pendi
       "ON DUPLICATE KEY UPDATE event_row_id = IF(claimed_at <= ?, VALUES(event_row_id), event_row_id), claimed_at = IF(claimed_at <= ?, VALUES(claimed_at), claimed_at)")
     : multiRowInsert("purchase_claims", columns, values,
       "ON CONFLICT (appspace_id, transaction_id) DO UPDATE SET claimed_at = excluded.claimed_at, event_row_id = excluded.event_row_id WHERE purchase_claims.claimed_at <= ?");
-  const inserted: { info?: string } | undefined = await em.query(sql, isMysql(em) ? [...params, cutoff, cutoff] : [...params, cutoff]);
-  // MySQL sums up a multi-row insert as "Records: n  Duplicates: d  Warnings: w": with no duplicate, every claim is new and ours.
-  const allNew = /\bDuplicates: 0\b/.test(inserted?.info ?? "");
+  const inserted: { info?: string; affectedRows?: number } | undefined = await em.query(sql, isMysql(em) ? [...params, cutoff, cutoff] : [...params, cutoff]);
+  // MySQL sums up a multi-row insert as "Records: n  Duplicates: d  Warnings: w", and counts 1 affected row per insert,
+  // 2 per claim taken over, 0 or 1 (with mysql2's default FOUND_ROWS) per claim left as it was: no duplicate and one
+  // row each means every claim is new and ours, whatever the connection flags.
+  const allNew = /\bDuplicates: 0\b/.test(inserted?.info ?? "") && inserted?.affectedRows === claims.length;
   const held: { event_row_id: unknown }[] = allNew ? claims.map(c => ({ event_row_id: c.id })) : await em.query(
     `SELECT event_row_id FROM purchase_claims WHERE appspace_id = ? AND transaction_id IN (${claims.map(() => "?").join(", ")})`,
     [appspaceId, ...claims.map(c => c.e.transactionId)],

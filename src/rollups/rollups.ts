@@ -47,7 +47,7 @@ async function refundDaysOf(em: Db | EntityManager, appspaceId: number, transact
 export interface RefreshOptions {
   /** Marks read at a time; each pass refreshes the days they name. */
   batch?: number;
-  /** Stop after this many reads (default: until the log is empty). */
+  /** Stop after this many reads (default: until every mark of the log as it was at the start is dealt with). */
   passes?: number;
   /** How long to wait for a refresher running elsewhere to finish (MySQL); by default none: leave the work to it. */
   waitSeconds?: number;
@@ -61,7 +61,8 @@ export interface RefreshOptions {
 
 /**
  * Recomputes the rollups of the days named in rollup_dirty from raw events, one
- * day per transaction, until no day marked before the call is stale (but those `skip` leaves). On MySQL one refresher runs at a
+ * day per transaction, until every day marked before the call (and not left by `skip`) has been
+ * refreshed; a mark that commits meanwhile with a lower id than those read is left for the next call. On MySQL one refresher runs at a
  * time per database, across servers (a named lock), and each day is recomputed
  * at READ COMMITTED, so it never locks the events ingest is writing. Returns the
  * number of days refreshed.
@@ -168,7 +169,7 @@ export class RollupRefresher {
   /** When each day ("appspace|day") was last refreshed here, while that is less than dayIntervalMs ago. */
   private readonly refreshedAt = new Map<string, number>();
 
-  constructor(private readonly db: DataSource, private readonly pollMs = 1000, private readonly dayIntervalMs = 10_000, private readonly clock = Date.now) {}
+  constructor(private readonly db: DataSource, private readonly pollMs = 1000, private readonly dayIntervalMs = 10_000, private readonly clock = () => performance.now()) {}
 
   start(): void {
     this.timer = setInterval(() => this.kick(), this.pollMs);

@@ -44,6 +44,9 @@ export function createDataSource(opts: DbOptions): DataSource {
       supportBigNumbers: true,
       bigNumberStrings: false,
       poolSize: 10,
+      // No call-site capture on every query (mysql2's "trace"): single-event ingest +8% (about 0.14 ms of CPU a request).
+      // A failed query still names its SQL (QueryFailedError); its stack ends in the driver.
+      trace: false,
     } as DataSourceOptions;
   } else {
     if (opts.sqlitePath !== ":memory:") fs.mkdirSync(path.dirname(opts.sqlitePath), { recursive: true });

@@ -88,11 +88,10 @@ async function claimPurchases(em: EntityManager, appspaceId: number, rows: Pendi
   // 2 per claim taken over, 0 or 1 (with mysql2's default FOUND_ROWS) per claim left as it was: no duplicate and one
   // row each means every claim is new and ours, whatever the connection flags.
   const allNew = /\bDuplicates: 0\b/.test(inserted?.info ?? "") && inserted?.affectedRows === claims.length;
-  const held: { event_row_id: unknown }[] = allNew ? claims.map(c => ({ event_row_id: c.id })) : await em.query(
+  const winners = new Set(allNew ? claims.map(c => c.id) : (await em.query(
     `SELECT event_row_id FROM purchase_claims WHERE appspace_id = ? AND transaction_id IN (${claims.map(() => "?").join(", ")})`,
     [appspaceId, ...claims.map(c => c.e.transactionId)],
-  );
-  const winners = new Set(held.map(h => Number(h.event_row_id)));
+  ) as { event_row_id: unknown }[]).map(h => Number(h.event_row_id)));
   return rows.filter(r => r.e.eventType !== EventType.PURCHASE || winners.has(r.id));
 }
 

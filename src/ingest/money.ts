@@ -4,16 +4,19 @@ import cc from "currency-codes";
 Big.DP = 30;
 Big.RM = Big.roundHalfUp;
 
-const digitsOf = new Map<string, number>();
+const digitsOf = new Map<string, number | null>();
+
+/** A code's minor-unit digits, null for a code ISO 4217 does not have; the list is scanned once per code. */
+function digitsOrNull(code: string): number | null {
+  let digits = digitsOf.get(code);
+  if (digits === undefined) digitsOf.set(code, (digits = cc.code(code)?.digits ?? null));
+  return digits;
+}
 
 /** ISO 4217 minor-unit digits: 2 for USD, 0 for JPY and KRW, 3 for KWD and BHD. */
 export function minorDigits(currency: string): number {
-  let digits = digitsOf.get(currency);
-  if (digits === undefined) {
-    const entry = cc.code(currency); // a scan of the whole list: remembered
-    if (!entry) throw new Error(`Unknown currency ${currency}`);
-    digitsOf.set(currency, (digits = entry.digits));
-  }
+  const digits = digitsOrNull(currency);
+  if (digits === null) throw new Error(`Unknown currency ${currency}`);
   return digits;
 }
 
@@ -23,7 +26,7 @@ const powersOfTen = new Map<number, Big>();
 const power = (digits: number) => powersOfTen.get(digits) ?? powersOfTen.set(digits, TEN.pow(digits)).get(digits)!;
 
 export function isKnownCurrency(code: string): boolean {
-  return /^[A-Z]{3}$/.test(code) && cc.code(code) !== undefined;
+  return /^[A-Z]{3}$/.test(code) && digitsOrNull(code) !== null; // at most 26^3 codes remembered
 }
 
 /** An amount in major units (as sent, a float) to integer minor units, rounded half-up at the currency's precision. */

@@ -13,6 +13,8 @@ export interface Config {
   readonly rateLimitWindowSeconds: number;
   /** How often the rollup refresher recomputes stale days, in ms. */
   readonly rollupRefreshMs: number;
+  /** How often data older than each appspace's retention is purged, in ms. */
+  readonly retentionPurgeMs: number;
 }
 
 function fail(message: string): never {
@@ -44,5 +46,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     rateLimitWindowSeconds: whole(env, "RATE_LIMIT_WINDOW_SECONDS", 60, 1),
     rollupRefreshMs: whole(env, "ROLLUP_REFRESH_MS", 1000, 10),
+    retentionPurgeMs: whole(env, "RETENTION_PURGE_MS", 3_600_000, 1000),
   });
 }

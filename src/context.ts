@@ -9,6 +9,7 @@ import { createProductLoader } from "./catalog/product.loader";
 import { DeletionWorker, DeletionWorkerOptions } from "./identity/deletion.worker";
 import { createEventItemsLoader } from "./identity/journey.service";
 import { RollupRefresher } from "./rollups/rollups";
+import { RetentionPurger } from "./retention/retention";
 import { FraudChecks } from "./ingest/fraud";
 import { RequestLimiter } from "./appspaces/request-limiter";
 import { settingsOf } from "./appspaces/settings";
@@ -25,6 +26,7 @@ export interface Services {
   now: () => Date;
   deletions: DeletionWorker;
   rollups: RollupRefresher;
+  retention: RetentionPurger;
   /** false: reports compute everything from raw events (the benchmark's baseline). */
   reportsFromRollups: boolean;
   fraud: FraudChecks;
@@ -38,6 +40,8 @@ export interface ServiceOptions {
   rateLimitWindowSeconds?: number;
   /** How often the rollup refresher looks for stale days, in ms. */
   rollupRefreshMs?: number;
+  /** How often data older than each appspace's retention is purged, in ms (and once at start). */
+  retentionPurgeMs?: number;
   reportsFromRollups?: boolean;
 }
 
@@ -49,6 +53,7 @@ export function createServices(db: DataSource, opts: ServiceOptions = {}): Servi
     rates: new RatesCache(db),
     deletions: new DeletionWorker(db, { now, ...opts.deletion }),
     rollups: new RollupRefresher(db, opts.rollupRefreshMs ?? 1000),
+    retention: new RetentionPurger(db, opts.retentionPurgeMs ?? 3_600_000, now),
     reportsFromRollups: opts.reportsFromRollups ?? true,
     fraud: new FraudChecks(),
     requests: new RequestLimiter(opts.rateLimitWindowSeconds ?? 60),

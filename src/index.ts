@@ -12,7 +12,10 @@ async function main() {
   let demo: Awaited<ReturnType<typeof createAppspace>> | null = null;
   if ((await countAppspaces(db)) === 0) demo = await createAppspace(db, { name: "demo", currency: "USD" });
 
-  const server = await createServer(db, { production: config.nodeEnv === "production", deletion: config.deletion, rateLimitWindowSeconds: config.rateLimitWindowSeconds, rollupRefreshMs: config.rollupRefreshMs });
+  const server = await createServer(db, {
+    production: config.nodeEnv === "production", deletion: config.deletion, rateLimitWindowSeconds: config.rateLimitWindowSeconds, rollupRefreshMs: config.rollupRefreshMs,
+    retentionPurgeMs: config.retentionPurgeMs,
+  });
   const running = await server.listen(config.port);
   const where = config.databaseUrl ? config.databaseUrl.replace(/\/\/[^@]*@/, "//***@") : config.sqlitePath;
   console.log(`GraphQL server ready at ${running.url} (database: ${where})`);

@@ -115,9 +115,11 @@ export async function createServer(db: DataSource, opts: ServerOptions = {}) {
       const actual = (httpServer.address() as AddressInfo).port;
       services.deletions.start();
       services.rollups.start();
+      services.retention.start();
       const stop = async () => {
         await services.deletions.stop();
         await services.rollups.stop();
+        await services.retention.stop();
         await apollo.stop();
       };
       return { port: actual, url: `http://localhost:${actual}/graphql`, stop };

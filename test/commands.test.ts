@@ -3,6 +3,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import Database from "better-sqlite3";
+import { oldestKept } from "../src/reports/range";
 import { TRACK_EVENT } from "./helpers/documents";
 import { gqlAt, root, startServerProcess, tsx } from "./helpers/process";
 
@@ -63,6 +65,26 @@ describe("commands", () => {
 
     await expect(run(tsx, ["src/bench/generate-cli.ts", "--events", "10"], { cwd: root, env }))
       .rejects.toMatchObject({ code: 1, stderr: "error: --appspace (an appspace id) is required, or --url and --key\n" });
+  });
+
+  it("appspace retention shortens what an appspace keeps; purge deletes the rest at once", async () => {
+    const cli = (...args: string[]) => run(tsx, ["src/appspaces/cli.ts", ...args], { cwd: root, env });
+    await cli("create", "--name", "shop", "--currency", "EUR");
+    await run(tsx, ["src/bench/generate-cli.ts", "--appspace", "1", "--events", "400", "--days", "10"], { cwd: root, env });
+    const oldest = oldestKept(3, new Date());
+    const sqlite = new Database(env.SQLITE_PATH!, { readonly: true });
+    const count = (where: string) => (sqlite.prepare(`SELECT COUNT(*) AS n FROM events WHERE ${where}`).get(`${oldest} 00:00:00`) as { n: number }).n;
+    const [older, kept] = [count("occurred_at < ?"), count("occurred_at >= ?")];
+    expect(older).toBeGreaterThan(0);
+
+    expect((await cli("retention", "--appspace", "1", "--days", "3")).stdout).toBe(`Appspace 1 keeps 3 days, from ${oldest}; older data goes at the next purge.\n`);
+    expect((await cli("purge")).stdout).toMatch(new RegExp(`^appspace 1: ${older} events deleted\nPurged ${older} events in \\d+\\.\\d s\\.\n$`));
+    expect([count("occurred_at < ?"), count("occurred_at >= ?")]).toEqual([0, kept]);
+    expect((await cli("purge")).stdout).toMatch(/^Purged 0 events in \d+\.\d s\.\n$/);
+    sqlite.close();
+
+    await expect(cli("retention", "--appspace", "1", "--days", "0")).rejects.toMatchObject({ code: 1, stderr: "error: retention must be 1 to 3650 days\n" });
+    await expect(cli("retention", "--appspace", "9", "--days", "30")).rejects.toMatchObject({ code: 1, stderr: "error: no appspace 9\n" });
   });
 
   it("rates:load stores a file of Open Exchange Rates as the rates in force from its date", async () => {

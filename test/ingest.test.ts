@@ -1,3 +1,4 @@
+import { oldestKept } from "../src/reports/range";
 import { dbTargets } from "./helpers/databases";
 import { TRACK_EVENT, TRACK_EVENTS } from "./helpers/documents";
 import { Harness, startHarness } from "./helpers/harness";
@@ -63,7 +64,7 @@ const INVALID: [Record<string, unknown>, string, string, string][] = [
   [{ eventType: "SEARCH", context: { ip: "300.1.1.1" } }, "context.ip", "INVALID_VALUE", "context.ip must be an IPv4 or IPv6 address"],
   [{ eventType: "SEARCH", context: { locale: "not a locale" } }, "context.locale", "INVALID_VALUE", 'context.locale must be a BCP 47 language tag such as en-US, got "not a locale"'],
   [{ eventType: "SEARCH", timestamp: new Date(Date.now() + 2 * HOUR).toISOString() }, "timestamp", "INVALID_VALUE", "timestamp must not be more than 1 hour in the future"],
-  [{ eventType: "SEARCH", timestamp: new Date(Date.now() - 400 * DAY).toISOString() }, "timestamp", "INVALID_VALUE", "timestamp is older than the appspace's retention of 365 days"],
+  [{ eventType: "SEARCH", timestamp: new Date(Date.now() - 400 * DAY).toISOString() }, "timestamp", "INVALID_VALUE", `timestamp is older than the appspace's retention of 365 days (it keeps events from ${oldestKept(365, new Date())})`],
 ];
 
 describe.each(dbTargets())("ingestion on $name", target => {

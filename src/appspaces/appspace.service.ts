@@ -25,6 +25,17 @@ export interface Authenticated {
   keyId: number;
 }
 
+function checkRetention(days: number): void {
+  if (!Number.isInteger(days) || days < 1 || days > 3650) throw new Error("retention must be 1 to 3650 days");
+}
+
+/** Changes how many days an appspace keeps: reports and ingest follow at once, the purge deletes older data on its next run. */
+export async function setRetention(db: DataSource, appspaceId: number, days: number): Promise<void> {
+  checkRetention(days);
+  const result = await db.getRepository(Appspace).update({ id: appspaceId }, { retentionDays: days });
+  if (!result.affected) throw new Error(`no appspace ${appspaceId}`);
+}
+
 /** Creates an appspace with one publishable and one secret key; the keys are returned once and stored only as hashes. */
 export async function createAppspace(db: DataSource, input: NewAppspace): Promise<CreatedAppspace> {
   const name = input.name.trim();
@@ -36,7 +47,7 @@ export async function createAppspace(db: DataSource, input: NewAppspace): Promis
   if ((await db.query("SELECT currency FROM exchange_rates WHERE currency = ? LIMIT 1", [currency])).length === 0) {
     throw new Error(`currency ${currency} has no exchange rate on this server`);
   }
-  if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 3650) throw new Error("retention must be 1 to 3650 days");
+  checkRetention(retentionDays);
   if (!PLANS.includes(plan)) throw new Error(`plan must be one of ${PLANS.join(", ")}`);
 
   const publishableKey = generateKey("publishable");

@@ -1,11 +1,15 @@
 import { Plan } from "./appspace.entity";
 import { KeyKind } from "./api-key.entity";
-import { createAppspace, createKey, listKeys, revokeKey, rotateKey, updateSettings } from "./appspace.service";
+import { createAppspace, createKey, listKeys, revokeKey, rotateKey, setRetention, updateSettings } from "./appspace.service";
+import { oldestKept } from "../reports/range";
+import { purgeExpired } from "../retention/retention";
 import { parseFlags, runCommand } from "../cli";
 
 const USAGE = `usage:
   npm run appspace:create -- --name NAME [--currency EUR] [--retention DAYS] [--plan free|pro|enterprise] [--json]
   npm run appspace -- settings --appspace ID --set '{"maxOrderValue": 5000}'
+  npm run appspace -- retention --appspace ID --days DAYS
+  npm run appspace -- purge                  (deletes what every appspace holds beyond its retention, now)
   npm run keys -- list --appspace ID [--json]
   npm run keys -- create --appspace ID --kind publishable|secret [--json]
   npm run keys -- rotate --key KEY [--grace-hours 24] [--json]
@@ -56,6 +60,20 @@ runCommand(async db => {
       }
       const settings = await updateSettings(db, appspaceId(flags), overrides as object);
       console.log(JSON.stringify(settings, null, json ? 0 : 2));
+      return;
+    }
+    case "retention": {
+      const days = Number(need(flags, "days"));
+      await setRetention(db, appspaceId(flags), days);
+      console.log(`Appspace ${appspaceId(flags)} keeps ${days} days, from ${oldestKept(days, new Date())}; older data goes at the next purge.`);
+      return;
+    }
+    case "purge": {
+      const t = performance.now();
+      const purged = await purgeExpired(db);
+      const total = [...purged.values()].reduce((a, b) => a + b, 0);
+      for (const [id, events] of purged) console.log(`appspace ${id}: ${events} events deleted`);
+      console.log(`Purged ${total} events in ${((performance.now() - t) / 1000).toFixed(1)} s.`);
       return;
     }
     case "keys list": {

@@ -141,6 +141,7 @@ async function main() {
   await ensureRates(db);
   const pool = mysql.createPool({ uri: url.toString(), connectionLimit: 16, timezone: "Z" });
 
+  const DATASET_RETENTION_DAYS = 3650;
   /** The appspace of one data size: generated once (named when complete), kept for later runs; --fresh starts over. */
   const dataset = async (size: number) => {
     const name = `bench-${size}`;
@@ -148,7 +149,7 @@ async function main() {
     const complete = found.find(f => f.name === name);
     let appspaceId = complete?.id ?? found[0]?.id;
     if (!complete) {
-      appspaceId ??= (await createAppspace(db, { name: `${name}-partial`, currency: "EUR", retentionDays: 400 })).appspaceId;
+      appspaceId ??= (await createAppspace(db, { name: `${name}-partial`, currency: "EUR", retentionDays: DATASET_RETENTION_DAYS })).appspaceId;
       // A run stopped half-way is resumed: the rest comes from another seed (people and orders are named after it).
       const [counted] = (await pool.query("SELECT COUNT(*) AS n FROM events WHERE appspace_id = ?", [appspaceId])) as unknown as [{ n: number }[]];
       const t = Date.now();
@@ -156,6 +157,8 @@ async function main() {
       console.error(`generated ${size} events in ${Math.round((Date.now() - t) / 1000)} s`);
       await pool.query("UPDATE appspaces SET name = ? WHERE id = ?", [name, appspaceId]);
     }
+    // Kept whole on later days too: the server's retention purge must not shrink a dataset (those of earlier versions kept 400 days).
+    await pool.query("UPDATE appspaces SET retention_days = ? WHERE id = ?", [DATASET_RETENTION_DAYS, appspaceId]);
     const t = Date.now();
     const days = await refreshRollups(db, { waitSeconds: 3600 });
     console.error(`refreshed the rollups of ${days} days in ${Math.round((Date.now() - t) / 1000)} s`);

@@ -1,6 +1,7 @@
 import { DataSource, EntityManager } from "typeorm";
 import { dbTime, fromDbTime, isMysql, multiRowInsert, toNumber, withTransaction } from "../db/sql";
 import { dayOf } from "../db/query";
+import { deleteEvents } from "../ingest/event-writer";
 import { markChangedDays } from "../rollups/rollups";
 import { countPersonData } from "./deletion.service";
 import { identifiersOf } from "./persons";
@@ -131,29 +132,23 @@ export class DeletionWorker {
   /** Deletes one chunk of the person's events with their items, properties and claims, and refreshes the catalog they described. */
   private async deleteChunk(em: EntityManager, job: Claimed, identifiers: string[]): Promise<number> {
     const list = placeholders(identifiers.length);
-    const rows: { id: unknown }[] = await em.query(
-      `SELECT id FROM events WHERE appspace_id = ? AND (user_id IN (${list}) OR anonymous_id IN (${list})) ORDER BY id LIMIT ?`,
+    const rows: { id: unknown; type: string; day: string; transactionId: string | null }[] = await em.query(
+      `SELECT id, event_type AS type, ${dayOf(em, "occurred_at").text} AS day, transaction_id AS transactionId
+       FROM events WHERE appspace_id = ? AND (user_id IN (${list}) OR anonymous_id IN (${list})) ORDER BY id LIMIT ?`,
       [job.appspaceId, ...identifiers, ...identifiers, this.chunkSize],
     );
     if (rows.length === 0) return 0;
-    const ids = rows.map(r => toNumber(r.id));
-    const idList = placeholders(ids.length);
+    const events = rows.map(r => ({ ...r, id: toNumber(r.id) }));
     const items: { item_id: string }[] = await em.query(
-      `SELECT DISTINCT item_id FROM event_items WHERE appspace_id = ? AND event_row_id IN (${idList})`, [job.appspaceId, ...ids]);
-    const changed: { type: string; day: string; transactionId: string | null }[] = await em.query(
-      `SELECT DISTINCT event_type AS type, ${dayOf(em, "occurred_at").text} AS day, transaction_id AS transactionId
-       FROM events WHERE appspace_id = ? AND id IN (${idList})`, [job.appspaceId, ...ids]);
-    await markChangedDays(em, job.appspaceId, changed);
-    for (const table of ["event_items", "event_properties", "purchase_claims"]) {
-      await em.query(`DELETE FROM ${table} WHERE appspace_id = ? AND event_row_id IN (${idList})`, [job.appspaceId, ...ids]);
-    }
-    await em.query(`DELETE FROM events WHERE appspace_id = ? AND id IN (${idList})`, [job.appspaceId, ...ids]);
+      `SELECT DISTINCT item_id FROM event_items WHERE event_row_id IN (${placeholders(events.length)})`, events.map(e => e.id));
+    await markChangedDays(em, job.appspaceId, events);
+    await deleteEvents(em, job.appspaceId, events);
     await rebuildProducts(em, job.appspaceId, items.map(i => i.item_id));
     await em.query(
       "UPDATE deletion_requests SET events_deleted = events_deleted + ?, lease_until = ? WHERE id = ?",
-      [ids.length, dbTime(new Date(this.now().getTime() + this.leaseMs)), job.id],
+      [events.length, dbTime(new Date(this.now().getTime() + this.leaseMs)), job.id],
     );
-    return ids.length;
+    return events.length;
   }
 
   /** Removes the person's identity links and marks the request done, keeping only the hash of the userId. */

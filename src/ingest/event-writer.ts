@@ -166,3 +166,28 @@ function upsertProducts(em: EntityManager, rows: Row[]): [string, unknown[]] {
   return multiRowInsert("products", columns, rows,
     `ON CONFLICT (appspace_id, item_id) DO UPDATE SET ${set.join(", ")}, last_seen_at = MAX(products.last_seen_at, excluded.last_seen_at)`);
 }
+
+/** A stored event, as deletions need it. */
+export interface StoredEvent {
+  id: number;
+  type: string;
+  transactionId: string | null;
+}
+
+/**
+ * Deletes events of one appspace with their items, properties and purchase claims, in the caller's transaction.
+ * Rollups are the caller's: mark the events' days (markChangedDays) first.
+ */
+export async function deleteEvents(em: EntityManager, appspaceId: number, events: readonly StoredEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const ids = events.map(e => e.id);
+  const idList = ids.map(() => "?").join(", ");
+  for (const table of ["event_items", "event_properties"]) await em.query(`DELETE FROM ${table} WHERE event_row_id IN (${idList})`, ids);
+  // Claims are keyed by order: found through the orders of the purchases, not by a scan of the appspace's claims.
+  const orders = [...new Set(events.flatMap(e => (e.type === EventType.PURCHASE && e.transactionId !== null ? [e.transactionId] : [])))];
+  if (orders.length > 0) {
+    await em.query(`DELETE FROM purchase_claims WHERE appspace_id = ? AND transaction_id IN (${orders.map(() => "?").join(", ")}) AND event_row_id IN (${idList})`,
+      [appspaceId, ...orders, ...ids]);
+  }
+  await em.query(`DELETE FROM events WHERE appspace_id = ? AND id IN (${idList})`, [appspaceId, ...ids]);
+}

@@ -4,6 +4,7 @@ import { anonymizeIp, isIpAddress, parseUserAgent } from "./client-context";
 import { EventInput, EventType, ItemInput } from "./event.input";
 import { convertMinor, isKnownCurrency, toMinor } from "./money";
 import { RatesCache } from "./rates/rates.service";
+import { oldestKept, oldestKeptMs } from "../reports/range";
 
 export const LIMITS = {
   batch: 100,
@@ -142,8 +143,8 @@ function money(field: string, value: number | null | undefined, fx: Conversion):
 function timestamp(value: Date | undefined, appspace: Appspace, now: Date): Date {
   if (!value) return now;
   if (value.getTime() > now.getTime() + LIMITS.futureMs) fail("INVALID_VALUE", "timestamp", "timestamp must not be more than 1 hour in the future");
-  if (value.getTime() < now.getTime() - appspace.retentionDays * 86_400_000) {
-    fail("INVALID_VALUE", "timestamp", `timestamp is older than the appspace's retention of ${appspace.retentionDays} days`);
+  if (value.getTime() < oldestKeptMs(appspace.retentionDays, now)) {
+    fail("INVALID_VALUE", "timestamp", `timestamp is older than the appspace's retention of ${appspace.retentionDays} days (it keeps events from ${oldestKept(appspace.retentionDays, now)})`);
   }
   return value;
 }

@@ -51,6 +51,14 @@ export function daysOf(period: Period): string[] {
   return Array.from({ length: period.days }, (_, i) => dateOf(dayMs(period.start) + i * DAY_MS));
 }
 
+/** When the oldest UTC day an appspace keeps starts (ms): its retention counts today as the first day. Older events are refused and purged. */
+export function oldestKeptMs(retentionDays: number, now: Date): number {
+  return (Math.floor(now.getTime() / DAY_MS) - (retentionDays - 1)) * DAY_MS;
+}
+
+/** The oldest UTC day an appspace keeps, YYYY-MM-DD. */
+export const oldestKept = (retentionDays: number, now: Date) => dateOf(oldestKeptMs(retentionDays, now));
+
 /**
  * Checks a report's range and turns it into whole UTC days, clamped to the
  * appspace's retention (the oldest day it keeps) and to today.
@@ -66,7 +74,7 @@ export function resolveRange(appspace: Appspace, range: DateRange | undefined | 
   if (start != null && end != null && start > end) throw new BadUserInputError(`range.start (${start}) is after range.end (${end})`, { field: "range.start" });
 
   const today = dateOf(now.getTime());
-  const oldest = dateOf(dayMs(today) - (appspace.retentionDays - 1) * DAY_MS);
+  const oldest = oldestKept(appspace.retentionDays, now);
   const wantedStart = start ?? dateOf(dayMs(today) - (Math.min(days ?? DEFAULT_DAYS, appspace.retentionDays) - 1) * DAY_MS);
   const clampedStart = wantedStart < oldest ? oldest : wantedStart;
   const clampedEnd = end == null || end > today ? today : end;

@@ -1,6 +1,7 @@
 import { DataSource, EntityManager, QueryRunner } from "typeorm";
 import { dayOf, joinSql, queryRows, raw, sql, Sql } from "../db/query";
 import { Db, isMysql, multiRowInsert, toNumber, withTransaction } from "../db/sql";
+import { PeriodicTask } from "../periodic-task";
 import { periodOf } from "../reports/range";
 import { ORDER_DIMENSIONS, orderEvents, productRows, purchaseRows, RawSelection, refundRows, ROLLUP_GRAINS } from "../reports/sources";
 
@@ -163,38 +164,18 @@ async function refreshDay(db: EntityManager, appspaceId: number, day: string): P
  * marked again within milliseconds of a refresh, and reports read a marked day from raw events whatever its rollups hold,
  * so recomputing it on every pass only took database time from ingest (9% of batch throughput at 10k events/s).
  */
-export class RollupRefresher {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
-  /** When each day ("appspace|day") was last refreshed here, while that is less than dayIntervalMs ago. */
-  private readonly refreshedAt = new Map<string, number>();
-
-  constructor(private readonly db: DataSource, private readonly pollMs = 1000, private readonly dayIntervalMs = 10_000, private readonly clock = () => performance.now()) {}
-
-  start(): void {
-    this.timer = setInterval(() => this.kick(), this.pollMs);
-    this.timer.unref();
-  }
-
-  /** Starts a pass unless one is running or the refresher is stopped; resolves when the pass running ends. */
-  kick(): Promise<unknown> {
-    if (!this.running && this.timer) {
-      const now = this.clock();
-      for (const [key, at] of this.refreshedAt) if (now - at >= this.dayIntervalMs) this.refreshedAt.delete(key);
-      this.running = refreshRollups(this.db, {
-        stopping: () => !this.timer,
-        skip: (appspaceId, day) => this.refreshedAt.has(`${appspaceId}|${day}`),
-        refreshed: (appspaceId, day) => this.refreshedAt.set(`${appspaceId}|${day}`, this.clock()),
-      })
-        .catch(err => console.error("[rollups] refresh failed:", err))
-        .finally(() => (this.running = null));
-    }
-    return this.running ?? Promise.resolve();
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+export class RollupRefresher extends PeriodicTask {
+  constructor(db: DataSource, pollMs = 1000, dayIntervalMs = 10_000, clock = () => performance.now()) {
+    /** When each day ("appspace|day") was last refreshed here, while that is less than dayIntervalMs ago. */
+    const refreshedAt = new Map<string, number>();
+    super("rollups", pollMs, stopping => {
+      const now = clock();
+      for (const [key, at] of refreshedAt) if (now - at >= dayIntervalMs) refreshedAt.delete(key);
+      return refreshRollups(db, {
+        stopping,
+        skip: (appspaceId, day) => refreshedAt.has(`${appspaceId}|${day}`),
+        refreshed: (appspaceId, day) => refreshedAt.set(`${appspaceId}|${day}`, clock()),
+      });
+    });
   }
 }

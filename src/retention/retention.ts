@@ -1,0 +1,105 @@
+import { DataSource, EntityManager } from "typeorm";
+import { dayOf } from "../db/query";
+import { dbTime, isMysql, toNumber, withTransaction } from "../db/sql";
+import { deleteEvents } from "../ingest/event-writer";
+import { oldestKept, oldestKeptMs } from "../reports/range";
+import { markChangedDays } from "../rollups/rollups";
+import { PeriodicTask } from "../periodic-task";
+
+export interface PurgeOptions {
+  /** What "today" is; the oldest day kept follows from it and each appspace's retention. */
+  now?: Date;
+  /** Events deleted per transaction. */
+  chunkSize?: number;
+  /** Pause between chunks, to spare a busy database. */
+  pauseMs?: number;
+  /** Checked between chunks: true stops the purge there (what is done stays done). */
+  stopping?: () => boolean;
+}
+
+/** Rows of one day each, keyed by (appspace_id, day): dropped with the day. */
+const DAY_TABLES = ["rollup_sales", "rollup_products", "rollup_refunds", "rollup_dirty"] as const;
+
+/**
+ * Deletes what every appspace holds from before the oldest day its retention
+ * keeps (the day reports are clamped to, and before which ingest refuses
+ * events): events with their items, properties and purchase claims, the
+ * days' rollups, stale-day marks and ingestion counts, and catalog rows of
+ * items no kept event mentions. Events go oldest first, `chunkSize` per
+ * transaction through the (appspace, time) index, so the cost follows what is
+ * deleted, not what is kept, and a stop loses at most the chunk in flight.
+ * Days whose refunds belonged to a deleted purchase are marked stale, as a
+ * deletion does: what such a refund takes back is now counted as sent.
+ * On MySQL one purge runs at a time per database, across servers (a named lock).
+ * Returns the number of events deleted per appspace that had any.
+ */
+export async function purgeExpired(db: DataSource, opts: PurgeOptions = {}): Promise<Map<number, number>> {
+  const now = opts.now ?? new Date();
+  const purged = new Map<number, number>();
+  const runner = db.createQueryRunner();
+  try {
+    if (isMysql(db)) {
+      const [got] = await runner.query("SELECT GET_LOCK(CONCAT(DATABASE(), '.retention'), 0) AS ok");
+      if (toNumber(got.ok) !== 1) return purged;
+    }
+    try {
+      const appspaces: { id: unknown; retention_days: unknown }[] = await db.query("SELECT id, retention_days FROM appspaces ORDER BY id");
+      for (const a of appspaces) {
+        if (opts.stopping?.()) break;
+        const appspaceId = toNumber(a.id);
+        const events = await purgeAppspace(db, appspaceId, toNumber(a.retention_days), now, opts);
+        if (events > 0) purged.set(appspaceId, events);
+      }
+      return purged;
+    } finally {
+      if (isMysql(db)) await runner.query("SELECT RELEASE_LOCK(CONCAT(DATABASE(), '.retention'))");
+    }
+  } finally {
+    await runner.release();
+  }
+}
+
+async function purgeAppspace(db: DataSource, appspaceId: number, retentionDays: number, now: Date, opts: PurgeOptions): Promise<number> {
+  const oldestDay = oldestKept(retentionDays, now);
+  const cutoff = dbTime(new Date(oldestKeptMs(retentionDays, now)));
+  const chunkSize = opts.chunkSize ?? 1000;
+  let deleted = 0;
+  for (;;) {
+    if (opts.stopping?.()) return deleted;
+    const n = await withTransaction(db, em => deleteChunk(em, appspaceId, cutoff, chunkSize));
+    deleted += n;
+    if (n < chunkSize) break;
+    if (opts.pauseMs) await new Promise(r => setTimeout(r, opts.pauseMs));
+  }
+  // This month's ingestion counts stay whatever the retention: the plan's monthly quota reads them.
+  const monthStart = `${now.toISOString().slice(0, 7)}-01`;
+  await withTransaction(db, async em => {
+    for (const table of DAY_TABLES) await em.query(`DELETE FROM ${table} WHERE appspace_id = ? AND day < ?`, [appspaceId, oldestDay]);
+    await em.query("DELETE FROM ingestion_stats WHERE appspace_id = ? AND day < ?", [appspaceId, oldestDay < monthStart ? oldestDay : monthStart]);
+    // last_seen_at is the latest event mentioning the item: before the cutoff, no kept event does.
+    await em.query("DELETE FROM products WHERE appspace_id = ? AND last_seen_at < ?", [appspaceId, cutoff]);
+  });
+  return deleted;
+}
+
+/** Deletes the appspace's oldest `chunkSize` events from before `cutoff`, with their details; returns how many. */
+async function deleteChunk(em: EntityManager, appspaceId: number, cutoff: string, chunkSize: number): Promise<number> {
+  const rows: { id: unknown; type: string; day: string; transactionId: string | null }[] = await em.query(
+    `SELECT id, event_type AS type, ${dayOf(em, "occurred_at").text} AS day, transaction_id AS transactionId
+     FROM events WHERE appspace_id = ? AND occurred_at < ? ORDER BY occurred_at LIMIT ?`,
+    [appspaceId, cutoff, chunkSize],
+  );
+  await markChangedDays(em, appspaceId, rows);
+  await deleteEvents(em, appspaceId, rows.map(r => ({ ...r, id: toNumber(r.id) })));
+  return rows.length;
+}
+
+/** Runs the purge in the background every `intervalMs`; the log names what each pass deleted. */
+export class RetentionPurger extends PeriodicTask {
+  constructor(db: DataSource, intervalMs: number, now: () => Date, opts: PurgeOptions = {}) {
+    super("retention", intervalMs, async stopping => {
+      const purged = await purgeExpired(db, { ...opts, now: now(), stopping });
+      for (const [appspaceId, events] of purged) console.log(`[retention] appspace ${appspaceId}: deleted ${events} events older than its retention`);
+    });
+  }
+}

@@ -1,0 +1,147 @@
+import { Appspace } from "../src/appspaces/appspace.entity";
+import { periodOf } from "../src/reports/range";
+import { refundTotals, salesTotals } from "../src/reports/revenue.service";
+import { ReportScope } from "../src/reports/scope";
+import { topProducts } from "../src/reports/top-products.service";
+import { purgeExpired } from "../src/retention/retention";
+import { refreshRollups } from "../src/rollups/rollups";
+import { dbTargets } from "./helpers/databases";
+import { TRACK_EVENTS } from "./helpers/documents";
+import { Harness, startHarness } from "./helpers/harness";
+
+/*
+ * The retention purge: everything an appspace holds from before the oldest day
+ * its retention keeps goes (events and their details, the days' rollups and
+ * marks, catalog rows of items no kept event mentions, ingestion counts but
+ * this month's); what is kept is untouched, other appspaces too, and reports
+ * over kept days still equal raw.
+ */
+describe.each(dbTargets())("retention purge on $name", target => {
+  let h: Harness;
+  let clock = new Date("2026-02-11T12:00:00Z");
+
+  beforeAll(async () => {
+    h = await startHarness(target, [], () => clock);
+  });
+  afterAll(() => h.close());
+
+  const track = async (key: string, events: object[]) => {
+    const res = await h.gql(TRACK_EVENTS, { events }, key);
+    expect(res.body.data!.trackEvents).toMatchObject({ ok: true, accepted: events.length, errors: [] });
+  };
+
+  it("deletes what is older than the retention, and only that", async () => {
+    clock = new Date("2026-02-11T12:00:00Z");
+    const a = await h.appspace({ name: "thirty", currency: "EUR", retentionDays: 30 });
+    const b = await h.appspace({ name: "year", currency: "EUR", retentionDays: 365 });
+    const campaign = [{ key: "campaign", value: "spring" }];
+    // Received on 02-11 (its ingestion counts are of that day): two days that will expire.
+    await track(a.publishableKey, [
+      { eventType: "PURCHASE", transactionId: "o1", userId: "u1", timestamp: "2026-02-10T10:00:00Z", revenue: 100, currency: "EUR", properties: campaign,
+        items: [{ itemId: "sku-old", price: 40, quantity: 1 }, { itemId: "sku-both", price: 60, quantity: 1 }] },
+      { eventType: "VIEW_ITEM", anonymousId: "a1", timestamp: "2026-02-11T09:00:00Z", items: [{ itemId: "sku-both" }] },
+    ]);
+    await track(b.publishableKey, [{ eventType: "PURCHASE", transactionId: "o1", userId: "u1", timestamp: "2026-02-10T10:00:00Z", revenue: 20, currency: "EUR" }]);
+    clock = new Date("2026-03-10T12:00:00Z");
+    await track(a.publishableKey, [
+      { eventType: "PURCHASE", transactionId: "o2", userId: "u2", timestamp: "2026-02-12T00:00:00Z", revenue: 50, currency: "EUR", items: [{ itemId: "sku-both", price: 50, quantity: 1 }] },
+      // Takes back at most the 100 of o1 while o1 is kept.
+      { eventType: "REFUND", transactionId: "o1", timestamp: "2026-02-20T08:00:00Z", revenue: 150, currency: "EUR" },
+      { eventType: "PURCHASE", transactionId: "o3", userId: "u1", timestamp: "2026-03-05T10:00:00Z", revenue: 70, currency: "EUR",
+        items: [{ itemId: "sku-both", price: 30, quantity: 1 }, { itemId: "sku-new", price: 40, quantity: 1 }] },
+    ]);
+    await refreshRollups(h.db, { waitSeconds: 10 });
+
+    const appspace = await h.db.getRepository(Appspace).findOneByOrFail({ id: a.appspaceId });
+    const scope = (rollups: boolean): ReportScope => ({ db: h.db, appspace, period: periodOf("2026-02-12", "2026-03-13"), includeFlagged: false, rollups });
+    expect(await refundTotals(scope(true))).toEqual({ count: 1, amount: 10_000 });
+    expect(await h.count("rollup_sales", "appspace_id = ? AND day < ?", [a.appspaceId, "2026-02-12"])).toBeGreaterThan(0);
+    expect(await h.count("ingestion_stats", "appspace_id = ? AND day = ?", [a.appspaceId, "2026-02-11"])).toBeGreaterThan(0);
+
+    // Three days on, the oldest day the 30 days keep is 02-12: 02-10 and 02-11 expire. One event per transaction.
+    clock = new Date("2026-03-13T12:00:00Z");
+    expect(await purgeExpired(h.db, { now: clock, chunkSize: 1 })).toEqual(new Map([[a.appspaceId, 2]]));
+
+    const ids = async (table: string, column: string, appspaceId: number) =>
+      (await h.db.query(`SELECT ${column} AS v FROM ${table} WHERE appspace_id = ? ORDER BY ${column}`, [appspaceId])).map((r: { v: unknown }) => String(r.v));
+    expect(await ids("events", "transaction_id", a.appspaceId)).toEqual(expect.arrayContaining(["o1", "o2", "o3"]));
+    expect(await h.count("events", "appspace_id = ?", [a.appspaceId])).toBe(3);
+    expect(await h.count("events", "appspace_id = ? AND event_type = 'PURCHASE' AND transaction_id = 'o1'", [a.appspaceId])).toBe(0);
+    expect(await ids("purchase_claims", "transaction_id", a.appspaceId)).toEqual(["o2", "o3"]);
+    expect(await ids("products", "item_id", a.appspaceId)).toEqual(["sku-both", "sku-new"]);
+    for (const table of ["event_items", "event_properties"]) {
+      expect(await h.count(table, "event_row_id NOT IN (SELECT id FROM events)")).toBe(0);
+    }
+    expect(await h.count("event_properties", "appspace_id = ?", [a.appspaceId])).toBe(0);
+    expect(await h.count("event_items", "appspace_id = ?", [a.appspaceId])).toBe(3);
+    for (const table of ["rollup_sales", "rollup_products", "rollup_refunds", "rollup_dirty", "ingestion_stats"]) {
+      expect({ table, n: await h.count(table, "appspace_id = ? AND day < ?", [a.appspaceId, "2026-02-12"]) }).toEqual({ table, n: 0 });
+    }
+    // The kept days' rollups are left; this month's ingestion counts too.
+    expect(await h.count("rollup_sales", "appspace_id = ? AND day = ?", [a.appspaceId, "2026-03-05"])).toBeGreaterThan(0);
+    expect(await h.count("ingestion_stats", "appspace_id = ? AND day = ?", [a.appspaceId, "2026-03-10"])).toBeGreaterThan(0);
+    // The other appspace keeps a year: nothing of it goes.
+    expect(await h.count("events", "appspace_id = ?", [b.appspaceId])).toBe(1);
+    expect(await ids("purchase_claims", "transaction_id", b.appspaceId)).toEqual(["o1"]);
+    expect(await h.count("ingestion_stats", "appspace_id = ? AND day = ?", [b.appspaceId, "2026-02-11"])).toBeGreaterThan(0);
+
+    // The refund's order is gone, so it counts as sent: its day was marked stale, and rollups still equal raw.
+    expect(await h.count("rollup_dirty", "appspace_id = ? AND day = ?", [a.appspaceId, "2026-02-20"])).toBeGreaterThan(0);
+    expect(await refundTotals(scope(true))).toEqual({ count: 1, amount: 15_000 });
+    await refreshRollups(h.db, { waitSeconds: 10 });
+    expect(await h.count("rollup_dirty", "appspace_id = ?", [a.appspaceId])).toBe(0);
+    for (const rollups of [true, false]) {
+      expect(await refundTotals(scope(rollups))).toEqual({ count: 1, amount: 15_000 });
+      expect(await salesTotals(scope(rollups))).toMatchObject({ orders: 2, revenue: 12_000 });
+      expect((await topProducts(scope(rollups), 10)).map(p => [p.itemId, p.revenue])).toEqual([["sku-both", 8_000], ["sku-new", 4_000]]);
+    }
+
+    // Nothing more to do: a second purge deletes nothing.
+    expect(await purgeExpired(h.db, { now: clock })).toEqual(new Map());
+    expect(await h.count("events", "appspace_id = ?", [a.appspaceId])).toBe(3);
+  });
+
+  it("refuses events from before the oldest day kept, and takes that day's first millisecond", async () => {
+    clock = new Date("2026-03-13T12:00:00Z");
+    const a = await h.appspace({ name: "edge", currency: "EUR", retentionDays: 30 });
+    const res = await h.gql(TRACK_EVENTS, { events: [
+      { eventType: "SEARCH", eventId: "late", timestamp: "2026-02-11T23:59:59.999Z" },
+      { eventType: "SEARCH", eventId: "kept", timestamp: "2026-02-12T00:00:00.000Z" },
+    ] }, a.publishableKey);
+    expect(res.body.data!.trackEvents).toMatchObject({
+      accepted: 1,
+      errors: [{ index: 0, code: "INVALID_VALUE", message: "events[0]: timestamp is older than the appspace's retention of 30 days (it keeps events from 2026-02-12)" }],
+    });
+    expect(await purgeExpired(h.db, { now: clock })).toEqual(new Map());
+    expect(await h.count("events", "appspace_id = ?", [a.appspaceId])).toBe(1);
+  });
+});
+
+describe.each(dbTargets())("the server's retention purger on $name", target => {
+  let h: Harness;
+  let clock = new Date("2026-03-10T12:00:00Z");
+
+  beforeAll(async () => {
+    h = await startHarness(target, [], () => clock, { retentionPurgeMs: 100 });
+  });
+  afterAll(() => h.close());
+
+  it("purges on its own, by the server's clock", async () => {
+    const a = await h.appspace({ currency: "EUR", retentionDays: 2 });
+    const res = await h.gql(TRACK_EVENTS, { events: [
+      { eventType: "SEARCH", eventId: "yesterday", timestamp: "2026-03-09T10:00:00Z" },
+      { eventType: "SEARCH", eventId: "today", timestamp: "2026-03-10T10:00:00Z" },
+    ] }, a.publishableKey);
+    expect(res.body.data!.trackEvents.accepted).toBe(2);
+    await new Promise(r => setTimeout(r, 300));
+    expect(await h.count("events", "appspace_id = ?", [a.appspaceId])).toBe(2);
+
+    clock = new Date("2026-03-11T00:00:00Z");
+    for (let tries = 0; (await h.count("events", "appspace_id = ?", [a.appspaceId])) > 1; tries++) {
+      if (tries > 100) throw new Error("the purger did not run");
+      await new Promise(r => setTimeout(r, 50));
+    }
+    const [kept] = await h.db.query("SELECT event_id FROM events WHERE appspace_id = ?", [a.appspaceId]);
+    expect(kept.event_id).toBe("today");
+  });
+});

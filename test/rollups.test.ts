@@ -188,26 +188,43 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     expect(await refundTotals(scope)).toEqual(await refundTotals({ ...scope, rollups: false }));
   });
 
-  it("serves refreshed days from the rollup tables, and stale days from raw events", async () => {
+  it("serves refreshed days from the rollup tables, seven days to a row where it can, and stale days from raw events", async () => {
     await refreshRollups(h.db, { waitSeconds: 10 });
+    // March reads four seven-day rows (from the 1st, 8th, 15th and 22nd) and the daily rows of the 29th to the 31st.
     const scope: ReportScope = { db: h.db, appspace, period: periodOf("2026-03-01", "2026-03-31"), includeFlagged: true };
     const before = await salesTotals(scope);
     expect(before.orders).toBeGreaterThan(0);
     expect(before).toEqual(await salesTotals({ ...scope, rollups: false }));
+    const daily = async () => (await dailySales(scope)).reduce((sum, d) => sum + d.revenue, 0);
+    expect(await daily()).toBe(before.revenue);
 
-    // A rollup row changed behind the server's back shows in the report: it reads the rollup.
-    const [row] = await h.db.query("SELECT day FROM rollup_sales WHERE appspace_id = ? AND orders > 0 ORDER BY day LIMIT 1", [appspace.id]);
-    // Totals read the day's rows of the "total" grain: one per flagged state.
-    await h.db.query("UPDATE rollup_sales SET revenue = revenue + 1 WHERE appspace_id = ? AND day = ? AND grain = 'total'", [appspace.id, row.day]);
-    const changed = await h.count("rollup_sales", "appspace_id = ? AND day = ? AND grain = 'total'", [appspace.id, row.day]);
-    expect(changed).toBeGreaterThanOrEqual(1);
-    expect((await salesTotals(scope)).revenue).toBe(before.revenue + changed);
+    // Rollup rows changed behind the server's back show in the report where it reads them. Totals read the "total" grain: a row per flagged state.
+    const bump = async (table: string, day: string) => {
+      await h.db.query(`UPDATE ${table} SET revenue = revenue + 1 WHERE appspace_id = ? AND day = ? AND grain = 'total'`, [appspace.id, day]);
+      return h.count(table, "appspace_id = ? AND day = ? AND grain = 'total'", [appspace.id, day]);
+    };
+    const dayOf = async (first: string, last: string) => (await h.db.query(
+      "SELECT MIN(day) AS day FROM rollup_sales WHERE appspace_id = ? AND grain = 'total' AND day >= ? AND day <= ?", [appspace.id, first, last]))[0].day as string;
+    const [inSpan, alone] = [await dayOf("2026-03-08", "2026-03-14"), await dayOf("2026-03-29", "2026-03-31")];
+    expect([inSpan, alone]).toEqual([expect.stringMatching(/^2026-03-(0[89]|1[0-4])$/), expect.stringMatching(/^2026-03-(29|30|31)$/)]);
+    const span = await bump("rollup_sales_7d", "2026-03-08");
+    const single = await bump("rollup_sales", alone);
+    const hidden = await bump("rollup_sales", inSpan);
+    expect(Math.min(span, single, hidden)).toBeGreaterThanOrEqual(1);
+    // The day inside the span is read through the span; a report by day reads daily rows only.
+    expect((await salesTotals(scope)).revenue).toBe(before.revenue + span + single);
+    expect(await daily()).toBe(before.revenue + single + hidden);
 
-    // Once the day is marked stale, it is read from raw events again, and the refresher puts the rollup right.
-    await h.db.query("INSERT INTO rollup_dirty (appspace_id, day) VALUES (?, ?)", [appspace.id, row.day]);
+    // Once a day of the span is marked stale, the span is not read: its days come from their daily rows and
+    // (the stale one) raw events, and the next spans start after it.
+    await h.db.query("INSERT INTO rollup_dirty (appspace_id, day) VALUES (?, ?)", [appspace.id, inSpan]);
     expect(await salesTotals(scope)).toEqual(before);
     expect(await refreshRollups(h.db, { waitSeconds: 10 })).toBe(1);
     expect(await h.count("rollup_dirty")).toBe(0);
+    // The refresh put the day and its spans right; the bumped daily row of a day not refreshed stays.
+    expect((await salesTotals(scope)).revenue).toBe(before.revenue + single);
+    expect(await daily()).toBe(before.revenue + single);
+    await h.db.query("UPDATE rollup_sales SET revenue = revenue - 1 WHERE appspace_id = ? AND day = ? AND grain = 'total'", [appspace.id, alone]);
     expect(await salesTotals(scope)).toEqual(before);
   });
 

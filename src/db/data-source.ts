@@ -17,9 +17,10 @@ import { People1767312000000 } from "./migrations/1767312000000-People";
 import { TrustAndSafety1767398400000 } from "./migrations/1767398400000-TrustAndSafety";
 import { Rollups1767484800000 } from "./migrations/1767484800000-Rollups";
 import { RollupKeys1767571200000 } from "./migrations/1767571200000-RollupKeys";
+import { RollupWeeks1767657600000 } from "./migrations/1767657600000-RollupWeeks";
 
 export const entities = [Appspace, ApiKey, EventRecord, EventItem, EventProperty, PurchaseClaim, IdentityLink, Product, ExchangeRate, IdBlock];
-export const migrations = [Init1767225600000, People1767312000000, TrustAndSafety1767398400000, Rollups1767484800000, RollupKeys1767571200000];
+export const migrations = [Init1767225600000, People1767312000000, TrustAndSafety1767398400000, Rollups1767484800000, RollupKeys1767571200000, RollupWeeks1767657600000];
 
 export interface DbOptions {
   databaseUrl: string | null;

@@ -3,7 +3,7 @@ import { joinSql, queryRows, raw, sql } from "../db/query";
 import { toNumber } from "../db/sql";
 import { personOf } from "../identity/persons";
 import { eventsIn, notFlagged, ReportScope } from "./scope";
-import { OrderDimension, salesSource, withStale } from "./sources";
+import { OrderDimension, salesSource } from "./sources";
 
 export enum BreakdownDimension {
   CAMPAIGN = "CAMPAIGN",
@@ -73,9 +73,9 @@ export async function revenueBreakdown(scope: ReportScope, by: readonly Breakdow
         FROM events e JOIN event_items i ON i.event_row_id = e.id
         LEFT JOIN products p ON p.appspace_id = i.appspace_id AND p.item_id = i.item_id
         WHERE ${eventsIn(scope, ["PURCHASE"])}${narrowed} GROUP BY ${groups}`
-    : sql`${withStale(scope)}SELECT ${joinSql(keys)}, COALESCE(SUM(s.revenue), 0) AS revenue, SUM(s.orders) AS orders,
+    : sql`SELECT ${joinSql(keys)}, COALESCE(SUM(s.revenue), 0) AS revenue, SUM(s.orders) AS orders,
           COALESCE(SUM(s.items), 0) AS items, COALESCE(SUM(s.discount), 0) AS discount
-        FROM (${salesSource(scope, [...by, ...(having ? [having] : [])].map(d => COLUMNS[d].expr as OrderDimension))}) s WHERE 1 = 1${narrowed} GROUP BY ${groups}`;
+        FROM (${await salesSource(scope, [...by, ...(having ? [having] : [])].map(d => COLUMNS[d].expr as OrderDimension))}) s WHERE 1 = 1${narrowed} GROUP BY ${groups}`;
   const ordered = sql`${query} ORDER BY revenue DESC, ${groups}${limit == null ? raw("") : sql` LIMIT ${limit}`}`;
   const rows = await queryRows(scope.db, ordered);
   return rows.map(r => ({

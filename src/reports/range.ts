@@ -40,6 +40,9 @@ export function periodOf(start: string, end: string): Period {
   return { start, end, days: Math.round((to - dayMs(start)) / DAY_MS), from: dbTime(new Date(dayMs(start))), to: dbTime(new Date(to)) };
 }
 
+/** The day `n` days after `day` (before, for a negative n); YYYY-MM-DD. */
+export const addDays = (day: string, n: number) => dateOf(dayMs(day) + n * DAY_MS);
+
 /** The `days` days just before `period`. */
 export function previousPeriod(period: Period): Period {
   const end = dayMs(period.start) - DAY_MS;

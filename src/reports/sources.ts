@@ -1,5 +1,6 @@
-import { dayOf, raw, Sql, sql } from "../db/query";
+import { dayOf, joinSql, queryRows, raw, Sql, sql } from "../db/query";
 import { Db, isMysql } from "../db/sql";
+import { addDays, daysOf, periodOf } from "./range";
 import { eventsIn, notFlagged, ReportScope } from "./scope";
 
 /*
@@ -7,9 +8,11 @@ import { eventsIn, notFlagged, ReportScope } from "./scope";
  *
  * Each source is a derived table with the same columns either way, so a report's
  * outer query does not know which it reads. Served from rollups, a source is the
- * rollup rows of the period's clean days plus the same rows computed from raw
- * events for its stale days (those named in rollup_dirty), in one statement, so
- * every day is counted once, from one consistent snapshot.
+ * seven-day rows of spans of clean days, the daily rows of the other clean days,
+ * and the same rows computed from raw events for the stale days (those named in
+ * rollup_dirty when the report reads the marks, just before), so every day is
+ * counted once. A day marked meanwhile is read from its rollup rows as they
+ * are: each day's figures are those of one moment.
  */
 
 /** The order-level dimensions purchases are rolled up by (columns of events and of rollup_sales). */
@@ -105,53 +108,118 @@ export function refundRows(db: Db, selection: RawSelection): Sql {
 /** Reports read rollups unless told otherwise (the equality test and the benchmark's baseline do). */
 const fromRollups = (scope: ReportScope) => scope.rollups !== false;
 
-/** `WITH stale AS (the period's days named in rollup_dirty) `, to start a statement that reads a source; empty for raw reads. */
-export function withStale(scope: ReportScope): Sql {
-  if (!fromRollups(scope)) return raw("");
-  return sql`WITH stale AS (SELECT DISTINCT day FROM rollup_dirty WHERE appspace_id = ${scope.appspace.id} AND day >= ${scope.period.start} AND day <= ${scope.period.end}) `;
+/** Days a seven-day rollup row covers (rollup_sales_7d, rollup_products_7d): `day` and the six after it. */
+export const WEEK = 7;
+
+/**
+ * How a period is read from rollups: seven-day rows for spans of seven days none of
+ * which is stale (named in rollup_dirty), daily rows for the other days that are not,
+ * and raw events for the stale ones. Every day is counted once.
+ */
+interface ReadPlan {
+  /** First days of the seven-day spans. */
+  weeks: string[];
+  days: string[];
+  stale: string[];
 }
 
-/** `alias.occurred_at` within the UTC day named by `day` (a YYYY-MM-DD column). */
-function onDay(db: Db, alias: string, day: string): Sql {
-  return raw(isMysql(db)
-    ? `${alias}.occurred_at >= CAST(${day} AS DATETIME) AND ${alias}.occurred_at < CAST(${day} AS DATETIME) + INTERVAL 1 DAY`
-    : `${alias}.occurred_at >= ${day} AND ${alias}.occurred_at < date(${day}, '+1 day')`);
+/** The period's stale days. */
+async function staleDaysOf(scope: ReportScope): Promise<Set<string>> {
+  const rows = await queryRows<{ day: string }>(scope.db, sql`SELECT DISTINCT day FROM rollup_dirty
+    WHERE appspace_id = ${scope.appspace.id} AND day >= ${scope.period.start} AND day <= ${scope.period.end}`);
+  return new Set(rows.map(r => r.day));
 }
 
-/** Events of `types` on the period's stale days, for the raw part of a rollup read. */
-function staleEvents(scope: ReportScope, types: readonly string[], alias: string): RawSelection {
+/** Spans of seven clean days from the first day on, greedily; `daily` reads clean days one by one. */
+async function readPlan(scope: ReportScope, daily: boolean): Promise<ReadPlan> {
+  const stale = await staleDaysOf(scope);
+  const all = daysOf(scope.period);
+  const plan: ReadPlan = { weeks: [], days: [], stale: all.filter(d => stale.has(d)) };
+  for (let i = 0; i < all.length;) {
+    if (!daily && i + WEEK <= all.length && !all.slice(i, i + WEEK).some(d => stale.has(d))) {
+      plan.weeks.push(all[i]);
+      i += WEEK;
+    } else {
+      if (!stale.has(all[i])) plan.days.push(all[i]);
+      i++;
+    }
+  }
+  return plan;
+}
+
+/** `alias.occurred_at` within one of `days` (runs of consecutive days as one range). */
+function onDays(alias: string, days: readonly string[]): Sql {
+  const runs: [string, string][] = [];
+  for (const day of days) {
+    const last = runs.at(-1);
+    if (last && addDays(last[1], 1) === day) last[1] = day;
+    else runs.push([day, day]);
+  }
+  return sql`(${joinSql(runs.map(([first, last]) => {
+    const { from, to } = periodOf(first, last);
+    return sql`${raw(alias)}.occurred_at >= ${from} AND ${raw(alias)}.occurred_at < ${to}`;
+  }), " OR ")})`;
+}
+
+/** Events of `types` on the stale days, for the raw part of a rollup read. */
+function staleEvents(scope: ReportScope, types: readonly string[], alias: string, stale: readonly string[]): RawSelection {
   const list = raw(types.map(t => `'${t}'`).join(", "));
   return {
-    from: sql`stale s JOIN events ${raw(alias)} ON ${raw(alias)}.appspace_id = ${scope.appspace.id} AND ${raw(alias)}.event_type IN (${list}) AND ${onDay(scope.db, alias, "s.day")}`,
-    where: sql`1 = 1${notFlagged(scope.includeFlagged, alias)}`,
+    from: raw(`events ${alias}`),
+    where: sql`${raw(alias)}.appspace_id = ${scope.appspace.id} AND ${raw(alias)}.event_type IN (${list}) AND ${onDays(alias, stale)}${notFlagged(scope.includeFlagged, alias)}`,
   };
 }
 
-function rollupRows(scope: ReportScope, table: string, columns: string, narrowed: Sql = raw("")): Sql {
-  return sql`SELECT ${raw(columns)} FROM ${raw(table)} WHERE appspace_id = ${scope.appspace.id}${narrowed} AND day >= ${scope.period.start} AND day <= ${scope.period.end}
-    ${raw(scope.includeFlagged ? "" : "AND flagged = 0 ")}AND day NOT IN (SELECT day FROM stale)`;
+/** Rows of a rollup table for these days (first days of spans, for a seven-day table); null for none. */
+function rollupRows(scope: ReportScope, table: string, columns: string, days: readonly string[], narrowed: Sql = raw("")): Sql | null {
+  if (days.length === 0) return null;
+  return sql`SELECT ${raw(columns)} FROM ${raw(table)} WHERE appspace_id = ${scope.appspace.id}${narrowed}
+    AND day IN (${joinSql(days.map(d => sql`${d}`))})${raw(scope.includeFlagged ? "" : " AND flagged = 0")}`;
+}
+
+/** The parts of a rollup read, as one derived table's body. */
+const unionAll = (parts: (Sql | null)[]) => joinSql(parts.filter((p): p is Sql => p !== null), " UNION ALL ");
+
+export interface SourceOptions {
+  /** The rows are grouped by day: read clean days one by one, never as seven-day spans. */
+  daily?: boolean;
 }
 
 /**
  * Purchases of the period: columns of purchaseRows (orders summing to the number
  * of purchases), good for grouping by `dimensions` (the other dimension columns
- * may be null).
+ * may be null). From rollups, `day` is a span's first day for the span's rows.
  */
-export function salesSource(scope: ReportScope, dimensions: readonly OrderDimension[]): Sql {
+export async function salesSource(scope: ReportScope, dimensions: readonly OrderDimension[], opts: SourceOptions = {}): Promise<Sql> {
   if (!fromRollups(scope)) return purchaseRows(scope.db, { from: raw("events e"), where: eventsIn(scope, ["PURCHASE"]) });
+  const plan = await readPlan(scope, opts.daily ?? false);
   const columns = `day, flagged, ${ORDER_DIMENSIONS.join(", ")}, orders, revenue, discount, items`;
-  return sql`${rollupRows(scope, "rollup_sales", columns, sql` AND grain = ${grainFor(dimensions)}`)}
-    UNION ALL ${purchaseRows(scope.db, staleEvents(scope, ["PURCHASE"], "e"))}`;
+  const grain = sql` AND grain = ${grainFor(dimensions)}`;
+  return unionAll([
+    rollupRows(scope, "rollup_sales_7d", columns, plan.weeks, grain),
+    rollupRows(scope, "rollup_sales", columns, plan.days, grain),
+    plan.stale.length ? purchaseRows(scope.db, staleEvents(scope, ["PURCHASE"], "e", plan.stale)) : null,
+  ]);
 }
 
 /** Purchased lines of the period: columns of productRows. */
-export function productSource(scope: ReportScope): Sql {
+export async function productSource(scope: ReportScope): Promise<Sql> {
   if (!fromRollups(scope)) return productRows(scope.db, { from: raw("events e"), where: eventsIn(scope, ["PURCHASE"]) });
-  return sql`${rollupRows(scope, "rollup_products", "day, flagged, item_id, revenue, quantity, orders")} UNION ALL ${productRows(scope.db, staleEvents(scope, ["PURCHASE"], "e"))}`;
+  const plan = await readPlan(scope, false);
+  const columns = "day, flagged, item_id, revenue, quantity, orders";
+  return unionAll([
+    rollupRows(scope, "rollup_products_7d", columns, plan.weeks),
+    rollupRows(scope, "rollup_products", columns, plan.days),
+    plan.stale.length ? productRows(scope.db, staleEvents(scope, ["PURCHASE"], "e", plan.stale)) : null,
+  ]);
 }
 
-/** Refunds and cancels of the period: columns of refundRows. */
-export function refundSource(scope: ReportScope): Sql {
+/** Refunds and cancels of the period: columns of refundRows (a row or two per day: read day by day). */
+export async function refundSource(scope: ReportScope): Promise<Sql> {
   if (!fromRollups(scope)) return refundRows(scope.db, { from: raw("events c"), where: eventsIn(scope, ["REFUND", "CANCEL"], "c") });
-  return sql`${rollupRows(scope, "rollup_refunds", "day, flagged, refunds, amount")} UNION ALL ${refundRows(scope.db, staleEvents(scope, ["REFUND", "CANCEL"], "c"))}`;
+  const plan = await readPlan(scope, true);
+  return unionAll([
+    rollupRows(scope, "rollup_refunds", "day, flagged, refunds, amount", plan.days),
+    plan.stale.length ? refundRows(scope.db, staleEvents(scope, ["REFUND", "CANCEL"], "c", plan.stale)) : null,
+  ]);
 }

@@ -18,7 +18,7 @@ export interface PurgeOptions {
 }
 
 /** Rows of one day each, keyed by (appspace_id, day): dropped with the day. */
-const DAY_TABLES = ["rollup_sales", "rollup_products", "rollup_refunds", "rollup_dirty"] as const;
+const DAY_TABLES = ["rollup_sales", "rollup_products", "rollup_refunds", "rollup_dirty", "rollup_sales_7d", "rollup_products_7d"] as const;
 
 /**
  * Deletes what every appspace holds from before the oldest day its retention

@@ -2,8 +2,8 @@ import { DataSource, EntityManager, QueryRunner } from "typeorm";
 import { dayOf, joinSql, queryRows, raw, sql, Sql } from "../db/query";
 import { Db, isMysql, multiRowInsert, toNumber, withTransaction } from "../db/sql";
 import { PeriodicTask } from "../periodic-task";
-import { periodOf } from "../reports/range";
-import { ORDER_DIMENSIONS, orderEvents, productRows, purchaseRows, RawSelection, refundRows, ROLLUP_GRAINS } from "../reports/sources";
+import { addDays, periodOf } from "../reports/range";
+import { ORDER_DIMENSIONS, orderEvents, productRows, purchaseRows, RawSelection, refundRows, ROLLUP_GRAINS, WEEK } from "../reports/sources";
 
 /** The event types the rollups sum. */
 const ROLLED_UP: ReadonlySet<string> = new Set(["PURCHASE", "REFUND", "CANCEL"]);
@@ -155,6 +155,40 @@ async function refreshDay(db: EntityManager, appspaceId: number, day: string): P
   for (const table of ["rollup_sales", "rollup_products", "rollup_refunds"]) {
     await db.query(`DELETE FROM ${table} WHERE appspace_id = ? AND day = ?`, [appspaceId, day]);
   }
+  for (const s of statements) await db.query(s.text, [...s.params]);
+  // Marked again meanwhile (today under steady ingest is, within milliseconds), the day keeps its spans from being
+  // read until its next refresh, which computes them: computing them now would be wasted.
+  const again = await db.query("SELECT 1 AS marked FROM rollup_dirty WHERE appspace_id = ? AND day = ? LIMIT 1", [appspaceId, day]);
+  if (again.length === 0) await refreshWeeks(db, appspaceId, day);
+}
+
+/**
+ * Recomputes, from the daily rows, the seven-day rows of the seven spans that hold `day`. The other
+ * days of a span may be stale meanwhile: reports use a span only while none of its days is, and a
+ * stale day's refresh recomputes its spans again.
+ */
+async function refreshWeeks(db: EntityManager, appspaceId: number, day: string): Promise<void> {
+  const spans = Array.from({ length: WEEK }, (_, n) => addDays(day, n - (WEEK - 1)));
+  // The spans as a derived table of (first_day, last_day).
+  const starts = joinSql(spans.map(start => sql`SELECT ${start} AS first_day, ${addDays(start, WEEK - 1)} AS last_day`), " UNION ALL ");
+  const dims = raw(ORDER_DIMENSIONS.map(d => `r.${d}`).join(", "));
+  // The daily rows they sum, read as one range (a join on the spans alone would read the appspace's rows once per span).
+  const last = addDays(day, WEEK - 1);
+  const statements: Sql[] = [
+    sql`DELETE FROM rollup_sales_7d WHERE appspace_id = ${appspaceId} AND day >= ${spans[0]} AND day <= ${day}`,
+    sql`DELETE FROM rollup_products_7d WHERE appspace_id = ${appspaceId} AND day >= ${spans[0]} AND day <= ${day}`,
+    sql`INSERT INTO rollup_sales_7d (appspace_id, day, grain, flagged, seq, ${raw(ORDER_DIMENSIONS.join(", "))}, orders, revenue, discount, items)
+      SELECT ${appspaceId}, b.first_day, r.grain, r.flagged, ROW_NUMBER() OVER (), ${dims},
+        SUM(r.orders), SUM(r.revenue), SUM(r.discount), SUM(r.items)
+      FROM rollup_sales r JOIN (${starts}) b ON r.day >= b.first_day AND r.day <= b.last_day
+      WHERE r.appspace_id = ${appspaceId} AND r.day >= ${spans[0]} AND r.day <= ${last}
+      GROUP BY b.first_day, r.grain, r.flagged, ${dims}`,
+    sql`INSERT INTO rollup_products_7d (appspace_id, day, flagged, item_id, revenue, quantity, orders)
+      SELECT ${appspaceId}, b.first_day, r.flagged, r.item_id, SUM(r.revenue), SUM(r.quantity), SUM(r.orders)
+      FROM rollup_products r JOIN (${starts}) b ON r.day >= b.first_day AND r.day <= b.last_day
+      WHERE r.appspace_id = ${appspaceId} AND r.day >= ${spans[0]} AND r.day <= ${last}
+      GROUP BY b.first_day, r.flagged, r.item_id`,
+  ];
   for (const s of statements) await db.query(s.text, [...s.params]);
 }
 

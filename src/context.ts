@@ -40,7 +40,7 @@ export interface ServiceOptions {
   rateLimitWindowSeconds?: number;
   /** How often the rollup refresher looks for stale days, in ms. */
   rollupRefreshMs?: number;
-  /** How often data older than each appspace's retention is purged, in ms (and once at start). */
+  /** How often data older than each appspace's retention is purged, in ms (the first purge one interval after start). */
   retentionPurgeMs?: number;
   reportsFromRollups?: boolean;
 }

@@ -74,9 +74,14 @@ describe.each(dbTargets())("retention purge on $name", target => {
     }
     expect(await h.count("event_properties", "appspace_id = ?", [a.appspaceId])).toBe(0);
     expect(await h.count("event_items", "appspace_id = ?", [a.appspaceId])).toBe(3);
-    for (const table of ["rollup_sales", "rollup_products", "rollup_refunds", "rollup_dirty", "ingestion_stats"]) {
+    for (const table of ["rollup_sales", "rollup_products", "rollup_refunds", "ingestion_stats"]) {
       expect({ table, n: await h.count(table, "appspace_id = ? AND day < ?", [a.appspaceId, "2026-02-12"]) }).toEqual({ table, n: 0 });
     }
+    // Seven-day rows go once none of their days is kept; those that also hold kept days are recomputed: the purged day is marked.
+    for (const table of ["rollup_sales_7d", "rollup_products_7d"]) {
+      expect({ table, n: await h.count(table, "appspace_id = ? AND day < ?", [a.appspaceId, "2026-02-06"]) }).toEqual({ table, n: 0 });
+    }
+    expect(await h.count("rollup_dirty", "appspace_id = ? AND day = ?", [a.appspaceId, "2026-02-10"])).toBeGreaterThan(0);
     // The kept days' rollups are left; this month's ingestion counts too.
     expect(await h.count("rollup_sales", "appspace_id = ? AND day = ?", [a.appspaceId, "2026-03-05"])).toBeGreaterThan(0);
     expect(await h.count("ingestion_stats", "appspace_id = ? AND day = ?", [a.appspaceId, "2026-03-10"])).toBeGreaterThan(0);
@@ -90,7 +95,13 @@ describe.each(dbTargets())("retention purge on $name", target => {
     expect(await refundTotals(scope(true))).toEqual({ count: 1, amount: 15_000 });
     await refreshRollups(h.db, { waitSeconds: 10 });
     expect(await h.count("rollup_dirty", "appspace_id = ?", [a.appspaceId])).toBe(0);
+    const spans = await h.db.query("SELECT day, orders, revenue FROM rollup_sales_7d WHERE appspace_id = ? AND grain = 'total' AND day <= '2026-02-12' ORDER BY day", [a.appspaceId]);
+    expect(spans.map((r: Record<string, unknown>) => [r.day, Number(r.orders), Number(r.revenue)])).toEqual(
+      ["2026-02-06", "2026-02-07", "2026-02-08", "2026-02-09", "2026-02-10", "2026-02-11", "2026-02-12"].map(day => [day, 1, 5_000]));
+    // A comparison period is not clamped: from 02-06 it reads the span of 02-06 to 02-12, now without o1.
+    const previous = (rollups: boolean): ReportScope => ({ ...scope(rollups), period: periodOf("2026-02-06", "2026-02-19") });
     for (const rollups of [true, false]) {
+      expect(await salesTotals(previous(rollups))).toMatchObject({ orders: 1, revenue: 5_000 });
       expect(await refundTotals(scope(rollups))).toEqual({ count: 1, amount: 15_000 });
       expect(await salesTotals(scope(rollups))).toMatchObject({ orders: 2, revenue: 12_000 });
       expect((await topProducts(scope(rollups), 10)).map(p => [p.itemId, p.revenue])).toEqual([["sku-both", 8_000], ["sku-new", 4_000]]);

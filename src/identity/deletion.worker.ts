@@ -140,7 +140,7 @@ export class DeletionWorker {
     if (rows.length === 0) return 0;
     const events = rows.map(r => ({ ...r, id: toNumber(r.id) }));
     const items: { item_id: string }[] = await em.query(
-      `SELECT DISTINCT item_id FROM event_items WHERE event_row_id IN (${placeholders(events.length)})`, events.map(e => e.id));
+      `SELECT DISTINCT item_id FROM event_items WHERE appspace_id = ? AND event_row_id IN (${placeholders(events.length)})`, [job.appspaceId, ...events.map(e => e.id)]);
     await markChangedDays(em, job.appspaceId, events);
     await deleteEvents(em, job.appspaceId, events);
     await rebuildProducts(em, job.appspaceId, items.map(i => i.item_id));

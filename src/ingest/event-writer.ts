@@ -182,7 +182,9 @@ export async function deleteEvents(em: EntityManager, appspaceId: number, events
   if (events.length === 0) return;
   const ids = events.map(e => e.id);
   const idList = ids.map(() => "?").join(", ");
-  for (const table of ["event_items", "event_properties"]) await em.query(`DELETE FROM ${table} WHERE event_row_id IN (${idList})`, ids);
+  for (const table of ["event_items", "event_properties"]) {
+    await em.query(`DELETE FROM ${table} WHERE appspace_id = ? AND event_row_id IN (${idList})`, [appspaceId, ...ids]);
+  }
   // Claims are keyed by order: found through the orders of the purchases, not by a scan of the appspace's claims.
   const orders = [...new Set(events.flatMap(e => (e.type === EventType.PURCHASE && e.transactionId !== null ? [e.transactionId] : [])))];
   if (orders.length > 0) {

@@ -2,7 +2,8 @@ import { DataSource, EntityManager } from "typeorm";
 import { dayOf } from "../db/query";
 import { dbTime, isMysql, toNumber, withTransaction } from "../db/sql";
 import { deleteEvents } from "../ingest/event-writer";
-import { oldestKept, oldestKeptMs } from "../reports/range";
+import { addDays, oldestKept, oldestKeptMs } from "../reports/range";
+import { WEEK } from "../reports/sources";
 import { markChangedDays } from "../rollups/rollups";
 import { PeriodicTask } from "../periodic-task";
 
@@ -17,19 +18,23 @@ export interface PurgeOptions {
   stopping?: () => boolean;
 }
 
-/** Rows of one day each, keyed by (appspace_id, day): dropped with the day. */
-const DAY_TABLES = ["rollup_sales", "rollup_products", "rollup_refunds", "rollup_dirty", "rollup_sales_7d", "rollup_products_7d"] as const;
+/** Daily rollups, dropped with their day. */
+const DAY_TABLES = ["rollup_sales", "rollup_products", "rollup_refunds"] as const;
+/** Seven-day rollups, dropped once all seven days are. */
+const SPAN_TABLES = ["rollup_sales_7d", "rollup_products_7d"] as const;
 
 /**
  * Deletes what every appspace holds from before the oldest day its retention
  * keeps (the day reports are clamped to, and before which ingest refuses
  * events): events with their items, properties and purchase claims, the
- * days' rollups, stale-day marks and ingestion counts, and catalog rows of
- * items no kept event mentions. Events go oldest first, `chunkSize` per
+ * days' rollups (seven-day ones once none of their days is kept), ingestion
+ * counts but this month's, and catalog rows of items no kept event mentions.
+ * Identity links stay. Events go oldest first, `chunkSize` per
  * transaction through the (appspace, time) index, so the cost follows what is
  * deleted, not what is kept, and a stop loses at most the chunk in flight.
- * Days whose refunds belonged to a deleted purchase are marked stale, as a
- * deletion does: what such a refund takes back is now counted as sent.
+ * The days of the deleted events are marked stale, as a deletion marks them, with
+ * those of refunds of deleted purchases (what such a refund takes back is now
+ * counted as sent), so the refresher recomputes what sums them.
  * On MySQL one purge runs at a time per database, across servers (a named lock).
  * Returns the number of events deleted per appspace that had any.
  */
@@ -75,6 +80,9 @@ async function purgeAppspace(db: DataSource, appspaceId: number, retentionDays: 
   const monthStart = `${now.toISOString().slice(0, 7)}-01`;
   await withTransaction(db, async em => {
     for (const table of DAY_TABLES) await em.query(`DELETE FROM ${table} WHERE appspace_id = ? AND day < ?`, [appspaceId, oldestDay]);
+    // A span that also holds kept days stays, for a comparison period reaching past the retention: the purged
+    // days' marks (left to the refresher, like every mark) have it recomputed from what is kept.
+    for (const table of SPAN_TABLES) await em.query(`DELETE FROM ${table} WHERE appspace_id = ? AND day < ?`, [appspaceId, addDays(oldestDay, 1 - WEEK)]);
     await em.query("DELETE FROM ingestion_stats WHERE appspace_id = ? AND day < ?", [appspaceId, oldestDay < monthStart ? oldestDay : monthStart]);
     // last_seen_at is the latest event mentioning the item: before the cutoff, no kept event does.
     await em.query("DELETE FROM products WHERE appspace_id = ? AND last_seen_at < ?", [appspaceId, cutoff]);

@@ -1,11 +1,13 @@
-import { MigrationInterface, QueryRunner, Table, TableColumnOptions } from "typeorm";
+import { MigrationInterface, QueryRunner, Table, TableColumnOptions, TableIndex } from "typeorm";
 
 /**
  * Seven-day rollups: for every day, the sums of purchases (each grain) and of
  * product sales over that day and the six after it, keyed like the daily tables
  * with `day` the first of the seven. A report over a range reads one row set per
  * seven clean days instead of seven, so it reads about as many rows for 30 days
- * as for 7. Every day with rollups is marked stale, so the refresher computes them.
+ * as for 7. Every day with rollups is marked stale, so the refresher computes them;
+ * deploy it with the servers of earlier versions stopped (their refresher would
+ * take the marks without computing spans).
  */
 export class RollupWeeks1767657600000 implements MigrationInterface {
   name = "RollupWeeks1767657600000";
@@ -28,6 +30,8 @@ export class RollupWeeks1767657600000 implements MigrationInterface {
         str("device_type", 32), str("platform", 32), str("country", 2),
         big("orders"), big("revenue"), big("discount"), big("items"),
       ],
+      // The refresher replaces a day's spans of every grain at once.
+      indices: [new TableIndex({ name: "ix_rollup_sales_7d_day", columnNames: ["appspace_id", "day"] })],
     }));
     await qr.createTable(new Table({
       name: "rollup_products_7d",

@@ -75,6 +75,10 @@ export interface ServerOptions extends ServiceOptions {
 export async function createServer(db: DataSource, opts: ServerOptions = {}) {
   const app = express();
   const httpServer = http.createServer(app);
+  // Idle keep-alive connections stay open longer than clients and load balancers keep theirs (often 60 s): with Node's
+  // 5 s, a client that reuses a connection as the server closes it gets a reset, and a POST is not retried for it.
+  httpServer.keepAliveTimeout = 65_000;
+  httpServer.headersTimeout = 66_000;
   const services = createServices(db, opts);
   // Field suggestions ("Did you mean ...?") help in Sandbox; in production they would map the schema for an attacker.
   const armor = new ApolloArmor({ ...QUERY_LIMITS, blockFieldSuggestion: { enabled: !!opts.production } }).protect();

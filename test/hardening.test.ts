@@ -1,3 +1,4 @@
+import http from "node:http";
 import { getIntrospectionQuery } from "graphql";
 import { dbTargets } from "./helpers/databases";
 import { Harness, startHarness } from "./helpers/harness";
@@ -70,4 +71,30 @@ describe.each([false, true])("GraphQL hardening (production: %s)", production =>
     expect(mutation.status).toBe(405);
     expect(await h.count("events")).toBe(0);
   });
+});
+
+describe("HTTP keep-alive", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness(sqlite);
+  });
+  afterAll(() => h.close());
+
+  it("keeps an idle connection open past Node's 5 s default, so a client reusing it is served", async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () => new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+      const req = http.get(h.url.replace("/graphql", "/health"), { agent }, res => {
+        res.resume();
+        res.on("end", () => resolve({ status: res.statusCode!, reused: req.reusedSocket }));
+      });
+      req.on("error", reject);
+    });
+    try {
+      expect(await get()).toEqual({ status: 200, reused: false });
+      await new Promise(r => setTimeout(r, 8_000)); // Node closes an idle connection 5 to 7 s in by default
+      expect(await get()).toEqual({ status: 200, reused: true });
+    } finally {
+      agent.destroy();
+    }
+  }, 15_000);
 });

@@ -18,8 +18,9 @@ async function batchLoad(url: string, key: string, concurrency: number, until: n
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (Date.now() < until) {
       const batch = events(n++);
-      const res = await gqlAt(url, key, TRACK_EVENTS, { events: batch });
-      if (res.data?.trackEvents?.accepted !== batch.length) failures.push(JSON.stringify(res).slice(0, 300));
+      const res = await gqlAt(url, key, TRACK_EVENTS, { events: batch }).catch((err: Error & { cause?: { code?: string } }) => ({ failed: `${err.message} (${err.cause?.code})` }));
+      if ("failed" in res) failures.push(res.failed);
+      else if (res.data?.trackEvents?.accepted !== batch.length) failures.push(JSON.stringify(res).slice(0, 300));
       else accepted += batch.length;
     }
   }));

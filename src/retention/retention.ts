@@ -12,8 +12,6 @@ export interface PurgeOptions {
   now?: Date;
   /** Events deleted per transaction. */
   chunkSize?: number;
-  /** Pause between chunks, to spare a busy database. */
-  pauseMs?: number;
   /** Checked between chunks: true stops the purge there (what is done stays done). */
   stopping?: () => boolean;
 }
@@ -74,7 +72,6 @@ async function purgeAppspace(db: DataSource, appspaceId: number, retentionDays: 
     const n = await withTransaction(db, em => deleteChunk(em, appspaceId, cutoff, chunkSize));
     deleted += n;
     if (n < chunkSize) break;
-    if (opts.pauseMs) await new Promise(r => setTimeout(r, opts.pauseMs));
   }
   // This month's ingestion counts stay whatever the retention: the plan's monthly quota reads them.
   const monthStart = `${now.toISOString().slice(0, 7)}-01`;
@@ -104,9 +101,9 @@ async function deleteChunk(em: EntityManager, appspaceId: number, cutoff: string
 
 /** Runs the purge in the background every `intervalMs`; the log names what each pass deleted. */
 export class RetentionPurger extends PeriodicTask {
-  constructor(db: DataSource, intervalMs: number, now: () => Date, opts: PurgeOptions = {}) {
+  constructor(db: DataSource, intervalMs: number, now: () => Date) {
     super("retention", intervalMs, async stopping => {
-      const purged = await purgeExpired(db, { ...opts, now: now(), stopping });
+      const purged = await purgeExpired(db, { now: now(), stopping });
       for (const [appspaceId, events] of purged) console.log(`[retention] appspace ${appspaceId}: deleted ${events} events older than its retention`);
     });
   }

@@ -25,9 +25,12 @@ export function toNumber(value: unknown): number {
 
 export type Row = readonly unknown[];
 
+/** `?, ?, ?`: n placeholders, for an IN list. */
+export const placeholders = (n: number) => Array.from({ length: n }, () => "?").join(", ");
+
 /** `INSERT INTO t (a, b) VALUES (?, ?), (?, ?) <tail>` with every value bound. */
 export function multiRowInsert(table: string, columns: readonly string[], rows: readonly Row[], tail = ""): [string, unknown[]] {
-  const tuple = `(${columns.map(() => "?").join(", ")})`;
+  const tuple = `(${placeholders(columns.length)})`;
   const sql = `INSERT INTO ${table} (${columns.join(", ")}) VALUES ${rows.map(() => tuple).join(", ")}${tail ? " " + tail : ""}`;
   const params: unknown[] = [];
   for (const row of rows) for (const value of row) params.push(value); // rows.flat() takes 15x as long (0.38 vs 0.026 ms for 300 rows of 21 values)

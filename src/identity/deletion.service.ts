@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { DataSource } from "typeorm";
 import { Appspace } from "../appspaces/appspace.entity";
-import { Db, dbTime, fromDbTime, toNumber } from "../db/sql";
+import { Db, dbTime, fromDbTime, placeholders, toNumber } from "../db/sql";
 import { BadUserInputError } from "../errors";
 import { DeletionStatus, UserDeletion } from "./identity.types";
 import { identifiersOf } from "./persons";
@@ -11,7 +11,6 @@ export function userHash(appspaceId: number, userId: string): string {
   return createHash("sha256").update(`${appspaceId}:${userId}`).digest("hex");
 }
 
-const placeholders = (n: number) => Array.from({ length: n }, () => "?").join(", ");
 
 /** How many events, and how many identifiers with any data, the person userId belongs to has. */
 export async function countPersonData(db: Db, appspaceId: number, userId: string): Promise<{ events: number; identifiers: number }> {

@@ -1,8 +1,7 @@
 import { DataSource, EntityManager } from "typeorm";
-import { dbTime, fromDbTime, isMysql, multiRowInsert, toNumber, withTransaction } from "../db/sql";
-import { dayOf } from "../db/query";
-import { deleteEvents } from "../ingest/event-writer";
-import { markChangedDays } from "../rollups/rollups";
+import { dbTime, fromDbTime, isMysql, multiRowInsert, placeholders, toNumber, withTransaction } from "../db/sql";
+import { joinSql, sql } from "../db/query";
+import { deleteEvents, selectEvents } from "../ingest/event-writer";
 import { countPersonData } from "./deletion.service";
 import { identifiersOf } from "./persons";
 
@@ -19,7 +18,6 @@ export interface DeletionWorkerOptions {
 }
 
 const MAX_ATTEMPTS = 3;
-const placeholders = (n: number) => Array.from({ length: n }, () => "?").join(", ");
 
 interface Claimed { id: number; appspaceId: number; userId: string; attempts: number }
 
@@ -131,17 +129,11 @@ export class DeletionWorker {
 
   /** Deletes one chunk of the person's events with their items, properties and claims, and refreshes the catalog they described. */
   private async deleteChunk(em: EntityManager, job: Claimed, identifiers: string[]): Promise<number> {
-    const list = placeholders(identifiers.length);
-    const rows: { id: unknown; type: string; day: string; transactionId: string | null }[] = await em.query(
-      `SELECT id, event_type AS type, ${dayOf(em, "occurred_at").text} AS day, transaction_id AS transactionId
-       FROM events WHERE appspace_id = ? AND (user_id IN (${list}) OR anonymous_id IN (${list})) ORDER BY id LIMIT ?`,
-      [job.appspaceId, ...identifiers, ...identifiers, this.chunkSize],
-    );
-    if (rows.length === 0) return 0;
-    const events = rows.map(r => ({ ...r, id: toNumber(r.id) }));
+    const list = joinSql(identifiers.map(i => sql`${i}`));
+    const events = await selectEvents(em, job.appspaceId, sql`(user_id IN (${list}) OR anonymous_id IN (${list}))`, "id", this.chunkSize);
+    if (events.length === 0) return 0;
     const items: { item_id: string }[] = await em.query(
       `SELECT DISTINCT item_id FROM event_items WHERE appspace_id = ? AND event_row_id IN (${placeholders(events.length)})`, [job.appspaceId, ...events.map(e => e.id)]);
-    await markChangedDays(em, job.appspaceId, events);
     await deleteEvents(em, job.appspaceId, events);
     await rebuildProducts(em, job.appspaceId, items.map(i => i.item_id));
     await em.query(

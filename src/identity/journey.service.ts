@@ -1,7 +1,7 @@
 import DataLoader from "dataloader";
 import { DataSource } from "typeorm";
 import { Appspace } from "../appspaces/appspace.entity";
-import { fromDbTime, toNumber } from "../db/sql";
+import { fromDbTime, placeholders, toNumber } from "../db/sql";
 import { BadUserInputError } from "../errors";
 import { EventType } from "../ingest/event.input";
 import { fromMinor } from "../ingest/money";
@@ -10,7 +10,6 @@ import { identifiersOf } from "./persons";
 
 export const JOURNEY_MAX = 5000;
 
-const placeholders = (n: number) => Array.from({ length: n }, () => "?").join(", ");
 
 /** The newest `limit` events of the person userId belongs to, across every linked identifier, oldest first. */
 export async function userJourney(db: DataSource, appspace: Appspace, userId: string, limit: number): Promise<UserJourney> {

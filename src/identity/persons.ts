@@ -1,6 +1,6 @@
 import { EntityManager } from "typeorm";
 import { raw, Sql } from "../db/query";
-import { Db, isMysql, multiRowInsert } from "../db/sql";
+import { Db, isMysql, multiRowInsert, placeholders } from "../db/sql";
 
 /** A link from an identifier (anonymousId or alias) to a userId. */
 export type Link = readonly [identifier: string, userId: string];
@@ -16,7 +16,7 @@ export async function linkPersons(em: EntityManager, appspaceId: number, links: 
   const ids = [...new Set(links.flat())].sort();
   const lock = isMysql(em) ? " FOR UPDATE" : "";
   const rows: { identifier: string; person: string }[] = await em.query(
-    `SELECT identifier, person FROM identity_persons WHERE appspace_id = ? AND identifier IN (${ids.map(() => "?").join(", ")})${lock}`,
+    `SELECT identifier, person FROM identity_persons WHERE appspace_id = ? AND identifier IN (${placeholders(ids.length)})${lock}`,
     [appspaceId, ...ids],
   );
   const current = new Map(rows.map(r => [r.identifier, r.person]));
@@ -54,7 +54,7 @@ export async function linkPersons(em: EntityManager, appspaceId: number, links: 
   if (renamed.size) {
     const cases = [...renamed.keys()].map(() => "WHEN ? THEN ?").join(" ");
     await em.query(
-      `UPDATE identity_persons SET person = CASE person ${cases} END WHERE appspace_id = ? AND person IN (${[...renamed.keys()].map(() => "?").join(", ")})`,
+      `UPDATE identity_persons SET person = CASE person ${cases} END WHERE appspace_id = ? AND person IN (${placeholders(renamed.size)})`,
       [...[...renamed].flat(), appspaceId, ...renamed.keys()],
     );
   }

@@ -1,7 +1,8 @@
 import { EntityManager } from "typeorm";
-import { dbTime, insertIgnoring, isMysql, multiRowInsert, Row } from "../db/sql";
+import { dayOf, raw, Sql, sql } from "../db/query";
+import { dbTime, insertIgnoring, isMysql, multiRowInsert, placeholders, Row, toNumber } from "../db/sql";
 import { linkPersons } from "../identity/persons";
-import { markChangedDays } from "../rollups/rollups";
+import { ChangedEvent, markChangedDays } from "../rollups/rollups";
 import { EVENT_COLUMNS, ITEM_COLUMNS } from "./columns";
 import { EventType } from "./event.input";
 import { NormalizedEvent } from "./validate";
@@ -47,13 +48,13 @@ export async function writeEvents(em: EntityManager, appspaceId: number, events:
   const withEventId = candidates.filter(c => c.e.eventId !== null).map(c => c.id);
   if (withEventId.length) {
     const found: { id: unknown }[] = await em.query(
-      `SELECT id FROM events WHERE appspace_id = ? AND id IN (${withEventId.map(() => "?").join(", ")})`, [appspaceId, ...withEventId]);
+      `SELECT id FROM events WHERE appspace_id = ? AND id IN (${placeholders(withEventId.length)})`, [appspaceId, ...withEventId]);
     const landed = new Set(found.map(r => Number(r.id)));
     stored = candidates.filter(c => c.e.eventId === null || landed.has(c.id));
     // A PURCHASE that took its claim but was then dropped as a repeated eventId gives the claim back.
     const lostClaims = candidates.filter(c => c.e.eventId !== null && !landed.has(c.id) && c.e.eventType === EventType.PURCHASE).map(c => c.id);
     if (lostClaims.length) {
-      await em.query(`DELETE FROM purchase_claims WHERE appspace_id = ? AND event_row_id IN (${lostClaims.map(() => "?").join(", ")})`, [appspaceId, ...lostClaims]);
+      await em.query(`DELETE FROM purchase_claims WHERE appspace_id = ? AND event_row_id IN (${placeholders(lostClaims.length)})`, [appspaceId, ...lostClaims]);
     }
   }
 
@@ -89,7 +90,7 @@ async function claimPurchases(em: EntityManager, appspaceId: number, rows: Pendi
   // row each means every claim is new and ours, whatever the connection flags.
   const allNew = /\bDuplicates: 0\b/.test(inserted?.info ?? "") && inserted?.affectedRows === claims.length;
   const winners = new Set(allNew ? claims.map(c => c.id) : (await em.query(
-    `SELECT event_row_id FROM purchase_claims WHERE appspace_id = ? AND transaction_id IN (${claims.map(() => "?").join(", ")})`,
+    `SELECT event_row_id FROM purchase_claims WHERE appspace_id = ? AND transaction_id IN (${placeholders(claims.length)})`,
     [appspaceId, ...claims.map(c => c.e.transactionId)],
   ) as { event_row_id: unknown }[]).map(h => Number(h.event_row_id)));
   return rows.filter(r => r.e.eventType !== EventType.PURCHASE || winners.has(r.id));
@@ -167,28 +168,35 @@ function upsertProducts(em: EntityManager, rows: Row[]): [string, unknown[]] {
     `ON CONFLICT (appspace_id, item_id) DO UPDATE SET ${set.join(", ")}, last_seen_at = MAX(products.last_seen_at, excluded.last_seen_at)`);
 }
 
-/** A stored event, as deletions need it. */
-export interface StoredEvent {
+/** A stored event, as its deletion needs it: row id, type, UTC day and order. */
+export interface StoredEvent extends ChangedEvent {
   id: number;
-  type: string;
-  transactionId: string | null;
+}
+
+/** Up to `limit` of the appspace's events that match `where` (on `events`), in `order`. */
+export async function selectEvents(em: EntityManager, appspaceId: number, where: Sql, order: string, limit: number): Promise<StoredEvent[]> {
+  const query = sql`SELECT id, event_type AS type, ${dayOf(em, "occurred_at")} AS day, transaction_id AS transactionId
+    FROM events WHERE appspace_id = ${appspaceId} AND ${where} ORDER BY ${raw(order)} LIMIT ${limit}`;
+  const rows: (StoredEvent & { id: unknown })[] = await em.query(query.text, [...query.params]);
+  return rows.map(r => ({ ...r, id: toNumber(r.id) }));
 }
 
 /**
- * Deletes events of one appspace with their items, properties and purchase claims, in the caller's transaction.
- * Rollups are the caller's: mark the events' days (markChangedDays) first.
+ * Deletes events of one appspace with their items, properties and purchase claims, in the caller's
+ * transaction, and marks stale the rollup days they change (markChangedDays).
  */
 export async function deleteEvents(em: EntityManager, appspaceId: number, events: readonly StoredEvent[]): Promise<void> {
   if (events.length === 0) return;
+  await markChangedDays(em, appspaceId, events);
   const ids = events.map(e => e.id);
-  const idList = ids.map(() => "?").join(", ");
+  const idList = placeholders(ids.length);
   for (const table of ["event_items", "event_properties"]) {
     await em.query(`DELETE FROM ${table} WHERE appspace_id = ? AND event_row_id IN (${idList})`, [appspaceId, ...ids]);
   }
   // Claims are keyed by order: found through the orders of the purchases, not by a scan of the appspace's claims.
   const orders = [...new Set(events.flatMap(e => (e.type === EventType.PURCHASE && e.transactionId !== null ? [e.transactionId] : [])))];
   if (orders.length > 0) {
-    await em.query(`DELETE FROM purchase_claims WHERE appspace_id = ? AND transaction_id IN (${orders.map(() => "?").join(", ")}) AND event_row_id IN (${idList})`,
+    await em.query(`DELETE FROM purchase_claims WHERE appspace_id = ? AND transaction_id IN (${placeholders(orders.length)}) AND event_row_id IN (${idList})`,
       [appspaceId, ...orders, ...ids]);
   }
   await em.query(`DELETE FROM events WHERE appspace_id = ? AND id IN (${idList})`, [appspaceId, ...ids]);

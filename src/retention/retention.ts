@@ -1,10 +1,9 @@
 import { DataSource, EntityManager } from "typeorm";
-import { dayOf } from "../db/query";
+import { sql } from "../db/query";
 import { dbTime, isMysql, toNumber, withTransaction } from "../db/sql";
-import { deleteEvents } from "../ingest/event-writer";
+import { deleteEvents, selectEvents } from "../ingest/event-writer";
 import { addDays, oldestKept, oldestKeptMs } from "../reports/range";
 import { WEEK } from "../reports/sources";
-import { markChangedDays } from "../rollups/rollups";
 import { PeriodicTask } from "../periodic-task";
 
 export interface PurgeOptions {
@@ -89,14 +88,9 @@ async function purgeAppspace(db: DataSource, appspaceId: number, retentionDays: 
 
 /** Deletes the appspace's oldest `chunkSize` events from before `cutoff`, with their details; returns how many. */
 async function deleteChunk(em: EntityManager, appspaceId: number, cutoff: string, chunkSize: number): Promise<number> {
-  const rows: { id: unknown; type: string; day: string; transactionId: string | null }[] = await em.query(
-    `SELECT id, event_type AS type, ${dayOf(em, "occurred_at").text} AS day, transaction_id AS transactionId
-     FROM events WHERE appspace_id = ? AND occurred_at < ? ORDER BY occurred_at LIMIT ?`,
-    [appspaceId, cutoff, chunkSize],
-  );
-  await markChangedDays(em, appspaceId, rows);
-  await deleteEvents(em, appspaceId, rows.map(r => ({ ...r, id: toNumber(r.id) })));
-  return rows.length;
+  const events = await selectEvents(em, appspaceId, sql`occurred_at < ${cutoff}`, "occurred_at", chunkSize);
+  await deleteEvents(em, appspaceId, events);
+  return events.length;
 }
 
 /** Runs the purge in the background every `intervalMs`; the log names what each pass deleted. */

@@ -3,8 +3,11 @@ import { Appspace } from "../src/appspaces/appspace.entity";
 import { updateSettings } from "../src/appspaces/appspace.service";
 import { prng } from "../src/bench/generate";
 import { BreakdownDimension, revenueBreakdown } from "../src/reports/breakdown.service";
+import { cartTotals } from "../src/reports/cart-abandonment.service";
+import { cohorts } from "../src/reports/cohorts.service";
+import { FUNNEL_STEPS, funnelCounts } from "../src/reports/funnel.service";
 import { periodOf } from "../src/reports/range";
-import { revenueBy, revenueByCoupon } from "../src/reports/reports.service";
+import { revenueBy, revenueByChannel, revenueByCoupon } from "../src/reports/reports.service";
 import { dailySales, refundTotals, salesTotals } from "../src/reports/revenue.service";
 import { ReportScope } from "../src/reports/scope";
 import { topProducts } from "../src/reports/top-products.service";
@@ -16,7 +19,9 @@ import { Harness, startHarness } from "./helpers/harness";
 
 /*
  * Random purchases (several currencies, coupons, channels, devices, countries,
- * lines, some flagged by a fraud rule), refunds and cancels (partial, too large,
+ * lines, some flagged by a fraud rule), the funnel's other steps and removals from carts (with channels and cartIds, by userIds and
+ * anonymousIds, some events linking the two or aliases, so that people merge
+ * after their days were rolled up), refunds and cancels (partial, too large,
  * before their purchase arrives, of unknown orders), backfilled days, GDPR
  * deletions and retention purges, in random order and random batches, with the rollups refreshed fully,
  * partly or not at all in between: every report served from rollups must equal the
@@ -53,6 +58,10 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
       devices: await revenueBy(scope, BreakdownDimension.DEVICE),
       countries: await revenueBy(scope, BreakdownDimension.COUNTRY),
       products: await topProducts(scope, 100),
+      funnel: await funnelCounts(scope),
+      carts: await cartTotals(scope),
+      channels: await revenueByChannel(scope),
+      cohorts: await cohorts(h.db, appspace, 24, NOW, includeFlagged, rollups),
     };
   };
 
@@ -79,8 +88,24 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     let deleted = 0;
     let oldest = 1;
 
+    const anons = Array.from({ length: 16 }, (_, n) => `a${n}`);
+    const steps = [...FUNNEL_STEPS.slice(0, -1).map(s => s.type), "REMOVE_FROM_CART", "ADD_TO_CART"];
+    const carts = [null, null, "cart-1", "cart-2", "cart-3"];
     for (let round = 0; round < ROUNDS; round++) {
       const events = Array.from({ length: 10 + Math.floor(rand() * 30) }, () => {
+        if (rand() < 0.5) {
+          // A funnel step by a person known by an anonymousId, a userId or both (which links them), some by bots (flagged).
+          const who = rand();
+          const channel = pick([null, ["spring", "google", "cpc"], ["fall", "mail", "email"]]);
+          return {
+            eventType: pick(steps), timestamp: at(), cartId: pick(carts),
+            properties: channel ? [{ key: "campaign", value: channel[0] }, { key: "source", value: channel[1] }, { key: "medium", value: channel[2] }] : [],
+            ...(who < 0.8 ? { anonymousId: pick(anons) } : {}), ...(who > 0.5 ? { userId: pick(users) } : {}),
+            ...(who > 0.95 ? { aliases: [pick(anons)] } : {}),
+            ...(rand() < 0.1 ? { context: { userAgent: "Googlebot/2.1 (+http://www.google.com/bot.html)" } } : {}),
+            items: Array.from({ length: 1 + Math.floor(rand() * 2) }, () => ({ itemId: `sku-${Math.floor(rand() * 4)}`, price: amount(60), quantity: 1 + Math.floor(rand() * 2) })),
+          };
+        }
         const kind = rand();
         if (kind < 0.6 || orders.length === 0) {
           // Some purchases arrive after refunds and cancels of their order were already counted.
@@ -88,7 +113,8 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
           orders.push(transactionId);
           const channel = pick([null, ["spring", "google", "cpc"], ["fall", "mail", "email"]]);
           return {
-            eventType: "PURCHASE", transactionId, userId: pick(users), timestamp: at(), revenue: amount(200),
+            eventType: "PURCHASE", transactionId, timestamp: at(), revenue: amount(200), cartId: pick(carts),
+            ...(rand() < 0.8 ? { userId: pick(users) } : { anonymousId: pick(anons) }),
             currency: pick(["EUR", "EUR", "USD"]), couponCode: pick([null, "A", "B"]), discount: pick([null, amount(5)]),
             properties: channel ? [{ key: "campaign", value: channel[0] }, { key: "source", value: channel[1] }, { key: "medium", value: channel[2] }] : [],
             context: { deviceType: pick([null, "mobile", "desktop"]), country: pick([null, "DE", "FR"]) },
@@ -189,6 +215,9 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
   });
 
   it("serves refreshed days from the rollup tables, seven days to a row where it can, and stale days from raw events", async () => {
+    // Purchases inside a span and on a day no span of March holds, whatever the random data left there.
+    const res = await h.gql(TRACK_EVENTS, { events: ["2026-03-10", "2026-03-30"].map(day => ({ eventType: "PURCHASE", transactionId: `plan-${day}`, timestamp: `${day}T12:00:00Z`, revenue: 10 })) }, pk);
+    expect(res.body.data!.trackEvents).toMatchObject({ ok: true, accepted: 2 });
     await refreshRollups(h.db, { waitSeconds: 10 });
     // March reads four seven-day rows (from the 1st, 8th, 15th and 22nd) and the daily rows of the 29th to the 31st.
     const scope: ReportScope = { db: h.db, appspace, period: periodOf("2026-03-01", "2026-03-31"), includeFlagged: true };
@@ -265,6 +294,72 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
       expect(await rolledUp()).toBe(first.orders + 1);
     } finally {
       await refresher.stop();
+    }
+  });
+
+  it("counts a person's rolled-up days for whoever a later link makes them", async () => {
+    const other = await h.appspace({ currency: "EUR" });
+    const space = await h.db.getRepository(Appspace).findOneByOrFail({ id: other.appspaceId });
+    const track = async (events: object[]) => expect((await h.gql(TRACK_EVENTS, { events }, other.publishableKey)).body.data!.trackEvents).toMatchObject({ ok: true, accepted: events.length });
+    const funnel = (rollups: boolean) => funnelCounts({ db: h.db, appspace: space, period: periodOf("2026-03-01", "2026-03-31"), includeFlagged: false, rollups });
+    const cohortsOf = (rollups: boolean) => cohorts(h.db, space, 2, NOW, false, rollups);
+    // m-u buys on 03-01; anonymous m-a views, adds to cart and buys on 03-03; that order is refunded (no ids) on 03-05.
+    await track([
+      { eventType: "PURCHASE", transactionId: "m-1", userId: "m-u", timestamp: "2026-03-01T10:00:00Z", revenue: 30 },
+      { eventType: "VIEW_ITEM", anonymousId: "m-a", timestamp: "2026-03-03T10:00:00Z", items: [{ itemId: "sku", price: 20 }] },
+      { eventType: "ADD_TO_CART", anonymousId: "m-a", timestamp: "2026-03-03T10:01:00Z", items: [{ itemId: "sku", price: 20 }] },
+      { eventType: "PURCHASE", transactionId: "m-2", anonymousId: "m-a", timestamp: "2026-03-03T10:05:00Z", revenue: 20 },
+      { eventType: "REFUND", transactionId: "m-2", timestamp: "2026-03-05T10:00:00Z", revenue: 5 },
+    ]);
+    await refreshRollups(h.db, { waitSeconds: 10 });
+    expect((await cohortsOf(true)).totalPurchasingUsers).toBe(2);
+    expect((await funnel(true))[0].count).toBe(1);
+
+    // On 03-06 m-a logs in as m-u: m-a's events and the refund of its order now count for m-u.
+    await track([{ eventType: "VIEW_CART", userId: "m-u", anonymousId: "m-a", timestamp: "2026-03-06T10:00:00Z" }]);
+    const marked = await h.db.query("SELECT DISTINCT day FROM rollup_dirty WHERE appspace_id = ? ORDER BY day", [space.id]);
+    expect(marked.map((r: { day: string }) => r.day)).toEqual(["2026-03-03", "2026-03-05", "2026-03-06"]);
+    for (const refreshed of [false, true]) {
+      if (refreshed) await refreshRollups(h.db, { waitSeconds: 10 });
+      const merged = await cohortsOf(true);
+      expect(merged).toMatchObject({ totalPurchasingUsers: 1, avgLtv: 45, cohorts: [{ month: "2026-04", users: 0 }, { month: "2026-03", users: 1, revenueByMonth: [{ monthOffset: 0, revenue: 45 }, { monthOffset: 1, revenue: 0 }] }] });
+      expect(merged).toEqual(await cohortsOf(false));
+      expect(await funnel(true)).toEqual(await funnel(false));
+      expect((await funnel(true)).slice(0, 3).map(s => s.count)).toEqual([1, 1, 1]);
+    }
+  });
+
+  it("folds carts over days: runs split by purchases, a cartId's cart completed by its person's purchase, latest prices", async () => {
+    const other = await h.appspace({ currency: "EUR" });
+    const space = await h.db.getRepository(Appspace).findOneByOrFail({ id: other.appspaceId });
+    const item = (itemId: string, price: number, quantity: number) => ({ items: [{ itemId, price, quantity }] });
+    const events = [
+      // u-c: a run over two days completed by a purchase, a run between two purchases of a day, a run left with 2 x 7.
+      { eventType: "ADD_TO_CART", userId: "u-c", timestamp: "2026-03-02T10:00:00Z", ...item("sku-a", 10, 2) },
+      { eventType: "ADD_TO_CART", userId: "u-c", timestamp: "2026-03-03T09:00:00Z", ...item("sku-b", 5, 1) },
+      { eventType: "PURCHASE", userId: "u-c", transactionId: "c-1", timestamp: "2026-03-03T10:00:00Z", revenue: 25 },
+      { eventType: "ADD_TO_CART", userId: "u-c", timestamp: "2026-03-03T11:00:00Z", ...item("sku-a", 10, 1) },
+      { eventType: "PURCHASE", userId: "u-c", transactionId: "c-2", timestamp: "2026-03-03T12:00:00Z", revenue: 10 },
+      { eventType: "ADD_TO_CART", userId: "u-c", timestamp: "2026-03-03T13:00:00Z", ...item("sku-c", 7, 3) },
+      { eventType: "REMOVE_FROM_CART", userId: "u-c", timestamp: "2026-03-04T08:00:00Z", ...item("sku-c", 7, 1) },
+      // Cart k1 (u-d) is completed by u-d's purchase without a cartId; cart k2 (anonymous) is left with 3 units at the latest price, 6.
+      { eventType: "ADD_TO_CART", userId: "u-d", cartId: "k1", timestamp: "2026-03-02T10:00:00Z", ...item("sku-d", 4, 1) },
+      { eventType: "PURCHASE", userId: "u-d", transactionId: "d-1", timestamp: "2026-03-05T10:00:00Z", revenue: 4 },
+      { eventType: "ADD_TO_CART", anonymousId: "a-e", cartId: "k2", timestamp: "2026-03-04T10:00:00Z", ...item("sku-e", 3, 2) },
+      { eventType: "ADD_TO_CART", anonymousId: "a-e", cartId: "k2", timestamp: "2026-03-06T10:00:00Z", ...item("sku-e", 6, 1) },
+    ];
+    expect((await h.gql(TRACK_EVENTS, { events }, other.publishableKey)).body.data!.trackEvents).toMatchObject({ ok: true, accepted: events.length });
+    const scope: ReportScope = { db: h.db, appspace: space, period: periodOf("2026-03-01", "2026-03-31"), includeFlagged: false };
+    const expected = { completedCarts: 3, abandonedCarts: 2, abandonedValue: 3200, abandonmentRate: 40 };
+    expect(await cartTotals({ ...scope, rollups: false })).toEqual(expected);
+    expect(await cartTotals(scope)).toEqual(expected); // stale days, from raw events
+    await refreshRollups(h.db, { waitSeconds: 10 });
+    expect(await h.count("rollup_carts", "appspace_id = ?", [space.id])).toBeGreaterThan(0);
+    expect(await cartTotals(scope)).toEqual(expected); // from rollup_carts
+    // From the 4th on, only u-c's removal is left of its runs (no add: no cart), and k2 holds both its adds.
+    const later = { ...scope, period: periodOf("2026-03-04", "2026-03-31") };
+    for (const rollups of [true, false]) {
+      expect(await cartTotals({ ...later, rollups })).toEqual({ completedCarts: 0, abandonedCarts: 1, abandonedValue: 1800, abandonmentRate: 100 });
     }
   });
 });

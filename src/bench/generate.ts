@@ -3,7 +3,7 @@ import { IdAllocator } from "../db/id-allocator";
 import { dbTime, isMysql, multiRowInsert, Row, withTransaction } from "../db/sql";
 import { linkPersons } from "../identity/persons";
 import { EVENT_COLUMNS, ITEM_COLUMNS } from "../ingest/columns";
-import { markChangedDays } from "../rollups/rollups";
+import { markChangedDays, markPeopleDays } from "../rollups/rollups";
 
 /** mulberry32: a small seeded PRNG, so a seed always yields the same dataset. */
 export function prng(seed: number): () => number {
@@ -186,7 +186,7 @@ export async function generate(db: DataSource, appspaceId: number, opts: Generat
         const rows = [...links].map(([identifier, userId]) => [appspaceId, identifier, userId, "anonymous", received]);
         const tail = isMysql(em) ? "ON DUPLICATE KEY UPDATE kind = kind" : "ON CONFLICT DO NOTHING";
         await em.query(...multiRowInsert("identity_links", ["appspace_id", "identifier", "user_id", "kind", "first_seen_at"], rows, tail));
-        await linkPersons(em, appspaceId, [...links]);
+        await markPeopleDays(em, appspaceId, await linkPersons(em, appspaceId, [...links]));
       }
     });
   };

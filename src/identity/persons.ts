@@ -10,9 +10,10 @@ export type Link = readonly [identifier: string, userId: string];
  * Links are transitive: everything connected by links is one person, named by the
  * smallest userId among them, so the name does not depend on the order links arrive.
  * When a link joins two people, the rows of the one renamed are updated in one statement.
+ * Returns the identifiers whose person changed (their events now count for another one).
  */
-export async function linkPersons(em: EntityManager, appspaceId: number, links: readonly Link[]): Promise<void> {
-  if (links.length === 0) return;
+export async function linkPersons(em: EntityManager, appspaceId: number, links: readonly Link[]): Promise<string[]> {
+  if (links.length === 0) return [];
   const ids = [...new Set(links.flat())].sort();
   const lock = isMysql(em) ? " FOR UPDATE" : "";
   const rows: { identifier: string; person: string }[] = await em.query(
@@ -51,7 +52,12 @@ export async function linkPersons(em: EntityManager, appspaceId: number, links: 
     const next = name.get(find(person))!;
     if (next !== person) renamed.set(person, next);
   }
+  // An identifier not linked before is its own person.
+  const moved = new Set(ids.filter(id => (current.get(id) ?? id) !== name.get(find(id))));
   if (renamed.size) {
+    const members: { identifier: string }[] = await em.query(
+      `SELECT identifier FROM identity_persons WHERE appspace_id = ? AND person IN (${placeholders(renamed.size)})`, [appspaceId, ...renamed.keys()]);
+    for (const m of members) moved.add(m.identifier);
     const cases = [...renamed.keys()].map(() => "WHEN ? THEN ?").join(" ");
     await em.query(
       `UPDATE identity_persons SET person = CASE person ${cases} END WHERE appspace_id = ? AND person IN (${placeholders(renamed.size)})`,
@@ -66,6 +72,7 @@ export async function linkPersons(em: EntityManager, appspaceId: number, links: 
       : multiRowInsert("identity_persons", columns, added, "ON CONFLICT (appspace_id, identifier) DO UPDATE SET person = excluded.person");
     await em.query(sql, params);
   }
+  return [...moved];
 }
 
 /** The person a userId (or any linked identifier) belongs to, and every identifier of that person. */

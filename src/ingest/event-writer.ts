@@ -2,7 +2,7 @@ import { EntityManager } from "typeorm";
 import { dayOf, raw, Sql, sql } from "../db/query";
 import { dbTime, insertIgnoring, isMysql, multiRowInsert, placeholders, Row, toNumber } from "../db/sql";
 import { linkPersons } from "../identity/persons";
-import { ChangedEvent, markChangedDays } from "../rollups/rollups";
+import { ChangedEvent, markChangedDays, markPeopleDays } from "../rollups/rollups";
 import { EVENT_COLUMNS, ITEM_COLUMNS } from "./columns";
 import { EventType } from "./event.input";
 import { NormalizedEvent } from "./validate";
@@ -148,7 +148,7 @@ async function writeDetails(em: EntityManager, appspaceId: number, stored: Pendi
   const linkColumns = ["appspace_id", "identifier", "user_id", "kind", "first_seen_at"];
   const linkRows = [...links.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, row]) => row);
   if (linkRows.length) await insertChunked(em, r => insertIgnoring(em, "identity_links", linkColumns, r), linkColumns.length, linkRows);
-  await linkPersons(em, appspaceId, linkRows.map(r => [r[1] as string, r[2] as string] as const));
+  await markPeopleDays(em, appspaceId, await linkPersons(em, appspaceId, linkRows.map(r => [r[1] as string, r[2] as string] as const)));
 
   const productRows = [...products.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([itemId, p]) => [appspaceId, itemId, ...p.row, dbTime(p.at)]);

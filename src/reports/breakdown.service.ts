@@ -3,7 +3,7 @@ import { joinSql, queryRows, raw, sql } from "../db/query";
 import { toNumber } from "../db/sql";
 import { personOf } from "../identity/persons";
 import { eventsIn, notFlagged, ReportScope } from "./scope";
-import { OrderDimension, salesSource } from "./sources";
+import { fromRollups, OrderDimension, reachSource, salesSource } from "./sources";
 
 export enum BreakdownDimension {
   CAMPAIGN = "CAMPAIGN",
@@ -99,12 +99,14 @@ export const channelKey = (values: readonly (string | null)[]) => JSON.stringify
 /** For each campaign/source/medium: how many people met it in the period and how many bought with it. */
 export async function channelReach(scope: ReportScope): Promise<Map<string, ChannelReach>> {
   const { join, person } = personOf();
-  const rows = await queryRows(scope.db, sql`
-    SELECT e.campaign, e.source, e.medium, COUNT(DISTINCT ${person}) AS people,
-      COUNT(DISTINCT CASE WHEN e.event_type = 'PURCHASE' THEN ${person} END) AS buyers
-    FROM events e ${join}
-    WHERE e.appspace_id = ${scope.appspace.id} AND e.occurred_at >= ${scope.period.from} AND e.occurred_at < ${scope.period.to}${notFlagged(scope.includeFlagged)}
-    GROUP BY e.campaign, e.source, e.medium`);
+  const rows = await queryRows(scope.db, fromRollups(scope)
+    ? sql`SELECT campaign, source, medium, COUNT(DISTINCT person) AS people, COUNT(DISTINCT CASE WHEN bought = 1 THEN person END) AS buyers
+      FROM (${await reachSource(scope)}) s GROUP BY campaign, source, medium`
+    : sql`SELECT e.campaign, e.source, e.medium, COUNT(DISTINCT ${person}) AS people,
+        COUNT(DISTINCT CASE WHEN e.event_type = 'PURCHASE' THEN ${person} END) AS buyers
+      FROM events e ${join}
+      WHERE e.appspace_id = ${scope.appspace.id} AND e.occurred_at >= ${scope.period.from} AND e.occurred_at < ${scope.period.to}${notFlagged(scope.includeFlagged)}
+      GROUP BY e.campaign, e.source, e.medium`);
   return new Map(rows.map(r => {
     const key = channelKey([r.campaign as string | null, r.source as string | null, r.medium as string | null]);
     return [key, { key, people: toNumber(r.people), buyers: toNumber(r.buyers) }];

@@ -1,7 +1,10 @@
 import { queryRows, raw, sql } from "../db/query";
 import { isMysql, toNumber } from "../db/sql";
 import { personOf } from "../identity/persons";
+import { CartCounts, cartDays, foldCarts } from "./cart-days";
+import { daysOf } from "./range";
 import { eventsIn, percent, ReportScope } from "./scope";
+import { fromRollups, staleDaysOf } from "./sources";
 
 export interface CartTotals {
   abandonedCarts: number;
@@ -17,9 +20,19 @@ export interface CartTotals {
  * when a purchase follows within the period (for a cartId: one carrying that
  * cartId, or one without a cartId by the same person). An abandoned cart is worth
  * the units left after removals, each at the item's latest add-to-cart price; a
- * cart emptied by removals and never bought is no cart.
+ * cart emptied by removals and never bought is no cart. From rollups, what each
+ * day did to each cart is read from rollup_carts (stale days from raw events) and
+ * folded day after day (cart-days.ts).
  */
 export async function cartTotals(scope: ReportScope): Promise<CartTotals> {
+  const { completed, abandoned, abandonedValue } = fromRollups(scope)
+    ? foldCarts(await cartDays(scope.db, scope.appspace.id, daysOf(scope.period), await staleDaysOf(scope), scope.includeFlagged))
+    : await cartsFromEvents(scope);
+  return { abandonedCarts: abandoned, completedCarts: completed, abandonedValue, abandonmentRate: percent(abandoned, abandoned + completed) };
+}
+
+/** The period's carts from raw events, in one statement. */
+async function cartsFromEvents(scope: ReportScope): Promise<CartCounts> {
   const { join, person } = personOf();
   const latest = isMysql(scope.db)
     ? {
@@ -85,12 +98,5 @@ export async function cartTotals(scope: ReportScope): Promise<CartTotals> {
       COALESCE(SUM(CASE WHEN done = 0 AND units > 0 THEN 1 ELSE 0 END), 0) AS abandoned,
       COALESCE(SUM(CASE WHEN done = 0 AND units > 0 THEN value ELSE 0 END), 0) AS abandoned_value
     FROM outcomes`);
-  const abandonedCarts = toNumber(row.abandoned);
-  const completedCarts = toNumber(row.completed);
-  return {
-    abandonedCarts,
-    completedCarts,
-    abandonedValue: toNumber(row.abandoned_value),
-    abandonmentRate: percent(abandonedCarts, abandonedCarts + completedCarts),
-  };
+  return { completed: toNumber(row.completed), abandoned: toNumber(row.abandoned), abandonedValue: toNumber(row.abandoned_value) };
 }

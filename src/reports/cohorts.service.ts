@@ -5,43 +5,38 @@ import { BadUserInputError } from "../errors";
 import { personOf } from "../identity/persons";
 import { fromMinor } from "../ingest/money";
 import { Cohorts } from "./report.types";
-import { refundAmounts } from "./sources";
+import { buyerSource, refundAmounts } from "./sources";
 import { notFlagged } from "./scope";
 
 export const MAX_COHORT_MONTHS = 24;
 
+/** YYYY-MM of a DATETIME column. */
+const monthOf = (db: Db, column: string) => raw(isMysql(db) ? `DATE_FORMAT(${column}, '%Y-%m')` : `substr(${column}, 1, 7)`);
+
 const monthIndex = (yyyyMm: string) => Number(yyyyMm.slice(0, 4)) * 12 + Number(yyyyMm.slice(5, 7)) - 1;
-const monthOf = (index: number) => `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, "0")}`;
+const monthAt = (index: number) => `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, "0")}`;
 
 /**
  * Monthly cohorts: a person's cohort is the month of their first purchase ever;
  * each cohort's revenue (purchases minus what refunds and cancels took back, a
  * refund counting for the person who placed its order) by months since. The last
  * `months` cohorts up to this month, newest first; avgLtv and totalPurchasingUsers
- * cover every purchasing person.
+ * cover every purchasing person. From rollups, each person's days are read from
+ * rollup_buyers (src/reports/sources.ts buyerRows), stale days from raw events.
  */
-export async function cohorts(db: Db, appspace: Appspace, months: number, now: Date, includeFlagged = false): Promise<Cohorts> {
+export async function cohorts(db: Db, appspace: Appspace, months: number, now: Date, includeFlagged = false, rollups = true): Promise<Cohorts> {
   if (!Number.isInteger(months) || months < 1 || months > MAX_COHORT_MONTHS) {
     throw new BadUserInputError(`months must be between 1 and ${MAX_COHORT_MONTHS}; got ${months}`, { field: "months" });
   }
-  const { join, person } = personOf();
-  const month = (column: string) => raw(isMysql(db) ? `DATE_FORMAT(${column}, '%Y-%m')` : `substr(${column}, 1, 7)`);
-  const rows = await queryRows(db, sql`
-    WITH purchases AS (
-      SELECT e.occurred_at, e.revenue, e.transaction_id, ${person} AS person FROM events e ${join}
-      WHERE e.appspace_id = ${appspace.id} AND e.event_type = 'PURCHASE' AND (e.user_id IS NOT NULL OR e.anonymous_id IS NOT NULL)${notFlagged(includeFlagged)}
-    ),
-    firsts AS (SELECT person, MIN(occurred_at) AS first_at FROM purchases GROUP BY person),
-    orders AS (SELECT transaction_id, MIN(person) AS person FROM purchases GROUP BY transaction_id),
-    flows AS (
-      SELECT person, occurred_at, revenue AS amount FROM purchases
-      UNION ALL
-      SELECT o.person, r.occurred_at, -r.amount FROM (${refundAmounts(db, { from: raw("events c"), where: sql`c.appspace_id = ${appspace.id} AND c.event_type IN ('REFUND', 'CANCEL')${notFlagged(includeFlagged, "c")}` })}) r
-      JOIN orders o ON o.transaction_id = r.transaction_id
-    )
-    SELECT ${month("f.first_at")} AS cohort, ${month("x.occurred_at")} AS month, COUNT(DISTINCT f.person) AS people, SUM(x.amount) AS amount
-    FROM firsts f JOIN flows x ON x.person = f.person
-    GROUP BY ${month("f.first_at")}, ${month("x.occurred_at")}`);
+  const month = (column: string) => monthOf(db, column);
+  const rows = rollups
+    ? await queryRows(db, sql`
+      WITH buyers AS (${await buyerSource(db, appspace.id, includeFlagged)}),
+      firsts AS (SELECT person, MIN(first_at) AS first_at FROM buyers WHERE first_at IS NOT NULL GROUP BY person)
+      SELECT ${month("f.first_at")} AS cohort, substr(b.day, 1, 7) AS month, COUNT(DISTINCT f.person) AS people, SUM(b.amount) AS amount
+      FROM firsts f JOIN buyers b ON b.person = f.person
+      GROUP BY ${month("f.first_at")}, substr(b.day, 1, 7)`)
+    : await cohortsFromEvents(db, appspace, includeFlagged);
 
   const current = monthIndex(now.toISOString().slice(0, 7));
   const cells = new Map<string, number>();
@@ -58,14 +53,36 @@ export async function cohorts(db: Db, appspace: Appspace, months: number, now: D
   return {
     cohorts: Array.from({ length: months }, (_, n) => {
       const start = current - n;
-      const cohort = monthOf(start);
+      const cohort = monthAt(start);
       return {
         month: cohort,
         users: users.get(cohort) ?? 0,
-        revenueByMonth: Array.from({ length: n + 1 }, (_, offset) => ({ monthOffset: offset, revenue: money(cells.get(`${cohort}|${monthOf(start + offset)}`) ?? 0) })),
+        revenueByMonth: Array.from({ length: n + 1 }, (_, offset) => ({ monthOffset: offset, revenue: money(cells.get(`${cohort}|${monthAt(start + offset)}`) ?? 0) })),
       };
     }),
     avgLtv: totalPurchasingUsers === 0 ? 0 : money(total / totalPurchasingUsers),
     totalPurchasingUsers,
   };
+}
+
+/** The cohort cells (cohort, month, people, amount) from raw events in one statement. */
+async function cohortsFromEvents(db: Db, appspace: Appspace, includeFlagged: boolean) {
+  const { join, person } = personOf();
+  const month = (column: string) => monthOf(db, column);
+  return queryRows(db, sql`
+    WITH purchases AS (
+      SELECT e.occurred_at, e.revenue, e.transaction_id, ${person} AS person FROM events e ${join}
+      WHERE e.appspace_id = ${appspace.id} AND e.event_type = 'PURCHASE' AND (e.user_id IS NOT NULL OR e.anonymous_id IS NOT NULL)${notFlagged(includeFlagged)}
+    ),
+    firsts AS (SELECT person, MIN(occurred_at) AS first_at FROM purchases GROUP BY person),
+    orders AS (SELECT transaction_id, MIN(person) AS person FROM purchases GROUP BY transaction_id),
+    flows AS (
+      SELECT person, occurred_at, revenue AS amount FROM purchases
+      UNION ALL
+      SELECT o.person, r.occurred_at, -r.amount FROM (${refundAmounts(db, { from: raw("events c"), where: sql`c.appspace_id = ${appspace.id} AND c.event_type IN ('REFUND', 'CANCEL')${notFlagged(includeFlagged, "c")}` })}) r
+      JOIN orders o ON o.transaction_id = r.transaction_id
+    )
+    SELECT ${month("f.first_at")} AS cohort, ${month("x.occurred_at")} AS month, COUNT(DISTINCT f.person) AS people, SUM(x.amount) AS amount
+    FROM firsts f JOIN flows x ON x.person = f.person
+    GROUP BY ${month("f.first_at")}, ${month("x.occurred_at")}`);
 }

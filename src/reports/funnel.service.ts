@@ -1,7 +1,9 @@
-import { joinSql, queryRows, raw, sql } from "../db/query";
-import { toNumber } from "../db/sql";
+import { Db, fromDbTime, toNumber } from "../db/sql";
+import { dayOf, joinSql, queryRows, raw, sql } from "../db/query";
 import { personOf } from "../identity/persons";
+import { daysOf } from "./range";
 import { eventsIn, percent, ReportScope } from "./scope";
+import { fromRollups, onDays, staleDaysOf } from "./sources";
 
 export const FUNNEL_STEPS = [
   { name: "view_item", type: "VIEW_ITEM" },
@@ -12,6 +14,8 @@ export const FUNNEL_STEPS = [
   { name: "purchase", type: "PURCHASE" },
 ] as const;
 
+export const FUNNEL_TYPES: readonly string[] = FUNNEL_STEPS.map(s => s.type);
+
 export interface FunnelCount {
   name: string;
   count: number;
@@ -21,27 +25,127 @@ export interface FunnelCount {
 /**
  * People who reached each step after every earlier step, in order, within the
  * period: step n counts a person whose first step-n event is at or after the
- * moment they reached step n-1. One statement: each step joins the events of its
- * own type to the people who reached the step before, so every event is read once.
- * `stepCount` stops after the first steps (what the overview needs).
+ * moment they reached step n-1. `stepCount` stops after the first steps (what
+ * the overview needs). From rollups, each person's clean days are read as moves
+ * (rollup_funnel), the stale days' moves computed from their events.
  */
 export async function funnelCounts(scope: ReportScope, stepCount: number = FUNNEL_STEPS.length): Promise<FunnelCount[]> {
+  const reached = fromRollups(scope) ? await reachedFromRollups(scope) : await reachedFromEvents(scope);
   const steps = FUNNEL_STEPS.slice(0, stepCount);
+  return steps.map(({ name }, i) => ({ name, count: reached[i], percentage: i === 0 ? 100 : percent(reached[i], reached[i - 1]) }));
+}
+
+/**
+ * How many people reached each step, from raw events in one statement: each step joins the events
+ * of its own type to the people who reached the step before, so every event is read once.
+ */
+async function reachedFromEvents(scope: ReportScope): Promise<number[]> {
   const { join, person } = personOf();
   // Grouped, so that the database materialises it once with a key on person, rather than merging it into the join.
   const eventsOf = (type: string) => sql`(SELECT ${person} AS person, e.occurred_at AS at FROM events e ${join}
     WHERE ${eventsIn(scope, [type])} AND (e.user_id IS NOT NULL OR e.anonymous_id IS NOT NULL) GROUP BY ${person}, e.occurred_at)`;
-  let reached = sql`SELECT x.person, MIN(x.at) AS at0 FROM ${eventsOf(steps[0].type)} x GROUP BY x.person`;
-  for (let n = 1; n < steps.length; n++) {
+  let reached = sql`SELECT x.person, MIN(x.at) AS at0 FROM ${eventsOf(FUNNEL_TYPES[0])} x GROUP BY x.person`;
+  for (let n = 1; n < FUNNEL_TYPES.length; n++) {
     const carried = raw(Array.from({ length: n }, (_, k) => `MIN(r.at${k}) AS at${k}`).join(", "));
     reached = sql`SELECT r.person, ${carried}, MIN(x.at) AS at${raw(String(n))}
-      FROM (${reached}) r LEFT JOIN ${eventsOf(steps[n].type)} x ON x.person = r.person AND x.at >= r.at${raw(String(n - 1))}
+      FROM (${reached}) r LEFT JOIN ${eventsOf(FUNNEL_TYPES[n])} x ON x.person = r.person AND x.at >= r.at${raw(String(n - 1))}
       GROUP BY r.person`;
   }
-  const counts = steps.map((_, n) => raw(`COUNT(at${n}) AS n${n}`));
+  const counts = FUNNEL_TYPES.map((_, n) => raw(`COUNT(at${n}) AS n${n}`));
   const [row] = await queryRows(scope.db, sql`SELECT ${joinSql(counts)} FROM (${reached}) funnel`);
-  return steps.map(({ name }, i) => {
-    const count = toNumber(row[`n${i}`]);
-    return { name, count, percentage: i === 0 ? 100 : percent(count, toNumber(row[`n${i - 1}`])) };
-  });
+  return FUNNEL_TYPES.map((_, n) => toNumber(row[`n${n}`]));
+}
+
+/** Moves that change nothing: no row is stored for them. */
+export const NO_MOVES = "012345";
+
+/**
+ * A person's moves over a day: for each step k they may be waiting for when it starts,
+ * the step they wait for when it ends (6: all reached), as six digits. `times[n]` holds
+ * the times of their step-n events that day, ascending. Every event of the day comes after
+ * the moment they reached step k-1 (an earlier day), so from step k the day is walked alone.
+ */
+export function movesOf(times: readonly (readonly number[])[]): string {
+  let moves = "";
+  for (let k = 0; k < FUNNEL_TYPES.length; k++) {
+    let n = k;
+    let since = -Infinity;
+    for (; n < FUNNEL_TYPES.length; n++) {
+      const at = times[n].find(t => t >= since);
+      if (at === undefined) break;
+      since = at;
+    }
+    moves += n;
+  }
+  return moves;
+}
+
+export interface PersonDay {
+  day: string;
+  person: string;
+  /** Over the events no fraud rule flagged. */
+  moves: string;
+  /** Over every event. */
+  movesAll: string;
+}
+
+/** The moves of each person with funnel events on these days, from raw events; rows with nothing to move are left out. */
+export async function personDays(db: Db, appspaceId: number, days: readonly string[]): Promise<PersonDay[]> {
+  if (days.length === 0) return [];
+  const { join, person } = personOf();
+  const types = raw(FUNNEL_TYPES.map(t => `'${t}'`).join(", "));
+  const rows = await queryRows<{ day: string; person: string; t: string; at: string | Date; flagged: unknown }>(db, sql`
+    SELECT ${dayOf(db, "e.occurred_at")} AS day, ${person} AS person, e.event_type AS t, e.occurred_at AS at,
+      CASE WHEN e.flags IS NULL THEN 0 ELSE 1 END AS flagged
+    FROM events e ${join}
+    WHERE e.appspace_id = ${appspaceId} AND e.event_type IN (${types}) AND ${onDays("e", days)}
+      AND (e.user_id IS NOT NULL OR e.anonymous_id IS NOT NULL)`);
+  const step = new Map(FUNNEL_TYPES.map((t, n) => [t, n]));
+  const empty = () => FUNNEL_TYPES.map(() => [] as number[]);
+  const grouped = new Map<string, { day: string; person: string; clean: number[][]; all: number[][] }>();
+  for (const r of rows) {
+    const key = `${r.day}\u0000${r.person}`;
+    let g = grouped.get(key);
+    if (!g) grouped.set(key, (g = { day: r.day, person: r.person, clean: empty(), all: empty() }));
+    const [n, at] = [step.get(r.t)!, fromDbTime(r.at).getTime()];
+    g.all[n].push(at);
+    if (toNumber(r.flagged) === 0) g.clean[n].push(at);
+  }
+  const out: PersonDay[] = [];
+  for (const g of grouped.values()) {
+    for (const list of [...g.clean, ...g.all]) list.sort((a, b) => a - b);
+    const [moves, movesAll] = [movesOf(g.clean), movesOf(g.all)];
+    if (moves !== NO_MOVES || movesAll !== NO_MOVES) out.push({ day: g.day, person: g.person, moves, movesAll });
+  }
+  return out;
+}
+
+/** How many people reached each step: every person's moves applied day after day, clean days from rollup_funnel. */
+async function reachedFromRollups(scope: ReportScope): Promise<number[]> {
+  const stale = await staleDaysOf(scope);
+  const column = raw(scope.includeFlagged ? "moves_all" : "moves");
+  const stored = await queryRows<{ day: string; person: string; moves: string }>(scope.db, sql`
+    SELECT day, person, ${column} AS moves FROM rollup_funnel
+    WHERE appspace_id = ${scope.appspace.id} AND day >= ${scope.period.start} AND day <= ${scope.period.end} AND ${column} <> ${NO_MOVES}`);
+  const computed = await personDays(scope.db, scope.appspace.id, [...stale].sort());
+  const byDay = new Map<string, { person: string; moves: string }[]>();
+  const add = (day: string, person: string, moves: string) => {
+    const list = byDay.get(day);
+    if (list) list.push({ person, moves });
+    else byDay.set(day, [{ person, moves }]);
+  };
+  for (const r of stored) if (!stale.has(r.day)) add(r.day, r.person, r.moves);
+  for (const r of computed) add(r.day, r.person, scope.includeFlagged ? r.movesAll : r.moves);
+
+  // The step each person waits for; 6 once they reached them all.
+  const waiting = new Map<string, number>();
+  for (const day of daysOf(scope.period)) {
+    for (const { person, moves } of byDay.get(day) ?? []) {
+      const at = waiting.get(person) ?? 0;
+      if (at < FUNNEL_TYPES.length) waiting.set(person, Number(moves[at]));
+    }
+  }
+  const reached = FUNNEL_TYPES.map(() => 0);
+  for (const at of waiting.values()) for (let n = 0; n < at; n++) reached[n]++;
+  return reached;
 }

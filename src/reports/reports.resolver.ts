@@ -89,7 +89,7 @@ export class ReportsResolver {
     @IncludeFlaggedArg() includeFlagged: boolean,
     @Ctx() ctx: Context,
   ) {
-    return cohorts(ctx.db, ctx.appspace!, months, ctx.services.now(), includeFlagged);
+    return cohorts(ctx.db, ctx.appspace!, months, ctx.services.now(), includeFlagged, ctx.services.reportsFromRollups);
   }
 
   @Authorized("secret") @Query(() => CartAbandonment)

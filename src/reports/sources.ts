@@ -1,5 +1,6 @@
 import { dayOf, joinSql, queryRows, raw, Sql, sql } from "../db/query";
 import { Db, isMysql } from "../db/sql";
+import { personOf } from "../identity/persons";
 import { addDays, daysOf, periodOf } from "./range";
 import { eventsIn, notFlagged, ReportScope } from "./scope";
 
@@ -105,8 +106,54 @@ export function refundRows(db: Db, selection: RawSelection): Sql {
     FROM (${refundAmounts(db, selection)}) r GROUP BY ${day}, ${flaggedOf("r")}`;
 }
 
+/**
+ * Who met each campaign/source/medium: one row per day, flagged, channel and person with
+ * events (any type) carrying it, and whether they bought with it (bought: 1 or 0).
+ * Events of no person are left out: they reach nobody.
+ */
+export function reachRows(db: Db, { from, where }: RawSelection): Sql {
+  const { join, person } = personOf();
+  const day = dayOf(db, "e.occurred_at");
+  return sql`SELECT ${day} AS day, ${flaggedOf("e")} AS flagged, e.campaign, e.source, e.medium, ${person} AS person,
+      MAX(CASE WHEN e.event_type = 'PURCHASE' THEN 1 ELSE 0 END) AS bought
+    FROM ${from} ${join} WHERE ${where} AND (e.user_id IS NOT NULL OR e.anonymous_id IS NOT NULL)
+    GROUP BY ${day}, ${flaggedOf("e")}, e.campaign, e.source, e.medium, ${person}`;
+}
+
+/**
+ * What people bought, for cohorts: one row per day and person with purchases, or refunds
+ * of orders they placed (the person of an order: the smallest of its purchases' people):
+ * first_at, their first purchase of the day (null for none), and amount, purchases minus
+ * what refunds and cancels took back. `days` are the days read; `withFlagged` counts
+ * events a fraud rule flagged.
+ */
+export function buyerRows(db: Db, appspaceId: number, days: readonly string[], withFlagged: boolean): Sql {
+  const { join, person } = personOf();
+  const buyer = personOf("p");
+  const someone = (alias: string) => raw(`(${alias}.user_id IS NOT NULL OR ${alias}.anonymous_id IS NOT NULL)`);
+  return sql`SELECT day, person, MIN(first_at) AS first_at, COALESCE(SUM(amount), 0) AS amount FROM (
+      SELECT ${dayOf(db, "e.occurred_at")} AS day, ${person} AS person, e.occurred_at AS first_at, e.revenue AS amount FROM events e ${join}
+      WHERE e.appspace_id = ${appspaceId} AND e.event_type = 'PURCHASE' AND ${someone("e")} AND ${onDays("e", days)}${notFlagged(withFlagged)}
+      UNION ALL
+      SELECT ${dayOf(db, "r.occurred_at")}, r.person, NULL, -r.amount FROM (
+        SELECT x.occurred_at, x.amount, (SELECT MIN(${buyer.person}) FROM ${orderEvents(db, "p")} ${buyer.join}
+          WHERE p.appspace_id = ${appspaceId} AND p.transaction_id = x.transaction_id AND p.event_type = 'PURCHASE' AND ${someone("p")}${notFlagged(withFlagged, "p")}) AS person
+        FROM (${refundAmounts(db, { from: raw("events c"), where: sql`c.appspace_id = ${appspaceId} AND c.event_type IN ('REFUND', 'CANCEL') AND ${onDays("c", days)}${notFlagged(withFlagged, "c")}` })}) x
+      ) r WHERE r.person IS NOT NULL
+    ) b GROUP BY day, person`;
+}
+
+/** Every day's buyerRows of an appspace (cohorts cover all time): rollup_buyers for clean days, raw events for stale ones. */
+export async function buyerSource(db: Db, appspaceId: number, withFlagged: boolean): Promise<Sql> {
+  const stale = await queryRows<{ day: string }>(db, sql`SELECT DISTINCT day FROM rollup_dirty WHERE appspace_id = ${appspaceId} ORDER BY day`);
+  const stored = sql`SELECT day, person, first_at, amount FROM rollup_buyers WHERE appspace_id = ${appspaceId} AND with_flagged = ${withFlagged ? 1 : 0}`;
+  if (stale.length === 0) return stored;
+  const days = stale.map(r => r.day);
+  return sql`${stored} AND day NOT IN (${joinSql(days.map(d => sql`${d}`))}) UNION ALL ${buyerRows(db, appspaceId, days, withFlagged)}`;
+}
+
 /** Reports read rollups unless told otherwise (the equality test and the benchmark's baseline do). */
-const fromRollups = (scope: ReportScope) => scope.rollups !== false;
+export const fromRollups = (scope: ReportScope) => scope.rollups !== false;
 
 /** Days a seven-day rollup row covers (rollup_sales_7d, rollup_products_7d): `day` and the six after it. */
 export const WEEK = 7;
@@ -124,7 +171,7 @@ interface ReadPlan {
 }
 
 /** The period's stale days. */
-async function staleDaysOf(scope: ReportScope): Promise<Set<string>> {
+export async function staleDaysOf(scope: ReportScope): Promise<Set<string>> {
   const rows = await queryRows<{ day: string }>(scope.db, sql`SELECT DISTINCT day FROM rollup_dirty
     WHERE appspace_id = ${scope.appspace.id} AND day >= ${scope.period.start} AND day <= ${scope.period.end}`);
   return new Set(rows.map(r => r.day));
@@ -147,8 +194,8 @@ async function readPlan(scope: ReportScope, daily: boolean): Promise<ReadPlan> {
   return plan;
 }
 
-/** `alias.occurred_at` within one of `days` (runs of consecutive days as one range). */
-function onDays(alias: string, days: readonly string[]): Sql {
+/** `alias.occurred_at` within one of `days`, ascending (runs of consecutive days as one range). */
+export function onDays(alias: string, days: readonly string[]): Sql {
   const runs: [string, string][] = [];
   for (const day of days) {
     const last = runs.at(-1);
@@ -161,12 +208,12 @@ function onDays(alias: string, days: readonly string[]): Sql {
   }), " OR ")})`;
 }
 
-/** Events of `types` on the stale days, for the raw part of a rollup read. */
-function staleEvents(scope: ReportScope, types: readonly string[], alias: string, stale: readonly string[]): RawSelection {
-  const list = raw(types.map(t => `'${t}'`).join(", "));
+/** Events of `types` (null: any) on the stale days, for the raw part of a rollup read. */
+function staleEvents(scope: ReportScope, types: readonly string[] | null, alias: string, stale: readonly string[]): RawSelection {
+  const typed = types ? raw(` AND ${alias}.event_type IN (${types.map(t => `'${t}'`).join(", ")})`) : raw("");
   return {
     from: raw(`events ${alias}`),
-    where: sql`${raw(alias)}.appspace_id = ${scope.appspace.id} AND ${raw(alias)}.event_type IN (${list}) AND ${onDays(alias, stale)}${notFlagged(scope.includeFlagged, alias)}`,
+    where: sql`${raw(alias)}.appspace_id = ${scope.appspace.id}${typed} AND ${onDays(alias, stale)}${notFlagged(scope.includeFlagged, alias)}`,
   };
 }
 
@@ -211,6 +258,15 @@ export async function productSource(scope: ReportScope): Promise<Sql> {
     rollupRows(scope, "rollup_products_7d", columns, plan.weeks),
     rollupRows(scope, "rollup_products", columns, plan.days),
     plan.stale.length ? productRows(scope.db, staleEvents(scope, ["PURCHASE"], "e", plan.stale)) : null,
+  ]);
+}
+
+/** The channels people met in the period, from rollups only (the raw report counts them in one statement): columns of reachRows. */
+export async function reachSource(scope: ReportScope): Promise<Sql> {
+  const plan = await readPlan(scope, true);
+  return unionAll([
+    rollupRows(scope, "rollup_reach", "day, flagged, campaign, source, medium, person, bought", plan.days),
+    plan.stale.length ? reachRows(scope.db, staleEvents(scope, null, "e", plan.stale)) : null,
   ]);
 }
 

@@ -5,6 +5,7 @@ import { deleteEvents, selectEvents } from "../ingest/event-writer";
 import { addDays, oldestKept, oldestKeptMs } from "../reports/range";
 import { WEEK } from "../reports/sources";
 import { PeriodicTask } from "../periodic-task";
+import { DAY_TABLES } from "../rollups/rollups";
 
 export interface PurgeOptions {
   /** What "today" is; the oldest day kept follows from it and each appspace's retention. */
@@ -15,8 +16,6 @@ export interface PurgeOptions {
   stopping?: () => boolean;
 }
 
-/** Daily rollups, dropped with their day. */
-const DAY_TABLES = ["rollup_sales", "rollup_products", "rollup_refunds"] as const;
 /** Seven-day rollups, dropped once all seven days are. */
 const SPAN_TABLES = ["rollup_sales_7d", "rollup_products_7d"] as const;
 

@@ -1,12 +1,17 @@
 import { DataSource, EntityManager, QueryRunner } from "typeorm";
 import { dayOf, joinSql, queryRows, raw, sql, Sql } from "../db/query";
-import { Db, isMysql, multiRowInsert, toNumber, withTransaction } from "../db/sql";
+import { Db, isMysql, multiRowInsert, Row, toNumber, withTransaction } from "../db/sql";
 import { PeriodicTask } from "../periodic-task";
 import { addDays, periodOf } from "../reports/range";
-import { ORDER_DIMENSIONS, orderEvents, productRows, purchaseRows, RawSelection, refundRows, ROLLUP_GRAINS, WEEK } from "../reports/sources";
+import { cartDayRows } from "../reports/cart-days";
+import { personDays } from "../reports/funnel.service";
+import { buyerRows, ORDER_DIMENSIONS, orderEvents, productRows, purchaseRows, RawSelection, reachRows, refundRows, ROLLUP_GRAINS, WEEK } from "../reports/sources";
 
-/** The event types the rollups sum. */
-const ROLLED_UP: ReadonlySet<string> = new Set(["PURCHASE", "REFUND", "CANCEL"]);
+/** The event types of orders, which the sales rollups sum. */
+const ORDER_TYPES: ReadonlySet<string> = new Set(["PURCHASE", "REFUND", "CANCEL"]);
+
+/** The daily rollup tables: a day's rows in each are recomputed together (seven-day ones follow from them). */
+export const DAY_TABLES = ["rollup_sales", "rollup_products", "rollup_refunds", "rollup_funnel", "rollup_reach", "rollup_buyers", "rollup_carts"] as const;
 
 /** An event written or about to be deleted: its type, UTC day (YYYY-MM-DD) and order. */
 export interface ChangedEvent {
@@ -17,18 +22,41 @@ export interface ChangedEvent {
 
 /**
  * Marks stale, in the caller's transaction (so the mark commits or rolls back
- * with the change), the days whose rollups these events change: their own day,
- * for purchases, refunds and cancels, and the days of their orders' refunds,
- * since what a refund takes back depends on its order's purchase and the refunds
- * before it. The marks are appended to a log instead of updating a row per day,
+ * with the change), the days whose rollups these events change: their own day
+ * (every event counts in the reach of its channel), and for purchases, refunds and
+ * cancels the days of their orders' refunds, since what a refund takes back
+ * depends on its order's purchase and the refunds before it. The marks are appended to a log instead of updating a row per day,
  * so concurrent writers never wait on each other.
  */
 export async function markChangedDays(em: Db | EntityManager, appspaceId: number, events: readonly ChangedEvent[]): Promise<void> {
-  const orders = events.filter(e => ROLLED_UP.has(e.type));
-  if (orders.length === 0) return;
-  const refundDays = await refundDaysOf(em, appspaceId, orders.flatMap(e => (e.transactionId === null ? [] : [e.transactionId])));
-  const rows = [...new Set([...orders.map(e => e.day), ...refundDays])].sort().map(day => [appspaceId, day]);
+  if (events.length === 0) return;
+  const refundDays = await refundDaysOf(em, appspaceId, events.flatMap(e => (e.transactionId === null || !ORDER_TYPES.has(e.type) ? [] : [e.transactionId])));
+  await markDays(em, appspaceId, [...events.map(e => e.day), ...refundDays]);
+}
+
+async function markDays(em: Db | EntityManager, appspaceId: number, days: readonly string[]): Promise<void> {
+  if (days.length === 0) return;
+  const rows = [...new Set(days)].sort().map(day => [appspaceId, day]);
   await em.query(...multiRowInsert("rollup_dirty", ["appspace_id", "day"], rows));
+}
+
+/**
+ * Marks stale, in the caller's transaction, the days of the events of these identifiers (an event's is its userId,
+ * or its anonymousId when it has none), and of the refunds and cancels of their orders: identity links that give
+ * them another person change who those events count for.
+ */
+export async function markPeopleDays(em: Db | EntityManager, appspaceId: number, identifiers: readonly string[]): Promise<void> {
+  if (identifiers.length === 0) return;
+  const ids = joinSql([...new Set(identifiers)].map(id => sql`${id}`));
+  // An OR of the two would read the appspace's events: each id column through its own index.
+  const of = (alias: string) => [sql`${raw(alias)}.user_id IN (${ids})`, sql`${raw(alias)}.anonymous_id IN (${ids}) AND ${raw(alias)}.user_id IS NULL`];
+  const rows = await queryRows<{ day: string }>(em, joinSql([
+    ...of("e").map(own => sql`SELECT ${dayOf(em, "e.occurred_at")} AS day FROM events e WHERE e.appspace_id = ${appspaceId} AND ${own}`),
+    ...of("p").map(own => sql`SELECT ${dayOf(em, "c.occurred_at")} AS day FROM events p JOIN ${orderEvents(em, "c")}
+      ON c.appspace_id = p.appspace_id AND c.transaction_id = p.transaction_id AND c.event_type IN ('REFUND', 'CANCEL')
+      WHERE p.appspace_id = ${appspaceId} AND p.event_type = 'PURCHASE' AND ${own}`),
+  ], " UNION "));
+  await markDays(em, appspaceId, rows.map(r => r.day));
 }
 
 /** The days of the refunds and cancels of these orders. */
@@ -151,15 +179,29 @@ async function refreshDay(db: EntityManager, appspaceId: number, day: string): P
       SELECT ${appspaceId}, day, flagged, item_id, revenue, quantity, orders FROM (${productRows(db, selection("e", "'PURCHASE'"))}) s`,
     sql`INSERT INTO rollup_refunds (appspace_id, day, flagged, refunds, amount)
       SELECT ${appspaceId}, day, flagged, refunds, amount FROM (${refundRows(db, selection("c", "'REFUND', 'CANCEL'"))}) s`,
+    sql`INSERT INTO rollup_reach (appspace_id, day, flagged, seq, campaign, source, medium, person, bought)
+      SELECT ${appspaceId}, day, flagged, ROW_NUMBER() OVER (), campaign, source, medium, person, bought
+      FROM (${reachRows(db, { from: raw("events e"), where: sql`e.appspace_id = ${appspaceId} AND e.occurred_at >= ${from} AND e.occurred_at < ${to}` })}) s`,
+    ...[false, true].map(withFlagged => sql`INSERT INTO rollup_buyers (appspace_id, with_flagged, day, person, first_at, amount)
+      SELECT ${appspaceId}, ${withFlagged ? 1 : 0}, day, person, first_at, amount FROM (${buyerRows(db, appspaceId, [day], withFlagged)}) s`),
   ];
-  for (const table of ["rollup_sales", "rollup_products", "rollup_refunds"]) {
+  for (const table of DAY_TABLES) {
     await db.query(`DELETE FROM ${table} WHERE appspace_id = ? AND day = ?`, [appspaceId, day]);
   }
   for (const s of statements) await db.query(s.text, [...s.params]);
+  // What people did that day, computed here (src/reports/funnel.service.ts, cart-days.ts).
+  const people = (await personDays(db, appspaceId, [day])).map(p => [appspaceId, day, p.person, p.moves, p.movesAll]);
+  await insertRows(db, "rollup_funnel", ["appspace_id", "day", "person", "moves", "moves_all"], people);
+  const carts = (await cartDayRows(db, appspaceId, day)).map(c => [appspaceId, day, ...c]);
+  await insertRows(db, "rollup_carts", ["appspace_id", "day", "kind", "cart_key", "state", "state_all"], carts);
   // Marked again meanwhile (today under steady ingest is, within milliseconds), the day keeps its spans from being
   // read until its next refresh, which computes them: computing them now would be wasted.
   const again = await db.query("SELECT 1 AS marked FROM rollup_dirty WHERE appspace_id = ? AND day = ? LIMIT 1", [appspaceId, day]);
   if (again.length === 0) await refreshWeeks(db, appspaceId, day);
+}
+
+async function insertRows(db: EntityManager, table: string, columns: readonly string[], rows: readonly Row[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 1000) await db.query(...multiRowInsert(table, columns, rows.slice(i, i + 1000)));
 }
 
 /**

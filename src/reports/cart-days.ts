@@ -1,0 +1,241 @@
+import { dayOf, queryRows, raw, sql } from "../db/query";
+import { Db, fromDbTime, toNumber } from "../db/sql";
+import { personOf } from "../identity/persons";
+import { onDays } from "./sources";
+
+/*
+ * Carts day by day, for the rollups: what a day did to each cart, stored per day
+ * (rollup_carts) and folded over the days of a range in order. The rules are
+ * those of cartTotals (cart-abandonment.service.ts): a cart is a cartId, or a
+ * person's run of adds without one up to their next purchase.
+ */
+
+/** The latest add-to-cart of an item: when, its event row and line (to order adds of one instant), and its price. */
+type Latest = [at: number, id: number, line: number, price: number | null];
+
+/** Adds and removes of one cart: whether it has an add, and per item the units left and the latest add. */
+export interface Contents {
+  adds: boolean;
+  items: Record<string, [units: number, latest: Latest | null]>;
+}
+
+/** What a day did to a person's runs: its purchases split them (a run is done when a purchase follows it). */
+export interface PersonDay {
+  purchases: number;
+  /** The latest purchase without a cartId (it completes the person's cartId carts started before it). */
+  lastPlain: number | null;
+  /** Before the day's first purchase (the whole day without one): continues the run open at its start. */
+  lead: Contents;
+  /** Runs between two of the day's purchases that hold an add: each a completed cart. */
+  middle: number;
+  /** After the day's last purchase: the run open at its end (null without a purchase). */
+  trail: Contents | null;
+}
+
+/** What a day did to a cartId's cart. */
+export interface CartDay {
+  /** The smallest person of its adds; their purchases without a cartId complete it too. */
+  person: string | null;
+  firstAdd: number | null;
+  /** The latest purchase carrying the cartId. */
+  lastPurchase: number | null;
+  contents: Contents;
+}
+
+export interface DaySummaries {
+  people: Map<string, PersonDay>;
+  carts: Map<string, CartDay>;
+}
+
+interface CartEvent {
+  id: number;
+  type: string;
+  at: number;
+  cartId: string | null;
+  person: string | null;
+  flagged: boolean;
+  lines: { line: number; itemId: string; quantity: number; price: number | null }[];
+}
+
+const empty = (): Contents => ({ adds: false, items: {} });
+
+const later = (a: Latest | null, b: Latest | null): Latest | null => {
+  if (a === null || b === null) return a ?? b;
+  return a[0] !== b[0] ? (a[0] > b[0] ? a : b) : a[1] !== b[1] ? (a[1] > b[1] ? a : b) : a[2] >= b[2] ? a : b;
+};
+
+const maxOf = (a: number | null, b: number | null) => (a === null || b === null ? (a ?? b) : Math.max(a, b));
+
+/** `into` with `more` added (units summed, the later add kept per item). */
+export function merge(into: Contents, more: Contents): Contents {
+  const items = { ...into.items };
+  for (const [itemId, [units, latest]] of Object.entries(more.items)) {
+    const held = items[itemId];
+    items[itemId] = held ? [held[0] + units, later(held[1], latest)] : [units, latest];
+  }
+  return { adds: into.adds || more.adds, items };
+}
+
+function apply(contents: Contents, e: CartEvent): void {
+  const add = e.type === "ADD_TO_CART";
+  if (add) contents.adds = true;
+  for (const l of e.lines) {
+    const [units, latest] = contents.items[l.itemId] ?? [0, null];
+    contents.items[l.itemId] = [units + (add ? l.quantity : -l.quantity), add ? later(latest, [e.at, e.id, l.line, l.price]) : latest];
+  }
+}
+
+/** Reads the add-to-cart, remove-from-cart and purchase events of these days (ascending), with their lines. */
+export async function cartEvents(db: Db, appspaceId: number, days: readonly string[]): Promise<Map<string, CartEvent[]>> {
+  const byDay = new Map<string, CartEvent[]>();
+  if (days.length === 0) return byDay;
+  const { join, person } = personOf();
+  const rows = await queryRows<Record<string, unknown>>(db, sql`
+    SELECT ${dayOf(db, "e.occurred_at")} AS day, e.id, e.event_type AS t, e.occurred_at AS at, e.cart_id, ${person} AS person,
+      CASE WHEN e.flags IS NULL THEN 0 ELSE 1 END AS flagged, i.line, i.item_id, i.quantity, i.price
+    FROM events e ${join} LEFT JOIN event_items i ON i.event_row_id = e.id AND e.event_type <> 'PURCHASE'
+    WHERE e.appspace_id = ${appspaceId} AND e.event_type IN ('ADD_TO_CART', 'REMOVE_FROM_CART', 'PURCHASE') AND ${onDays("e", days)}`);
+  const events = new Map<number, CartEvent>();
+  for (const r of rows) {
+    const id = toNumber(r.id);
+    let e = events.get(id);
+    if (!e) {
+      e = {
+        id, type: r.t as string, at: fromDbTime(r.at as string | Date).getTime(), cartId: (r.cart_id as string | null) ?? null,
+        person: (r.person as string | null) ?? null, flagged: toNumber(r.flagged) === 1, lines: [],
+      };
+      events.set(id, e);
+      const list = byDay.get(r.day as string) ?? [];
+      list.push(e);
+      byDay.set(r.day as string, list);
+    }
+    if (r.item_id != null) e.lines.push({ line: toNumber(r.line), itemId: r.item_id as string, quantity: toNumber(r.quantity), price: r.price == null ? null : toNumber(r.price) });
+  }
+  return byDay;
+}
+
+/** What one day's events (flagged ones only with `withFlagged`) did to each person's runs and each cartId's cart. */
+export function summarize(events: readonly CartEvent[], withFlagged: boolean): DaySummaries {
+  const people = new Map<string, PersonDay>();
+  const carts = new Map<string, CartDay>();
+  const purchase = (e: CartEvent) => (e.type === "PURCHASE" ? 1 : 0);
+  // A person's order: time, then adds before a purchase of the same instant, then row id.
+  const ordered = events.filter(e => withFlagged || !e.flagged).sort((a, b) => a.at - b.at || purchase(a) - purchase(b) || a.id - b.id);
+  for (const e of ordered) {
+    if (e.cartId !== null) {
+      let cart = carts.get(e.cartId);
+      if (!cart) carts.set(e.cartId, (cart = { person: null, firstAdd: null, lastPurchase: null, contents: empty() }));
+      if (e.type === "PURCHASE") cart.lastPurchase = maxOf(cart.lastPurchase, e.at);
+      else {
+        apply(cart.contents, e);
+        if (e.type === "ADD_TO_CART") {
+          cart.firstAdd ??= e.at;
+          if (e.person !== null && (cart.person === null || e.person < cart.person)) cart.person = e.person;
+        }
+      }
+    }
+    if (e.person === null || (e.cartId !== null && e.type !== "PURCHASE")) continue;
+    let day = people.get(e.person);
+    if (!day) people.set(e.person, (day = { purchases: 0, lastPlain: null, lead: empty(), middle: 0, trail: null }));
+    if (e.type === "PURCHASE") {
+      if (e.cartId === null) day.lastPlain = maxOf(day.lastPlain, e.at);
+      if (day.purchases > 0 && day.trail!.adds) day.middle++;
+      day.purchases++;
+      day.trail = empty();
+    } else {
+      apply(day.trail ?? day.lead, e);
+    }
+  }
+  return { people, carts };
+}
+
+export interface CartCounts {
+  completed: number;
+  abandoned: number;
+  /** Minor units: the units left of each abandoned cart's items, at their latest add-to-cart price. */
+  abandonedValue: number;
+}
+
+/** Folds the days' summaries, oldest first, into the carts of the range and their outcomes. */
+export function foldCarts(days: readonly DaySummaries[]): CartCounts {
+  const open = new Map<string, Contents | null>();
+  const lastPlain = new Map<string, number | null>();
+  const carts = new Map<string, CartDay>();
+  let completed = 0;
+  for (const { people, carts: cartDays } of days) {
+    for (const [person, day] of people) {
+      lastPlain.set(person, maxOf(lastPlain.get(person) ?? null, day.lastPlain));
+      const run = merge(open.get(person) ?? empty(), day.lead);
+      if (day.purchases === 0) {
+        open.set(person, run);
+        continue;
+      }
+      if (run.adds) completed++;
+      completed += day.middle;
+      open.set(person, day.trail);
+    }
+    for (const [cartId, day] of cartDays) {
+      const held = carts.get(cartId);
+      carts.set(cartId, held
+        ? {
+          person: held.person === null || (day.person !== null && day.person < held.person) ? day.person : held.person,
+          firstAdd: held.firstAdd ?? day.firstAdd,
+          lastPurchase: maxOf(held.lastPurchase, day.lastPurchase),
+          contents: merge(held.contents, day.contents),
+        }
+        : day);
+    }
+  }
+  let abandoned = 0;
+  let abandonedValue = 0;
+  const left = (contents: Contents) => {
+    let units = 0;
+    let value = 0;
+    for (const [n, latest] of Object.values(contents.items)) {
+      if (n <= 0) continue;
+      units += n;
+      value += n * (latest?.[3] ?? 0);
+    }
+    if (units > 0) {
+      abandoned++;
+      abandonedValue += value;
+    }
+  };
+  for (const run of open.values()) if (run?.adds) left(run);
+  for (const cart of carts.values()) {
+    if (!cart.contents.adds) continue;
+    const personPaid = cart.person === null ? null : lastPlain.get(cart.person) ?? null;
+    if ((cart.lastPurchase ?? -Infinity) >= cart.firstAdd! || (personPaid ?? -Infinity) >= cart.firstAdd!) completed++;
+    else left(cart.contents);
+  }
+  return { completed, abandoned, abandonedValue };
+}
+
+/** A day's summaries as rollup_carts rows: kind ("p": a person's runs, "c": a cartId's cart), key, and the JSON of each variant. */
+export async function cartDayRows(db: Db, appspaceId: number, day: string): Promise<[kind: string, key: string, state: string | null, stateAll: string | null][]> {
+  const events = (await cartEvents(db, appspaceId, [day])).get(day) ?? [];
+  const [clean, all] = [summarize(events, false), summarize(events, true)];
+  const rows: [string, string, string | null, string | null][] = [];
+  const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
+  for (const person of all.people.keys()) rows.push(["p", person, json(clean.people.get(person)), json(all.people.get(person))]);
+  for (const cartId of all.carts.keys()) rows.push(["c", cartId, json(clean.carts.get(cartId)), json(all.carts.get(cartId))]);
+  return rows;
+}
+
+/** The days' summaries, oldest first: stored ones for clean days, computed from raw events for the stale ones. */
+export async function cartDays(db: Db, appspaceId: number, days: readonly string[], stale: ReadonlySet<string>, withFlagged: boolean): Promise<DaySummaries[]> {
+  const column = raw(withFlagged ? "state_all" : "state");
+  const stored = await queryRows<{ day: string; kind: string; cart_key: string; state: string }>(db, sql`
+    SELECT day, kind, cart_key, ${column} AS state FROM rollup_carts
+    WHERE appspace_id = ${appspaceId} AND day >= ${days[0]} AND day <= ${days[days.length - 1]} AND ${column} IS NOT NULL`);
+  const computed = await cartEvents(db, appspaceId, days.filter(d => stale.has(d)));
+  const byDay = new Map<string, DaySummaries>(days.map(d => [d, { people: new Map(), carts: new Map() }]));
+  for (const r of stored) {
+    if (stale.has(r.day)) continue;
+    const summaries = byDay.get(r.day)!;
+    if (r.kind === "p") summaries.people.set(r.cart_key, JSON.parse(r.state));
+    else summaries.carts.set(r.cart_key, JSON.parse(r.state));
+  }
+  for (const [day, events] of computed) byDay.set(day, summarize(events, withFlagged));
+  return days.map(d => byDay.get(d)!);
+}

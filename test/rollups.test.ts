@@ -3,6 +3,8 @@ import { Appspace } from "../src/appspaces/appspace.entity";
 import { updateSettings } from "../src/appspaces/appspace.service";
 import { prng } from "../src/bench/generate";
 import { BreakdownDimension, revenueBreakdown } from "../src/reports/breakdown.service";
+import { attribute, createAttributionLoader } from "../src/attribution/attribution.service";
+import { AttributionModel } from "../src/attribution/attribution.types";
 import { cartTotals } from "../src/reports/cart-abandonment.service";
 import { cohorts } from "../src/reports/cohorts.service";
 import { FUNNEL_STEPS, funnelCounts } from "../src/reports/funnel.service";
@@ -60,6 +62,8 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
       products: await topProducts(scope, 100),
       funnel: await funnelCounts(scope),
       carts: await cartTotals(scope),
+      attribution: await Promise.all([AttributionModel.LAST_CLICK, AttributionModel.LINEAR, AttributionModel.TIME_DECAY].map(async model =>
+        attribute(scope, await createAttributionLoader(h.db, appspace.id).load(scope), model, model === AttributionModel.LINEAR ? 7 : 30))),
       channels: await revenueByChannel(scope),
       cohorts: await cohorts(h.db, appspace, 24, NOW, includeFlagged, rollups),
     };

@@ -1,19 +1,20 @@
 import DataLoader from "dataloader";
 import { DataSource } from "typeorm";
-import { queryRows, sql } from "../db/query";
-import { dbTime, fromDbTime, toNumber } from "../db/sql";
+import { queryRows, Sql, sql } from "../db/query";
+import { fromDbTime, toNumber } from "../db/sql";
 import { BadUserInputError } from "../errors";
 import { personOf } from "../identity/persons";
-import { Period } from "../reports/range";
+import { addDays, Period, periodOf } from "../reports/range";
 import { eventsIn, money, notFlagged, percent, ReportScope } from "../reports/scope";
+import { staleDaysOf } from "../reports/sources";
 import { Attribution, AttributionModel } from "./attribution.types";
+import { Touch, touchesOf } from "./touches";
 
 export const WINDOWS = [7, 14, 30, 60, 90] as const;
 const DAY_MS = 86_400_000;
 const HALF_LIFE_DAYS = 7;
 
 interface Purchase { at: number; revenue: number; person: string | null }
-interface Touch { at: number; id: number; campaign: string | null; source: string | null; medium: string | null }
 
 /** The purchases of a period and, per person, their touchpoints of up to the longest window before it. */
 export interface AttributionInputs {
@@ -28,24 +29,36 @@ export interface AttributionInputs {
 export function createAttributionLoader(db: DataSource, appspaceId: number) {
   return new DataLoader<AttributionRead, AttributionInputs, string>(
     reads => Promise.all(reads.map(read => readInputs(db, appspaceId, read))),
-    { cacheKeyFn: r => `${r.period.from}|${r.period.to}|${r.includeFlagged}` },
+    { cacheKeyFn: r => `${r.period.from}|${r.period.to}|${r.includeFlagged}|${r.rollups !== false}` },
   );
 }
 
-export type AttributionRead = Pick<ReportScope, "period" | "includeFlagged">;
+export type AttributionRead = Pick<ReportScope, "period" | "includeFlagged" | "rollups">;
 
-async function readInputs(db: DataSource, appspaceId: number, { period, includeFlagged }: AttributionRead): Promise<AttributionInputs> {
+async function readInputs(db: DataSource, appspaceId: number, { period, includeFlagged, rollups }: AttributionRead): Promise<AttributionInputs> {
   const { join, person } = personOf();
-  const scope = { appspace: { id: appspaceId }, period, includeFlagged };
+  const scope = { db, appspace: { id: appspaceId }, period, includeFlagged };
   const purchases = await queryRows(db, sql`
     SELECT e.occurred_at AS at, e.revenue, ${person} AS person FROM events e ${join} WHERE ${eventsIn(scope, ["PURCHASE"])}`);
-  const earliest = dbTime(new Date(fromDbTime(period.from).getTime() - Math.max(...WINDOWS) * DAY_MS));
+  const buyers = sql`SELECT ${person} FROM events e ${join} WHERE ${eventsIn(scope, ["PURCHASE"])}`;
+  const first = addDays(period.start, -Math.max(...WINDOWS));
+  const touches = rollups === false
+    ? await touchesFromEvents(db, appspaceId, periodOf(first, period.end), buyers, includeFlagged)
+    : await touchesOf(db, appspaceId, first, period.end, await staleDaysOf({ ...scope, period: periodOf(first, period.end) }), buyers, includeFlagged);
+  return {
+    purchases: purchases.map(p => ({ at: fromDbTime(p.at as string).getTime(), revenue: toNumber(p.revenue), person: (p.person as string | null) ?? null })),
+    touches,
+  };
+}
+
+/** The touches of the people `buyers` selects in the period, from raw events in one statement. */
+async function touchesFromEvents(db: DataSource, appspaceId: number, period: Period, buyers: Sql, includeFlagged: boolean): Promise<Map<string, Touch[]>> {
   const toucher = personOf("t");
   const touches = await queryRows(db, sql`
     SELECT t.id, t.occurred_at AS at, t.campaign, t.source, t.medium, ${toucher.person} AS person FROM events t ${toucher.join}
-    WHERE t.appspace_id = ${appspaceId} AND t.occurred_at >= ${earliest} AND t.occurred_at < ${period.to}
+    WHERE t.appspace_id = ${appspaceId} AND t.occurred_at >= ${period.from} AND t.occurred_at < ${period.to}
       AND (t.campaign IS NOT NULL OR t.source IS NOT NULL OR t.medium IS NOT NULL)${notFlagged(includeFlagged, "t")}
-      AND ${toucher.person} IN (SELECT ${person} FROM events e ${join} WHERE ${eventsIn(scope, ["PURCHASE"])})`);
+      AND ${toucher.person} IN (${buyers})`);
   const byPerson = new Map<string, Touch[]>();
   for (const t of touches) {
     const list = byPerson.get(t.person as string) ?? [];
@@ -53,10 +66,7 @@ async function readInputs(db: DataSource, appspaceId: number, { period, includeF
     byPerson.set(t.person as string, list);
   }
   for (const list of byPerson.values()) list.sort((a, b) => a.at - b.at || a.id - b.id);
-  return {
-    purchases: purchases.map(p => ({ at: fromDbTime(p.at as string).getTime(), revenue: toNumber(p.revenue), person: (p.person as string | null) ?? null })),
-    touches: byPerson,
-  };
+  return byPerson;
 }
 
 /** Each touchpoint's share of a purchase's credit under the model. */

@@ -171,7 +171,7 @@ interface ReadPlan {
 }
 
 /** The period's stale days. */
-export async function staleDaysOf(scope: ReportScope): Promise<Set<string>> {
+export async function staleDaysOf(scope: Pick<ReportScope, "db" | "period"> & { appspace: { id: number } }): Promise<Set<string>> {
   const rows = await queryRows<{ day: string }>(scope.db, sql`SELECT DISTINCT day FROM rollup_dirty
     WHERE appspace_id = ${scope.appspace.id} AND day >= ${scope.period.start} AND day <= ${scope.period.end}`);
   return new Set(rows.map(r => r.day));

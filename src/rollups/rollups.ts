@@ -3,6 +3,7 @@ import { dayOf, joinSql, queryRows, raw, sql, Sql } from "../db/query";
 import { Db, isMysql, multiRowInsert, Row, toNumber, withTransaction } from "../db/sql";
 import { PeriodicTask } from "../periodic-task";
 import { addDays, periodOf } from "../reports/range";
+import { touchRows } from "../attribution/touches";
 import { cartDayRows } from "../reports/cart-days";
 import { personDays } from "../reports/funnel.service";
 import { buyerRows, ORDER_DIMENSIONS, orderEvents, productRows, purchaseRows, RawSelection, reachRows, refundRows, ROLLUP_GRAINS, WEEK } from "../reports/sources";
@@ -11,7 +12,7 @@ import { buyerRows, ORDER_DIMENSIONS, orderEvents, productRows, purchaseRows, Ra
 const ORDER_TYPES: ReadonlySet<string> = new Set(["PURCHASE", "REFUND", "CANCEL"]);
 
 /** The daily rollup tables: a day's rows in each are recomputed together (seven-day ones follow from them). */
-export const DAY_TABLES = ["rollup_sales", "rollup_products", "rollup_refunds", "rollup_funnel", "rollup_reach", "rollup_buyers", "rollup_carts"] as const;
+export const DAY_TABLES = ["rollup_sales", "rollup_products", "rollup_refunds", "rollup_funnel", "rollup_reach", "rollup_buyers", "rollup_carts", "rollup_touches"] as const;
 
 /** An event written or about to be deleted: its type, UTC day (YYYY-MM-DD) and order. */
 export interface ChangedEvent {
@@ -189,11 +190,13 @@ async function refreshDay(db: EntityManager, appspaceId: number, day: string): P
     await db.query(`DELETE FROM ${table} WHERE appspace_id = ? AND day = ?`, [appspaceId, day]);
   }
   for (const s of statements) await db.query(s.text, [...s.params]);
-  // What people did that day, computed here (src/reports/funnel.service.ts, cart-days.ts).
+  // What people did that day, computed here (src/reports/funnel.service.ts, cart-days.ts, src/attribution/touches.ts).
   const people = (await personDays(db, appspaceId, [day])).map(p => [appspaceId, day, p.person, p.moves, p.movesAll]);
   await insertRows(db, "rollup_funnel", ["appspace_id", "day", "person", "moves", "moves_all"], people);
   const carts = (await cartDayRows(db, appspaceId, day)).map(c => [appspaceId, day, ...c]);
   await insertRows(db, "rollup_carts", ["appspace_id", "day", "kind", "cart_key", "state", "state_all"], carts);
+  const touches = (await touchRows(db, appspaceId, day)).map(t => [appspaceId, t[0], day, t[1]]);
+  await insertRows(db, "rollup_touches", ["appspace_id", "person", "day", "touches"], touches);
   // Marked again meanwhile (today under steady ingest is, within milliseconds), the day keeps its spans from being
   // read until its next refresh, which computes them: computing them now would be wasted.
   const again = await db.query("SELECT 1 AS marked FROM rollup_dirty WHERE appspace_id = ? AND day = ? LIMIT 1", [appspaceId, day]);

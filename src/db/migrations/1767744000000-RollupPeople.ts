@@ -16,6 +16,9 @@ import { MigrationInterface, QueryRunner, Table, TableColumnOptions, TableIndex 
  *   a cartId (kind "p", key the person) and to each cartId's cart (kind "c"), as
  *   JSON (src/reports/cart-days.ts), of the events no fraud rule flagged (state)
  *   and of all (state_all; null where the day holds nothing of that kind).
+ * - rollup_touches: per person and day, the day's touchpoints (events with a
+ *   channel) as JSON (src/attribution/touches.ts), keyed by person first: attribution
+ *   reads the touches of a period's buyers.
  * They keep a person's rows under the person their identifiers had when the day
  * was computed: a link that moves identifiers to another person marks their days.
  * Every day holding events is marked stale, so the refresher computes them.
@@ -28,6 +31,8 @@ export class RollupPeople1767744000000 implements MigrationInterface {
     const str = (name: string, length: number, isPrimary = false, isNullable = false): TableColumnOptions => ({
       name, type: "varchar", length: String(length), isNullable, isPrimary, ...(mysql ? { charset: "utf8mb4", collation: "utf8mb4_bin" } : {}),
     });
+    // A day's JSON of one person or cart may pass MySQL's TEXT (64 KB).
+    const json = (name: string, isNullable: boolean): TableColumnOptions => ({ name, type: mysql ? "mediumtext" : "text", isNullable });
     const int = (name: string, isPrimary = false): TableColumnOptions => ({ name, type: "integer", default: 0, isPrimary });
     await qr.createTable(new Table({
       name: "rollup_funnel",
@@ -53,14 +58,20 @@ export class RollupPeople1767744000000 implements MigrationInterface {
       name: "rollup_carts",
       columns: [
         int("appspace_id", true), str("day", 10, true), str("kind", 1, true), str("cart_key", 128, true),
-        { name: "state", type: "text", isNullable: true }, { name: "state_all", type: "text", isNullable: true },
+        json("state", true), json("state_all", true),
       ],
+    }));
+    await qr.createTable(new Table({
+      name: "rollup_touches",
+      columns: [int("appspace_id", true), str("person", 128, true), str("day", 10, true), json("touches", false)],
+      indices: [new TableIndex({ name: "ix_rollup_touches_day", columnNames: ["appspace_id", "day"] })],
     }));
     const day = mysql ? "DATE_FORMAT(occurred_at, '%Y-%m-%d')" : "substr(occurred_at, 1, 10)";
     await qr.query(`INSERT INTO rollup_dirty (appspace_id, day) SELECT DISTINCT appspace_id, ${day} FROM events`);
   }
 
   async down(qr: QueryRunner): Promise<void> {
+    await qr.dropTable("rollup_touches");
     await qr.dropTable("rollup_carts");
     await qr.dropTable("rollup_buyers");
     await qr.dropTable("rollup_reach");

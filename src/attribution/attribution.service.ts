@@ -40,7 +40,7 @@ async function readInputs(db: DataSource, appspaceId: number, { period, includeF
   const scope = { db, appspace: { id: appspaceId }, period, includeFlagged };
   const purchases = await queryRows(db, sql`
     SELECT e.occurred_at AS at, e.revenue, ${person} AS person FROM events e ${join} WHERE ${eventsIn(scope, ["PURCHASE"])}`);
-  const buyers = sql`SELECT ${person} FROM events e ${join} WHERE ${eventsIn(scope, ["PURCHASE"])}`;
+  const buyers = sql`SELECT ${person} AS person FROM events e ${join} WHERE ${eventsIn(scope, ["PURCHASE"])}`;
   const first = addDays(period.start, -Math.max(...WINDOWS));
   const touches = rollups === false
     ? await touchesFromEvents(db, appspaceId, periodOf(first, period.end), buyers, includeFlagged)

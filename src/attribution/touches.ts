@@ -1,7 +1,6 @@
 import { queryRows, raw, sql, Sql } from "../db/query";
-import { Db, fromDbTime, toNumber } from "../db/sql";
-import { personOf } from "../identity/persons";
-import { onDays } from "../reports/sources";
+import { Db, isMysql } from "../db/sql";
+import { DayEvent, readDayEvents } from "../rollups/day-events";
 
 /*
  * Touchpoints (events carrying a campaign, source or medium) by person and day,
@@ -15,25 +14,17 @@ export interface Touch { at: number; id: number; campaign: string | null; source
 
 type StoredTouch = [at: number, id: number, campaign: string | null, source: string | null, medium: string | null, flagged: 0 | 1];
 
-/** Touch events of the appspace on these days (ascending) whose person `buyers` selects (a query of one column, or null for all). */
-async function rawTouches(db: Db, appspaceId: number, days: readonly string[], buyers: Sql | null): Promise<{ person: string; touch: StoredTouch }[]> {
-  if (days.length === 0) return [];
-  const { join, person } = personOf("t");
-  const rows = await queryRows<Record<string, unknown>>(db, sql`
-    SELECT t.id, t.occurred_at AS at, t.campaign, t.source, t.medium, CASE WHEN t.flags IS NULL THEN 0 ELSE 1 END AS flagged, ${person} AS person
-    FROM events t ${join}
-    WHERE t.appspace_id = ${appspaceId} AND ${onDays("t", days)} AND (t.campaign IS NOT NULL OR t.source IS NOT NULL OR t.medium IS NOT NULL)
-      AND (t.user_id IS NOT NULL OR t.anonymous_id IS NOT NULL)${buyers ? sql` AND ${person} IN (${buyers})` : raw("")}`);
-  return rows.map(r => ({
-    person: r.person as string,
-    touch: [fromDbTime(r.at as string | Date).getTime(), toNumber(r.id), r.campaign as string | null, r.source as string | null, r.medium as string | null, toNumber(r.flagged) as 0 | 1],
-  }));
+/** The touches among these events (of any days): events of a person carrying a channel. */
+function touchesAmong(events: readonly DayEvent[]): { person: string; touch: StoredTouch }[] {
+  return events.flatMap(e => (e.person !== null && (e.campaign !== null || e.source !== null || e.medium !== null)
+    ? [{ person: e.person, touch: [e.at, e.id, e.campaign, e.source, e.medium, e.flagged ? 1 : 0] as StoredTouch }]
+    : []));
 }
 
-/** A day's rollup_touches rows: person and the JSON of their touches. */
-export async function touchRows(db: Db, appspaceId: number, day: string): Promise<[person: string, touches: string][]> {
+/** A day's rollup_touches rows (from its events): person and the JSON of their touches. */
+export function touchRows(events: readonly DayEvent[]): [person: string, touches: string][] {
   const byPerson = new Map<string, StoredTouch[]>();
-  for (const { person, touch } of await rawTouches(db, appspaceId, [day], null)) {
+  for (const { person, touch } of touchesAmong(events)) {
     const list = byPerson.get(person);
     if (list) list.push(touch);
     else byPerson.set(person, [touch]);
@@ -42,13 +33,14 @@ export async function touchRows(db: Db, appspaceId: number, day: string): Promis
 }
 
 /**
- * The touches on days `first` to `last` of the people `buyers` selects, per person in time order:
+ * The touches on days `first` to `last` of the people `buyers` selects (a query of one column, person), per person in time order:
  * clean days from rollup_touches, stale ones from raw events; flagged touches only `withFlagged`.
  */
 export async function touchesOf(db: Db, appspaceId: number, first: string, last: string, stale: ReadonlySet<string>, buyers: Sql, withFlagged: boolean): Promise<Map<string, Touch[]>> {
+  // From the buyers to their rows (primary key: appspace, person, day): MySQL would rather scan the appspace's rows.
   const stored = await queryRows<{ person: string; day: string; touches: string }>(db, sql`
-    SELECT person, day, touches FROM rollup_touches
-    WHERE appspace_id = ${appspaceId} AND person IN (${buyers}) AND day >= ${first} AND day <= ${last}`);
+    SELECT t.person, t.day, t.touches FROM (SELECT DISTINCT b.person FROM (${buyers}) b) b
+      ${raw(isMysql(db) ? "STRAIGHT_JOIN" : "CROSS JOIN")} rollup_touches t ON t.appspace_id = ${appspaceId} AND t.person = b.person AND t.day >= ${first} AND t.day <= ${last}`);
   const byPerson = new Map<string, Touch[]>();
   const add = (person: string, [at, id, campaign, source, medium, flagged]: StoredTouch) => {
     if (flagged === 1 && !withFlagged) return;
@@ -58,7 +50,11 @@ export async function touchesOf(db: Db, appspaceId: number, first: string, last:
     else byPerson.set(person, [touch]);
   };
   for (const r of stored) if (!stale.has(r.day)) for (const t of JSON.parse(r.touches) as StoredTouch[]) add(r.person, t);
-  for (const { person, touch } of await rawTouches(db, appspaceId, [...stale].sort(), buyers)) add(person, touch);
+  const staleDays = [...stale].sort();
+  if (staleDays.length) {
+    const wanted = new Set((await queryRows<{ person: string | null }>(db, buyers)).map(b => b.person));
+    for (const { person, touch } of touchesAmong(await readDayEvents(db, appspaceId, staleDays, null))) if (wanted.has(person)) add(person, touch);
+  }
   for (const list of byPerson.values()) list.sort((a, b) => a.at - b.at || a.id - b.id);
   return byPerson;
 }

@@ -1,7 +1,6 @@
-import { dayOf, queryRows, raw, sql } from "../db/query";
-import { Db, fromDbTime, toNumber } from "../db/sql";
-import { personOf } from "../identity/persons";
-import { onDays } from "./sources";
+import { queryRows, raw, sql } from "../db/query";
+import { Db } from "../db/sql";
+import { byDay, DayEvent, readDayEvents } from "../rollups/day-events";
 
 /*
  * Carts day by day, for the rollups: what a day did to each cart, stored per day
@@ -47,16 +46,6 @@ export interface DaySummaries {
   carts: Map<string, CartDay>;
 }
 
-interface CartEvent {
-  id: number;
-  type: string;
-  at: number;
-  cartId: string | null;
-  person: string | null;
-  flagged: boolean;
-  lines: { line: number; itemId: string; quantity: number; price: number | null }[];
-}
-
 const empty = (): Contents => ({ adds: false, items: {} });
 
 const later = (a: Latest | null, b: Latest | null): Latest | null => {
@@ -76,7 +65,7 @@ export function merge(into: Contents, more: Contents): Contents {
   return { adds: into.adds || more.adds, items };
 }
 
-function apply(contents: Contents, e: CartEvent): void {
+function apply(contents: Contents, e: DayEvent): void {
   const add = e.type === "ADD_TO_CART";
   if (add) contents.adds = true;
   for (const l of e.lines) {
@@ -85,42 +74,15 @@ function apply(contents: Contents, e: CartEvent): void {
   }
 }
 
-/** Reads the add-to-cart, remove-from-cart and purchase events of these days (ascending), with their lines. */
-export async function cartEvents(db: Db, appspaceId: number, days: readonly string[]): Promise<Map<string, CartEvent[]>> {
-  const byDay = new Map<string, CartEvent[]>();
-  if (days.length === 0) return byDay;
-  const { join, person } = personOf();
-  const rows = await queryRows<Record<string, unknown>>(db, sql`
-    SELECT ${dayOf(db, "e.occurred_at")} AS day, e.id, e.event_type AS t, e.occurred_at AS at, e.cart_id, ${person} AS person,
-      CASE WHEN e.flags IS NULL THEN 0 ELSE 1 END AS flagged, i.line, i.item_id, i.quantity, i.price
-    FROM events e ${join} LEFT JOIN event_items i ON i.event_row_id = e.id AND e.event_type <> 'PURCHASE'
-    WHERE e.appspace_id = ${appspaceId} AND e.event_type IN ('ADD_TO_CART', 'REMOVE_FROM_CART', 'PURCHASE') AND ${onDays("e", days)}`);
-  const events = new Map<number, CartEvent>();
-  for (const r of rows) {
-    const id = toNumber(r.id);
-    let e = events.get(id);
-    if (!e) {
-      e = {
-        id, type: r.t as string, at: fromDbTime(r.at as string | Date).getTime(), cartId: (r.cart_id as string | null) ?? null,
-        person: (r.person as string | null) ?? null, flagged: toNumber(r.flagged) === 1, lines: [],
-      };
-      events.set(id, e);
-      const list = byDay.get(r.day as string) ?? [];
-      list.push(e);
-      byDay.set(r.day as string, list);
-    }
-    if (r.item_id != null) e.lines.push({ line: toNumber(r.line), itemId: r.item_id as string, quantity: toNumber(r.quantity), price: r.price == null ? null : toNumber(r.price) });
-  }
-  return byDay;
-}
+export const CART_TYPES: readonly string[] = ["ADD_TO_CART", "REMOVE_FROM_CART", "PURCHASE"];
 
-/** What one day's events (flagged ones only with `withFlagged`) did to each person's runs and each cartId's cart. */
-export function summarize(events: readonly CartEvent[], withFlagged: boolean): DaySummaries {
+/** What one day's cart events (CART_TYPES; flagged ones only `withFlagged`) did to each person's runs and each cartId's cart. */
+export function summarize(events: readonly DayEvent[], withFlagged: boolean): DaySummaries {
   const people = new Map<string, PersonDay>();
   const carts = new Map<string, CartDay>();
-  const purchase = (e: CartEvent) => (e.type === "PURCHASE" ? 1 : 0);
+  const purchase = (e: DayEvent) => (e.type === "PURCHASE" ? 1 : 0);
   // A person's order: time, then adds before a purchase of the same instant, then row id.
-  const ordered = events.filter(e => withFlagged || !e.flagged).sort((a, b) => a.at - b.at || purchase(a) - purchase(b) || a.id - b.id);
+  const ordered = events.filter(e => CART_TYPES.includes(e.type) && (withFlagged || !e.flagged)).sort((a, b) => a.at - b.at || purchase(a) - purchase(b) || a.id - b.id);
   for (const e of ordered) {
     if (e.cartId !== null) {
       let cart = carts.get(e.cartId);
@@ -211,9 +173,8 @@ export function foldCarts(days: readonly DaySummaries[]): CartCounts {
   return { completed, abandoned, abandonedValue };
 }
 
-/** A day's summaries as rollup_carts rows: kind ("p": a person's runs, "c": a cartId's cart), key, and the JSON of each variant. */
-export async function cartDayRows(db: Db, appspaceId: number, day: string): Promise<[kind: string, key: string, state: string | null, stateAll: string | null][]> {
-  const events = (await cartEvents(db, appspaceId, [day])).get(day) ?? [];
+/** A day's summaries (from its cart events) as rollup_carts rows: kind ("p": a person's runs, "c": a cartId's cart), key, and the JSON of each variant. */
+export function cartDayRows(events: readonly DayEvent[]): [kind: string, key: string, state: string | null, stateAll: string | null][] {
   const [clean, all] = [summarize(events, false), summarize(events, true)];
   const rows: [string, string, string | null, string | null][] = [];
   const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
@@ -228,14 +189,14 @@ export async function cartDays(db: Db, appspaceId: number, days: readonly string
   const stored = await queryRows<{ day: string; kind: string; cart_key: string; state: string }>(db, sql`
     SELECT day, kind, cart_key, ${column} AS state FROM rollup_carts
     WHERE appspace_id = ${appspaceId} AND day >= ${days[0]} AND day <= ${days[days.length - 1]} AND ${column} IS NOT NULL`);
-  const computed = await cartEvents(db, appspaceId, days.filter(d => stale.has(d)));
-  const byDay = new Map<string, DaySummaries>(days.map(d => [d, { people: new Map(), carts: new Map() }]));
+  const computed = byDay(await readDayEvents(db, appspaceId, days.filter(d => stale.has(d)), CART_TYPES));
+  const summaries = new Map<string, DaySummaries>(days.map(d => [d, { people: new Map(), carts: new Map() }]));
   for (const r of stored) {
     if (stale.has(r.day)) continue;
-    const summaries = byDay.get(r.day)!;
-    if (r.kind === "p") summaries.people.set(r.cart_key, JSON.parse(r.state));
-    else summaries.carts.set(r.cart_key, JSON.parse(r.state));
+    const day = summaries.get(r.day)!;
+    if (r.kind === "p") day.people.set(r.cart_key, JSON.parse(r.state));
+    else day.carts.set(r.cart_key, JSON.parse(r.state));
   }
-  for (const [day, events] of computed) byDay.set(day, summarize(events, withFlagged));
-  return days.map(d => byDay.get(d)!);
+  for (const [day, events] of computed) summaries.set(day, summarize(events, withFlagged));
+  return days.map(d => summaries.get(d)!);
 }

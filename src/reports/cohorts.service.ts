@@ -1,11 +1,11 @@
 import { Appspace } from "../appspaces/appspace.entity";
-import { queryRows, raw, sql } from "../db/query";
+import { joinSql, queryRows, raw, Sql, sql } from "../db/query";
 import { Db, isMysql, toNumber } from "../db/sql";
 import { BadUserInputError } from "../errors";
 import { personOf } from "../identity/persons";
 import { fromMinor } from "../ingest/money";
 import { Cohorts } from "./report.types";
-import { buyerSource, refundAmounts } from "./sources";
+import { buyerRows, refundAmounts } from "./sources";
 import { notFlagged } from "./scope";
 
 export const MAX_COHORT_MONTHS = 24;
@@ -21,22 +21,13 @@ const monthAt = (index: number) => `${Math.floor(index / 12)}-${String((index % 
  * each cohort's revenue (purchases minus what refunds and cancels took back, a
  * refund counting for the person who placed its order) by months since. The last
  * `months` cohorts up to this month, newest first; avgLtv and totalPurchasingUsers
- * cover every purchasing person. From rollups, each person's days are read from
- * rollup_buyers (src/reports/sources.ts buyerRows), stale days from raw events.
+ * cover every purchasing person. From rollups, see cellsFromRollups.
  */
 export async function cohorts(db: Db, appspace: Appspace, months: number, now: Date, includeFlagged = false, rollups = true): Promise<Cohorts> {
   if (!Number.isInteger(months) || months < 1 || months > MAX_COHORT_MONTHS) {
     throw new BadUserInputError(`months must be between 1 and ${MAX_COHORT_MONTHS}; got ${months}`, { field: "months" });
   }
-  const month = (column: string) => monthOf(db, column);
-  const rows = rollups
-    ? await queryRows(db, sql`
-      WITH buyers AS (${await buyerSource(db, appspace.id, includeFlagged)}),
-      firsts AS (SELECT person, MIN(first_at) AS first_at FROM buyers WHERE first_at IS NOT NULL GROUP BY person)
-      SELECT ${month("f.first_at")} AS cohort, substr(b.day, 1, 7) AS month, COUNT(DISTINCT f.person) AS people, SUM(b.amount) AS amount
-      FROM firsts f JOIN buyers b ON b.person = f.person
-      GROUP BY ${month("f.first_at")}, substr(b.day, 1, 7)`)
-    : await cohortsFromEvents(db, appspace, includeFlagged);
+  const rows = rollups ? await cellsFromRollups(db, appspace.id, includeFlagged) : await cohortsFromEvents(db, appspace, includeFlagged);
 
   const current = monthIndex(now.toISOString().slice(0, 7));
   const cells = new Map<string, number>();
@@ -65,11 +56,53 @@ export async function cohorts(db: Db, appspace: Appspace, months: number, now: D
   };
 }
 
+interface Cell {
+  cohort: string;
+  month: string;
+  /** Distinct people (read where cohort = month: the cohort's size). */
+  people: number;
+  amount: number;
+}
+
+/**
+ * The cells from rollup_buyers, whose rows carry their person's cohort and first purchase (is_first), in one pass.
+ * The people with rows on stale days (before or after their refresh) are taken out of that sum and recomputed
+ * from their clean days' rows and the stale days' raw events.
+ */
+async function cellsFromRollups(db: Db, appspaceId: number, withFlagged: boolean): Promise<Cell[]> {
+  const stale = (await queryRows<{ day: string }>(db, sql`SELECT DISTINCT day FROM rollup_dirty WHERE appspace_id = ${appspaceId} ORDER BY day`)).map(r => r.day);
+  const rows = sql`FROM rollup_buyers WHERE appspace_id = ${appspaceId} AND with_flagged = ${withFlagged ? 1 : 0}`;
+  const sum = (where: Sql) => queryRows<Cell>(db, sql`SELECT cohort, substr(day, 1, 7) AS month, SUM(is_first) AS people, SUM(amount) AS amount
+    ${rows}${where} AND cohort IS NOT NULL GROUP BY cohort, substr(day, 1, 7)`);
+  if (stale.length === 0) return sum(raw(""));
+  const staleDays = joinSql(stale.map(d => sql`${d}`));
+  const fresh = buyerRows(db, appspaceId, stale, withFlagged);
+  const touched = sql`SELECT person ${rows} AND day IN (${staleDays}) UNION SELECT person FROM (${fresh}) f`;
+  const clean = sql` AND day NOT IN (${staleDays})`;
+  const month = (column: string) => monthOf(db, column);
+  const [all, theirs, recomputed] = [await sum(clean), await sum(sql`${clean} AND person IN (${touched})`), await queryRows<Cell>(db, sql`
+    WITH buyers AS (SELECT day, person, first_at, amount ${rows}${clean} AND person IN (${touched}) UNION ALL ${fresh}),
+    firsts AS (SELECT person, MIN(first_at) AS first_at FROM buyers WHERE first_at IS NOT NULL GROUP BY person)
+    SELECT ${month("f.first_at")} AS cohort, substr(b.day, 1, 7) AS month, COUNT(DISTINCT f.person) AS people, SUM(b.amount) AS amount
+    FROM firsts f JOIN buyers b ON b.person = f.person GROUP BY ${month("f.first_at")}, substr(b.day, 1, 7)`)];
+  const cells = new Map<string, Cell>();
+  for (const [list, sign] of [[all, 1], [theirs, -1], [recomputed, 1]] as const) {
+    for (const c of list) {
+      const key = `${c.cohort}|${c.month}`;
+      const cell = cells.get(key) ?? { cohort: c.cohort, month: c.month, people: 0, amount: 0 };
+      cell.people += sign * toNumber(c.people);
+      cell.amount += sign * toNumber(c.amount);
+      cells.set(key, cell);
+    }
+  }
+  return [...cells.values()];
+}
+
 /** The cohort cells (cohort, month, people, amount) from raw events in one statement. */
-async function cohortsFromEvents(db: Db, appspace: Appspace, includeFlagged: boolean) {
+async function cohortsFromEvents(db: Db, appspace: Appspace, includeFlagged: boolean): Promise<Cell[]> {
   const { join, person } = personOf();
   const month = (column: string) => monthOf(db, column);
-  return queryRows(db, sql`
+  return queryRows<Cell>(db, sql`
     WITH purchases AS (
       SELECT e.occurred_at, e.revenue, e.transaction_id, ${person} AS person FROM events e ${join}
       WHERE e.appspace_id = ${appspace.id} AND e.event_type = 'PURCHASE' AND (e.user_id IS NOT NULL OR e.anonymous_id IS NOT NULL)${notFlagged(includeFlagged)}

@@ -1,9 +1,10 @@
-import { Db, fromDbTime, toNumber } from "../db/sql";
-import { dayOf, joinSql, queryRows, raw, sql } from "../db/query";
+import { toNumber } from "../db/sql";
+import { joinSql, queryRows, raw, sql } from "../db/query";
 import { personOf } from "../identity/persons";
 import { daysOf } from "./range";
 import { eventsIn, percent, ReportScope } from "./scope";
-import { fromRollups, onDays, staleDaysOf } from "./sources";
+import { DayEvent, readDayEvents } from "../rollups/day-events";
+import { fromRollups, staleDaysOf } from "./sources";
 
 export const FUNNEL_STEPS = [
   { name: "view_item", type: "VIEW_ITEM" },
@@ -89,27 +90,19 @@ export interface PersonDay {
   movesAll: string;
 }
 
-/** The moves of each person with funnel events on these days, from raw events; rows with nothing to move are left out. */
-export async function personDays(db: Db, appspaceId: number, days: readonly string[]): Promise<PersonDay[]> {
-  if (days.length === 0) return [];
-  const { join, person } = personOf();
-  const types = raw(FUNNEL_TYPES.map(t => `'${t}'`).join(", "));
-  const rows = await queryRows<{ day: string; person: string; t: string; at: string | Date; flagged: unknown }>(db, sql`
-    SELECT ${dayOf(db, "e.occurred_at")} AS day, ${person} AS person, e.event_type AS t, e.occurred_at AS at,
-      CASE WHEN e.flags IS NULL THEN 0 ELSE 1 END AS flagged
-    FROM events e ${join}
-    WHERE e.appspace_id = ${appspaceId} AND e.event_type IN (${types}) AND ${onDays("e", days)}
-      AND (e.user_id IS NOT NULL OR e.anonymous_id IS NOT NULL)`);
+/** The moves of each person with funnel events among these (of any days); rows with nothing to move are left out. */
+export function personDays(events: readonly DayEvent[]): PersonDay[] {
   const step = new Map(FUNNEL_TYPES.map((t, n) => [t, n]));
   const empty = () => FUNNEL_TYPES.map(() => [] as number[]);
   const grouped = new Map<string, { day: string; person: string; clean: number[][]; all: number[][] }>();
-  for (const r of rows) {
-    const key = `${r.day}\u0000${r.person}`;
+  for (const e of events) {
+    const n = step.get(e.type);
+    if (n === undefined || e.person === null) continue;
+    const key = `${e.day}\u0000${e.person}`;
     let g = grouped.get(key);
-    if (!g) grouped.set(key, (g = { day: r.day, person: r.person, clean: empty(), all: empty() }));
-    const [n, at] = [step.get(r.t)!, fromDbTime(r.at).getTime()];
-    g.all[n].push(at);
-    if (toNumber(r.flagged) === 0) g.clean[n].push(at);
+    if (!g) grouped.set(key, (g = { day: e.day, person: e.person, clean: empty(), all: empty() }));
+    g.all[n].push(e.at);
+    if (!e.flagged) g.clean[n].push(e.at);
   }
   const out: PersonDay[] = [];
   for (const g of grouped.values()) {
@@ -127,7 +120,7 @@ async function reachedFromRollups(scope: ReportScope): Promise<number[]> {
   const stored = await queryRows<{ day: string; person: string; moves: string }>(scope.db, sql`
     SELECT day, person, ${column} AS moves FROM rollup_funnel
     WHERE appspace_id = ${scope.appspace.id} AND day >= ${scope.period.start} AND day <= ${scope.period.end} AND ${column} <> ${NO_MOVES}`);
-  const computed = await personDays(scope.db, scope.appspace.id, [...stale].sort());
+  const computed = personDays(await readDayEvents(scope.db, scope.appspace.id, [...stale].sort(), FUNNEL_TYPES));
   const byDay = new Map<string, { person: string; moves: string }[]>();
   const add = (day: string, person: string, moves: string) => {
     const list = byDay.get(day);

@@ -143,15 +143,6 @@ export function buyerRows(db: Db, appspaceId: number, days: readonly string[], w
     ) b GROUP BY day, person`;
 }
 
-/** Every day's buyerRows of an appspace (cohorts cover all time): rollup_buyers for clean days, raw events for stale ones. */
-export async function buyerSource(db: Db, appspaceId: number, withFlagged: boolean): Promise<Sql> {
-  const stale = await queryRows<{ day: string }>(db, sql`SELECT DISTINCT day FROM rollup_dirty WHERE appspace_id = ${appspaceId} ORDER BY day`);
-  const stored = sql`SELECT day, person, first_at, amount FROM rollup_buyers WHERE appspace_id = ${appspaceId} AND with_flagged = ${withFlagged ? 1 : 0}`;
-  if (stale.length === 0) return stored;
-  const days = stale.map(r => r.day);
-  return sql`${stored} AND day NOT IN (${joinSql(days.map(d => sql`${d}`))}) UNION ALL ${buyerRows(db, appspaceId, days, withFlagged)}`;
-}
-
 /** Reports read rollups unless told otherwise (the equality test and the benchmark's baseline do). */
 export const fromRollups = (scope: ReportScope) => scope.rollups !== false;
 

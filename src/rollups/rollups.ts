@@ -6,6 +6,7 @@ import { addDays, periodOf } from "../reports/range";
 import { touchRows } from "../attribution/touches";
 import { cartDayRows } from "../reports/cart-days";
 import { personDays } from "../reports/funnel.service";
+import { readDayEvents } from "./day-events";
 import { buyerRows, ORDER_DIMENSIONS, orderEvents, productRows, purchaseRows, RawSelection, reachRows, refundRows, ROLLUP_GRAINS, WEEK } from "../reports/sources";
 
 /** The event types of orders, which the sales rollups sum. */
@@ -186,21 +187,38 @@ async function refreshDay(db: EntityManager, appspaceId: number, day: string): P
     ...[false, true].map(withFlagged => sql`INSERT INTO rollup_buyers (appspace_id, with_flagged, day, person, first_at, amount)
       SELECT ${appspaceId}, ${withFlagged ? 1 : 0}, day, person, first_at, amount FROM (${buyerRows(db, appspaceId, [day], withFlagged)}) s`),
   ];
+  const buyers = () => queryRows<{ person: string }>(db, sql`SELECT DISTINCT person FROM rollup_buyers WHERE appspace_id = ${appspaceId} AND day = ${day}`);
+  const before = await buyers();
   for (const table of DAY_TABLES) {
     await db.query(`DELETE FROM ${table} WHERE appspace_id = ? AND day = ?`, [appspaceId, day]);
   }
   for (const s of statements) await db.query(s.text, [...s.params]);
-  // What people did that day, computed here (src/reports/funnel.service.ts, cart-days.ts, src/attribution/touches.ts).
-  const people = (await personDays(db, appspaceId, [day])).map(p => [appspaceId, day, p.person, p.moves, p.movesAll]);
+  await refreshCohorts(db, appspaceId, [...new Set([...before, ...(await buyers())].map(b => b.person))]);
+  // What people did that day, computed here from its events read once (src/reports/funnel.service.ts, cart-days.ts, src/attribution/touches.ts).
+  const events = await readDayEvents(db, appspaceId, [day], null);
+  const people = personDays(events).map(p => [appspaceId, day, p.person, p.moves, p.movesAll]);
   await insertRows(db, "rollup_funnel", ["appspace_id", "day", "person", "moves", "moves_all"], people);
-  const carts = (await cartDayRows(db, appspaceId, day)).map(c => [appspaceId, day, ...c]);
+  const carts = cartDayRows(events).map(c => [appspaceId, day, ...c]);
   await insertRows(db, "rollup_carts", ["appspace_id", "day", "kind", "cart_key", "state", "state_all"], carts);
-  const touches = (await touchRows(db, appspaceId, day)).map(t => [appspaceId, t[0], day, t[1]]);
+  const touches = touchRows(events).map(t => [appspaceId, t[0], day, t[1]]);
   await insertRows(db, "rollup_touches", ["appspace_id", "person", "day", "touches"], touches);
   // Marked again meanwhile (today under steady ingest is, within milliseconds), the day keeps its spans from being
   // read until its next refresh, which computes them: computing them now would be wasted.
   const again = await db.query("SELECT 1 AS marked FROM rollup_dirty WHERE appspace_id = ? AND day = ? LIMIT 1", [appspaceId, day]);
   if (again.length === 0) await refreshWeeks(db, appspaceId, day);
+}
+
+/** Sets, on every rollup_buyers row of these people, their cohort (the month of their first purchase) and whether it holds that purchase. */
+async function refreshCohorts(db: EntityManager, appspaceId: number, people: readonly string[]): Promise<void> {
+  for (let i = 0; i < people.length; i += 500) {
+    const chosen = sql`appspace_id = ${appspaceId} AND with_flagged IN (0, 1) AND person IN (${joinSql(people.slice(i, i + 500).map(p => sql`${p}`))})`;
+    const firsts = sql`SELECT with_flagged, person, MIN(first_at) AS first_at FROM rollup_buyers WHERE ${chosen} GROUP BY with_flagged, person`;
+    await queryRows(db, isMysql(db)
+      ? sql`UPDATE rollup_buyers b JOIN (${firsts}) f ON b.appspace_id = ${appspaceId} AND b.with_flagged = f.with_flagged AND b.person = f.person
+          SET b.cohort = DATE_FORMAT(f.first_at, '%Y-%m'), b.is_first = CASE WHEN b.first_at = f.first_at THEN 1 ELSE 0 END`
+      : sql`UPDATE rollup_buyers SET (cohort, is_first) = (SELECT substr(f.first_at, 1, 7), CASE WHEN rollup_buyers.first_at = f.first_at THEN 1 ELSE 0 END
+          FROM (${firsts}) f WHERE f.with_flagged = rollup_buyers.with_flagged AND f.person = rollup_buyers.person) WHERE ${chosen}`);
+  }
 }
 
 async function insertRows(db: EntityManager, table: string, columns: readonly string[], rows: readonly Row[]): Promise<void> {

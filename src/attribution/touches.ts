@@ -1,6 +1,6 @@
 import { queryRows, raw, sql, Sql } from "../db/query";
 import { Db, isMysql } from "../db/sql";
-import { DayEvent, readDayEvents } from "../rollups/day-events";
+import { DayEvent, eachDayEvents } from "../rollups/day-events";
 
 /*
  * Touchpoints (events carrying a campaign, source or medium) by person and day,
@@ -14,22 +14,29 @@ export interface Touch { at: number; id: number; campaign: string | null; source
 
 type StoredTouch = [at: number, id: number, campaign: string | null, source: string | null, medium: string | null, flagged: 0 | 1];
 
-/** The touches among these events (of any days): events of a person carrying a channel. */
+/** The touches among these events: events of a person carrying a channel. */
 function touchesAmong(events: readonly DayEvent[]): { person: string; touch: StoredTouch }[] {
-  return events.flatMap(e => (e.person !== null && (e.campaign !== null || e.source !== null || e.medium !== null)
+  return events.flatMap(e => (e.person !== null && e.ofPerson && (e.campaign !== null || e.source !== null || e.medium !== null)
     ? [{ person: e.person, touch: [e.at, e.id, e.campaign, e.source, e.medium, e.flagged ? 1 : 0] as StoredTouch }]
     : []));
 }
 
-/** A day's rollup_touches rows (from its events): person and the JSON of their touches. */
-export function touchRows(events: readonly DayEvent[]): [person: string, touches: string][] {
-  const byPerson = new Map<string, StoredTouch[]>();
-  for (const { person, touch } of touchesAmong(events)) {
-    const list = byPerson.get(person);
-    if (list) list.push(touch);
-    else byPerson.set(person, [touch]);
+/** Collects, a page of a day's events at a time, that day's touches per person. */
+export class DayTouches {
+  private readonly byPerson = new Map<string, StoredTouch[]>();
+
+  add(events: readonly DayEvent[]): void {
+    for (const { person, touch } of touchesAmong(events)) {
+      const list = this.byPerson.get(person);
+      if (list) list.push(touch);
+      else this.byPerson.set(person, [touch]);
+    }
   }
-  return [...byPerson].map(([person, touches]) => [person, JSON.stringify(touches)]);
+
+  /** rollup_touches rows: person and the JSON of their touches. */
+  rows(): [person: string, touches: string][] {
+    return [...this.byPerson].map(([person, touches]) => [person, JSON.stringify(touches)]);
+  }
 }
 
 /**
@@ -53,7 +60,9 @@ export async function touchesOf(db: Db, appspaceId: number, first: string, last:
   const staleDays = [...stale].sort();
   if (staleDays.length) {
     const wanted = new Set((await queryRows<{ person: string | null }>(db, buyers)).map(b => b.person));
-    for (const { person, touch } of touchesAmong(await readDayEvents(db, appspaceId, staleDays, null))) if (wanted.has(person)) add(person, touch);
+    await eachDayEvents(db, appspaceId, staleDays, null, page => {
+      for (const { person, touch } of touchesAmong(page)) if (wanted.has(person)) add(person, touch);
+    });
   }
   for (const list of byPerson.values()) list.sort((a, b) => a.at - b.at || a.id - b.id);
   return byPerson;

@@ -1,6 +1,6 @@
 import { queryRows, raw, sql } from "../db/query";
 import { Db } from "../db/sql";
-import { byDay, DayEvent, readDayEvents } from "../rollups/day-events";
+import { DayEvent, eachDayEvents } from "../rollups/day-events";
 
 /*
  * Carts day by day, for the rollups: what a day did to each cart, stored per day
@@ -9,13 +9,17 @@ import { byDay, DayEvent, readDayEvents } from "../rollups/day-events";
  * person's run of adds without one up to their next purchase.
  */
 
-/** The latest add-to-cart of an item: when, its event row and line (to order adds of one instant), and its price. */
-type Latest = [at: number, id: number, line: number, price: number | null];
+/**
+ * An item of a cart: the units left, and its latest add-to-cart (time, event row and line, to order adds of
+ * one instant, and price; time null when it was only removed). One flat array: a busy day holds one per
+ * person or cart and item.
+ */
+type Line = [units: number, at: number | null, id: number, line: number, price: number | null];
 
-/** Adds and removes of one cart: whether it has an add, and per item the units left and the latest add. */
+/** Adds and removes of one cart: whether it has an add, and per item its line. */
 export interface Contents {
   adds: boolean;
-  items: Record<string, [units: number, latest: Latest | null]>;
+  items: Record<string, Line>;
 }
 
 /** What a day did to a person's runs: its purchases split them (a run is done when a purchase follows it). */
@@ -48,19 +52,22 @@ export interface DaySummaries {
 
 const empty = (): Contents => ({ adds: false, items: {} });
 
-const later = (a: Latest | null, b: Latest | null): Latest | null => {
-  if (a === null || b === null) return a ?? b;
-  return a[0] !== b[0] ? (a[0] > b[0] ? a : b) : a[1] !== b[1] ? (a[1] > b[1] ? a : b) : a[2] >= b[2] ? a : b;
-};
+/** Whether the add (at, id, line) is later than the item's latest add. */
+const isLater = (held: Line, at: number, id: number, line: number) =>
+  held[1] === null || at > held[1] || (at === held[1] && (id > held[2] || (id === held[2] && line > held[3])));
 
 const maxOf = (a: number | null, b: number | null) => (a === null || b === null ? (a ?? b) : Math.max(a, b));
 
-/** `into` with `more` added (units summed, the later add kept per item). */
+/** `into` with `more` added (units summed, the later add kept per item); neither is changed. */
 export function merge(into: Contents, more: Contents): Contents {
   const items = { ...into.items };
-  for (const [itemId, [units, latest]] of Object.entries(more.items)) {
+  for (const [itemId, line] of Object.entries(more.items)) {
     const held = items[itemId];
-    items[itemId] = held ? [held[0] + units, later(held[1], latest)] : [units, latest];
+    if (!held) items[itemId] = line;
+    else {
+      const latest = line[1] !== null && isLater(held, line[1], line[2], line[3]) ? line : held;
+      items[itemId] = [held[0] + line[0], latest[1], latest[2], latest[3], latest[4]];
+    }
   }
   return { adds: into.adds || more.adds, items };
 }
@@ -69,46 +76,55 @@ function apply(contents: Contents, e: DayEvent): void {
   const add = e.type === "ADD_TO_CART";
   if (add) contents.adds = true;
   for (const l of e.lines) {
-    const [units, latest] = contents.items[l.itemId] ?? [0, null];
-    contents.items[l.itemId] = [units + (add ? l.quantity : -l.quantity), add ? later(latest, [e.at, e.id, l.line, l.price]) : latest];
+    const held = contents.items[l.itemId];
+    if (!held) contents.items[l.itemId] = add ? [l.quantity, e.at, e.id, l.line, l.price] : [-l.quantity, null, 0, 0, null];
+    else {
+      held[0] += add ? l.quantity : -l.quantity;
+      if (add && isLater(held, e.at, e.id, l.line)) [held[1], held[2], held[3], held[4]] = [e.at, e.id, l.line, l.price];
+    }
   }
 }
 
 export const CART_TYPES: readonly string[] = ["ADD_TO_CART", "REMOVE_FROM_CART", "PURCHASE"];
 
-/** What one day's cart events (CART_TYPES; flagged ones only `withFlagged`) did to each person's runs and each cartId's cart. */
-export function summarize(events: readonly DayEvent[], withFlagged: boolean): DaySummaries {
-  const people = new Map<string, PersonDay>();
-  const carts = new Map<string, CartDay>();
-  const purchase = (e: DayEvent) => (e.type === "PURCHASE" ? 1 : 0);
-  // A person's order: time, then adds before a purchase of the same instant, then row id.
-  const ordered = events.filter(e => CART_TYPES.includes(e.type) && (withFlagged || !e.flagged)).sort((a, b) => a.at - b.at || purchase(a) - purchase(b) || a.id - b.id);
-  for (const e of ordered) {
-    if (e.cartId !== null) {
-      let cart = carts.get(e.cartId);
-      if (!cart) carts.set(e.cartId, (cart = { person: null, firstAdd: null, lastPurchase: null, contents: empty() }));
-      if (e.type === "PURCHASE") cart.lastPurchase = maxOf(cart.lastPurchase, e.at);
-      else {
-        apply(cart.contents, e);
-        if (e.type === "ADD_TO_CART") {
-          cart.firstAdd ??= e.at;
-          if (e.person !== null && (cart.person === null || e.person < cart.person)) cart.person = e.person;
+/** Collects, a page of events at a time (in time order, of any days), what each day did to each person's runs and each cartId's cart. */
+export class CartDays {
+  readonly days = new Map<string, DaySummaries>();
+
+  /** withFlagged: flagged events count too. */
+  constructor(private readonly withFlagged: boolean) {}
+
+  add(events: readonly DayEvent[]): void {
+    for (const e of events) {
+      if (!CART_TYPES.includes(e.type) || (e.flagged && !this.withFlagged)) continue;
+      let summaries = this.days.get(e.day);
+      if (!summaries) this.days.set(e.day, (summaries = { people: new Map(), carts: new Map() }));
+      const { people, carts } = summaries;
+      if (e.cartId !== null && e.ofCart) {
+        let cart = carts.get(e.cartId);
+        if (!cart) carts.set(e.cartId, (cart = { person: null, firstAdd: null, lastPurchase: null, contents: empty() }));
+        if (e.type === "PURCHASE") cart.lastPurchase = maxOf(cart.lastPurchase, e.at);
+        else {
+          apply(cart.contents, e);
+          if (e.type === "ADD_TO_CART") {
+            cart.firstAdd ??= e.at;
+            if (e.person !== null && (cart.person === null || e.person < cart.person)) cart.person = e.person;
+          }
         }
       }
-    }
-    if (e.person === null || (e.cartId !== null && e.type !== "PURCHASE")) continue;
-    let day = people.get(e.person);
-    if (!day) people.set(e.person, (day = { purchases: 0, lastPlain: null, lead: empty(), middle: 0, trail: null }));
-    if (e.type === "PURCHASE") {
-      if (e.cartId === null) day.lastPlain = maxOf(day.lastPlain, e.at);
-      if (day.purchases > 0 && day.trail!.adds) day.middle++;
-      day.purchases++;
-      day.trail = empty();
-    } else {
-      apply(day.trail ?? day.lead, e);
+      if (e.person === null || !e.ofPerson || (e.cartId !== null && e.type !== "PURCHASE")) continue;
+      let day = people.get(e.person);
+      if (!day) people.set(e.person, (day = { purchases: 0, lastPlain: null, lead: empty(), middle: 0, trail: null }));
+      if (e.type === "PURCHASE") {
+        if (e.cartId === null) day.lastPlain = maxOf(day.lastPlain, e.at);
+        if (day.purchases > 0 && day.trail!.adds) day.middle++;
+        day.purchases++;
+        day.trail = empty();
+      } else {
+        apply(day.trail ?? day.lead, e);
+      }
     }
   }
-  return { people, carts };
 }
 
 export interface CartCounts {
@@ -153,10 +169,10 @@ export function foldCarts(days: readonly DaySummaries[]): CartCounts {
   const left = (contents: Contents) => {
     let units = 0;
     let value = 0;
-    for (const [n, latest] of Object.values(contents.items)) {
+    for (const [n, , , , price] of Object.values(contents.items)) {
       if (n <= 0) continue;
       units += n;
-      value += n * (latest?.[3] ?? 0);
+      value += n * (price ?? 0);
     }
     if (units > 0) {
       abandoned++;
@@ -173,13 +189,12 @@ export function foldCarts(days: readonly DaySummaries[]): CartCounts {
   return { completed, abandoned, abandonedValue };
 }
 
-/** A day's summaries (from its cart events) as rollup_carts rows: kind ("p": a person's runs, "c": a cartId's cart), key, and the JSON of each variant. */
-export function cartDayRows(events: readonly DayEvent[]): [kind: string, key: string, state: string | null, stateAll: string | null][] {
-  const [clean, all] = [summarize(events, false), summarize(events, true)];
+/** A day's summaries as rollup_carts rows: kind ("p": a person's runs, "c": a cartId's cart), key, and the JSON of each variant. */
+export function cartDayRows(clean: DaySummaries | undefined, all: DaySummaries | undefined): [kind: string, key: string, state: string | null, stateAll: string | null][] {
   const rows: [string, string, string | null, string | null][] = [];
   const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
-  for (const person of all.people.keys()) rows.push(["p", person, json(clean.people.get(person)), json(all.people.get(person))]);
-  for (const cartId of all.carts.keys()) rows.push(["c", cartId, json(clean.carts.get(cartId)), json(all.carts.get(cartId))]);
+  for (const person of all?.people.keys() ?? []) rows.push(["p", person, json(clean?.people.get(person)), json(all!.people.get(person))]);
+  for (const cartId of all?.carts.keys() ?? []) rows.push(["c", cartId, json(clean?.carts.get(cartId)), json(all!.carts.get(cartId))]);
   return rows;
 }
 
@@ -189,7 +204,8 @@ export async function cartDays(db: Db, appspaceId: number, days: readonly string
   const stored = await queryRows<{ day: string; kind: string; cart_key: string; state: string }>(db, sql`
     SELECT day, kind, cart_key, ${column} AS state FROM rollup_carts
     WHERE appspace_id = ${appspaceId} AND day >= ${days[0]} AND day <= ${days[days.length - 1]} AND ${column} IS NOT NULL`);
-  const computed = byDay(await readDayEvents(db, appspaceId, days.filter(d => stale.has(d)), CART_TYPES));
+  const fresh = new CartDays(withFlagged);
+  await eachDayEvents(db, appspaceId, days.filter(d => stale.has(d)), CART_TYPES, page => fresh.add(page));
   const summaries = new Map<string, DaySummaries>(days.map(d => [d, { people: new Map(), carts: new Map() }]));
   for (const r of stored) {
     if (stale.has(r.day)) continue;
@@ -197,6 +213,6 @@ export async function cartDays(db: Db, appspaceId: number, days: readonly string
     if (r.kind === "p") day.people.set(r.cart_key, JSON.parse(r.state));
     else day.carts.set(r.cart_key, JSON.parse(r.state));
   }
-  for (const [day, events] of computed) summaries.set(day, summarize(events, withFlagged));
+  for (const day of days) if (stale.has(day)) summaries.set(day, fresh.days.get(day) ?? { people: new Map(), carts: new Map() });
   return days.map(d => summaries.get(d)!);
 }

@@ -3,7 +3,7 @@ import { joinSql, queryRows, raw, sql } from "../db/query";
 import { personOf } from "../identity/persons";
 import { daysOf } from "./range";
 import { eventsIn, percent, ReportScope } from "./scope";
-import { DayEvent, readDayEvents } from "../rollups/day-events";
+import { DayEvent, eachDayEvents } from "../rollups/day-events";
 import { fromRollups, staleDaysOf } from "./sources";
 
 export const FUNNEL_STEPS = [
@@ -63,7 +63,7 @@ export const NO_MOVES = "012345";
 /**
  * A person's moves over a day: for each step k they may be waiting for when it starts,
  * the step they wait for when it ends (6: all reached), as six digits. `times[n]` holds
- * the times of their step-n events that day, ascending. Every event of the day comes after
+ * the times of their step-n events that day, ascending (events come in time order). Every event of the day comes after
  * the moment they reached step k-1 (an earlier day), so from step k the day is walked alone.
  */
 export function movesOf(times: readonly (readonly number[])[]): string {
@@ -90,28 +90,34 @@ export interface PersonDay {
   movesAll: string;
 }
 
-/** The moves of each person with funnel events among these (of any days); rows with nothing to move are left out. */
-export function personDays(events: readonly DayEvent[]): PersonDay[] {
-  const step = new Map(FUNNEL_TYPES.map((t, n) => [t, n]));
-  const empty = () => FUNNEL_TYPES.map(() => [] as number[]);
-  const grouped = new Map<string, { day: string; person: string; clean: number[][]; all: number[][] }>();
-  for (const e of events) {
-    const n = step.get(e.type);
-    if (n === undefined || e.person === null) continue;
-    const key = `${e.day}\u0000${e.person}`;
-    let g = grouped.get(key);
-    if (!g) grouped.set(key, (g = { day: e.day, person: e.person, clean: empty(), all: empty() }));
-    g.all[n].push(e.at);
-    if (!e.flagged) g.clean[n].push(e.at);
+/** Collects, a page of events at a time (of any days, in time order), the moves of each person with funnel events. */
+export class FunnelDays {
+  private readonly days = new Map<string, { day: string; person: string; clean: number[][]; all: number[][] }>();
+
+  add(events: readonly DayEvent[]): void {
+    for (const e of events) {
+      const n = STEP.get(e.type);
+      if (n === undefined || e.person === null || !e.ofPerson) continue;
+      const key = `${e.day}\u0000${e.person}`;
+      let g = this.days.get(key);
+      if (!g) this.days.set(key, (g = { day: e.day, person: e.person, clean: FUNNEL_TYPES.map(() => []), all: FUNNEL_TYPES.map(() => []) }));
+      g.all[n].push(e.at);
+      if (!e.flagged) g.clean[n].push(e.at);
+    }
   }
-  const out: PersonDay[] = [];
-  for (const g of grouped.values()) {
-    for (const list of [...g.clean, ...g.all]) list.sort((a, b) => a - b);
-    const [moves, movesAll] = [movesOf(g.clean), movesOf(g.all)];
-    if (moves !== NO_MOVES || movesAll !== NO_MOVES) out.push({ day: g.day, person: g.person, moves, movesAll });
+
+  /** One row per day and person; rows with nothing to move are left out. */
+  rows(): PersonDay[] {
+    const out: PersonDay[] = [];
+    for (const g of this.days.values()) {
+      const [moves, movesAll] = [movesOf(g.clean), movesOf(g.all)];
+      if (moves !== NO_MOVES || movesAll !== NO_MOVES) out.push({ day: g.day, person: g.person, moves, movesAll });
+    }
+    return out;
   }
-  return out;
 }
+
+const STEP = new Map(FUNNEL_TYPES.map((t, n) => [t, n]));
 
 /** How many people reached each step: every person's moves applied day after day, clean days from rollup_funnel. */
 async function reachedFromRollups(scope: ReportScope): Promise<number[]> {
@@ -120,7 +126,9 @@ async function reachedFromRollups(scope: ReportScope): Promise<number[]> {
   const stored = await queryRows<{ day: string; person: string; moves: string }>(scope.db, sql`
     SELECT day, person, ${column} AS moves FROM rollup_funnel
     WHERE appspace_id = ${scope.appspace.id} AND day >= ${scope.period.start} AND day <= ${scope.period.end} AND ${column} <> ${NO_MOVES}`);
-  const computed = personDays(await readDayEvents(scope.db, scope.appspace.id, [...stale].sort(), FUNNEL_TYPES));
+  const fresh = new FunnelDays();
+  await eachDayEvents(scope.db, scope.appspace.id, [...stale].sort(), FUNNEL_TYPES, page => fresh.add(page));
+  const computed = fresh.rows();
   const byDay = new Map<string, { person: string; moves: string }[]>();
   const add = (day: string, person: string, moves: string) => {
     const list = byDay.get(day);

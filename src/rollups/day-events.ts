@@ -1,7 +1,7 @@
-import { dayOf, queryRows, raw, sql } from "../db/query";
-import { Db, fromDbTime, toNumber } from "../db/sql";
+import { dayOf, queryRows, raw, sql, Sql } from "../db/query";
+import { dbTime, Db, fromDbTime, isMysql, placeholders, toNumber } from "../db/sql";
 import { personOf } from "../identity/persons";
-import { onDays } from "../reports/sources";
+import { periodOf } from "../reports/range";
 
 /** An event as the rollups of what people did read it: its person resolved, its lines for cart events. */
 export interface DayEvent {
@@ -18,43 +18,82 @@ export interface DayEvent {
   medium: string | null;
   /** Add-to-cart and remove-from-cart lines. */
   lines: { line: number; itemId: string; quantity: number; price: number | null }[];
+  /** Read for its person's part (see Part): what is collected per person takes it in. */
+  ofPerson: boolean;
+  /** Read for its cartId's part: what is collected per cartId takes it in. */
+  ofCart: boolean;
 }
 
-/** The appspace's events on these days (ascending) of `types` (null: all), in one statement. */
-export async function readDayEvents(db: Db, appspaceId: number, days: readonly string[], types: readonly string[] | null): Promise<DayEvent[]> {
-  if (days.length === 0) return [];
+/**
+ * One of `of` parts of a day's people and cartIds (by the last character of the identifier), so that a
+ * busy day is collected a part at a time: an event is read for the part of its person and that of its cartId.
+ */
+export interface Part {
+  index: number;
+  of: number;
+}
+
+/** Events read per statement: a day of any size is read a page at a time, so what is held stays small. */
+const PAGE = 5000;
+
+const purchaseLast = (e: DayEvent) => (e.type === "PURCHASE" ? 1 : 0);
+
+/**
+ * Hands the appspace's events on these days of `types` (null: all) to `visit`, a page at a time, in time
+ * order: by time, then adds and removes before a purchase of the same instant, then row id. A page holds
+ * whole instants (every event of a time it holds), so that order holds across pages too.
+ */
+export async function eachDayEvents(db: Db, appspaceId: number, days: readonly string[], types: readonly string[] | null, visit: (page: DayEvent[]) => void,
+  opts: { part?: Part; pageSize?: number } = {}): Promise<void> {
+  const { part = { index: 0, of: 1 }, pageSize = PAGE } = opts;
   const { join, person } = personOf();
+  const bucket = (x: Sql) => (part.of === 1 ? raw("0") : sql`(${raw(isMysql(db) ? "ORD(RIGHT(" : "unicode(substr(")}${x}${raw(isMysql(db) ? ", 1))" : ", -1))")} % ${part.of})`);
+  const [ofPerson, ofCart] = [bucket(person), bucket(raw("e.cart_id"))];
   // Event types come from fixed lists, never from input.
   const typed = types ? raw(` AND e.event_type IN (${types.map(t => `'${t.replace(/[^A-Z_]/g, "")}'`).join(", ")})`) : raw("");
-  const rows = await queryRows<Record<string, unknown>>(db, sql`
+  const read = (range: Sql, limit: number | null) => queryRows<Record<string, unknown>>(db, sql`
     SELECT ${dayOf(db, "e.occurred_at")} AS day, e.id, e.event_type AS t, e.occurred_at AS at, e.cart_id, ${person} AS person,
-      CASE WHEN e.flags IS NULL THEN 0 ELSE 1 END AS flagged, e.campaign, e.source, e.medium, i.line, i.item_id, i.quantity, i.price
-    FROM events e ${join} LEFT JOIN event_items i ON i.event_row_id = e.id AND e.event_type IN ('ADD_TO_CART', 'REMOVE_FROM_CART')
-    WHERE e.appspace_id = ${appspaceId}${typed} AND ${onDays("e", days)}`);
-  const events = new Map<number, DayEvent>();
-  for (const r of rows) {
-    const id = toNumber(r.id);
-    let e = events.get(id);
-    if (!e) {
-      e = {
-        day: r.day as string, id, type: r.t as string, at: fromDbTime(r.at as string | Date).getTime(), cartId: (r.cart_id as string | null) ?? null,
+      CASE WHEN e.flags IS NULL THEN 0 ELSE 1 END AS flagged, e.campaign, e.source, e.medium, ${ofPerson} AS person_part, ${ofCart} AS cart_part
+    FROM events e ${join} WHERE e.appspace_id = ${appspaceId}${typed} AND ${range}
+      ${part.of === 1 ? raw("") : sql`AND (${ofPerson} = ${part.index} OR ${ofCart} = ${part.index})`}
+    ORDER BY e.occurred_at, e.id${limit === null ? raw("") : sql` LIMIT ${limit}`}`);
+  const timeOf = (r: Record<string, unknown>) => dbTime(fromDbTime(r.at as string | Date));
+  for (const day of days) {
+    const { from, to } = periodOf(day, day);
+    let lower = sql`e.occurred_at >= ${from}`;
+    for (;;) {
+      const page = await read(sql`${lower} AND e.occurred_at < ${to}`, pageSize);
+      if (page.length === 0) break;
+      let rows = page;
+      if (page.length === pageSize) {
+        // The page's last instant may go on past it: it is left to the next page, or read whole if it fills this one.
+        const last = timeOf(page[page.length - 1]);
+        rows = page.filter(r => timeOf(r) !== last);
+        if (rows.length === 0) rows = await read(sql`e.occurred_at = ${last}`, null);
+      }
+      visit(await withLines(db, appspaceId, rows.map(r => ({
+        day: r.day as string, id: toNumber(r.id), type: r.t as string, at: fromDbTime(r.at as string | Date).getTime(), cartId: (r.cart_id as string | null) ?? null,
         person: (r.person as string | null) ?? null, flagged: toNumber(r.flagged) === 1,
         campaign: (r.campaign as string | null) ?? null, source: (r.source as string | null) ?? null, medium: (r.medium as string | null) ?? null, lines: [],
-      };
-      events.set(id, e);
+        ofPerson: r.person_part !== null && toNumber(r.person_part) === part.index, ofCart: r.cart_part !== null && toNumber(r.cart_part) === part.index,
+      }))));
+      if (page.length < pageSize) break;
+      lower = sql`e.occurred_at > ${timeOf(rows[rows.length - 1])}`;
     }
-    if (r.item_id != null) e.lines.push({ line: toNumber(r.line), itemId: r.item_id as string, quantity: toNumber(r.quantity), price: r.price == null ? null : toNumber(r.price) });
   }
-  return [...events.values()];
 }
 
-/** Events grouped by day. */
-export function byDay(events: readonly DayEvent[]): Map<string, DayEvent[]> {
-  const days = new Map<string, DayEvent[]>();
-  for (const e of events) {
-    const list = days.get(e.day);
-    if (list) list.push(e);
-    else days.set(e.day, [e]);
+/** The page with the lines of its add-to-cart and remove-from-cart events, in order. */
+async function withLines(db: Db, appspaceId: number, page: DayEvent[]): Promise<DayEvent[]> {
+  const carts = page.filter(e => e.type === "ADD_TO_CART" || e.type === "REMOVE_FROM_CART");
+  if (carts.length > 0) {
+    const byId = new Map(carts.map(e => [e.id, e]));
+    const lines: Record<string, unknown>[] = await db.query(
+      `SELECT event_row_id, line, item_id, quantity, price FROM event_items WHERE appspace_id = ? AND event_row_id IN (${placeholders(carts.length)}) ORDER BY event_row_id, line`,
+      [appspaceId, ...carts.map(e => e.id)]);
+    for (const l of lines) {
+      byId.get(toNumber(l.event_row_id))!.lines.push({ line: toNumber(l.line), itemId: l.item_id as string, quantity: toNumber(l.quantity), price: l.price == null ? null : toNumber(l.price) });
+    }
   }
-  return days;
+  return page.sort((a, b) => a.at - b.at || purchaseLast(a) - purchaseLast(b) || a.id - b.id);
 }

@@ -3,10 +3,10 @@ import { dayOf, joinSql, queryRows, raw, sql, Sql } from "../db/query";
 import { Db, isMysql, multiRowInsert, Row, toNumber, withTransaction } from "../db/sql";
 import { PeriodicTask } from "../periodic-task";
 import { addDays, periodOf } from "../reports/range";
-import { touchRows } from "../attribution/touches";
-import { cartDayRows } from "../reports/cart-days";
-import { personDays } from "../reports/funnel.service";
-import { readDayEvents } from "./day-events";
+import { DayTouches } from "../attribution/touches";
+import { CartDays, cartDayRows } from "../reports/cart-days";
+import { FunnelDays } from "../reports/funnel.service";
+import { eachDayEvents } from "./day-events";
 import { buyerRows, ORDER_DIMENSIONS, orderEvents, productRows, purchaseRows, RawSelection, reachRows, refundRows, ROLLUP_GRAINS, WEEK } from "../reports/sources";
 
 /** The event types of orders, which the sales rollups sum. */
@@ -84,10 +84,12 @@ export interface RefreshOptions {
   waitSeconds?: number;
   /** Checked between days: true stops the refresh there. */
   stopping?: () => boolean;
-  /** Days it returns true for stay stale: their marks are left for a later call. */
-  skip?: (appspaceId: number, day: string) => boolean;
+  /** Days it returns true for (given the id of the day's newest mark read) stay stale: their newest mark is left for a later call. */
+  skip?: (appspaceId: number, day: string, newestMark: number) => boolean;
   /** Told of each day refreshed. */
   refreshed?: (appspaceId: number, day: string) => void;
+  /** Events of a day collected at once for the rollups of what people did; a busier day is collected in parts. */
+  partEvents?: number;
 }
 
 /**
@@ -120,13 +122,21 @@ export async function refreshRollups(db: DataSource, opts: RefreshOptions = {}):
         const entries: { id: unknown; appspace_id: unknown; day: string }[] = mysql ? await read(runner) : await withTransaction(db, read);
         if (entries.length === 0) return refreshed;
         after = toNumber(entries.at(-1)!.id);
-        const days = new Map(entries.map(e => [`${e.appspace_id}|${e.day}`, { appspaceId: toNumber(e.appspace_id), day: e.day }]));
-        for (const { appspaceId, day } of days.values()) {
+        const days = new Map<string, { appspaceId: number; day: string; newest: number }>();
+        for (const e of entries) days.set(`${e.appspace_id}|${e.day}`, { appspaceId: toNumber(e.appspace_id), day: e.day, newest: toNumber(e.id) });
+        for (const { appspaceId, day, newest } of days.values()) {
           if (opts.stopping?.()) return refreshed;
-          if (opts.skip?.(appspaceId, day)) continue;
+          if (opts.skip?.(appspaceId, day, newest)) {
+            // One mark keeps a day stale: the marks of a day written without pause do not pile up while it waits.
+            const compact = (q: Db | EntityManager | QueryRunner) => q.query("DELETE FROM rollup_dirty WHERE appspace_id = ? AND day = ? AND id < ?", [appspaceId, day, newest]);
+            if (mysql) await compact(runner);
+            else await withTransaction(db, compact);
+            continue;
+          }
           // SQLite has one connection per process: its transactions queue in withTransaction.
-          if (mysql) await inTransaction(runner, () => refreshDay(runner.manager, appspaceId, day));
-          else await withTransaction(db, em => refreshDay(em, appspaceId, day));
+          const partEvents = opts.partEvents ?? PART_EVENTS;
+          if (mysql) await inTransaction(runner, () => refreshDay(runner.manager, appspaceId, day, partEvents));
+          else await withTransaction(db, em => refreshDay(em, appspaceId, day, partEvents));
           opts.refreshed?.(appspaceId, day);
           refreshed++;
         }
@@ -157,7 +167,7 @@ async function inTransaction(runner: QueryRunner, fn: () => Promise<void>): Prom
  * recomputation sees the events of every mark it took (a mark commits with its
  * events); a writer committing after the delete leaves its mark for the next pass.
  */
-async function refreshDay(db: EntityManager, appspaceId: number, day: string): Promise<void> {
+async function refreshDay(db: EntityManager, appspaceId: number, day: string, partEvents: number): Promise<void> {
   await db.query("DELETE FROM rollup_dirty WHERE appspace_id = ? AND day = ?", [appspaceId, day]);
   const { from, to } = periodOf(day, day);
   const selection = (alias: string, types: string): RawSelection => ({
@@ -194,18 +204,32 @@ async function refreshDay(db: EntityManager, appspaceId: number, day: string): P
   }
   for (const s of statements) await db.query(s.text, [...s.params]);
   await refreshCohorts(db, appspaceId, [...new Set([...before, ...(await buyers())].map(b => b.person))]);
-  // What people did that day, computed here from its events read once (src/reports/funnel.service.ts, cart-days.ts, src/attribution/touches.ts).
-  const events = await readDayEvents(db, appspaceId, [day], null);
-  const people = personDays(events).map(p => [appspaceId, day, p.person, p.moves, p.movesAll]);
-  await insertRows(db, "rollup_funnel", ["appspace_id", "day", "person", "moves", "moves_all"], people);
-  const carts = cartDayRows(events).map(c => [appspaceId, day, ...c]);
-  await insertRows(db, "rollup_carts", ["appspace_id", "day", "kind", "cart_key", "state", "state_all"], carts);
-  const touches = touchRows(events).map(t => [appspaceId, t[0], day, t[1]]);
-  await insertRows(db, "rollup_touches", ["appspace_id", "person", "day", "touches"], touches);
+  await refreshPeople(db, appspaceId, day, partEvents);
   // Marked again meanwhile (today under steady ingest is, within milliseconds), the day keeps its spans from being
   // read until its next refresh, which computes them: computing them now would be wasted.
   const again = await db.query("SELECT 1 AS marked FROM rollup_dirty WHERE appspace_id = ? AND day = ? LIMIT 1", [appspaceId, day]);
   if (again.length === 0) await refreshWeeks(db, appspaceId, day);
+}
+
+/** Events of a day collected at once by default: a busier day is collected in parts, so that what is held stays small. */
+const PART_EVENTS = 20_000;
+
+/**
+ * What people did on the day (src/reports/funnel.service.ts, cart-days.ts, src/attribution/touches.ts), computed here
+ * from its events, read once per part of its people and cartIds, a page at a time.
+ */
+async function refreshPeople(db: EntityManager, appspaceId: number, day: string, partEvents: number): Promise<void> {
+  const { from, to } = periodOf(day, day);
+  const [count] = await queryRows<{ n: unknown }>(db, sql`SELECT COUNT(*) AS n FROM events WHERE appspace_id = ${appspaceId} AND occurred_at >= ${from} AND occurred_at < ${to}`);
+  const of = Math.max(1, Math.ceil(toNumber(count.n) / partEvents));
+  for (let index = 0; index < of; index++) {
+    const [funnel, clean, all, touches] = [new FunnelDays(), new CartDays(false), new CartDays(true), new DayTouches()];
+    await eachDayEvents(db, appspaceId, [day], null, page => [funnel, clean, all, touches].forEach(c => c.add(page)), { part: { index, of } });
+    await insertRows(db, "rollup_funnel", ["appspace_id", "day", "person", "moves", "moves_all"], funnel.rows().map(p => [appspaceId, day, p.person, p.moves, p.movesAll]));
+    const carts = cartDayRows(clean.days.get(day), all.days.get(day)).map(c => [appspaceId, day, ...c]);
+    await insertRows(db, "rollup_carts", ["appspace_id", "day", "kind", "cart_key", "state", "state_all"], carts);
+    await insertRows(db, "rollup_touches", ["appspace_id", "person", "day", "touches"], touches.rows().map(([person, json]) => [appspaceId, person, day, json]));
+  }
 }
 
 /** Sets, on every rollup_buyers row of these people, their cohort (the month of their first purchase) and whether it holds that purchase. */
@@ -214,7 +238,8 @@ async function refreshCohorts(db: EntityManager, appspaceId: number, people: rea
     const chosen = sql`appspace_id = ${appspaceId} AND with_flagged IN (0, 1) AND person IN (${joinSql(people.slice(i, i + 500).map(p => sql`${p}`))})`;
     const firsts = sql`SELECT with_flagged, person, MIN(first_at) AS first_at FROM rollup_buyers WHERE ${chosen} GROUP BY with_flagged, person`;
     await queryRows(db, isMysql(db)
-      ? sql`UPDATE rollup_buyers b JOIN (${firsts}) f ON b.appspace_id = ${appspaceId} AND b.with_flagged = f.with_flagged AND b.person = f.person
+      // Named: with hundreds of people MariaDB would rather join through the primary key, reading the appspace's rows per person.
+      ? sql`UPDATE rollup_buyers b FORCE INDEX (ix_rollup_buyers_person) JOIN (${firsts}) f ON b.appspace_id = ${appspaceId} AND b.with_flagged = f.with_flagged AND b.person = f.person
           SET b.cohort = DATE_FORMAT(f.first_at, '%Y-%m'), b.is_first = CASE WHEN b.first_at = f.first_at THEN 1 ELSE 0 END`
       : sql`UPDATE rollup_buyers SET (cohort, is_first) = (SELECT substr(f.first_at, 1, 7), CASE WHEN rollup_buyers.first_at = f.first_at THEN 1 ELSE 0 END
           FROM (${firsts}) f WHERE f.with_flagged = rollup_buyers.with_flagged AND f.person = rollup_buyers.person) WHERE ${chosen}`);
@@ -257,22 +282,25 @@ async function refreshWeeks(db: EntityManager, appspaceId: number, day: string):
 
 /**
  * Keeps rollups current in the background: a pass every `pollMs`, skipped while one runs (here or, on MySQL, in another server).
- * A day is recomputed at most once every `dayIntervalMs`. A day written to without pause (today, under steady ingest) is
- * marked again within milliseconds of a refresh, and reports read a marked day from raw events whatever its rollups hold,
- * so recomputing it on every pass only took database time from ingest (9% of batch throughput at 10k events/s).
+ * A stale day is recomputed once no mark has come for it for `quietMs`, or once it has waited `maxWaitMs`. Reports read a
+ * stale day from raw events whatever its rollups hold, so recomputing a day still being written (today, under steady ingest,
+ * is marked again within milliseconds) only takes database time from ingest, and memory: it waits, with one mark.
  */
 export class RollupRefresher extends PeriodicTask {
-  constructor(db: DataSource, pollMs = 1000, dayIntervalMs = 10_000, clock = () => performance.now()) {
-    /** When each day ("appspace|day") was last refreshed here, while that is less than dayIntervalMs ago. */
-    const refreshedAt = new Map<string, number>();
-    super("rollups", pollMs, stopping => {
-      const now = clock();
-      for (const [key, at] of refreshedAt) if (now - at >= dayIntervalMs) refreshedAt.delete(key);
-      return refreshRollups(db, {
-        stopping,
-        skip: (appspaceId, day) => refreshedAt.has(`${appspaceId}|${day}`),
-        refreshed: (appspaceId, day) => refreshedAt.set(`${appspaceId}|${day}`, clock()),
-      });
-    });
+  constructor(db: DataSource, pollMs = 1000, quietMs = 10_000, maxWaitMs = 600_000, clock = () => performance.now()) {
+    /** Per stale day seen ("appspace|day"): its newest mark, when that changed, and when the day was first seen stale. */
+    const seen = new Map<string, { newest: number; changedAt: number; since: number }>();
+    super("rollups", pollMs, stopping => refreshRollups(db, {
+      stopping,
+      skip: (appspaceId, day, newest) => {
+        const [key, now] = [`${appspaceId}|${day}`, clock()];
+        const s = seen.get(key);
+        if (!s) seen.set(key, { newest, changedAt: now, since: now });
+        else if (newest > s.newest) Object.assign(s, { newest, changedAt: now });
+        const { changedAt, since } = seen.get(key)!;
+        return now - changedAt < quietMs && now - since < maxWaitMs;
+      },
+      refreshed: (appspaceId, day) => seen.delete(`${appspaceId}|${day}`),
+    }));
   }
 }

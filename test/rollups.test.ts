@@ -108,7 +108,7 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
             ...(who < 0.8 ? { anonymousId: pick(anons) } : {}), ...(who > 0.5 ? { userId: pick(users) } : {}),
             ...(who > 0.95 ? { aliases: [pick(anons)] } : {}),
             ...(rand() < 0.1 ? { context: { userAgent: "Googlebot/2.1 (+http://www.google.com/bot.html)" } } : {}),
-            items: Array.from({ length: 1 + Math.floor(rand() * 2) }, () => ({ itemId: `sku-${Math.floor(rand() * 4)}`, price: amount(60), quantity: 1 + Math.floor(rand() * 2) })),
+            items: Array.from({ length: 1 + Math.floor(rand() * 2) }, () => ({ itemId: pick(["sku-0", "sku-1", "__proto__", "constructor"]), price: amount(60), quantity: 1 + Math.floor(rand() * 2) })),
           };
         }
         const kind = rand();
@@ -423,5 +423,33 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     }));
     expect(parts.flat().sort((a, b) => a - b)).toEqual(whole[0].map(e => e.id).sort((a, b) => a - b));
     expect(parts.filter(ids => ids.length > 0).length).toBeGreaterThan(1); // "p" and "q" fall in different parts
+  });
+
+  it("leaves a day it cannot recompute stale, and refreshes the others", async () => {
+    const other = await h.appspace({ currency: "EUR" });
+    const space = await h.db.getRepository(Appspace).findOneByOrFail({ id: other.appspaceId });
+    const view = (userId: string, day: string) => ({ eventType: "VIEW_ITEM", userId, timestamp: `${day}T10:00:00Z`, items: [{ itemId: "sku", price: 1 }] });
+    await refreshRollups(h.db, { waitSeconds: 10 });
+    expect((await h.gql(TRACK_EVENTS, { events: [view("boom", "2026-03-11"), view("fine", "2026-03-12")] }, other.publishableKey)).body.data!.trackEvents).toMatchObject({ accepted: 2 });
+    // The funnel row of "boom" cannot be written.
+    await h.db.query(target.name === "sqlite"
+      ? "CREATE TRIGGER no_boom BEFORE INSERT ON rollup_funnel WHEN NEW.person = 'boom' BEGIN SELECT RAISE(ABORT, 'no boom'); END"
+      : "CREATE TRIGGER no_boom BEFORE INSERT ON rollup_funnel FOR EACH ROW BEGIN IF NEW.person = 'boom' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'no boom'; END IF; END");
+    const errors = jest.spyOn(console, "error").mockImplementation(() => undefined);
+    try {
+      expect(await refreshRollups(h.db, { waitSeconds: 10 })).toBe(1);
+      expect(errors.mock.calls.map(c => String(c[0]))).toEqual([expect.stringMatching(new RegExp(`appspace ${space.id}, 2026-03-11: not refreshed: .*no boom`))]);
+    } finally {
+      errors.mockRestore();
+      await h.db.query("DROP TRIGGER no_boom");
+    }
+    const marked = await h.db.query("SELECT DISTINCT day FROM rollup_dirty WHERE appspace_id = ?", [space.id]);
+    expect(marked.map((r: { day: string }) => r.day)).toEqual(["2026-03-11"]);
+    const funnel = (rollups: boolean) => funnelCounts({ db: h.db, appspace: space, period: periodOf("2026-03-01", "2026-03-31"), includeFlagged: false, rollups });
+    expect((await funnel(true))[0].count).toBe(2);
+    expect(await funnel(true)).toEqual(await funnel(false));
+    expect(await refreshRollups(h.db, { waitSeconds: 10 })).toBe(1);
+    expect(await h.count("rollup_dirty", "appspace_id = ?", [space.id])).toBe(0);
+    expect(await funnel(true)).toEqual(await funnel(false));
   });
 });

@@ -2,6 +2,7 @@ import { DataSource, EntityManager } from "typeorm";
 import { dbTime, fromDbTime, isMysql, multiRowInsert, placeholders, toNumber, withTransaction } from "../db/sql";
 import { joinSql, sql } from "../db/query";
 import { deleteEvents, selectEvents } from "../ingest/event-writer";
+import { markPeopleDays } from "../rollups/rollups";
 import { countPersonData } from "./deletion.service";
 import { identifiersOf } from "./persons";
 
@@ -148,6 +149,8 @@ export class DeletionWorker {
     const list = placeholders(identifiers.length);
     await em.query(`DELETE FROM identity_links WHERE appspace_id = ? AND (identifier IN (${list}) OR user_id IN (${list}))`,
       [job.appspaceId, ...identifiers, ...identifiers]);
+    // Events sent since the last chunk (if any) now count for their own ids: their days' rollups change.
+    await markPeopleDays(em, job.appspaceId, identifiers);
     await em.query(`DELETE FROM identity_persons WHERE appspace_id = ? AND identifier IN (${list})`, [job.appspaceId, ...identifiers]);
     await em.query(
       "UPDATE deletion_requests SET status = 'DONE', pending_user_id = NULL, reason = NULL, lease_until = NULL, completed_at = ? WHERE id = ?",

@@ -16,10 +16,10 @@ import { DayEvent, eachDayEvents } from "../rollups/day-events";
  */
 type Line = [units: number, at: number | null, id: number, line: number, price: number | null];
 
-/** Adds and removes of one cart: whether it has an add, and per item its line. */
+/** Adds and removes of one cart: whether it has an add, and per item its line (a Map: item ids are any string, "__proto__" too). */
 export interface Contents {
   adds: boolean;
-  items: Record<string, Line>;
+  items: Map<string, Line>;
 }
 
 /** What a day did to a person's runs: its purchases split them (a run is done when a purchase follows it). */
@@ -50,23 +50,26 @@ export interface DaySummaries {
   carts: Map<string, CartDay>;
 }
 
-const empty = (): Contents => ({ adds: false, items: {} });
+const empty = (): Contents => ({ adds: false, items: new Map() });
 
 /** Whether the add (at, id, line) is later than the item's latest add. */
 const isLater = (held: Line, at: number, id: number, line: number) =>
   held[1] === null || at > held[1] || (at === held[1] && (id > held[2] || (id === held[2] && line > held[3])));
 
+/** Whether a sorts before b as the databases order utf8mb4_bin text: by code point (UTF-16 units misorder characters past U+FFFF). */
+const sortsBefore = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0;
+
 const maxOf = (a: number | null, b: number | null) => (a === null || b === null ? (a ?? b) : Math.max(a, b));
 
 /** `into` with `more` added (units summed, the later add kept per item); neither is changed. */
 export function merge(into: Contents, more: Contents): Contents {
-  const items = { ...into.items };
-  for (const [itemId, line] of Object.entries(more.items)) {
-    const held = items[itemId];
-    if (!held) items[itemId] = line;
+  const items = new Map(into.items);
+  for (const [itemId, line] of more.items) {
+    const held = items.get(itemId);
+    if (!held) items.set(itemId, line);
     else {
       const latest = line[1] !== null && isLater(held, line[1], line[2], line[3]) ? line : held;
-      items[itemId] = [held[0] + line[0], latest[1], latest[2], latest[3], latest[4]];
+      items.set(itemId, [held[0] + line[0], latest[1], latest[2], latest[3], latest[4]]);
     }
   }
   return { adds: into.adds || more.adds, items };
@@ -76,8 +79,8 @@ function apply(contents: Contents, e: DayEvent): void {
   const add = e.type === "ADD_TO_CART";
   if (add) contents.adds = true;
   for (const l of e.lines) {
-    const held = contents.items[l.itemId];
-    if (!held) contents.items[l.itemId] = add ? [l.quantity, e.at, e.id, l.line, l.price] : [-l.quantity, null, 0, 0, null];
+    const held = contents.items.get(l.itemId);
+    if (!held) contents.items.set(l.itemId, add ? [l.quantity, e.at, e.id, l.line, l.price] : [-l.quantity, null, 0, 0, null]);
     else {
       held[0] += add ? l.quantity : -l.quantity;
       if (add && isLater(held, e.at, e.id, l.line)) [held[1], held[2], held[3], held[4]] = [e.at, e.id, l.line, l.price];
@@ -108,7 +111,7 @@ export class CartDays {
           apply(cart.contents, e);
           if (e.type === "ADD_TO_CART") {
             cart.firstAdd ??= e.at;
-            if (e.person !== null && (cart.person === null || e.person < cart.person)) cart.person = e.person;
+            if (e.person !== null && (cart.person === null || sortsBefore(e.person, cart.person))) cart.person = e.person;
           }
         }
       }
@@ -156,7 +159,7 @@ export function foldCarts(days: readonly DaySummaries[]): CartCounts {
       const held = carts.get(cartId);
       carts.set(cartId, held
         ? {
-          person: held.person === null || (day.person !== null && day.person < held.person) ? day.person : held.person,
+          person: held.person === null || (day.person !== null && sortsBefore(day.person, held.person)) ? day.person : held.person,
           firstAdd: held.firstAdd ?? day.firstAdd,
           lastPurchase: maxOf(held.lastPurchase, day.lastPurchase),
           contents: merge(held.contents, day.contents),
@@ -169,7 +172,7 @@ export function foldCarts(days: readonly DaySummaries[]): CartCounts {
   const left = (contents: Contents) => {
     let units = 0;
     let value = 0;
-    for (const [n, , , , price] of Object.values(contents.items)) {
+    for (const [n, , , , price] of contents.items.values()) {
       if (n <= 0) continue;
       units += n;
       value += n * (price ?? 0);
@@ -192,7 +195,7 @@ export function foldCarts(days: readonly DaySummaries[]): CartCounts {
 /** A day's summaries as rollup_carts rows: kind ("p": a person's runs, "c": a cartId's cart), key, and the JSON of each variant. */
 export function cartDayRows(clean: DaySummaries | undefined, all: DaySummaries | undefined): [kind: string, key: string, state: string | null, stateAll: string | null][] {
   const rows: [string, string, string | null, string | null][] = [];
-  const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
+  const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v, (_, value: unknown) => (value instanceof Map ? [...value] : value)));
   for (const person of all?.people.keys() ?? []) rows.push(["p", person, json(clean?.people.get(person)), json(all!.people.get(person))]);
   for (const cartId of all?.carts.keys() ?? []) rows.push(["c", cartId, json(clean?.carts.get(cartId)), json(all!.carts.get(cartId))]);
   return rows;
@@ -210,8 +213,10 @@ export async function cartDays(db: Db, appspaceId: number, days: readonly string
   for (const r of stored) {
     if (stale.has(r.day)) continue;
     const day = summaries.get(r.day)!;
-    if (r.kind === "p") day.people.set(r.cart_key, JSON.parse(r.state));
-    else day.carts.set(r.cart_key, JSON.parse(r.state));
+    // Contents' items are stored as [itemId, line] pairs.
+    const state = JSON.parse(r.state, (key, value: unknown) => (key === "items" ? new Map(value as [string, Line][]) : value));
+    if (r.kind === "p") day.people.set(r.cart_key, state);
+    else day.carts.set(r.cart_key, state);
   }
   for (const day of days) if (stale.has(day)) summaries.set(day, fresh.days.get(day) ?? { people: new Map(), carts: new Map() });
   return days.map(d => summaries.get(d)!);

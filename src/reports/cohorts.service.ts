@@ -1,6 +1,7 @@
+import { DataSource } from "typeorm";
 import { Appspace } from "../appspaces/appspace.entity";
 import { joinSql, queryRows, raw, Sql, sql } from "../db/query";
-import { Db, isMysql, toNumber } from "../db/sql";
+import { Db, isMysql, toNumber, withTransaction } from "../db/sql";
 import { BadUserInputError } from "../errors";
 import { personOf } from "../identity/persons";
 import { fromMinor } from "../ingest/money";
@@ -23,11 +24,12 @@ const monthAt = (index: number) => `${Math.floor(index / 12)}-${String((index % 
  * `months` cohorts up to this month, newest first; avgLtv and totalPurchasingUsers
  * cover every purchasing person. From rollups, see cellsFromRollups.
  */
-export async function cohorts(db: Db, appspace: Appspace, months: number, now: Date, includeFlagged = false, rollups = true): Promise<Cohorts> {
+export async function cohorts(db: DataSource, appspace: Appspace, months: number, now: Date, includeFlagged = false, rollups = true): Promise<Cohorts> {
   if (!Number.isInteger(months) || months < 1 || months > MAX_COHORT_MONTHS) {
     throw new BadUserInputError(`months must be between 1 and ${MAX_COHORT_MONTHS}; got ${months}`, { field: "months" });
   }
-  const rows = rollups ? await cellsFromRollups(db, appspace.id, includeFlagged) : await cohortsFromEvents(db, appspace, includeFlagged);
+  // From rollups in one transaction: its statements add and take away what one snapshot holds.
+  const rows = rollups ? await withTransaction(db, em => cellsFromRollups(em, appspace.id, includeFlagged)) : await cohortsFromEvents(db, appspace, includeFlagged);
 
   const current = monthIndex(now.toISOString().slice(0, 7));
   const cells = new Map<string, number>();
@@ -67,7 +69,7 @@ interface Cell {
 /**
  * The cells from rollup_buyers, whose rows carry their person's cohort and first purchase (is_first), in one pass.
  * The people with rows on stale days (before or after their refresh) are taken out of that sum and recomputed
- * from their clean days' rows and the stale days' raw events.
+ * from their clean days' rows and the stale days' raw events. Its statements must read one snapshot (a transaction).
  */
 async function cellsFromRollups(db: Db, appspaceId: number, withFlagged: boolean): Promise<Cell[]> {
   const stale = (await queryRows<{ day: string }>(db, sql`SELECT DISTINCT day FROM rollup_dirty WHERE appspace_id = ${appspaceId} ORDER BY day`)).map(r => r.day);

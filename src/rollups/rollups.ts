@@ -48,17 +48,20 @@ async function markDays(em: Db | EntityManager, appspaceId: number, days: readon
  * them another person change who those events count for.
  */
 export async function markPeopleDays(em: Db | EntityManager, appspaceId: number, identifiers: readonly string[]): Promise<void> {
-  if (identifiers.length === 0) return;
-  const ids = joinSql([...new Set(identifiers)].map(id => sql`${id}`));
-  // An OR of the two would read the appspace's events: each id column through its own index.
-  const of = (alias: string) => [sql`${raw(alias)}.user_id IN (${ids})`, sql`${raw(alias)}.anonymous_id IN (${ids}) AND ${raw(alias)}.user_id IS NULL`];
-  const rows = await queryRows<{ day: string }>(em, joinSql([
-    ...of("e").map(own => sql`SELECT ${dayOf(em, "e.occurred_at")} AS day FROM events e WHERE e.appspace_id = ${appspaceId} AND ${own}`),
-    ...of("p").map(own => sql`SELECT ${dayOf(em, "c.occurred_at")} AS day FROM events p JOIN ${orderEvents(em, "c")}
-      ON c.appspace_id = p.appspace_id AND c.transaction_id = p.transaction_id AND c.event_type IN ('REFUND', 'CANCEL')
-      WHERE p.appspace_id = ${appspaceId} AND p.event_type = 'PURCHASE' AND ${own}`),
-  ], " UNION "));
-  await markDays(em, appspaceId, rows.map(r => r.day));
+  const unique = [...new Set(identifiers)];
+  // Each id is bound four times: 2,000 at a time stays within SQLite's bound values.
+  for (let i = 0; i < unique.length; i += 2000) {
+    const ids = joinSql(unique.slice(i, i + 2000).map(id => sql`${id}`));
+    // An OR of the two would read the appspace's events: each id column through its own index.
+    const of = (alias: string) => [sql`${raw(alias)}.user_id IN (${ids})`, sql`${raw(alias)}.anonymous_id IN (${ids}) AND ${raw(alias)}.user_id IS NULL`];
+    const rows = await queryRows<{ day: string }>(em, joinSql([
+      ...of("e").map(own => sql`SELECT ${dayOf(em, "e.occurred_at")} AS day FROM events e WHERE e.appspace_id = ${appspaceId} AND ${own}`),
+      ...of("p").map(own => sql`SELECT ${dayOf(em, "c.occurred_at")} AS day FROM events p JOIN ${orderEvents(em, "c")}
+        ON c.appspace_id = p.appspace_id AND c.transaction_id = p.transaction_id AND c.event_type IN ('REFUND', 'CANCEL')
+        WHERE p.appspace_id = ${appspaceId} AND p.event_type = 'PURCHASE' AND ${own}`),
+    ], " UNION "));
+    await markDays(em, appspaceId, rows.map(r => r.day));
+  }
 }
 
 /** The days of the refunds and cancels of these orders. */
@@ -88,6 +91,8 @@ export interface RefreshOptions {
   skip?: (appspaceId: number, day: string, newestMark: number) => boolean;
   /** Told of each day refreshed. */
   refreshed?: (appspaceId: number, day: string) => void;
+  /** Told of each day whose refresh failed (it stays stale; the error is logged). */
+  failed?: (appspaceId: number, day: string) => void;
   /** Events of a day collected at once for the rollups of what people did; a busier day is collected in parts. */
   partEvents?: number;
 }
@@ -135,8 +140,15 @@ export async function refreshRollups(db: DataSource, opts: RefreshOptions = {}):
           }
           // SQLite has one connection per process: its transactions queue in withTransaction.
           const partEvents = opts.partEvents ?? PART_EVENTS;
-          if (mysql) await inTransaction(runner, () => refreshDay(runner.manager, appspaceId, day, partEvents));
-          else await withTransaction(db, em => refreshDay(em, appspaceId, day, partEvents));
+          try {
+            if (mysql) await inTransaction(runner, () => refreshDay(runner.manager, appspaceId, day, partEvents));
+            else await withTransaction(db, em => refreshDay(em, appspaceId, day, partEvents));
+          } catch (err) {
+            // A day that cannot be recomputed stays stale (reports read it raw) without holding up the others.
+            console.error(`[rollups] appspace ${appspaceId}, ${day}: not refreshed: ${(err as Error).message}`);
+            opts.failed?.(appspaceId, day);
+            continue;
+          }
           opts.refreshed?.(appspaceId, day);
           refreshed++;
         }
@@ -288,19 +300,25 @@ async function refreshWeeks(db: EntityManager, appspaceId: number, day: string):
  */
 export class RollupRefresher extends PeriodicTask {
   constructor(db: DataSource, pollMs = 1000, quietMs = 10_000, maxWaitMs = 600_000, clock = () => performance.now()) {
-    /** Per stale day seen ("appspace|day"): its newest mark, when that changed, and when the day was first seen stale. */
-    const seen = new Map<string, { newest: number; changedAt: number; since: number }>();
-    super("rollups", pollMs, stopping => refreshRollups(db, {
-      stopping,
-      skip: (appspaceId, day, newest) => {
-        const [key, now] = [`${appspaceId}|${day}`, clock()];
-        const s = seen.get(key);
-        if (!s) seen.set(key, { newest, changedAt: now, since: now });
-        else if (newest > s.newest) Object.assign(s, { newest, changedAt: now });
-        const { changedAt, since } = seen.get(key)!;
-        return now - changedAt < quietMs && now - since < maxWaitMs;
-      },
-      refreshed: (appspaceId, day) => seen.delete(`${appspaceId}|${day}`),
-    }));
+    /** Per stale day seen ("appspace|day"): its newest mark, when that changed, when the day was first seen stale, and last seen. */
+    const seen = new Map<string, { newest: number; changedAt: number; since: number; lastSeen: number }>();
+    super("rollups", pollMs, stopping => {
+      // A day not seen for a while (refreshed by another server) starts over when it is marked again.
+      for (const [key, s] of seen) if (clock() - s.lastSeen >= quietMs) seen.delete(key);
+      return refreshRollups(db, {
+        stopping,
+        skip: (appspaceId, day, newest) => {
+          const [key, now] = [`${appspaceId}|${day}`, clock()];
+          const s = seen.get(key);
+          if (!s) seen.set(key, { newest, changedAt: now, since: now, lastSeen: now });
+          else Object.assign(s, newest > s.newest ? { newest, changedAt: now, lastSeen: now } : { lastSeen: now });
+          const { changedAt, since } = seen.get(key)!;
+          return now - changedAt < quietMs && now - since < maxWaitMs;
+        },
+        refreshed: (appspaceId, day) => seen.delete(`${appspaceId}|${day}`),
+        // Tried again once quiet, as if just marked.
+        failed: (appspaceId, day) => seen.delete(`${appspaceId}|${day}`),
+      });
+    });
   }
 }

@@ -213,10 +213,16 @@ export async function cartDays(db: Db, appspaceId: number, days: readonly string
   for (const r of stored) {
     if (stale.has(r.day)) continue;
     const day = summaries.get(r.day)!;
-    // Contents' items are stored as [itemId, line] pairs.
-    const state = JSON.parse(r.state, (key, value: unknown) => (key === "items" ? new Map(value as [string, Line][]) : value));
-    if (r.kind === "p") day.people.set(r.cart_key, state);
-    else day.carts.set(r.cart_key, state);
+    // Contents' items are stored as [itemId, line] pairs (a reviver would be called for every value: 3x slower).
+    const state = JSON.parse(r.state);
+    const items = (contents: { items: unknown } | null) => contents && (contents.items = new Map(contents.items as [string, Line][]));
+    if (r.kind === "p") {
+      [state.lead, state.trail].forEach(items);
+      day.people.set(r.cart_key, state);
+    } else {
+      items(state.contents);
+      day.carts.set(r.cart_key, state);
+    }
   }
   for (const day of days) if (stale.has(day)) summaries.set(day, fresh.days.get(day) ?? { people: new Map(), carts: new Map() });
   return days.map(d => summaries.get(d)!);

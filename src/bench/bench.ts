@@ -140,6 +140,9 @@ async function main() {
   await db.runMigrations();
   await ensureRates(db);
   const pool = mysql.createPool({ uri: url.toString(), connectionLimit: 16, timezone: "Z" });
+  // The ingest load's appspaces are scratch: left behind, a run's million events would wait for the next run's
+  // refresh and crowd the datasets out of the buffer pool.
+  await dropScratch(pool);
 
   const DATASET_RETENTION_DAYS = 3650;
   /** The appspace of one data size: generated once (named when complete), kept for later runs; --fresh starts over. */
@@ -291,9 +294,28 @@ async function main() {
   await rawServer.stop();
   await rollupServer.stop();
   server.kill("SIGTERM");
+  await new Promise(r => server.once("exit", r));
+  await dropScratch(pool);
   await pool.end();
   await db.destroy();
   process.exit(0);
+}
+
+/** Deletes the ingest load's appspaces ("bench-ingest-..."): every row of every table with an appspace_id, a chunk at a time. */
+async function dropScratch(pool: mysql.Pool) {
+  const [spaces] = (await pool.query("SELECT id FROM appspaces WHERE name LIKE 'bench-ingest-%'")) as unknown as [{ id: number }[]];
+  if (spaces.length === 0) return;
+  const ids = spaces.map(s => s.id);
+  const [tables] = (await pool.query(
+    "SELECT DISTINCT table_name AS t FROM information_schema.columns WHERE table_schema = DATABASE() AND column_name = 'appspace_id'")) as unknown as [{ t: string }[]];
+  for (const { t } of tables) {
+    for (;;) {
+      const [done] = (await pool.query(`DELETE FROM \`${t}\` WHERE appspace_id IN (?) LIMIT 50000`, [ids])) as unknown as [{ affectedRows: number }];
+      if (done.affectedRows < 50000) break;
+    }
+  }
+  await pool.query("DELETE FROM appspaces WHERE id IN (?)", [ids]);
+  console.error(`dropped the ingest load's appspaces ${ids.join(", ")}`);
 }
 
 main().catch(err => {

@@ -38,17 +38,16 @@ export type AttributionRead = Pick<ReportScope, "period" | "includeFlagged" | "r
 async function readInputs(db: DataSource, appspaceId: number, { period, includeFlagged, rollups }: AttributionRead): Promise<AttributionInputs> {
   const { join, person } = personOf();
   const scope = { db, appspace: { id: appspaceId }, period, includeFlagged };
-  const purchases = await queryRows(db, sql`
+  const rows = await queryRows(db, sql`
     SELECT e.occurred_at AS at, e.revenue, ${person} AS person FROM events e ${join} WHERE ${eventsIn(scope, ["PURCHASE"])}`);
+  const purchases = rows.map(p => ({ at: fromDbTime(p.at as string).getTime(), revenue: toNumber(p.revenue), person: (p.person as string | null) ?? null }));
   const buyers = sql`SELECT ${person} AS person FROM events e ${join} WHERE ${eventsIn(scope, ["PURCHASE"])}`;
   const first = addDays(period.start, -Math.max(...WINDOWS));
   const touches = rollups === false
     ? await touchesFromEvents(db, appspaceId, periodOf(first, period.end), buyers, includeFlagged)
-    : await touchesOf(db, appspaceId, first, period.end, await staleDaysOf({ ...scope, period: periodOf(first, period.end) }), buyers, includeFlagged);
-  return {
-    purchases: purchases.map(p => ({ at: fromDbTime(p.at as string).getTime(), revenue: toNumber(p.revenue), person: (p.person as string | null) ?? null })),
-    touches,
-  };
+    : await touchesOf(db, appspaceId, first, period.end, await staleDaysOf({ ...scope, period: periodOf(first, period.end) }),
+      { query: buyers, people: new Set(purchases.map(p => p.person)) }, includeFlagged);
+  return { purchases, touches };
 }
 
 /** The touches of the people `buyers` selects in the period, from raw events in one statement. */

@@ -40,13 +40,14 @@ export class DayTouches {
 }
 
 /**
- * The touches on days `first` to `last` of the people `buyers` selects (a query of one column, person), per person in time order:
+ * The touches on days `first` to `last` of the buyers (`query` selects them, in a column person; `people` holds them), per person in time order:
  * clean days from rollup_touches, stale ones from raw events; flagged touches only `withFlagged`.
  */
-export async function touchesOf(db: Db, appspaceId: number, first: string, last: string, stale: ReadonlySet<string>, buyers: Sql, withFlagged: boolean): Promise<Map<string, Touch[]>> {
+export async function touchesOf(db: Db, appspaceId: number, first: string, last: string, stale: ReadonlySet<string>,
+  buyers: { query: Sql; people: ReadonlySet<string | null> }, withFlagged: boolean): Promise<Map<string, Touch[]>> {
   // From the buyers to their rows (primary key: appspace, person, day): MySQL would rather scan the appspace's rows.
   const stored = await queryRows<{ person: string; day: string; touches: string }>(db, sql`
-    SELECT t.person, t.day, t.touches FROM (SELECT DISTINCT b.person FROM (${buyers}) b) b
+    SELECT t.person, t.day, t.touches FROM (SELECT DISTINCT b.person FROM (${buyers.query}) b) b
       ${raw(isMysql(db) ? "STRAIGHT_JOIN" : "CROSS JOIN")} rollup_touches t ON t.appspace_id = ${appspaceId} AND t.person = b.person AND t.day >= ${first} AND t.day <= ${last}`);
   const byPerson = new Map<string, Touch[]>();
   const add = (person: string, [at, id, campaign, source, medium, flagged]: StoredTouch) => {
@@ -57,13 +58,9 @@ export async function touchesOf(db: Db, appspaceId: number, first: string, last:
     else byPerson.set(person, [touch]);
   };
   for (const r of stored) if (!stale.has(r.day)) for (const t of JSON.parse(r.touches) as StoredTouch[]) add(r.person, t);
-  const staleDays = [...stale].sort();
-  if (staleDays.length) {
-    const wanted = new Set((await queryRows<{ person: string | null }>(db, buyers)).map(b => b.person));
-    await eachDayEvents(db, appspaceId, staleDays, null, page => {
-      for (const { person, touch } of touchesAmong(page)) if (wanted.has(person)) add(person, touch);
-    });
-  }
+  await eachDayEvents(db, appspaceId, [...stale].sort(), null, page => {
+    for (const { person, touch } of touchesAmong(page)) if (buyers.people.has(person)) add(person, touch);
+  });
   for (const list of byPerson.values()) list.sort((a, b) => a.at - b.at || a.id - b.id);
   return byPerson;
 }

@@ -16,11 +16,14 @@ export interface ReportScope {
   rollups?: boolean;
 }
 
+/** Event types as a literal SQL list: they come from the EventType enum and fixed lists, never from input. */
+export function eventTypeList(types: readonly string[]): Sql {
+  return raw(types.map(t => `'${t.replace(/[^A-Z_]/g, "")}'`).join(", "));
+}
+
 /** `e.appspace_id = ? AND e.event_type IN (...) AND e.occurred_at` within the period. */
 export function eventsIn(scope: Pick<ReportScope, "period" | "includeFlagged"> & { appspace: { id: number } }, types: readonly string[], e = "e"): Sql {
-  // Event types come from the EventType enum, never from input.
-  const list = raw(types.map(t => `'${t.replace(/[^A-Z_]/g, "")}'`).join(", "));
-  return sql`${raw(e)}.appspace_id = ${scope.appspace.id} AND ${raw(e)}.event_type IN (${list})
+  return sql`${raw(e)}.appspace_id = ${scope.appspace.id} AND ${raw(e)}.event_type IN (${eventTypeList(types)})
     AND ${raw(e)}.occurred_at >= ${scope.period.from} AND ${raw(e)}.occurred_at < ${scope.period.to}${notFlagged(scope.includeFlagged, e)}`;
 }
 

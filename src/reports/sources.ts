@@ -2,7 +2,7 @@ import { dayOf, joinSql, queryRows, raw, Sql, sql } from "../db/query";
 import { Db, isMysql } from "../db/sql";
 import { personOf } from "../identity/persons";
 import { addDays, daysOf, periodOf } from "./range";
-import { eventsIn, notFlagged, ReportScope } from "./scope";
+import { eventsIn, eventTypeList, notFlagged, ReportScope } from "./scope";
 
 /*
  * The rows reports aggregate, from raw events or from the daily rollups.
@@ -201,7 +201,7 @@ export function onDays(alias: string, days: readonly string[]): Sql {
 
 /** Events of `types` (null: any) on the stale days, for the raw part of a rollup read. */
 function staleEvents(scope: ReportScope, types: readonly string[] | null, alias: string, stale: readonly string[]): RawSelection {
-  const typed = types ? raw(` AND ${alias}.event_type IN (${types.map(t => `'${t}'`).join(", ")})`) : raw("");
+  const typed = types ? sql` AND ${raw(alias)}.event_type IN (${eventTypeList(types)})` : raw("");
   return {
     from: raw(`events ${alias}`),
     where: sql`${raw(alias)}.appspace_id = ${scope.appspace.id}${typed} AND ${onDays(alias, stale)}${notFlagged(scope.includeFlagged, alias)}`,

@@ -2,6 +2,7 @@ import { dayOf, queryRows, raw, sql, Sql } from "../db/query";
 import { dbTime, Db, fromDbTime, isMysql, placeholders, toNumber } from "../db/sql";
 import { personOf } from "../identity/persons";
 import { periodOf } from "../reports/range";
+import { eventTypeList } from "../reports/scope";
 
 /** An event as the rollups of what people did read it: its person resolved, its lines for cart events. */
 export interface DayEvent {
@@ -49,37 +50,39 @@ export async function eachDayEvents(db: Db, appspaceId: number, days: readonly s
   const { join, person } = personOf();
   const bucket = (x: Sql) => (part.of === 1 ? raw("0") : sql`(${raw(isMysql(db) ? "ORD(RIGHT(" : "unicode(substr(")}${x}${raw(isMysql(db) ? ", 1))" : ", -1))")} % ${part.of})`);
   const [ofPerson, ofCart] = [bucket(person), bucket(raw("e.cart_id"))];
-  // Event types come from fixed lists, never from input.
-  const typed = types ? raw(` AND e.event_type IN (${types.map(t => `'${t.replace(/[^A-Z_]/g, "")}'`).join(", ")})`) : raw("");
+  const typed = types ? sql` AND e.event_type IN (${eventTypeList(types)})` : raw("");
   const read = (range: Sql, limit: number | null) => queryRows<Record<string, unknown>>(db, sql`
     SELECT ${dayOf(db, "e.occurred_at")} AS day, e.id, e.event_type AS t, e.occurred_at AS at, e.cart_id, ${person} AS person,
       CASE WHEN e.flags IS NULL THEN 0 ELSE 1 END AS flagged, e.campaign, e.source, e.medium, ${ofPerson} AS person_part, ${ofCart} AS cart_part
     FROM events e ${join} WHERE e.appspace_id = ${appspaceId}${typed} AND ${range}
       ${part.of === 1 ? raw("") : sql`AND (${ofPerson} = ${part.index} OR ${ofCart} = ${part.index})`}
     ORDER BY e.occurred_at, e.id${limit === null ? raw("") : sql` LIMIT ${limit}`}`);
-  const timeOf = (r: Record<string, unknown>) => dbTime(fromDbTime(r.at as string | Date));
   for (const day of days) {
     const { from, to } = periodOf(day, day);
     let lower = sql`e.occurred_at >= ${from}`;
     for (;;) {
-      const page = await read(sql`${lower} AND e.occurred_at < ${to}`, pageSize);
+      const page = (await read(sql`${lower} AND e.occurred_at < ${to}`, pageSize)).map(eventOf);
       if (page.length === 0) break;
-      let rows = page;
+      let events = page;
       if (page.length === pageSize) {
         // The page's last instant may go on past it: it is left to the next page, or read whole if it fills this one.
-        const last = timeOf(page[page.length - 1]);
-        rows = page.filter(r => timeOf(r) !== last);
-        if (rows.length === 0) rows = await read(sql`e.occurred_at = ${last}`, null);
+        const last = page[page.length - 1].at;
+        events = page.filter(e => e.at !== last);
+        if (events.length === 0) events = (await read(sql`e.occurred_at = ${dbTime(new Date(last))}`, null)).map(eventOf);
       }
-      visit(await withLines(db, appspaceId, rows.map(r => ({
-        day: r.day as string, id: toNumber(r.id), type: r.t as string, at: fromDbTime(r.at as string | Date).getTime(), cartId: (r.cart_id as string | null) ?? null,
-        person: (r.person as string | null) ?? null, flagged: toNumber(r.flagged) === 1,
-        campaign: (r.campaign as string | null) ?? null, source: (r.source as string | null) ?? null, medium: (r.medium as string | null) ?? null, lines: [],
-        ofPerson: r.person_part !== null && toNumber(r.person_part) === part.index, ofCart: r.cart_part !== null && toNumber(r.cart_part) === part.index,
-      }))));
+      visit(await withLines(db, appspaceId, events));
       if (page.length < pageSize) break;
-      lower = sql`e.occurred_at > ${timeOf(rows[rows.length - 1])}`;
+      lower = sql`e.occurred_at > ${dbTime(new Date(events[events.length - 1].at))}`;
     }
+  }
+
+  function eventOf(r: Record<string, unknown>): DayEvent {
+    return {
+      day: r.day as string, id: toNumber(r.id), type: r.t as string, at: fromDbTime(r.at as string | Date).getTime(), cartId: (r.cart_id as string | null) ?? null,
+      person: (r.person as string | null) ?? null, flagged: toNumber(r.flagged) === 1,
+      campaign: (r.campaign as string | null) ?? null, source: (r.source as string | null) ?? null, medium: (r.medium as string | null) ?? null, lines: [],
+      ofPerson: r.person_part !== null && toNumber(r.person_part) === part.index, ofCart: r.cart_part !== null && toNumber(r.cart_part) === part.index,
+    };
   }
 }
 

@@ -16,6 +16,7 @@ import { settingsOf } from "./appspaces/settings";
 import { IdAllocator } from "./db/id-allocator";
 import { UnauthenticatedError } from "./errors";
 import { RatesCache } from "./ingest/rates/rates.service";
+import { eventWrites, EventWrites } from "./ingest/ingest.service";
 
 /** Long-lived parts shared by every request of one server. */
 export interface Services {
@@ -30,6 +31,8 @@ export interface Services {
   /** false: reports compute everything from raw events (the benchmark's baseline). */
   reportsFromRollups: boolean;
   fraud: FraudChecks;
+  /** Event writes, coalesced per appspace (group commit). */
+  writes: EventWrites;
   requests: RequestLimiter;
 }
 
@@ -56,6 +59,7 @@ export function createServices(db: DataSource, opts: ServiceOptions = {}): Servi
     retention: new RetentionPurger(db, opts.retentionPurgeMs ?? 3_600_000, now),
     reportsFromRollups: opts.reportsFromRollups ?? true,
     fraud: new FraudChecks(),
+    writes: eventWrites(db),
     requests: new RequestLimiter(opts.rateLimitWindowSeconds ?? 60),
   };
 }

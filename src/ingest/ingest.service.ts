@@ -7,6 +7,7 @@ import { AppError } from "../errors";
 import { EventInput } from "./event.input";
 import { writeEvents } from "./event-writer";
 import { FraudChecks } from "./fraud";
+import { GroupCommit } from "./group-commit";
 import { RatesCache } from "./rates/rates.service";
 import { normalizeEvent, NormalizedEvent, Problem } from "./validate";
 
@@ -15,6 +16,7 @@ export interface IngestDeps {
   eventIds: IdAllocator;
   rates: RatesCache;
   fraud: FraudChecks;
+  writes: EventWrites;
   now: () => Date;
 }
 
@@ -30,17 +32,60 @@ export class QuotaExceededError extends AppError {
   }
 }
 
-/** Outcome counts of one request, by outcome and by rule or error code ("" for the outcome's total). */
+/** Outcome counts, by outcome and by rule or error code ("" for the outcome's total). */
 class Tally {
   readonly counts = new Map<string, number>();
   add(outcome: string, codes: readonly string[] = []) {
     for (const code of ["", ...codes]) this.counts.set(`${outcome}|${code}`, (this.counts.get(`${outcome}|${code}`) ?? 0) + 1);
   }
+  addAll(other: Tally) {
+    for (const [key, n] of other.counts) this.counts.set(key, (this.counts.get(key) ?? 0) + n);
+  }
+}
+
+/** One request's share of a write: the events it stores (with their row ids) and what became of the others. */
+interface WriteJob {
+  events: NormalizedEvent[];
+  ids: number[];
+  now: Date;
+  tally: Tally;
+}
+
+export type EventWrites = GroupCommit<number, WriteJob>;
+
+/** Most events one transaction of coalesced requests stores. */
+const GROUP_EVENTS = 500;
+
+/**
+ * The event writes of a server: the requests of an appspace that arrive while its
+ * previous write runs are stored together, in one transaction (GroupCommit).
+ */
+export function eventWrites(db: DataSource): EventWrites {
+  return new GroupCommit<number, WriteJob>((appspaceId, jobs) => withTransaction(db, async em => {
+    const events = jobs.flatMap(j => j.events);
+    const now = new Date(Math.max(...jobs.map(j => j.now.getTime())));
+    const kept = new Set(events.length ? (await writeEvents(em, appspaceId, events, jobs.flatMap(j => j.ids), now)).stored : []);
+    // Per day of receipt; counted afresh on each attempt (a deadlock retries the whole transaction).
+    const days = new Map<string, Tally>();
+    for (const job of jobs) {
+      const day = job.now.toISOString().slice(0, 10);
+      let tally = days.get(day);
+      if (!tally) days.set(day, (tally = new Tally()));
+      tally.addAll(job.tally);
+      for (const e of job.events) {
+        if (!kept.has(e)) tally.add("duplicate");
+        else if (e.flags) tally.add("flagged", e.flags.split(","));
+        else tally.add("stored");
+      }
+    }
+    for (const [day, tally] of days) await recordStats(em, appspaceId, day, tally);
+  }), job => Math.max(1, job.events.length), GROUP_EVENTS);
 }
 
 /**
  * Validates every event, checks the monthly quota and the fraud rules, then stores
- * the events that pass in one transaction, with the day's ingestion stats.
+ * the events that pass in one transaction, with the day's ingestion stats (requests
+ * of the appspace that come while its previous write runs share one: eventWrites).
  */
 export async function ingest(deps: IngestDeps, appspace: Appspace, inputs: EventInput[]): Promise<IngestResult> {
   const now = deps.now();
@@ -74,22 +119,8 @@ export async function ingest(deps: IngestDeps, appspace: Appspace, inputs: Event
     toStore.push(e);
   }
 
-  const day = now.toISOString().slice(0, 10);
-  if (toStore.length === 0) {
-    await recordStats(deps.db, appspace.id, day, tally);
-  } else {
-    const ids = await deps.eventIds.take(toStore.length);
-    await withTransaction(deps.db, async em => {
-      const { stored } = await writeEvents(em, appspace.id, toStore, ids, now);
-      const kept = new Set(stored);
-      for (const e of toStore) {
-        if (!kept.has(e)) tally.add("duplicate");
-        else if (e.flags) tally.add("flagged", e.flags.split(","));
-        else tally.add("stored");
-      }
-      await recordStats(em, appspace.id, day, tally);
-    });
-  }
+  const ids = toStore.length ? await deps.eventIds.take(toStore.length) : [];
+  await deps.writes.run(appspace.id, { events: toStore, ids, now, tally });
   return { accepted: valid.length, problems };
 }
 

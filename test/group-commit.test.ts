@@ -1,0 +1,107 @@
+import { GroupCommit } from "../src/ingest/group-commit";
+import { dbTargets } from "./helpers/databases";
+import { TRACK_EVENT } from "./helpers/documents";
+import { Harness, startHarness } from "./helpers/harness";
+
+describe("GroupCommit", () => {
+  /** Flushes that wait until released, so that jobs pile up behind them; "bad" jobs make a flush fail. */
+  function gated() {
+    const flushes: string[][] = [];
+    const gates: (() => void)[] = [];
+    const commit = new GroupCommit<string, string>(async (key, jobs) => {
+      flushes.push([key, ...jobs]);
+      await new Promise<void>(release => gates.push(release));
+      if (jobs.includes("bad")) throw new Error(`bad in ${jobs.join(",")}`);
+    }, job => (job.startsWith("big") ? 3 : 1), 4);
+    const settled: string[] = [];
+    const run = (key: string, job: string) => commit.run(key, job).then(() => settled.push(`${job} ok`), (err: Error) => settled.push(`${job} failed: ${err.message}`));
+    const releaseAll = async () => {
+      while (gates.length) {
+        gates.shift()!();
+        await new Promise(r => setImmediate(r));
+      }
+    };
+    return { flushes, settled, run, releaseAll };
+  }
+
+  it("flushes a job at once when its key is idle, and the jobs that came meanwhile together, up to the weight limit", async () => {
+    const { flushes, settled, run, releaseAll } = gated();
+    const all = [run("a", "1"), run("a", "2"), run("a", "3"), run("a", "big4"), run("a", "5"), run("b", "6")];
+    expect(flushes).toEqual([["a", "1"], ["b", "6"]]);
+    await releaseAll();
+    await Promise.all(all);
+    expect(flushes).toEqual([["a", "1"], ["b", "6"], ["a", "2", "3"], ["a", "big4", "5"]]);
+    expect(settled.sort()).toEqual(["1 ok", "2 ok", "3 ok", "5 ok", "6 ok", "big4 ok"]);
+  });
+
+  it("flushes each job of a failed group alone: only the job at fault fails", async () => {
+    const { flushes, settled, run, releaseAll } = gated();
+    const all = [run("a", "1"), run("a", "2"), run("a", "bad"), run("a", "3")];
+    await releaseAll();
+    await Promise.all(all);
+    expect(flushes).toEqual([["a", "1"], ["a", "2", "bad", "3"], ["a", "2"], ["a", "bad"], ["a", "3"]]);
+    expect(settled).toEqual(["1 ok", "2 ok", "bad failed: bad in bad", "3 ok"]);
+    // The key is idle again: the next job is flushed at once.
+    const next = run("a", "4");
+    expect(flushes.at(-1)).toEqual(["a", "4"]);
+    await releaseAll();
+    await next;
+    expect(settled.at(-1)).toBe("4 ok");
+  });
+});
+
+describe.each(dbTargets())("concurrent trackEvent requests on $name", target => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startHarness(target);
+  });
+  afterAll(() => h.close());
+
+  const purchase = (transactionId: string) => ({ eventType: "PURCHASE", transactionId, revenue: 12.5, userId: `u-${transactionId}`, items: [{ itemId: "sku-1", price: 12.5, quantity: 1 }] });
+  const stats = async (key: string) =>
+    (await h.gql("{ ingestionStats { accepted stored duplicates } }", {}, key)).body.data!.ingestionStats;
+
+  it("share transactions, and each is answered for its own event", async () => {
+    const { publishableKey, secretKey, appspaceId } = await h.appspace();
+    await h.gql(TRACK_EVENT, { event: purchase("warm-up") }, publishableKey);
+    h.sql.reset();
+    // 20 requests at once, two of them for one order: the second is a duplicate, whichever transaction it shares.
+    const orders = [...Array.from({ length: 19 }, (_, i) => `o-${i}`), "o-7"];
+    const answers = await Promise.all(orders.map(o => h.gql(TRACK_EVENT, { event: purchase(o) }, publishableKey)));
+    expect(answers.map(a => a.body)).toEqual(orders.map(() => ({ data: { trackEvent: { ok: true } } })));
+    // Alone, each request would claim its order in a statement of its own. SQLite's driver is synchronous: a write
+    // ends before the next request is read, so there requests never wait and go alone.
+    const claims = h.sql.statements.filter(s => s.trim().startsWith("INSERT INTO purchase_claims")).length;
+    if (target.name === "sqlite") expect(claims).toBe(orders.length);
+    else expect(claims).toBeLessThan(orders.length);
+    expect(await h.count("events", "appspace_id = ? AND transaction_id LIKE 'o-%'", [appspaceId])).toBe(19);
+    expect(await h.count("event_items", "appspace_id = ?", [appspaceId])).toBe(20);
+    expect(await stats(secretKey)).toEqual({ accepted: 21, stored: 20, duplicates: 1 });
+  });
+
+  it("a request whose write fails fails alone: the others of its transaction are stored", async () => {
+    const { publishableKey, secretKey, appspaceId } = await h.appspace();
+    await h.db.query(target.name === "sqlite"
+      ? "CREATE TRIGGER no_poison BEFORE INSERT ON events WHEN NEW.transaction_id = 'poison' BEGIN SELECT RAISE(ABORT, 'no poison'); END"
+      : "CREATE TRIGGER no_poison BEFORE INSERT ON events FOR EACH ROW BEGIN IF NEW.transaction_id = 'poison' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'no poison'; END IF; END");
+    const errors = jest.spyOn(console, "error").mockImplementation(() => undefined);
+    try {
+      await h.gql(TRACK_EVENT, { event: purchase("first") }, publishableKey);
+      const orders = ["a", "b", "c", "poison", "d", "e", "f", "g"];
+      const answers = await Promise.all(orders.map(o => h.gql(TRACK_EVENT, { event: purchase(o) }, publishableKey)));
+      const failed = answers.filter(a => a.body.errors);
+      expect(failed).toHaveLength(1);
+      expect(answers[3].body.errors![0].extensions!.code).toBe("INTERNAL_SERVER_ERROR");
+      expect(answers[3].body.errors![0].message).not.toMatch(/poison|INSERT/);
+      expect(answers.filter((_, i) => i !== 3).map(a => a.body.data)).toEqual(orders.slice(1).map(() => ({ trackEvent: { ok: true } })));
+    } finally {
+      errors.mockRestore();
+      await h.db.query("DROP TRIGGER no_poison");
+    }
+    expect((await h.db.query("SELECT transaction_id AS t FROM events WHERE appspace_id = ? ORDER BY transaction_id", [appspaceId])).map((r: { t: string }) => r.t))
+      .toEqual(["a", "b", "c", "d", "e", "f", "first", "g"]);
+    expect(await h.count("purchase_claims", "appspace_id = ?", [appspaceId])).toBe(8);
+    expect(await stats(secretKey)).toEqual({ accepted: 8, stored: 8, duplicates: 0 });
+  });
+});

@@ -61,8 +61,10 @@ const sortsBefore = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buf
 
 const maxOf = (a: number | null, b: number | null) => (a === null || b === null ? (a ?? b) : Math.max(a, b));
 
-/** `into` with `more` added (units summed, the later add kept per item); neither is changed. */
+/** `into` with `more` added (units summed, the later add kept per item); neither is changed, and the result may share their items. */
 export function merge(into: Contents, more: Contents): Contents {
+  // Most runs and carts live on one day: nothing to add up.
+  if (more.items.size === 0 || into.items.size === 0) return { adds: into.adds || more.adds, items: more.items.size === 0 ? into.items : more.items };
   const items = new Map(into.items);
   for (const [itemId, line] of more.items) {
     const held = items.get(itemId);
@@ -146,12 +148,13 @@ export function foldCarts(days: readonly DaySummaries[]): CartCounts {
   for (const { people, carts: cartDays } of days) {
     for (const [person, day] of people) {
       lastPlain.set(person, maxOf(lastPlain.get(person) ?? null, day.lastPlain));
-      const run = merge(open.get(person) ?? empty(), day.lead);
+      const held = open.get(person);
       if (day.purchases === 0) {
-        open.set(person, run);
+        open.set(person, held ? merge(held, day.lead) : day.lead);
         continue;
       }
-      if (run.adds) completed++;
+      // The run open at the day's start, continued by its lead, ends with the first purchase: what it holds no longer counts.
+      if (held?.adds || day.lead.adds) completed++;
       completed += day.middle;
       open.set(person, day.trail);
     }
@@ -217,7 +220,10 @@ export async function cartDays(db: Db, appspaceId: number, days: readonly string
     const state = JSON.parse(r.state);
     const items = (contents: { items: unknown } | null) => contents && (contents.items = new Map(contents.items as [string, Line][]));
     if (r.kind === "p") {
-      [state.lead, state.trail].forEach(items);
+      // A lead that a purchase ends only tells whether it has an add (foldCarts).
+      if (state.purchases === 0) items(state.lead);
+      else state.lead.items = new Map();
+      items(state.trail);
       day.people.set(r.cart_key, state);
     } else {
       items(state.contents);

@@ -6,7 +6,7 @@ import { BadUserInputError } from "../errors";
 import { personOf } from "../identity/persons";
 import { addDays, Period, periodOf } from "../reports/range";
 import { eventsIn, money, notFlagged, percent, ReportScope } from "../reports/scope";
-import { staleDaysOf } from "../reports/sources";
+import { buyerSource, staleDaysOf } from "../reports/sources";
 import { Attribution, AttributionModel } from "./attribution.types";
 import { Touch, touchesOf } from "./touches";
 
@@ -38,16 +38,21 @@ export type AttributionRead = Pick<ReportScope, "period" | "includeFlagged" | "r
 async function readInputs(db: DataSource, appspaceId: number, { period, includeFlagged, rollups }: AttributionRead): Promise<AttributionInputs> {
   const { join, person } = personOf();
   const scope = { db, appspace: { id: appspaceId }, period, includeFlagged };
-  const rows = await queryRows(db, sql`
-    SELECT e.occurred_at AS at, e.revenue, ${person} AS person FROM events e ${join} WHERE ${eventsIn(scope, ["PURCHASE"])}`);
-  const purchases = rows.map(p => ({ at: fromDbTime(p.at as string).getTime(), revenue: toNumber(p.revenue), person: (p.person as string | null) ?? null }));
-  const buyers = sql`SELECT ${person} AS person FROM events e ${join} WHERE ${eventsIn(scope, ["PURCHASE"])}`;
+  const purchases = queryRows(db, sql`
+    SELECT e.occurred_at AS at, e.revenue, ${person} AS person FROM events e ${join} WHERE ${eventsIn(scope, ["PURCHASE"])}`)
+    .then(rows => rows.map(p => ({ at: fromDbTime(p.at as string).getTime(), revenue: toNumber(p.revenue), person: (p.person as string | null) ?? null })));
   const first = addDays(period.start, -Math.max(...WINDOWS));
-  const touches = rollups === false
-    ? await touchesFromEvents(db, appspaceId, periodOf(first, period.end), buyers, includeFlagged)
-    : await touchesOf(db, appspaceId, first, period.end, await staleDaysOf({ ...scope, period: periodOf(first, period.end) }),
-      { query: buyers, people: new Set(purchases.map(p => p.person)) }, includeFlagged);
-  return { purchases, touches };
+  if (rollups === false) {
+    const buyers = sql`SELECT ${person} AS person FROM events e ${join} WHERE ${eventsIn(scope, ["PURCHASE"])}`;
+    const [bought, touched] = await Promise.all([purchases, touchesFromEvents(db, appspaceId, periodOf(first, period.end), buyers, includeFlagged)]);
+    return { purchases: bought, touches: touched };
+  }
+  // The buyers' touches are read beside their purchases (on another connection), the buyers taken from rollup_buyers.
+  const stale = await staleDaysOf({ ...scope, period: periodOf(first, period.end) });
+  const touches = touchesOf(db, appspaceId, first, period.end, stale,
+    { query: buyerSource(scope, stale), people: purchases.then(ps => new Set(ps.map(p => p.person))) }, includeFlagged);
+  const [bought, touched] = await Promise.all([purchases, touches]);
+  return { purchases: bought, touches: touched };
 }
 
 /** The touches of the people `buyers` selects in the period, from raw events in one statement. */

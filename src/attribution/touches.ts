@@ -44,7 +44,7 @@ export class DayTouches {
  * clean days from rollup_touches, stale ones from raw events; flagged touches only `withFlagged`.
  */
 export async function touchesOf(db: Db, appspaceId: number, first: string, last: string, stale: ReadonlySet<string>,
-  buyers: { query: Sql; people: ReadonlySet<string | null> }, withFlagged: boolean): Promise<Map<string, Touch[]>> {
+  buyers: { query: Sql; people: Promise<ReadonlySet<string | null>> }, withFlagged: boolean): Promise<Map<string, Touch[]>> {
   // From the buyers to their rows (primary key: appspace, person, day): MySQL would rather scan the appspace's rows.
   const stored = await queryRows<{ person: string; day: string; touches: string }>(db, sql`
     SELECT t.person, t.day, t.touches FROM (SELECT DISTINCT b.person FROM (${buyers.query}) b) b
@@ -58,8 +58,9 @@ export async function touchesOf(db: Db, appspaceId: number, first: string, last:
     else byPerson.set(person, [touch]);
   };
   for (const r of stored) if (!stale.has(r.day)) for (const t of JSON.parse(r.touches) as StoredTouch[]) add(r.person, t);
+  const people = await buyers.people;
   await eachDayEvents(db, appspaceId, [...stale].sort(), null, page => {
-    for (const { person, touch } of touchesAmong(page)) if (buyers.people.has(person)) add(person, touch);
+    for (const { person, touch } of touchesAmong(page)) if (people.has(person)) add(person, touch);
   });
   for (const list of byPerson.values()) list.sort((a, b) => a.at - b.at || a.id - b.id);
   return byPerson;

@@ -261,6 +261,23 @@ export async function reachSource(scope: ReportScope): Promise<Sql> {
   ]);
 }
 
+/**
+ * The people who bought in the period, in a column person (repeated): rollup_buyers' rows with a purchase
+ * for clean days, raw purchases for the `stale` ones.
+ */
+export function buyerSource(scope: Pick<ReportScope, "db" | "period" | "includeFlagged"> & { appspace: { id: number } }, stale: ReadonlySet<string>): Sql {
+  const days = daysOf(scope.period);
+  const clean = days.filter(d => !stale.has(d));
+  const staleDays = days.filter(d => stale.has(d));
+  const { join, person } = personOf();
+  return unionAll([
+    clean.length ? sql`SELECT person FROM rollup_buyers WHERE appspace_id = ${scope.appspace.id} AND with_flagged = ${scope.includeFlagged ? 1 : 0}
+      AND day IN (${joinSql(clean.map(d => sql`${d}`))}) AND first_at IS NOT NULL` : null,
+    staleDays.length ? sql`SELECT ${person} AS person FROM events e ${join} WHERE e.appspace_id = ${scope.appspace.id} AND e.event_type = 'PURCHASE'
+      AND ${onDays("e", staleDays)}${notFlagged(scope.includeFlagged)}` : null,
+  ]);
+}
+
 /** Refunds and cancels of the period: columns of refundRows (a row or two per day: read day by day). */
 export async function refundSource(scope: ReportScope): Promise<Sql> {
   if (!fromRollups(scope)) return refundRows(scope.db, { from: raw("events c"), where: eventsIn(scope, ["REFUND", "CANCEL"], "c") });

@@ -1,6 +1,6 @@
 import { registerEnumType } from "type-graphql";
 import { joinSql, queryRows, raw, sql } from "../db/query";
-import { toNumber } from "../db/sql";
+import { isMysql, toNumber } from "../db/sql";
 import { personOf } from "../identity/persons";
 import { eventsIn, notFlagged, ReportScope } from "./scope";
 import { fromRollups, OrderDimension, reachSource, salesSource } from "./sources";
@@ -88,27 +88,44 @@ export async function revenueBreakdown(scope: ReportScope, by: readonly Breakdow
 }
 
 export interface ChannelReach {
-  key: string;
   /** People with any event carrying the channel in the period, and those of them who bought with it. */
   people: number;
   buyers: number;
 }
 
-export const channelKey = (values: readonly (string | null)[]) => JSON.stringify(values);
-
-/** For each campaign/source/medium: how many people met it in the period and how many bought with it. */
-export async function channelReach(scope: ReportScope): Promise<Map<string, ChannelReach>> {
-  const { join, person } = personOf();
-  const rows = await queryRows(scope.db, fromRollups(scope)
-    ? sql`SELECT campaign, source, medium, COUNT(DISTINCT person) AS people, COUNT(DISTINCT CASE WHEN bought = 1 THEN person END) AS buyers
-      FROM (${await reachSource(scope)}) s GROUP BY campaign, source, medium`
-    : sql`SELECT e.campaign, e.source, e.medium, COUNT(DISTINCT ${person}) AS people,
+/**
+ * For each campaign/source/medium: how many people met it in the period and how many bought with it,
+ * looked up by the channel's values. From rollups, people are told apart here rather than by COUNT(DISTINCT)
+ * (MariaDB's is three times slower over a month of rollup_reach at 10M events), the way the database compares
+ * text: MariaDB's utf8mb4_bin ignores trailing spaces, SQLite's BINARY does not.
+ */
+export async function channelReach(scope: ReportScope): Promise<(channel: readonly (string | null)[]) => ChannelReach | undefined> {
+  const same = isMysql(scope.db) ? (v: string | null) => v?.replace(/ +$/, "") ?? null : (v: string | null) => v;
+  const keyOf = (channel: readonly (string | null)[]) => JSON.stringify(channel.map(same));
+  const reach = new Map<string, ChannelReach>();
+  if (fromRollups(scope)) {
+    const rows = await queryRows<{ campaign: string | null; source: string | null; medium: string | null; person: string; bought: unknown }>(scope.db,
+      sql`SELECT campaign, source, medium, person, bought FROM (${await reachSource(scope)}) s`);
+    const seen = new Map<string, { people: Set<string | null>; buyers: Set<string | null> }>();
+    for (const r of rows) {
+      const key = keyOf([r.campaign, r.source, r.medium]);
+      let met = seen.get(key);
+      if (!met) seen.set(key, (met = { people: new Set(), buyers: new Set() }));
+      const person = same(r.person);
+      met.people.add(person);
+      if (toNumber(r.bought) === 1) met.buyers.add(person);
+    }
+    for (const [key, met] of seen) reach.set(key, { people: met.people.size, buyers: met.buyers.size });
+  } else {
+    const { join, person } = personOf();
+    const rows = await queryRows(scope.db, sql`SELECT e.campaign, e.source, e.medium, COUNT(DISTINCT ${person}) AS people,
         COUNT(DISTINCT CASE WHEN e.event_type = 'PURCHASE' THEN ${person} END) AS buyers
       FROM events e ${join}
       WHERE e.appspace_id = ${scope.appspace.id} AND e.occurred_at >= ${scope.period.from} AND e.occurred_at < ${scope.period.to}${notFlagged(scope.includeFlagged)}
       GROUP BY e.campaign, e.source, e.medium`);
-  return new Map(rows.map(r => {
-    const key = channelKey([r.campaign as string | null, r.source as string | null, r.medium as string | null]);
-    return [key, { key, people: toNumber(r.people), buyers: toNumber(r.buyers) }];
-  }));
+    for (const r of rows) {
+      reach.set(keyOf([r.campaign as string | null, r.source as string | null, r.medium as string | null]), { people: toNumber(r.people), buyers: toNumber(r.buyers) });
+    }
+  }
+  return channel => reach.get(keyOf(channel));
 }

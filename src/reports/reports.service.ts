@@ -1,7 +1,7 @@
 import { Appspace } from "../appspaces/appspace.entity";
 import { Context } from "../context";
 import { BadUserInputError } from "../errors";
-import { BreakdownDimension, channelKey, channelReach, revenueBreakdown } from "./breakdown.service";
+import { BreakdownDimension, channelReach, revenueBreakdown } from "./breakdown.service";
 import { cartTotals } from "./cart-abandonment.service";
 import { funnelCounts } from "./funnel.service";
 import { CompareTo, DateRange, Period, previousPeriod, resolveRange } from "./range";
@@ -96,7 +96,7 @@ export async function revenueByChannel(scope: ReportScope): Promise<ChannelReven
     channelReach(scope),
   ]);
   return rows.map(({ values: [campaign, source, medium], revenue, orders }) => {
-    const r = reach.get(channelKey([campaign, source, medium]));
+    const r = reach([campaign, source, medium]);
     return { campaign, source, medium, revenue: money(scope, revenue), orders, conversionRate: r ? percent(r.buyers, r.people) : 0 };
   });
 }

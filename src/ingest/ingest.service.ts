@@ -53,8 +53,8 @@ interface WriteJob {
 
 export type EventWrites = GroupCommit<number, WriteJob>;
 
-/** Most events one transaction of coalesced requests stores. */
-const GROUP_EVENTS = 500;
+/** Most rows (events and their items) one transaction of coalesced requests writes; a larger request goes alone. */
+const GROUP_ROWS = 2000;
 
 /**
  * The event writes of a server: the requests of an appspace that arrive while its
@@ -79,7 +79,7 @@ export function eventWrites(db: DataSource): EventWrites {
       }
     }
     for (const [day, tally] of days) await recordStats(em, appspaceId, day, tally);
-  }), job => Math.max(1, job.events.length), GROUP_EVENTS);
+  }), job => job.events.reduce((rows, e) => rows + 1 + e.items.length, 1), GROUP_ROWS);
 }
 
 /**

@@ -15,7 +15,7 @@ import { ReportScope } from "../src/reports/scope";
 import { topProducts } from "../src/reports/top-products.service";
 import { purgeExpired } from "../src/retention/retention";
 import { DayEvent, eachDayEvents } from "../src/rollups/day-events";
-import { refreshRollups, RollupRefresher } from "../src/rollups/rollups";
+import { markPeopleDays, refreshRollups, RollupRefresher } from "../src/rollups/rollups";
 import { dbTargets } from "./helpers/databases";
 import { DELETE_USER, TRACK_EVENTS } from "./helpers/documents";
 import { Harness, startHarness } from "./helpers/harness";
@@ -218,6 +218,23 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     await refreshRollups(h.db, { waitSeconds: 10 });
     expect(await h.count("rollup_dirty")).toBe(0);
     expect(await refundTotals(scope)).toEqual(await refundTotals({ ...scope, rollups: false }));
+  });
+
+  it("marks the days of a moved identifier's events that committed after the linking transaction's snapshot", async () => {
+    if (target.name !== "mariadb") return expect(target.name).toBe("sqlite"); // SQLite writes one transaction at a time
+    const other = await h.appspace({ currency: "EUR" });
+    await refreshRollups(h.db, { waitSeconds: 10 });
+    await h.db.transaction(async em => {
+      // The link's transaction reads first (its snapshot is taken), then an event of "anon-late" commits beside it
+      // and the refresher rolls its day up for "anon-late".
+      await em.query("SELECT COUNT(*) AS n FROM events WHERE appspace_id = ?", [other.appspaceId]);
+      const sent = await h.gql(TRACK_EVENTS, { events: [{ eventType: "VIEW_ITEM", anonymousId: "anon-late", timestamp: "2026-03-07T10:00:00Z", items: [{ itemId: "a" }] }] }, other.publishableKey);
+      expect(sent.body.data!.trackEvents).toMatchObject({ accepted: 1 });
+      expect(await refreshRollups(h.db, { waitSeconds: 10 })).toBe(1);
+      // The link makes anon-late count for someone else: its snapshot does not hold the event, a locking read does.
+      await markPeopleDays(em, other.appspaceId, ["anon-late"]);
+    });
+    expect((await h.db.query("SELECT DISTINCT day FROM rollup_dirty WHERE appspace_id = ?", [other.appspaceId])).map((r: { day: string }) => r.day)).toEqual(["2026-03-07"]);
   });
 
   it("serves refreshed days from the rollup tables, seven days to a row where it can, and stale days from raw events", async () => {

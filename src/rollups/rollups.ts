@@ -59,10 +59,16 @@ export async function markPeopleDays(em: Db | EntityManager, appspaceId: number,
       ...of("p").map(own => sql`SELECT ${dayOf(em, "c.occurred_at")} AS day FROM events p JOIN ${orderEvents(em, "c")}
         ON c.appspace_id = p.appspace_id AND c.transaction_id = p.transaction_id AND c.event_type IN ('REFUND', 'CANCEL')
         WHERE p.appspace_id = ${appspaceId} AND p.event_type = 'PURCHASE' AND ${own}`),
-    ], " UNION "));
+    ].map(lockingRead(em)), " UNION "));
     await markDays(em, appspaceId, rows.map(r => r.day));
   }
 }
+
+/**
+ * On MySQL, a locking read: it sees what committed after the transaction's snapshot (an event the refresher may
+ * already have rolled up for its old person) and waits for what is being written. SQLite writes one at a time.
+ */
+const lockingRead = (em: Db | EntityManager) => (query: Sql): Sql => (isMysql(em) ? sql`(${query} LOCK IN SHARE MODE)` : query);
 
 /** The days of the refunds and cancels of these orders. */
 async function refundDaysOf(em: Db | EntityManager, appspaceId: number, transactionIds: readonly string[]): Promise<string[]> {

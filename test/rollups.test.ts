@@ -237,6 +237,24 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     expect((await h.db.query("SELECT DISTINCT day FROM rollup_dirty WHERE appspace_id = ?", [other.appspaceId])).map((r: { day: string }) => r.day)).toEqual(["2026-03-07"]);
   });
 
+  it("reads the touches of a buyer that rollup_buyers does not name yet (a purchase committed after the report read the marks)", async () => {
+    const other = await h.appspace({ currency: "EUR" });
+    const space = await h.db.getRepository(Appspace).findOneByOrFail({ id: other.appspaceId });
+    const events = [
+      { eventType: "VIEW_ITEM", userId: "late", timestamp: "2026-03-05T10:00:00Z", properties: [{ key: "campaign", value: "spring" }], items: [{ itemId: "a" }] },
+      { eventType: "PURCHASE", userId: "late", transactionId: "late-1", revenue: 20, timestamp: "2026-03-09T10:00:00Z" },
+    ];
+    expect((await h.gql(TRACK_EVENTS, { events }, other.publishableKey)).body.data!.trackEvents).toMatchObject({ accepted: 2 });
+    await refreshRollups(h.db, { waitSeconds: 10 });
+    // Its day clean, its buyer row not there: as when the purchase commits between the report's read of the marks and of the purchases.
+    await h.db.query("DELETE FROM rollup_buyers WHERE appspace_id = ?", [space.id]);
+    const scope: ReportScope = { db: h.db, appspace: space, period: periodOf("2026-03-01", "2026-03-31"), includeFlagged: false };
+    const attribution = async (rollups: boolean) =>
+      attribute({ ...scope, rollups }, await createAttributionLoader(h.db, space.id).load({ ...scope, rollups }), AttributionModel.LAST_CLICK, 30);
+    expect((await attribution(true)).attributed).toEqual([expect.objectContaining({ campaign: "spring", revenue: 20, orders: 1 })]);
+    expect(await attribution(true)).toEqual(await attribution(false));
+  });
+
   it("serves refreshed days from the rollup tables, seven days to a row where it can, and stale days from raw events", async () => {
     // Purchases inside a span and on a day no span of March holds, whatever the random data left there.
     const res = await h.gql(TRACK_EVENTS, { events: ["2026-03-10", "2026-03-30"].map(day => ({ eventType: "PURCHASE", transactionId: `plan-${day}`, timestamp: `${day}T12:00:00Z`, revenue: 10 })) }, pk);
@@ -449,11 +467,12 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     const events = [
       { eventType: "VIEW_ITEM", userId: "alice", timestamp: "2026-03-09T10:00:00Z", properties: campaign("sale"), items: [{ itemId: "a", price: 1 }] },
       { eventType: "VIEW_ITEM", userId: "bob", timestamp: "2026-03-09T10:01:00Z", properties: campaign("sale"), items: [{ itemId: "a", price: 1 }] },
-      { eventType: "PURCHASE", userId: "bob", transactionId: "t-1", revenue: 10, timestamp: "2026-03-09T10:02:00Z", properties: campaign("sale ") },
+      // On another day: a day holding both spellings of one person cannot be rolled up on MariaDB, where they are one key.
+      { eventType: "PURCHASE", userId: "bob ", transactionId: "t-1", revenue: 10, timestamp: "2026-03-10T10:02:00Z", properties: campaign("sale ") },
     ];
     expect((await h.gql(TRACK_EVENTS, { events }, other.publishableKey)).body.data!.trackEvents).toMatchObject({ accepted: 3 });
     const channels = (rollups: boolean) => revenueByChannel({ db: h.db, appspace: space, period: periodOf("2026-03-01", "2026-03-31"), includeFlagged: false, rollups });
-    // SQLite: "sale " is a channel of its own, met by bob only. MariaDB: one channel, met by alice and bob.
+    // SQLite: "sale " is a channel of its own, met by "bob " only. MariaDB: one channel, met by alice and bob ("bob " is bob).
     const expected = target.name === "sqlite"
       ? [{ campaign: "sale ", source: null, medium: null, revenue: 10, orders: 1, conversionRate: 100 }]
       : [{ campaign: expect.stringMatching(/^sale ?$/), source: null, medium: null, revenue: 10, orders: 1, conversionRate: 50 }];

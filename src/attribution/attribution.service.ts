@@ -1,6 +1,6 @@
 import DataLoader from "dataloader";
 import { DataSource } from "typeorm";
-import { queryRows, Sql, sql } from "../db/query";
+import { joinSql, queryRows, Sql, sql } from "../db/query";
 import { fromDbTime, toNumber } from "../db/sql";
 import { BadUserInputError } from "../errors";
 import { personOf } from "../identity/persons";
@@ -38,21 +38,25 @@ export type AttributionRead = Pick<ReportScope, "period" | "includeFlagged" | "r
 async function readInputs(db: DataSource, appspaceId: number, { period, includeFlagged, rollups }: AttributionRead): Promise<AttributionInputs> {
   const { join, person } = personOf();
   const scope = { db, appspace: { id: appspaceId }, period, includeFlagged };
+  const window = periodOf(addDays(period.start, -Math.max(...WINDOWS)), period.end);
+  const stale = rollups === false ? null : await staleDaysOf({ ...scope, period: window });
   const purchases = queryRows(db, sql`
     SELECT e.occurred_at AS at, e.revenue, ${person} AS person FROM events e ${join} WHERE ${eventsIn(scope, ["PURCHASE"])}`)
     .then(rows => rows.map(p => ({ at: fromDbTime(p.at as string).getTime(), revenue: toNumber(p.revenue), person: (p.person as string | null) ?? null })));
-  const first = addDays(period.start, -Math.max(...WINDOWS));
-  if (rollups === false) {
+  if (stale === null) {
     const buyers = sql`SELECT ${person} AS person FROM events e ${join} WHERE ${eventsIn(scope, ["PURCHASE"])}`;
-    const [bought, touched] = await Promise.all([purchases, touchesFromEvents(db, appspaceId, periodOf(first, period.end), buyers, includeFlagged)]);
+    const [bought, touched] = await Promise.all([purchases, touchesFromEvents(db, appspaceId, window, buyers, includeFlagged)]);
     return { purchases: bought, touches: touched };
   }
   // The buyers' touches are read beside their purchases (on another connection), the buyers taken from rollup_buyers.
-  const stale = await staleDaysOf({ ...scope, period: periodOf(first, period.end) });
-  const touches = touchesOf(db, appspaceId, first, period.end, stale,
-    { query: buyerSource(scope, stale), people: purchases.then(ps => new Set(ps.map(p => p.person))) }, includeFlagged);
-  const [bought, touched] = await Promise.all([purchases, touches]);
-  return { purchases: bought, touches: touched };
+  const [bought, read] = await Promise.all([purchases, touchesOf(db, appspaceId, window, stale, buyerSource(scope, stale), includeFlagged)]);
+  // A purchase that committed after the stale days were read, on a day read as clean, is not in rollup_buyers yet: its person's touches are read now.
+  const missing = [...new Set(bought.flatMap(p => (p.person !== null && !read.buyers.has(p.person) ? [p.person] : [])))];
+  if (missing.length) {
+    const late = await touchesOf(db, appspaceId, window, stale, joinSql(missing.map(p => sql`SELECT ${p} AS person`), " UNION ALL "), includeFlagged);
+    for (const [who, touches] of late.touches) read.touches.set(who, touches);
+  }
+  return { purchases: bought, touches: read.touches };
 }
 
 /** The touches of the people `buyers` selects in the period, from raw events in one statement. */

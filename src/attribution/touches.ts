@@ -1,5 +1,6 @@
-import { queryRows, raw, sql, Sql } from "../db/query";
-import { Db, isMysql } from "../db/sql";
+import { queryRows, sql, Sql } from "../db/query";
+import { Db } from "../db/sql";
+import { Period } from "../reports/range";
 import { DayEvent, eachDayEvents } from "../rollups/day-events";
 
 /*
@@ -40,28 +41,29 @@ export class DayTouches {
 }
 
 /**
- * The touches on days `first` to `last` of the buyers (`query` selects them, in a column person; `people` holds them), per person in time order:
- * clean days from rollup_touches, stale ones from raw events; flagged touches only `withFlagged`.
+ * The touches in `window` of the buyers `query` selects (in a column person), per person in time order, and the buyers
+ * it selected: clean days from rollup_touches, stale ones from raw events; flagged touches only `withFlagged`.
  */
-export async function touchesOf(db: Db, appspaceId: number, first: string, last: string, stale: ReadonlySet<string>,
-  buyers: { query: Sql; people: Promise<ReadonlySet<string | null>> }, withFlagged: boolean): Promise<Map<string, Touch[]>> {
+export async function touchesOf(db: Db, appspaceId: number, window: Period, stale: ReadonlySet<string>, query: Sql, withFlagged: boolean):
+  Promise<{ touches: Map<string, Touch[]>; buyers: Set<string> }> {
   // From the buyers to their rows (primary key: appspace, person, day): MySQL would rather scan the appspace's rows.
-  const stored = await queryRows<{ person: string; day: string; touches: string }>(db, sql`
-    SELECT t.person, t.day, t.touches FROM (SELECT DISTINCT b.person FROM (${buyers.query}) b) b
-      ${raw(isMysql(db) ? "STRAIGHT_JOIN" : "CROSS JOIN")} rollup_touches t ON t.appspace_id = ${appspaceId} AND t.person = b.person AND t.day >= ${first} AND t.day <= ${last}`);
-  const byPerson = new Map<string, Touch[]>();
+  // A buyer without rows comes once, with none.
+  const stored = await queryRows<{ person: string; day: string | null; touches: string | null }>(db, sql`
+    SELECT b.person, t.day, t.touches FROM (SELECT DISTINCT b.person FROM (${query}) b WHERE b.person IS NOT NULL) b
+      LEFT JOIN rollup_touches t ON t.appspace_id = ${appspaceId} AND t.person = b.person AND t.day >= ${window.start} AND t.day <= ${window.end}`);
+  const buyers = new Set(stored.map(r => r.person));
+  const touches = new Map<string, Touch[]>();
   const add = (person: string, [at, id, campaign, source, medium, flagged]: StoredTouch) => {
     if (flagged === 1 && !withFlagged) return;
-    const list = byPerson.get(person);
+    const list = touches.get(person);
     const touch = { at, id, campaign, source, medium };
     if (list) list.push(touch);
-    else byPerson.set(person, [touch]);
+    else touches.set(person, [touch]);
   };
-  for (const r of stored) if (!stale.has(r.day)) for (const t of JSON.parse(r.touches) as StoredTouch[]) add(r.person, t);
-  const people = await buyers.people;
+  for (const r of stored) if (r.touches !== null && !stale.has(r.day!)) for (const t of JSON.parse(r.touches) as StoredTouch[]) add(r.person, t);
   await eachDayEvents(db, appspaceId, [...stale].sort(), null, page => {
-    for (const { person, touch } of touchesAmong(page)) if (people.has(person)) add(person, touch);
+    for (const { person, touch } of touchesAmong(page)) if (buyers.has(person)) add(person, touch);
   });
-  for (const list of byPerson.values()) list.sort((a, b) => a.at - b.at || a.id - b.id);
-  return byPerson;
+  for (const list of touches.values()) list.sort((a, b) => a.at - b.at || a.id - b.id);
+  return { touches, buyers };
 }

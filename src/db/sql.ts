@@ -52,6 +52,22 @@ const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
 
 const RETRYABLE_MYSQL = new Set(["ER_LOCK_DEADLOCK", "ER_LOCK_WAIT_TIMEOUT"]);
 
+/** The driver's code and fatal flag of an error (TypeORM wraps the driver's error in driverError). */
+function driverError(err: unknown): { code?: string; fatal?: boolean } {
+  const e = err as { driverError?: { code?: string; fatal?: boolean }; code?: string; fatal?: boolean };
+  return e.driverError ?? e;
+}
+
+/**
+ * Whether a failed transaction was rolled back for what its own statements did (a constraint, a trigger, bad
+ * data): not a lost connection, after which its commit may have gone through, nor a lock conflict, which is no
+ * statement's fault.
+ */
+export function failedOnItsOwn(err: unknown): boolean {
+  const { code, fatal } = driverError(err);
+  return !fatal && !(code && (RETRYABLE_MYSQL.has(code) || code.startsWith("SQLITE_BUSY")));
+}
+
 /**
  * Runs fn in one transaction. On SQLite transactions are serialised; on MySQL a
  * deadlock or lock timeout (rolled back by the server) is retried a few times.
@@ -67,7 +83,7 @@ export async function withTransaction<T>(db: DataSource, fn: (em: EntityManager)
     try {
       return await db.transaction(fn);
     } catch (err) {
-      const code = (err as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (err as { code?: string }).code;
+      const code = driverError(err).code;
       if (attempt >= 4 || !code || !RETRYABLE_MYSQL.has(code)) throw err;
       await new Promise(r => setTimeout(r, 5 * attempt + Math.random() * 20));
     }

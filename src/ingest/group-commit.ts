@@ -9,8 +9,9 @@ interface Waiting<J> {
  * While a flush of a key runs, the jobs that come wait, and the next flush takes
  * them all (up to `maxWeight`): concurrent requests share one transaction instead
  * of queueing for each other's locks and commits, and a job that finds the key idle
- * is flushed at once. When a flush of several jobs fails, each is flushed again
- * alone, so that a job fails only for its own sake.
+ * is flushed at once. When a flush of several jobs fails for what one of them holds
+ * (`isolates` tells), each is flushed again alone, so that a job fails only for its
+ * own sake; any other failure fails them all.
  */
 export class GroupCommit<K, J> {
   private readonly queues = new Map<K, Waiting<J>[]>();
@@ -19,6 +20,7 @@ export class GroupCommit<K, J> {
     private readonly flush: (key: K, jobs: J[]) => Promise<void>,
     private readonly weight: (job: J) => number,
     private readonly maxWeight: number,
+    private readonly isolates: (err: unknown) => boolean,
   ) {}
 
   /** Resolves once the job is committed (with the others of its flush). */
@@ -45,7 +47,8 @@ export class GroupCommit<K, J> {
     try {
       await this.flush(key, group.map(w => w.job));
     } catch (err) {
-      if (group.length === 1) return group[0].reject(err);
+      if (group.length === 1 || !this.isolates(err)) return group.forEach(w => w.reject(err));
+      console.error(`[group commit] a flush of ${group.length} jobs failed, each is flushed alone:`, err);
       for (const one of group) await this.settle(key, [one]);
       return;
     }

@@ -2,7 +2,7 @@ import { DataSource, EntityManager } from "typeorm";
 import { Appspace } from "../appspaces/appspace.entity";
 import { settingsOf } from "../appspaces/settings";
 import { IdAllocator } from "../db/id-allocator";
-import { Db, isMysql, multiRowInsert, toNumber, withTransaction } from "../db/sql";
+import { Db, failedOnItsOwn, isMysql, multiRowInsert, toNumber, withTransaction } from "../db/sql";
 import { AppError } from "../errors";
 import { EventInput } from "./event.input";
 import { writeEvents } from "./event-writer";
@@ -53,7 +53,7 @@ interface WriteJob {
 
 export type EventWrites = GroupCommit<number, WriteJob>;
 
-/** Most rows (events and their items) one transaction of coalesced requests writes; a larger request goes alone. */
+/** Most rows (events, items, properties and aliases) one transaction of coalesced requests writes; a larger request goes alone. */
 const GROUP_ROWS = 2000;
 
 /**
@@ -79,7 +79,7 @@ export function eventWrites(db: DataSource): EventWrites {
       }
     }
     for (const [day, tally] of days) await recordStats(em, appspaceId, day, tally);
-  }), job => job.events.reduce((rows, e) => rows + 1 + e.items.length, 1), GROUP_ROWS);
+  }), job => job.events.reduce((rows, e) => rows + 1 + e.items.length + e.properties.length + e.aliases.length, 1), GROUP_ROWS, failedOnItsOwn);
 }
 
 /**

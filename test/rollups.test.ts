@@ -253,6 +253,17 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
       attribute({ ...scope, rollups }, await createAttributionLoader(h.db, space.id).load({ ...scope, rollups }), AttributionModel.LAST_CLICK, 30);
     expect((await attribution(true)).attributed).toEqual([expect.objectContaining({ campaign: "spring", revenue: 20, orders: 1 })]);
     expect(await attribution(true)).toEqual(await attribution(false));
+    // More such buyers than one statement can name on SQLite (500 SELECTs in a UNION).
+    const many = Array.from({ length: 501 }, (_, i) => [
+      { eventType: "VIEW_ITEM", userId: `bulk-${i}`, timestamp: "2026-03-06T10:00:00Z", properties: [{ key: "campaign", value: "bulk" }], items: [{ itemId: "a" }] },
+      { eventType: "PURCHASE", userId: `bulk-${i}`, transactionId: `bulk-${i}`, revenue: 1, timestamp: "2026-03-10T10:00:00Z" },
+    ]).flat();
+    for (let i = 0; i < many.length; i += 100) await h.gql(TRACK_EVENTS, { events: many.slice(i, i + 100) }, other.publishableKey);
+    await refreshRollups(h.db, { waitSeconds: 10 });
+    await h.db.query("DELETE FROM rollup_buyers WHERE appspace_id = ?", [space.id]);
+    expect((await attribution(true)).attributed).toEqual([
+      expect.objectContaining({ campaign: "bulk", revenue: 501, orders: 501 }), expect.objectContaining({ campaign: "spring", revenue: 20, orders: 1 })]);
+    expect(await attribution(true)).toEqual(await attribution(false));
   });
 
   it("serves refreshed days from the rollup tables, seven days to a row where it can, and stale days from raw events", async () => {

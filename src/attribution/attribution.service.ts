@@ -52,8 +52,9 @@ async function readInputs(db: DataSource, appspaceId: number, { period, includeF
   const [bought, read] = await Promise.all([purchases, touchesOf(db, appspaceId, window, stale, buyerSource(scope, stale), includeFlagged)]);
   // A purchase that committed after the stale days were read, on a day read as clean, is not in rollup_buyers yet: its person's touches are read now.
   const missing = [...new Set(bought.flatMap(p => (p.person !== null && !read.buyers.has(p.person) ? [p.person] : [])))];
-  if (missing.length) {
-    const late = await touchesOf(db, appspaceId, window, stale, joinSql(missing.map(p => sql`SELECT ${p} AS person`), " UNION ALL "), includeFlagged);
+  // (400 at a time: SQLite takes at most 500 SELECTs in a UNION.)
+  for (let i = 0; i < missing.length; i += 400) {
+    const late = await touchesOf(db, appspaceId, window, stale, joinSql(missing.slice(i, i + 400).map(p => sql`SELECT ${p} AS person`), " UNION ALL "), includeFlagged);
     for (const [who, touches] of late.touches) read.touches.set(who, touches);
   }
   return { purchases: bought, touches: read.touches };

@@ -250,6 +250,23 @@ describe.each(dbTargets())("ingestion on $name", target => {
       expect(rows.map((r: any) => [r.transaction_id, Number(r.revenue)])).toEqual([["order-p1", 100], ["order-p2", 200], ["order-p3", 300]]);
     });
 
+    it("stores a new PURCHASE of an order whose claim a repeated eventId took and gave back in the same batch", async () => {
+      await track({ eventType: "PURCHASE", eventId: "evt-r", transactionId: "order-r", revenue: 4 });
+      const old = new Date(Date.now() - 25 * HOUR).toISOString().replace("T", " ").replace("Z", "");
+      await h.db.query("UPDATE purchase_claims SET claimed_at = ? WHERE appspace_id = ? AND transaction_id = 'order-r'", [old, appspaceId]);
+      // The repeat comes first and takes the expired claim; dropped for its eventId, it gives it back to the new purchase.
+      const res = await batch([
+        { eventType: "PURCHASE", eventId: "evt-r", transactionId: "order-r", revenue: 4 },
+        { eventType: "PURCHASE", eventId: "evt-r2", transactionId: "order-r", revenue: 5 },
+        { eventType: "PURCHASE", eventId: "evt-r3", transactionId: "order-r", revenue: 6 },
+      ]);
+      expect(res.body.data).toEqual({ trackEvents: { ok: true, accepted: 3, errors: [] } });
+      const rows = await h.db.query("SELECT event_id, revenue FROM events WHERE appspace_id = ? AND transaction_id = 'order-r' ORDER BY id", [appspaceId]);
+      expect(rows.map((r: any) => [r.event_id, Number(r.revenue)])).toEqual([["evt-r", 400], ["evt-r2", 500]]);
+      const [claim] = await h.db.query("SELECT e.event_id FROM purchase_claims c JOIN events e ON e.id = c.event_row_id WHERE c.appspace_id = ? AND c.transaction_id = 'order-r'", [appspaceId]);
+      expect(claim.event_id).toBe("evt-r2");
+    });
+
     it("stores a PURCHASE again once its transactionId's claim is more than 24 hours old", async () => {
       const p = { eventType: "PURCHASE", transactionId: "order-old", revenue: 7 };
       await track(p);

@@ -29,8 +29,8 @@ const PRODUCT_FIELDS = ["name", "category", "brand", "variant", "group_id", "ima
  * by unique keys in the database, so concurrent requests cannot both store one.
  */
 export async function writeEvents(em: EntityManager, appspaceId: number, events: NormalizedEvent[], ids: number[], now: Date): Promise<WriteOutcome> {
-  const rows = events.map((e, i) => ({ e, id: ids[i] }));
-  const candidates = await claimPurchases(em, appspaceId, dropRepeatedEventIds(rows), now);
+  const unique = dropRepeatedEventIds(events.map((e, i) => ({ e, id: ids[i] })));
+  const candidates = await claimPurchases(em, appspaceId, unique, now);
   if (candidates.length === 0) return { stored: [] };
 
   const money = (a: { base: number; original: number } | null, key: "base" | "original") => (a ? a[key] : null);
@@ -45,6 +45,7 @@ export async function writeEvents(em: EntityManager, appspaceId: number, events:
 
   // Only an eventId can make the insert skip a row: read back which of those landed.
   let stored = candidates;
+  let again: Pending[] = [];
   const withEventId = candidates.filter(c => c.e.eventId !== null).map(c => c.id);
   if (withEventId.length) {
     const found: { id: unknown }[] = await em.query(
@@ -55,6 +56,11 @@ export async function writeEvents(em: EntityManager, appspaceId: number, events:
     const lostClaims = candidates.filter(c => c.e.eventId !== null && !landed.has(c.id) && c.e.eventType === EventType.PURCHASE).map(c => c.id);
     if (lostClaims.length) {
       await em.query(`DELETE FROM purchase_claims WHERE appspace_id = ? AND event_row_id IN (${placeholders(lostClaims.length)})`, [appspaceId, ...lostClaims]);
+      // The purchases of those orders that lost the claim to the repeat get their turn (below).
+      const lost = new Set(lostClaims);
+      const orders = new Set(candidates.filter(c => lost.has(c.id)).map(c => c.e.transactionId));
+      const taken = new Set(candidates);
+      again = unique.filter(r => !taken.has(r) && r.e.eventType === EventType.PURCHASE && orders.has(r.e.transactionId));
     }
   }
 
@@ -64,7 +70,8 @@ export async function writeEvents(em: EntityManager, appspaceId: number, events:
   // read locks are held a few statements longer, which only a writer of the same orders waits for.
   await markChangedDays(em, appspaceId, stored.map(({ e }) => ({ type: e.eventType, day: e.occurredAt.toISOString().slice(0, 10), transactionId: e.transactionId })));
   await writeDetails(em, appspaceId, stored);
-  return { stored: stored.map(s => s.e) };
+  const more = again.length ? (await writeEvents(em, appspaceId, again.map(r => r.e), again.map(r => r.id), now)).stored : [];
+  return { stored: [...stored.map(s => s.e), ...more] };
 }
 
 type Pending = { e: NormalizedEvent; id: number };

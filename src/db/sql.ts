@@ -37,6 +37,15 @@ export function multiRowInsert(table: string, columns: readonly string[], rows: 
   return [sql, params];
 }
 
+/** SQLite binds at most 32766 values per statement; larger row sets go in chunks. */
+const MAX_BOUND_VALUES = 30_000;
+
+/** Inserts `rows` of `columns` values each in as few statements as the bound values allow; `build` writes one. */
+export async function insertChunked(db: Db | EntityManager, build: (rows: Row[]) => [string, unknown[]], columns: number, rows: readonly Row[]): Promise<void> {
+  const size = Math.max(1, Math.floor(MAX_BOUND_VALUES / columns));
+  for (let i = 0; i < rows.length; i += size) await db.query(...build(rows.slice(i, i + size)));
+}
+
 /** `ON CONFLICT DO NOTHING` in the dialect of db, for inserts that may hit a unique key. */
 export function insertIgnoring(db: Db, table: string, columns: readonly string[], rows: readonly Row[]): [string, unknown[]] {
   if (isMysql(db)) {

@@ -1,23 +1,15 @@
 import { EntityManager } from "typeorm";
 import { dayOf, raw, Sql, sql } from "../db/query";
-import { dbTime, insertIgnoring, isMysql, multiRowInsert, placeholders, Row, toNumber } from "../db/sql";
+import { dbTime, insertChunked, insertIgnoring, isMysql, multiRowInsert, placeholders, Row, toNumber } from "../db/sql";
 import { linkPersons } from "../identity/persons";
 import { ChangedEvent, markChangedDays, markPeopleDays } from "../rollups/rollups";
 import { EVENT_COLUMNS, ITEM_COLUMNS } from "./columns";
 import { EventType } from "./event.input";
 import { NormalizedEvent } from "./validate";
 
-/** SQLite binds at most 32766 values per statement; larger row sets go in chunks. */
-const MAX_BOUND_VALUES = 30_000;
-
 export interface WriteOutcome {
   /** The events stored; the others were duplicates. */
   stored: NormalizedEvent[];
-}
-
-async function insertChunked(em: EntityManager, build: (rows: Row[]) => [string, unknown[]], columns: number, rows: Row[]): Promise<void> {
-  const size = Math.max(1, Math.floor(MAX_BOUND_VALUES / columns));
-  for (let i = 0; i < rows.length; i += size) await em.query(...build(rows.slice(i, i + size)));
 }
 
 const PRODUCT_FIELDS = ["name", "category", "brand", "variant", "group_id", "image_url"];

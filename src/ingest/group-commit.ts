@@ -37,7 +37,11 @@ export class GroupCommit<K, J> {
     while (queue.length) {
       let n = 1;
       let weight = this.weight(queue[0].job);
-      while (n < queue.length && weight + this.weight(queue[n].job) <= this.maxWeight) weight += this.weight(queue[n++].job);
+      for (; n < queue.length; n++) {
+        const next = this.weight(queue[n].job);
+        if (weight + next > this.maxWeight) break;
+        weight += next;
+      }
       await this.settle(key, queue.splice(0, n));
     }
     this.queues.delete(key);

@@ -200,7 +200,7 @@ export function onDays(alias: string, days: readonly string[]): Sql {
 }
 
 /** Events of `types` (null: any) on the stale days, for the raw part of a rollup read. */
-function staleEvents(scope: ReportScope, types: readonly string[] | null, alias: string, stale: readonly string[]): RawSelection {
+function staleEvents(scope: Pick<ReportScope, "includeFlagged"> & { appspace: { id: number } }, types: readonly string[] | null, alias: string, stale: readonly string[]): RawSelection {
   const typed = types ? sql` AND ${raw(alias)}.event_type IN (${eventTypeList(types)})` : raw("");
   return {
     from: raw(`events ${alias}`),
@@ -270,11 +270,11 @@ export function buyerSource(scope: Pick<ReportScope, "db" | "period" | "includeF
   const clean = days.filter(d => !stale.has(d));
   const staleDays = days.filter(d => stale.has(d));
   const { join, person } = personOf();
+  const purchases = staleEvents(scope, ["PURCHASE"], "e", staleDays);
   return unionAll([
     clean.length ? sql`SELECT person FROM rollup_buyers WHERE appspace_id = ${scope.appspace.id} AND with_flagged = ${scope.includeFlagged ? 1 : 0}
       AND day IN (${joinSql(clean.map(d => sql`${d}`))}) AND first_at IS NOT NULL` : null,
-    staleDays.length ? sql`SELECT ${person} AS person FROM events e ${join} WHERE e.appspace_id = ${scope.appspace.id} AND e.event_type = 'PURCHASE'
-      AND ${onDays("e", staleDays)}${notFlagged(scope.includeFlagged)}` : null,
+    staleDays.length ? sql`SELECT ${person} AS person FROM ${purchases.from} ${join} WHERE ${purchases.where}` : null,
   ]);
 }
 

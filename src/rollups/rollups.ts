@@ -1,6 +1,6 @@
 import { DataSource, EntityManager, QueryRunner } from "typeorm";
 import { dayOf, joinSql, queryRows, raw, sql, Sql } from "../db/query";
-import { Db, isMysql, multiRowInsert, Row, toNumber, withTransaction } from "../db/sql";
+import { Db, insertChunked, isMysql, multiRowInsert, Row, toNumber, withTransaction } from "../db/sql";
 import { PeriodicTask } from "../periodic-task";
 import { addDays, periodOf } from "../reports/range";
 import { DayTouches } from "../attribution/touches";
@@ -237,16 +237,17 @@ const PART_EVENTS = 20_000;
  * from its events, read once per part of its people and cartIds, a page at a time.
  */
 async function refreshPeople(db: EntityManager, appspaceId: number, day: string, partEvents: number): Promise<void> {
+  const insertRows = (table: string, columns: readonly string[], rows: Row[]) => insertChunked(db, r => multiRowInsert(table, columns, r), columns.length, rows);
   const { from, to } = periodOf(day, day);
   const [count] = await queryRows<{ n: unknown }>(db, sql`SELECT COUNT(*) AS n FROM events WHERE appspace_id = ${appspaceId} AND occurred_at >= ${from} AND occurred_at < ${to}`);
   const of = Math.max(1, Math.ceil(toNumber(count.n) / partEvents));
   for (let index = 0; index < of; index++) {
     const [funnel, clean, all, touches] = [new FunnelDays(), new CartDays(false), new CartDays(true), new DayTouches()];
     await eachDayEvents(db, appspaceId, [day], null, page => [funnel, clean, all, touches].forEach(c => c.add(page)), { part: { index, of } });
-    await insertRows(db, "rollup_funnel", ["appspace_id", "day", "person", "moves", "moves_all"], funnel.rows().map(p => [appspaceId, day, p.person, p.moves, p.movesAll]));
+    await insertRows("rollup_funnel", ["appspace_id", "day", "person", "moves", "moves_all"], funnel.rows().map(p => [appspaceId, day, p.person, p.moves, p.movesAll]));
     const carts = cartDayRows(clean.days.get(day), all.days.get(day)).map(c => [appspaceId, day, ...c]);
-    await insertRows(db, "rollup_carts", ["appspace_id", "day", "kind", "cart_key", "state", "state_all"], carts);
-    await insertRows(db, "rollup_touches", ["appspace_id", "person", "day", "touches"], touches.rows().map(([person, json]) => [appspaceId, person, day, json]));
+    await insertRows("rollup_carts", ["appspace_id", "day", "kind", "cart_key", "state", "state_all"], carts);
+    await insertRows("rollup_touches", ["appspace_id", "person", "day", "touches"], touches.rows().map(([person, json]) => [appspaceId, person, day, json]));
   }
 }
 
@@ -264,9 +265,6 @@ async function refreshCohorts(db: EntityManager, appspaceId: number, people: rea
   }
 }
 
-async function insertRows(db: EntityManager, table: string, columns: readonly string[], rows: readonly Row[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 1000) await db.query(...multiRowInsert(table, columns, rows.slice(i, i + 1000)));
-}
 
 /**
  * Recomputes, from the daily rows, the seven-day rows of the seven spans that hold `day`. The other

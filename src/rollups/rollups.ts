@@ -221,7 +221,7 @@ async function refreshDay(db: EntityManager, appspaceId: number, day: string, pa
     await db.query(`DELETE FROM ${table} WHERE appspace_id = ? AND day = ?`, [appspaceId, day]);
   }
   for (const s of statements) await db.query(s.text, [...s.params]);
-  await refreshCohorts(db, appspaceId, [...new Set([...before, ...(await buyers())].map(b => b.person))]);
+  await refreshCohorts(db, appspaceId, day, [...new Set([...before, ...(await buyers())].map(b => b.person))]);
   await refreshPeople(db, appspaceId, day, partEvents);
   // Marked again meanwhile (today under steady ingest is, within milliseconds), the day keeps its spans from being
   // read until its next refresh, which computes them: computing them now would be wasted.
@@ -251,17 +251,36 @@ async function refreshPeople(db: EntityManager, appspaceId: number, day: string,
   }
 }
 
-/** Sets, on every rollup_buyers row of these people, their cohort (the month of their first purchase) and whether it holds that purchase. */
-async function refreshCohorts(db: EntityManager, appspaceId: number, people: readonly string[]): Promise<void> {
+/**
+ * Sets, on every rollup_buyers row of these people, their cohort (the month of their first purchase) and whether it holds
+ * that purchase; then recomputes rollup_cohort_days for `day` and the days whose rows this changed.
+ */
+async function refreshCohorts(db: EntityManager, appspaceId: number, day: string, people: readonly string[]): Promise<void> {
+  const mysql = isMysql(db);
+  const changed = new Set([day]);
   for (let i = 0; i < people.length; i += 500) {
     const chosen = sql`appspace_id = ${appspaceId} AND with_flagged IN (0, 1) AND person IN (${joinSql(people.slice(i, i + 500).map(p => sql`${p}`))})`;
     const firsts = sql`SELECT with_flagged, person, MIN(first_at) AS first_at FROM rollup_buyers WHERE ${chosen} GROUP BY with_flagged, person`;
-    await queryRows(db, isMysql(db)
-      // Named: with hundreds of people MariaDB would rather join through the primary key, reading the appspace's rows per person.
-      ? sql`UPDATE rollup_buyers b FORCE INDEX (ix_rollup_buyers_person) JOIN (${firsts}) f ON b.appspace_id = ${appspaceId} AND b.with_flagged = f.with_flagged AND b.person = f.person
-          SET b.cohort = DATE_FORMAT(f.first_at, '%Y-%m'), b.is_first = CASE WHEN b.first_at = f.first_at THEN 1 ELSE 0 END`
+    const [cohort, isFirst] = [raw(mysql ? "DATE_FORMAT(f.first_at, '%Y-%m')" : "substr(f.first_at, 1, 7)"), raw("CASE WHEN b.first_at = f.first_at THEN 1 ELSE 0 END")];
+    // Named: with hundreds of people MariaDB would rather join through the primary key, reading the appspace's rows per person.
+    const joined = sql`rollup_buyers b${raw(mysql ? " FORCE INDEX (ix_rollup_buyers_person)" : "")} JOIN (${firsts}) f
+      ON b.appspace_id = ${appspaceId} AND b.with_flagged = f.with_flagged AND b.person = f.person`;
+    const days = await queryRows<{ day: string }>(db, sql`SELECT DISTINCT b.day FROM ${joined}
+      WHERE ${raw(mysql ? "NOT (b.cohort <=> " : "b.cohort IS NOT (")}${cohort}) OR b.is_first <> ${isFirst}`);
+    if (days.length === 0) continue;
+    days.forEach(d => changed.add(d.day));
+    await queryRows(db, mysql
+      ? sql`UPDATE ${joined} SET b.cohort = ${cohort}, b.is_first = ${isFirst}`
       : sql`UPDATE rollup_buyers SET (cohort, is_first) = (SELECT substr(f.first_at, 1, 7), CASE WHEN rollup_buyers.first_at = f.first_at THEN 1 ELSE 0 END
           FROM (${firsts}) f WHERE f.with_flagged = rollup_buyers.with_flagged AND f.person = rollup_buyers.person) WHERE ${chosen}`);
+  }
+  const days = [...changed];
+  for (let i = 0; i < days.length; i += 500) {
+    const chosen = sql`appspace_id = ${appspaceId} AND day IN (${joinSql(days.slice(i, i + 500).map(d => sql`${d}`))})`;
+    await queryRows(db, sql`DELETE FROM rollup_cohort_days WHERE ${chosen}`);
+    await queryRows(db, sql`INSERT INTO rollup_cohort_days (appspace_id, with_flagged, day, cohort, people, amount)
+      SELECT appspace_id, with_flagged, day, cohort, SUM(is_first), SUM(amount) FROM rollup_buyers WHERE ${chosen} AND cohort IS NOT NULL
+      GROUP BY appspace_id, with_flagged, day, cohort`);
   }
 }
 

@@ -1,3 +1,5 @@
+import { personHash } from "../src/rollups/people-sets";
+import { refreshRollups } from "../src/rollups/rollups";
 import { dbTargets } from "./helpers/databases";
 import { TRACK_EVENTS } from "./helpers/documents";
 import { Harness, startHarness } from "./helpers/harness";
@@ -74,6 +76,11 @@ describe.each(dbTargets())("GDPR deletion on $name", target => {
 
   it("deletes the person everywhere, and every report then equals the reports of a dataset that never had them", async () => {
     expect(await reports(withXavier.sk)).not.toEqual(await reports(never.sk));
+    // The rollups number Xavier among the people their sets hold.
+    await refreshRollups(h.db, { waitSeconds: 10 });
+    const numbered = async () => (await h.db.query("SELECT person_hash FROM rollup_people")).filter((r: { person_hash: Buffer }) =>
+      XAVIER.some(id => personHash(id).equals(Buffer.from(r.person_hash)))).length;
+    expect(await numbered()).toBe(1);
 
     const requested = await h.gql(DELETE_USER, { userId: "xavier-9f" }, withXavier.sk);
     const request = requested.body.data!.deleteUser;
@@ -92,6 +99,10 @@ describe.each(dbTargets())("GDPR deletion on $name", target => {
       deletedUserId: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
     });
     expect(await traces()).toEqual([]);
+    expect(await numbered()).toBe(0);
+    expect(await reports(withXavier.sk)).toEqual(await reports(never.sk));
+    await refreshRollups(h.db, { waitSeconds: 10 });
+    expect(await numbered()).toBe(0);
     expect(await reports(withXavier.sk)).toEqual(await reports(never.sk));
 
     // Another appspace cannot see the request.

@@ -500,10 +500,10 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     const view = (userId: string, day: string) => ({ eventType: "VIEW_ITEM", userId, timestamp: `${day}T10:00:00Z`, items: [{ itemId: "sku", price: 1 }] });
     await refreshRollups(h.db, { waitSeconds: 10 });
     expect((await h.gql(TRACK_EVENTS, { events: [view("boom", "2026-03-11"), view("fine", "2026-03-12")] }, other.publishableKey)).body.data!.trackEvents).toMatchObject({ accepted: 2 });
-    // The funnel row of "boom" cannot be written.
+    // The funnel sets of the day of "boom" cannot be written.
     await h.db.query(target.name === "sqlite"
-      ? "CREATE TRIGGER no_boom BEFORE INSERT ON rollup_funnel WHEN NEW.person = 'boom' BEGIN SELECT RAISE(ABORT, 'no boom'); END"
-      : "CREATE TRIGGER no_boom BEFORE INSERT ON rollup_funnel FOR EACH ROW BEGIN IF NEW.person = 'boom' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'no boom'; END IF; END");
+      ? "CREATE TRIGGER no_boom BEFORE INSERT ON rollup_funnel_sets WHEN NEW.day = '2026-03-11' BEGIN SELECT RAISE(ABORT, 'no boom'); END"
+      : "CREATE TRIGGER no_boom BEFORE INSERT ON rollup_funnel_sets FOR EACH ROW BEGIN IF NEW.day = '2026-03-11' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'no boom'; END IF; END");
     const errors = jest.spyOn(console, "error").mockImplementation(() => undefined);
     try {
       expect(await refreshRollups(h.db, { waitSeconds: 10 })).toBe(1);

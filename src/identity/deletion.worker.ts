@@ -2,7 +2,7 @@ import { DataSource, EntityManager } from "typeorm";
 import { dbTime, fromDbTime, isMysql, multiRowInsert, placeholders, toNumber, withTransaction } from "../db/sql";
 import { joinSql, sql } from "../db/query";
 import { deleteEvents, selectEvents } from "../ingest/event-writer";
-import { markPeopleDays } from "../rollups/rollups";
+import { forgetInRollups, markPeopleDays } from "../rollups/rollups";
 import { countPersonData } from "./deletion.service";
 import { identifiersOf } from "./persons";
 
@@ -136,6 +136,7 @@ export class DeletionWorker {
     const items: { item_id: string }[] = await em.query(
       `SELECT DISTINCT item_id FROM event_items WHERE appspace_id = ? AND event_row_id IN (${placeholders(events.length)})`, [job.appspaceId, ...events.map(e => e.id)]);
     await deleteEvents(em, job.appspaceId, events);
+    await forgetInRollups(em, job.appspaceId, identifiers, events.map(e => e.day));
     await rebuildProducts(em, job.appspaceId, items.map(i => i.item_id));
     await em.query(
       "UPDATE deletion_requests SET events_deleted = events_deleted + ?, lease_until = ? WHERE id = ?",
@@ -151,6 +152,7 @@ export class DeletionWorker {
       [job.appspaceId, ...identifiers, ...identifiers]);
     // Events sent since the last chunk (if any) now count for their own ids: their days' rollups change.
     await markPeopleDays(em, job.appspaceId, identifiers);
+    await forgetInRollups(em, job.appspaceId, identifiers, []);
     await em.query(`DELETE FROM identity_persons WHERE appspace_id = ? AND identifier IN (${list})`, [job.appspaceId, ...identifiers]);
     await em.query(
       "UPDATE deletion_requests SET status = 'DONE', pending_user_id = NULL, reason = NULL, lease_until = NULL, completed_at = ? WHERE id = ?",

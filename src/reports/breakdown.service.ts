@@ -3,7 +3,8 @@ import { joinSql, queryRows, raw, sql } from "../db/query";
 import { isMysql, toNumber } from "../db/sql";
 import { personOf } from "../identity/persons";
 import { eventsIn, notFlagged, ReportScope } from "./scope";
-import { fromRollups, OrderDimension, reachSource, salesSource } from "./sources";
+import { fromRollups, OrderDimension, ReachRow, reachRows, reachSets, salesSource, staleDaysOf, staleEvents } from "./sources";
+import { emptySet, PeopleSet, peopleNumbers, setOf } from "../rollups/people-sets";
 
 export enum BreakdownDimension {
   CAMPAIGN = "CAMPAIGN",
@@ -95,27 +96,39 @@ export interface ChannelReach {
 
 /**
  * For each campaign/source/medium: how many people met it in the period and how many bought with it,
- * looked up by the channel's values. From rollups, people are told apart here rather than by COUNT(DISTINCT)
- * (MariaDB's is three times slower over a month of rollup_reach at 10M events), the way the database compares
- * text: MariaDB's utf8mb4_bin ignores trailing spaces, SQLite's BINARY does not.
+ * looked up by the channel's values, which are told apart the way the database compares text: MariaDB's
+ * utf8mb4_bin ignores trailing spaces, SQLite's BINARY does not. From rollups, the clean days' sets of
+ * people (rollup_reach_sets) and the stale days' people are unioned per channel.
  */
 export async function channelReach(scope: ReportScope): Promise<(channel: readonly (string | null)[]) => ChannelReach | undefined> {
   const same = isMysql(scope.db) ? (v: string | null) => v?.replace(/ +$/, "") ?? null : (v: string | null) => v;
   const keyOf = (channel: readonly (string | null)[]) => JSON.stringify(channel.map(same));
   const reach = new Map<string, ChannelReach>();
   if (fromRollups(scope)) {
-    const rows = await queryRows<{ campaign: string | null; source: string | null; medium: string | null; person: string; bought: unknown }>(scope.db,
-      sql`SELECT campaign, source, medium, person, bought FROM (${await reachSource(scope)}) s`);
-    const seen = new Map<string, { people: Set<string | null>; buyers: Set<string | null> }>();
-    for (const r of rows) {
-      const key = keyOf([r.campaign, r.source, r.medium]);
-      let met = seen.get(key);
-      if (!met) seen.set(key, (met = { people: new Set(), buyers: new Set() }));
-      const person = same(r.person);
-      met.people.add(person);
-      if (toNumber(r.bought) === 1) met.buyers.add(person);
+    const stale = await staleDaysOf(scope);
+    const stored = await queryRows<{ day: string; campaign: string | null; source: string | null; medium: string | null; people: Buffer; buyers: Buffer }>(scope.db, sql`
+      SELECT day, campaign, source, medium, people, buyers FROM rollup_reach_sets
+      WHERE appspace_id = ${scope.appspace.id} AND day >= ${scope.period.start} AND day <= ${scope.period.end}${raw(scope.includeFlagged ? "" : " AND flagged = 0")}`);
+    const fresh = stale.size === 0 ? [] : await queryRows<ReachRow>(scope.db, reachRows(scope.db, staleEvents(scope, null, "e", [...stale].sort())));
+    const met = new Map<string, { people: PeopleSet; buyers: PeopleSet }>();
+    const setsOf = (channel: readonly (string | null)[]) => {
+      const key = keyOf(channel);
+      let sets = met.get(key);
+      if (!sets) met.set(key, (sets = { people: emptySet(), buyers: emptySet() }));
+      return sets;
+    };
+    for (const r of stored) {
+      if (stale.has(r.day)) continue;
+      const sets = setsOf([r.campaign, r.source, r.medium]);
+      sets.people.orInPlace(setOf(r.people));
+      sets.buyers.orInPlace(setOf(r.buyers));
     }
-    for (const [key, met] of seen) reach.set(key, { people: met.people.size, buyers: met.buyers.size });
+    for (const set of reachSets(fresh, await peopleNumbers(scope.db, scope.appspace.id, fresh.map(r => r.person)))) {
+      const sets = setsOf([set.campaign, set.source, set.medium]);
+      sets.people.orInPlace(set.people);
+      sets.buyers.orInPlace(set.buyers);
+    }
+    for (const [key, sets] of met) reach.set(key, { people: sets.people.size, buyers: sets.buyers.size });
   } else {
     const { join, person } = personOf();
     const rows = await queryRows(scope.db, sql`SELECT e.campaign, e.source, e.medium, COUNT(DISTINCT ${person}) AS people,

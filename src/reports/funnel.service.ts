@@ -5,6 +5,8 @@ import { daysOf } from "./range";
 import { eventsIn, percent, ReportScope } from "./scope";
 import { DayEvent, eachDayEvents } from "../rollups/day-events";
 import { fromRollups, staleDaysOf } from "./sources";
+import { RoaringBitmap32 } from "roaring";
+import { emptySet, PeopleSet, peopleNumbers, setOf } from "../rollups/people-sets";
 
 export const FUNNEL_STEPS = [
   { name: "view_item", type: "VIEW_ITEM" },
@@ -27,8 +29,8 @@ export interface FunnelCount {
  * People who reached each step after every earlier step, in order, within the
  * period: step n counts a person whose first step-n event is at or after the
  * moment they reached step n-1. `stepCount` stops after the first steps (what
- * the overview needs). From rollups, each person's clean days are read as moves
- * (rollup_funnel), the stale days' moves computed from their events.
+ * the overview needs). From rollups, the clean days' moves are read as sets of
+ * people (rollup_funnel_sets), the stale days' moves computed from their events.
  */
 export async function funnelCounts(scope: ReportScope, stepCount: number = FUNNEL_STEPS.length): Promise<FunnelCount[]> {
   const reached = fromRollups(scope) ? await reachedFromRollups(scope) : await reachedFromEvents(scope);
@@ -57,7 +59,7 @@ async function reachedFromEvents(scope: ReportScope): Promise<number[]> {
   return FUNNEL_TYPES.map((_, n) => toNumber(row[`n${n}`]));
 }
 
-/** Moves that change nothing: no row is stored for them. */
+/** Moves that change nothing: no person-day row is kept for them. */
 export const NO_MOVES = "012345";
 
 /**
@@ -119,34 +121,62 @@ export class FunnelDays {
 
 const STEP = new Map(FUNNEL_TYPES.map((t, n) => [t, n]));
 
-/** How many people reached each step: every person's moves applied day after day, clean days from rollup_funnel. */
-async function reachedFromRollups(scope: ReportScope): Promise<number[]> {
-  const stale = await staleDaysOf(scope);
-  const column = raw(scope.includeFlagged ? "moves_all" : "moves");
-  const stored = await queryRows<{ day: string; person: string; moves: string }>(scope.db, sql`
-    SELECT day, person, ${column} AS moves FROM rollup_funnel
-    WHERE appspace_id = ${scope.appspace.id} AND day >= ${scope.period.start} AND day <= ${scope.period.end} AND ${column} <> ${NO_MOVES}`);
-  const fresh = new FunnelDays();
-  await eachDayEvents(scope.db, scope.appspace.id, [...stale].sort(), FUNNEL_TYPES, page => fresh.add(page));
-  const computed = fresh.rows();
-  const byDay = new Map<string, { person: string; moves: string }[]>();
-  const add = (day: string, person: string, moves: string) => {
-    const list = byDay.get(day);
-    if (list) list.push({ person, moves });
-    else byDay.set(day, [{ person, moves }]);
-  };
-  for (const r of stored) if (!stale.has(r.day)) add(r.day, r.person, r.moves);
-  for (const r of computed) add(r.day, r.person, scope.includeFlagged ? r.movesAll : r.moves);
+/** Per day, variant (with flagged events or not) and move from a step to a later one: the people who made it. */
+export class FunnelSets {
+  readonly sets = new Map<string, { day: string; withFlagged: number; from: number; to: number; people: PeopleSet }>();
 
-  // The step each person waits for; 6 once they reached them all.
-  const waiting = new Map<string, number>();
-  for (const day of daysOf(scope.period)) {
-    for (const { person, moves } of byDay.get(day) ?? []) {
-      const at = waiting.get(person) ?? 0;
-      if (at < FUNNEL_TYPES.length) waiting.set(person, Number(moves[at]));
+  add(rows: readonly PersonDay[], numberOf: (person: string) => number): void {
+    for (const r of rows) {
+      const person = numberOf(r.person);
+      for (const [withFlagged, moves] of [[0, r.moves], [1, r.movesAll]] as const) {
+        for (let from = 0; from < FUNNEL_TYPES.length; from++) {
+          const to = Number(moves[from]);
+          if (to === from) continue;
+          const key = `${r.day}|${withFlagged}|${from}|${to}`;
+          let move = this.sets.get(key);
+          if (!move) this.sets.set(key, (move = { day: r.day, withFlagged, from, to, people: emptySet() }));
+          move.people.add(person);
+        }
+      }
     }
   }
-  const reached = FUNNEL_TYPES.map(() => 0);
-  for (const at of waiting.values()) for (let n = 0; n < at; n++) reached[n]++;
-  return reached;
+}
+
+/**
+ * How many people reached each step: the sets of people waiting for each step, moved day after day by the days'
+ * sets of moves, clean days' from rollup_funnel_sets, stale days' computed from their events.
+ */
+async function reachedFromRollups(scope: ReportScope): Promise<number[]> {
+  const stale = await staleDaysOf(scope);
+  const withFlagged = scope.includeFlagged ? 1 : 0;
+  const stored = await queryRows<{ day: string; from_step: unknown; to_step: unknown; people: Buffer }>(scope.db, sql`
+    SELECT day, from_step, to_step, people FROM rollup_funnel_sets
+    WHERE appspace_id = ${scope.appspace.id} AND with_flagged = ${withFlagged} AND day >= ${scope.period.start} AND day <= ${scope.period.end}`);
+  const fresh = new FunnelDays();
+  await eachDayEvents(scope.db, scope.appspace.id, [...stale].sort(), FUNNEL_TYPES, page => fresh.add(page));
+  const rows = fresh.rows();
+  const computed = new FunnelSets();
+  computed.add(rows, await peopleNumbers(scope.db, scope.appspace.id, rows.map(r => r.person)));
+  const byDay = new Map<string, { from: number; people: PeopleSet; to: number }[]>();
+  const add = (day: string, from: number, to: number, people: PeopleSet) => {
+    const list = byDay.get(day);
+    if (list) list.push({ from, to, people });
+    else byDay.set(day, [{ from, to, people }]);
+  };
+  for (const r of stored) if (!stale.has(r.day)) add(r.day, toNumber(r.from_step), toNumber(r.to_step), setOf(r.people));
+  for (const m of computed.sets.values()) if (m.withFlagged === withFlagged) add(m.day, m.from, m.to, m.people);
+
+  // waiting[n]: the people waiting for step n (6: all reached); the others wait for the first step.
+  const waiting = [...FUNNEL_TYPES, "done"].map(() => emptySet());
+  const started = emptySet();
+  for (const day of daysOf(scope.period)) {
+    // Each person makes at most one move a day, from where they were at its start.
+    const made = (byDay.get(day) ?? []).map(m => ({ ...m, people: m.from === 0 ? RoaringBitmap32.andNot(m.people, started) : RoaringBitmap32.and(m.people, waiting[m.from]) }));
+    for (const { from, to, people } of made) {
+      if (from === 0) started.orInPlace(people);
+      else waiting[from].andNotInPlace(people);
+      waiting[to].orInPlace(people);
+    }
+  }
+  return FUNNEL_TYPES.map((_, n) => waiting.slice(n + 1).reduce((sum, set) => sum + set.size, 0));
 }

@@ -1,5 +1,6 @@
 import { dayOf, joinSql, queryRows, raw, Sql, sql } from "../db/query";
-import { Db, isMysql } from "../db/sql";
+import { Db, isMysql, toNumber } from "../db/sql";
+import { emptySet, PeopleSet } from "../rollups/people-sets";
 import { personOf } from "../identity/persons";
 import { addDays, daysOf, periodOf } from "./range";
 import { eventsIn, eventTypeList, notFlagged, ReportScope } from "./scope";
@@ -120,6 +121,39 @@ export function reachRows(db: Db, { from, where }: RawSelection): Sql {
     GROUP BY ${day}, ${flaggedOf("e")}, e.campaign, e.source, e.medium, ${person}`;
 }
 
+/** A row of reachRows. */
+export interface ReachRow {
+  flagged: unknown;
+  campaign: string | null;
+  source: string | null;
+  medium: string | null;
+  person: string;
+  bought: unknown;
+}
+
+export interface ReachSet {
+  flagged: number;
+  campaign: string | null;
+  source: string | null;
+  medium: string | null;
+  people: PeopleSet;
+  buyers: PeopleSet;
+}
+
+/** reachRows as sets of people, per flagged and channel (the groups the database made): who met it, who bought with it. */
+export function reachSets(rows: readonly ReachRow[], numberOf: (person: string) => number): ReachSet[] {
+  const groups = new Map<string, ReachSet>();
+  for (const r of rows) {
+    const flagged = toNumber(r.flagged);
+    const key = JSON.stringify([flagged, r.campaign, r.source, r.medium]);
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { flagged, campaign: r.campaign, source: r.source, medium: r.medium, people: emptySet(), buyers: emptySet() }));
+    group.people.add(numberOf(r.person));
+    if (toNumber(r.bought) === 1) group.buyers.add(numberOf(r.person));
+  }
+  return [...groups.values()];
+}
+
 /**
  * What people bought, for cohorts: one row per day and person with purchases, or refunds
  * of orders they placed (the person of an order: the smallest of its purchases' people):
@@ -200,7 +234,7 @@ export function onDays(alias: string, days: readonly string[]): Sql {
 }
 
 /** Events of `types` (null: any) on the stale days, for the raw part of a rollup read. */
-function staleEvents(scope: Pick<ReportScope, "includeFlagged"> & { appspace: { id: number } }, types: readonly string[] | null, alias: string, stale: readonly string[]): RawSelection {
+export function staleEvents(scope: Pick<ReportScope, "includeFlagged"> & { appspace: { id: number } }, types: readonly string[] | null, alias: string, stale: readonly string[]): RawSelection {
   const typed = types ? sql` AND ${raw(alias)}.event_type IN (${eventTypeList(types)})` : raw("");
   return {
     from: raw(`events ${alias}`),
@@ -249,15 +283,6 @@ export async function productSource(scope: ReportScope): Promise<Sql> {
     rollupRows(scope, "rollup_products_7d", columns, plan.weeks),
     rollupRows(scope, "rollup_products", columns, plan.days),
     plan.stale.length ? productRows(scope.db, staleEvents(scope, ["PURCHASE"], "e", plan.stale)) : null,
-  ]);
-}
-
-/** The channels people met in the period, from rollups only (the raw report counts them in one statement): columns of reachRows. */
-export async function reachSource(scope: ReportScope): Promise<Sql> {
-  const plan = await readPlan(scope, true);
-  return unionAll([
-    rollupRows(scope, "rollup_reach", "day, flagged, campaign, source, medium, person, bought", plan.days),
-    plan.stale.length ? reachRows(scope.db, staleEvents(scope, null, "e", plan.stale)) : null,
   ]);
 }
 

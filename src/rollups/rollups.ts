@@ -5,15 +5,16 @@ import { PeriodicTask } from "../periodic-task";
 import { addDays, periodOf } from "../reports/range";
 import { DayTouches } from "../attribution/touches";
 import { CartDays, cartDayRows } from "../reports/cart-days";
-import { FunnelDays } from "../reports/funnel.service";
+import { FunnelDays, FunnelSets } from "../reports/funnel.service";
+import { forgetPeople, numberPeople, storedSet } from "./people-sets";
 import { eachDayEvents } from "./day-events";
-import { buyerRows, ORDER_DIMENSIONS, orderEvents, productRows, purchaseRows, RawSelection, reachRows, refundRows, ROLLUP_GRAINS, WEEK } from "../reports/sources";
+import { buyerRows, ORDER_DIMENSIONS, orderEvents, productRows, purchaseRows, RawSelection, ReachRow, reachRows, reachSets, refundRows, ROLLUP_GRAINS, WEEK } from "../reports/sources";
 
 /** The event types of orders, which the sales rollups sum. */
 const ORDER_TYPES: ReadonlySet<string> = new Set(["PURCHASE", "REFUND", "CANCEL"]);
 
 /** The daily rollup tables: a day's rows in each are recomputed together (seven-day ones follow from them). */
-export const DAY_TABLES = ["rollup_sales", "rollup_products", "rollup_refunds", "rollup_funnel", "rollup_reach", "rollup_buyers", "rollup_carts", "rollup_touches"] as const;
+export const DAY_TABLES = ["rollup_sales", "rollup_products", "rollup_refunds", "rollup_funnel_sets", "rollup_reach_sets", "rollup_buyers", "rollup_carts", "rollup_touches"] as const;
 
 /** An event written or about to be deleted: its type, UTC day (YYYY-MM-DD) and order. */
 export interface ChangedEvent {
@@ -82,6 +83,21 @@ async function refundDaysOf(em: Db | EntityManager, appspaceId: number, transact
     SELECT DISTINCT ${dayOf(em, "e.occurred_at")} AS day FROM ${orderEvents(em, "e")}
     WHERE e.appspace_id = ${appspaceId} AND e.transaction_id IN (${joinSql(ids.map(id => sql`${id}`))}) AND e.event_type IN ('REFUND', 'CANCEL')${raw(isMysql(em) ? " LOCK IN SHARE MODE" : "")}`);
   return rows.map(r => r.day);
+}
+
+/**
+ * Removes, in the caller's transaction, what the rollups hold of these identifiers as people (a deletion): their rows
+ * of rollup_buyers and rollup_touches, their numbers in the sets of people, and every cart of `days` (a cart's summary
+ * names its person). The days of their events are marked stale with their deletion: reports read those days raw, and
+ * the refresher recomputes them without them.
+ */
+export async function forgetInRollups(em: Db, appspaceId: number, identifiers: readonly string[], days: readonly string[]): Promise<void> {
+  const ids = joinSql(identifiers.map(id => sql`${id}`));
+  await queryRows(em, sql`DELETE FROM rollup_buyers WHERE appspace_id = ${appspaceId} AND with_flagged IN (0, 1) AND person IN (${ids})`);
+  await queryRows(em, sql`DELETE FROM rollup_touches WHERE appspace_id = ${appspaceId} AND person IN (${ids})`);
+  const unique = [...new Set(days)];
+  if (unique.length > 0) await queryRows(em, sql`DELETE FROM rollup_carts WHERE appspace_id = ${appspaceId} AND day IN (${joinSql(unique.map(d => sql`${d}`))})`);
+  await forgetPeople(em, appspaceId, identifiers);
 }
 
 export interface RefreshOptions {
@@ -209,9 +225,6 @@ async function refreshDay(db: EntityManager, appspaceId: number, day: string, pa
       SELECT ${appspaceId}, day, flagged, item_id, revenue, quantity, orders FROM (${productRows(db, selection("e", "'PURCHASE'"))}) s`,
     sql`INSERT INTO rollup_refunds (appspace_id, day, flagged, refunds, amount)
       SELECT ${appspaceId}, day, flagged, refunds, amount FROM (${refundRows(db, selection("c", "'REFUND', 'CANCEL'"))}) s`,
-    sql`INSERT INTO rollup_reach (appspace_id, day, flagged, seq, campaign, source, medium, person, bought)
-      SELECT ${appspaceId}, day, flagged, ROW_NUMBER() OVER (), campaign, source, medium, person, bought
-      FROM (${reachRows(db, { from: raw("events e"), where: sql`e.appspace_id = ${appspaceId} AND e.occurred_at >= ${from} AND e.occurred_at < ${to}` })}) s`,
     ...[false, true].map(withFlagged => sql`INSERT INTO rollup_buyers (appspace_id, with_flagged, day, person, first_at, amount)
       SELECT ${appspaceId}, ${withFlagged ? 1 : 0}, day, person, first_at, amount FROM (${buyerRows(db, appspaceId, [day], withFlagged)}) s`),
   ];
@@ -239,16 +252,25 @@ const PART_EVENTS = 20_000;
 async function refreshPeople(db: EntityManager, appspaceId: number, day: string, partEvents: number): Promise<void> {
   const insertRows = (table: string, columns: readonly string[], rows: Row[]) => insertChunked(db, r => multiRowInsert(table, columns, r), columns.length, rows);
   const { from, to } = periodOf(day, day);
+  const reach = await queryRows<ReachRow>(db, sql`SELECT flagged, campaign, source, medium, person, bought
+    FROM (${reachRows(db, { from: raw("events e"), where: sql`e.appspace_id = ${appspaceId} AND e.occurred_at >= ${from} AND e.occurred_at < ${to}` })}) s`);
+  // Everyone with an event that day: the people of the funnel too.
+  const numberOf = await numberPeople(db, appspaceId, reach.map(r => r.person));
+  await insertRows("rollup_reach_sets", ["appspace_id", "day", "flagged", "seq", "campaign", "source", "medium", "people", "buyers"],
+    reachSets(reach, numberOf).map((r, seq) => [appspaceId, day, r.flagged, seq + 1, r.campaign, r.source, r.medium, storedSet(r.people), storedSet(r.buyers)]));
   const [count] = await queryRows<{ n: unknown }>(db, sql`SELECT COUNT(*) AS n FROM events WHERE appspace_id = ${appspaceId} AND occurred_at >= ${from} AND occurred_at < ${to}`);
   const of = Math.max(1, Math.ceil(toNumber(count.n) / partEvents));
+  const moves = new FunnelSets();
   for (let index = 0; index < of; index++) {
     const [funnel, clean, all, touches] = [new FunnelDays(), new CartDays(false), new CartDays(true), new DayTouches()];
     await eachDayEvents(db, appspaceId, [day], null, page => [funnel, clean, all, touches].forEach(c => c.add(page)), { part: { index, of } });
-    await insertRows("rollup_funnel", ["appspace_id", "day", "person", "moves", "moves_all"], funnel.rows().map(p => [appspaceId, day, p.person, p.moves, p.movesAll]));
+    moves.add(funnel.rows(), numberOf);
     const carts = cartDayRows(clean.days.get(day), all.days.get(day)).map(c => [appspaceId, day, ...c]);
     await insertRows("rollup_carts", ["appspace_id", "day", "kind", "cart_key", "state", "state_all"], carts);
     await insertRows("rollup_touches", ["appspace_id", "person", "day", "touches"], touches.rows().map(([person, json]) => [appspaceId, person, day, json]));
   }
+  await insertRows("rollup_funnel_sets", ["appspace_id", "day", "with_flagged", "from_step", "to_step", "people"],
+    [...moves.sets.values()].map(m => [appspaceId, day, m.withFlagged, m.from, m.to, storedSet(m.people)]));
 }
 
 /**

@@ -195,12 +195,20 @@ export function foldCarts(days: readonly DaySummaries[]): CartCounts {
   return { completed, abandoned, abandonedValue };
 }
 
-/** A day's summaries as rollup_carts rows: kind ("p": a person's runs, "c": a cartId's cart), key, and the JSON of each variant. */
+/**
+ * A day's summaries as rollup_carts rows: kind ("p": a person's runs, "c": a cartId's cart), key, and the JSON of each
+ * variant, without what no fold reads: the items of a lead that a purchase ends (it only tells whether it has an add),
+ * and the items and person of a cart a purchase carrying its cartId completed that day (whatever other days add to it,
+ * it is completed: its first add can only be earlier, its latest purchase later).
+ */
 export function cartDayRows(clean: DaySummaries | undefined, all: DaySummaries | undefined): [kind: string, key: string, state: string | null, stateAll: string | null][] {
   const rows: [string, string, string | null, string | null][] = [];
   const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v, (_, value: unknown) => (value instanceof Map ? [...value] : value)));
-  for (const person of all?.people.keys() ?? []) rows.push(["p", person, json(clean?.people.get(person)), json(all!.people.get(person))]);
-  for (const cartId of all?.carts.keys() ?? []) rows.push(["c", cartId, json(clean?.carts.get(cartId)), json(all!.carts.get(cartId))]);
+  const person = (day: PersonDay | undefined) => json(day && (day.purchases === 0 ? day : { ...day, lead: { adds: day.lead.adds, items: new Map() } }));
+  const cart = (day: CartDay | undefined) =>
+    json(day && (day.firstAdd !== null && day.lastPurchase !== null && day.lastPurchase >= day.firstAdd ? { ...day, person: null, contents: { adds: true, items: new Map() } } : day));
+  for (const key of all?.people.keys() ?? []) rows.push(["p", key, person(clean?.people.get(key)), person(all!.people.get(key))]);
+  for (const key of all?.carts.keys() ?? []) rows.push(["c", key, cart(clean?.carts.get(key)), cart(all!.carts.get(key))]);
   return rows;
 }
 
@@ -220,9 +228,7 @@ export async function cartDays(db: Db, appspaceId: number, days: readonly string
     const state = JSON.parse(r.state);
     const items = (contents: { items: unknown } | null) => contents && (contents.items = new Map(contents.items as [string, Line][]));
     if (r.kind === "p") {
-      // A lead that a purchase ends only tells whether it has an add (foldCarts).
-      if (state.purchases === 0) items(state.lead);
-      else state.lead.items = new Map();
+      items(state.lead);
       items(state.trail);
       day.people.set(r.cart_key, state);
     } else {

@@ -2,7 +2,7 @@ import { DataSource, EntityManager } from "typeorm";
 import { dbTime, fromDbTime, isMysql, multiRowInsert, placeholders, toNumber, withTransaction } from "../db/sql";
 import { joinSql, sql } from "../db/query";
 import { deleteEvents, selectEvents } from "../ingest/event-writer";
-import { forgetInRollups, markPeopleDays } from "../rollups/rollups";
+import { forgetInRollups, lockPeopleRollups, markPeopleDays } from "../rollups/rollups";
 import { countPersonData } from "./deletion.service";
 import { identifiersOf } from "./persons";
 
@@ -130,6 +130,7 @@ export class DeletionWorker {
 
   /** Deletes one chunk of the person's events with their items, properties and claims, and refreshes the catalog they described. */
   private async deleteChunk(em: EntityManager, job: Claimed, identifiers: string[]): Promise<number> {
+    await lockPeopleRollups(em, job.appspaceId, true);
     const list = joinSql(identifiers.map(i => sql`${i}`));
     const events = await selectEvents(em, job.appspaceId, sql`(user_id IN (${list}) OR anonymous_id IN (${list}))`, "id", this.chunkSize);
     if (events.length === 0) return 0;
@@ -147,12 +148,13 @@ export class DeletionWorker {
 
   /** Removes the person's identity links and marks the request done, keeping only the hash of the userId. */
   private async finish(em: EntityManager, job: Claimed, identifiers: string[]): Promise<void> {
+    await lockPeopleRollups(em, job.appspaceId, true);
     const list = placeholders(identifiers.length);
     await em.query(`DELETE FROM identity_links WHERE appspace_id = ? AND (identifier IN (${list}) OR user_id IN (${list}))`,
       [job.appspaceId, ...identifiers, ...identifiers]);
     // Events sent since the last chunk (if any) now count for their own ids: their days' rollups change.
     await markPeopleDays(em, job.appspaceId, identifiers);
-    await forgetInRollups(em, job.appspaceId, identifiers, []);
+    await forgetInRollups(em, job.appspaceId, identifiers, null);
     await em.query(`DELETE FROM identity_persons WHERE appspace_id = ? AND identifier IN (${list})`, [job.appspaceId, ...identifiers]);
     await em.query(
       "UPDATE deletion_requests SET status = 'DONE', pending_user_id = NULL, reason = NULL, lease_until = NULL, completed_at = ? WHERE id = ?",

@@ -76,15 +76,17 @@ async function cellsFromRollups(db: Db, appspaceId: number, withFlagged: boolean
   const stale = (await queryRows<{ day: string }>(db, sql`SELECT DISTINCT day FROM rollup_dirty WHERE appspace_id = ${appspaceId} ORDER BY day`)).map(r => r.day);
   const variant = sql`appspace_id = ${appspaceId} AND with_flagged = ${withFlagged ? 1 : 0}`;
   const rows = sql`FROM rollup_buyers WHERE ${variant}`;
-  const sum = (table: string, where: Sql) => queryRows<Cell>(db, sql`SELECT cohort, substr(day, 1, 7) AS month, ${raw(table === "rollup_buyers" ? "SUM(is_first)" : "SUM(people)")} AS people,
-    SUM(amount) AS amount FROM ${raw(table)} WHERE ${variant}${where} AND cohort IS NOT NULL GROUP BY cohort, substr(day, 1, 7)`);
-  if (stale.length === 0) return sum("rollup_cohort_days", raw(""));
+  // Buyer rows count their person where they hold the first purchase; a cohort day counts its people.
+  const [buyerDays, cohortDays] = [{ table: raw("rollup_buyers"), people: raw("is_first") }, { table: raw("rollup_cohort_days"), people: raw("people") }];
+  const sum = (from: { table: Sql; people: Sql }, where: Sql) => queryRows<Cell>(db, sql`SELECT cohort, substr(day, 1, 7) AS month, SUM(${from.people}) AS people,
+    SUM(amount) AS amount FROM ${from.table} WHERE ${variant}${where} AND cohort IS NOT NULL GROUP BY cohort, substr(day, 1, 7)`);
+  if (stale.length === 0) return sum(cohortDays, raw(""));
   const staleDays = joinSql(stale.map(d => sql`${d}`));
   const fresh = buyerRows(db, appspaceId, stale, withFlagged);
   const touched = sql`SELECT person ${rows} AND day IN (${staleDays}) UNION SELECT person FROM (${fresh}) f`;
   const clean = sql` AND day NOT IN (${staleDays})`;
   const month = (column: string) => monthOf(db, column);
-  const [all, theirs, recomputed] = [await sum("rollup_cohort_days", clean), await sum("rollup_buyers", sql`${clean} AND person IN (${touched})`), await queryRows<Cell>(db, sql`
+  const [all, theirs, recomputed] = [await sum(cohortDays, clean), await sum(buyerDays, sql`${clean} AND person IN (${touched})`), await queryRows<Cell>(db, sql`
     WITH buyers AS (SELECT day, person, first_at, amount ${rows}${clean} AND person IN (${touched}) UNION ALL ${fresh}),
     firsts AS (SELECT person, MIN(first_at) AS first_at FROM buyers WHERE first_at IS NOT NULL GROUP BY person)
     SELECT ${month("f.first_at")} AS cohort, substr(b.day, 1, 7) AS month, COUNT(DISTINCT f.person) AS people, SUM(b.amount) AS amount

@@ -6,7 +6,7 @@ import { eventsIn, percent, ReportScope } from "./scope";
 import { DayEvent, eachDayEvents } from "../rollups/day-events";
 import { fromRollups, staleDaysOf } from "./sources";
 import { RoaringBitmap32 } from "roaring";
-import { emptySet, PeopleSet, peopleNumbers, setOf } from "../rollups/people-sets";
+import { emptySet, PeopleSet, peopleNumbers, samePerson, setOf } from "../rollups/people-sets";
 
 export const FUNNEL_STEPS = [
   { name: "view_item", type: "VIEW_ITEM" },
@@ -92,17 +92,23 @@ export interface PersonDay {
   movesAll: string;
 }
 
-/** Collects, a page of events at a time (of any days, in time order), the moves of each person with funnel events. */
+/**
+ * Collects, a page of events at a time (of any days, in time order), the moves of each person with funnel events;
+ * people are told apart as `same` says (samePerson: as the database does).
+ */
 export class FunnelDays {
   private readonly days = new Map<string, { day: string; person: string; clean: number[][]; all: number[][] }>();
+
+  constructor(private readonly same: (person: string) => string) {}
 
   add(events: readonly DayEvent[]): void {
     for (const e of events) {
       const n = STEP.get(e.type);
       if (n === undefined || e.person === null || !e.ofPerson) continue;
-      const key = `${e.day}\u0000${e.person}`;
+      const person = this.same(e.person);
+      const key = `${e.day}\u0000${person}`;
       let g = this.days.get(key);
-      if (!g) this.days.set(key, (g = { day: e.day, person: e.person, clean: FUNNEL_TYPES.map(() => []), all: FUNNEL_TYPES.map(() => []) }));
+      if (!g) this.days.set(key, (g = { day: e.day, person, clean: FUNNEL_TYPES.map(() => []), all: FUNNEL_TYPES.map(() => []) }));
       g.all[n].push(e.at);
       if (!e.flagged) g.clean[n].push(e.at);
     }
@@ -152,7 +158,7 @@ async function reachedFromRollups(scope: ReportScope): Promise<number[]> {
   const stored = await queryRows<{ day: string; from_step: unknown; to_step: unknown; people: Buffer }>(scope.db, sql`
     SELECT day, from_step, to_step, people FROM rollup_funnel_sets
     WHERE appspace_id = ${scope.appspace.id} AND with_flagged = ${withFlagged} AND day >= ${scope.period.start} AND day <= ${scope.period.end}`);
-  const fresh = new FunnelDays();
+  const fresh = new FunnelDays(samePerson(scope.db));
   await eachDayEvents(scope.db, scope.appspace.id, [...stale].sort(), FUNNEL_TYPES, page => fresh.add(page));
   const rows = fresh.rows();
   const computed = new FunnelSets();

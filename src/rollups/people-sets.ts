@@ -61,13 +61,18 @@ export async function numberPeople(db: EntityManager, appspaceId: number, people
   if (missing.length > 0) {
     const [top] = await queryRows<{ n: unknown }>(db, sql`SELECT COALESCE(MAX(ordinal), 0) AS n FROM rollup_people WHERE appspace_id = ${appspaceId}`);
     let next = toNumber(top.n);
+    if (next + missing.length >= UNNUMBERED) throw new Error(`appspace ${appspaceId}: more people than set numbers (2^31)`);
     const rows = missing.map(k => {
       numbers.set(k, ++next);
       return [appspaceId, personHash(k), next];
     });
     await insertChunked(db, r => multiRowInsert("rollup_people", ["appspace_id", "person_hash", "ordinal"], r), 3, rows);
   }
-  return person => numbers.get(same(person))!;
+  return person => {
+    const n = numbers.get(same(person));
+    if (n === undefined) throw new Error(`no number for a person of appspace ${appspaceId}`);
+    return n;
+  };
 }
 
 /**

@@ -6,7 +6,7 @@ import { addDays, periodOf } from "../reports/range";
 import { DayTouches } from "../attribution/touches";
 import { CartDays, cartDayRows } from "../reports/cart-days";
 import { FunnelDays, FunnelSets } from "../reports/funnel.service";
-import { forgetPeople, numberPeople, storedSet } from "./people-sets";
+import { forgetPeople, numberPeople, samePerson, storedSet } from "./people-sets";
 import { eachDayEvents } from "./day-events";
 import { buyerRows, ORDER_DIMENSIONS, orderEvents, productRows, purchaseRows, RawSelection, ReachRow, reachRows, reachSets, refundRows, ROLLUP_GRAINS, WEEK } from "../reports/sources";
 
@@ -86,18 +86,32 @@ async function refundDaysOf(em: Db | EntityManager, appspaceId: number, transact
 }
 
 /**
- * Removes, in the caller's transaction, what the rollups hold of these identifiers as people (a deletion): their rows
- * of rollup_buyers and rollup_touches, their numbers in the sets of people, and every cart of `days` (a cart's summary
- * names its person). The days of their events are marked stale with their deletion: reports read those days raw, and
- * the refresher recomputes them without them.
+ * Removes, in the caller's transaction, what the rollups hold of these identifiers as people (a deletion) on the days of
+ * the events it deletes: their rows of rollup_buyers and rollup_touches, and every cart of those days (a cart's summary
+ * names its person); the deletion marks those days stale, so reports read them raw and the refresher recomputes them
+ * without them. `days` null: every day, and their numbers in the sets of people (the last step, once every day whose sets
+ * hold those numbers is marked). Call lockPeopleRollups first in the transaction.
  */
-export async function forgetInRollups(em: Db, appspaceId: number, identifiers: readonly string[], days: readonly string[]): Promise<void> {
+export async function forgetInRollups(em: Db, appspaceId: number, identifiers: readonly string[], days: readonly string[] | null): Promise<void> {
   const ids = joinSql(identifiers.map(id => sql`${id}`));
-  await queryRows(em, sql`DELETE FROM rollup_buyers WHERE appspace_id = ${appspaceId} AND with_flagged IN (0, 1) AND person IN (${ids})`);
-  await queryRows(em, sql`DELETE FROM rollup_touches WHERE appspace_id = ${appspaceId} AND person IN (${ids})`);
-  const unique = [...new Set(days)];
-  if (unique.length > 0) await queryRows(em, sql`DELETE FROM rollup_carts WHERE appspace_id = ${appspaceId} AND day IN (${joinSql(unique.map(d => sql`${d}`))})`);
-  await forgetPeople(em, appspaceId, identifiers);
+  const unique = [...new Set(days ?? [])];
+  if (days !== null && unique.length === 0) return;
+  const onDays = days === null ? raw("") : sql` AND day IN (${joinSql(unique.map(d => sql`${d}`))})`;
+  await queryRows(em, sql`DELETE FROM rollup_buyers WHERE appspace_id = ${appspaceId} AND with_flagged IN (0, 1) AND person IN (${ids})${onDays}`);
+  await queryRows(em, sql`DELETE FROM rollup_touches WHERE appspace_id = ${appspaceId} AND person IN (${ids})${onDays}`);
+  if (days === null) await forgetPeople(em, appspaceId, identifiers);
+  else await queryRows(em, sql`DELETE FROM rollup_carts WHERE appspace_id = ${appspaceId}${onDays}`);
+}
+
+/**
+ * On MySQL, orders what the refresher computes of an appspace's people and what a deletion removes of them: the refresher
+ * takes the appspace's row in share mode for each day it recomputes (other refreshes and ingest go on), a deletion takes
+ * it for update first in each of its transactions. Otherwise a day recomputed from events read just before a deletion
+ * commits could write the person's rows and number back after the deletion removed them. Nothing else locks that row but
+ * changes of the appspace's settings. SQLite runs one transaction at a time.
+ */
+export async function lockPeopleRollups(em: Db, appspaceId: number, forUpdate: boolean): Promise<void> {
+  if (isMysql(em)) await em.query(`SELECT id FROM appspaces WHERE id = ? ${forUpdate ? "FOR UPDATE" : "LOCK IN SHARE MODE"}`, [appspaceId]);
 }
 
 export interface RefreshOptions {
@@ -202,6 +216,7 @@ async function inTransaction(runner: QueryRunner, fn: () => Promise<void>): Prom
  * events); a writer committing after the delete leaves its mark for the next pass.
  */
 async function refreshDay(db: EntityManager, appspaceId: number, day: string, partEvents: number): Promise<void> {
+  await lockPeopleRollups(db, appspaceId, false);
   await db.query("DELETE FROM rollup_dirty WHERE appspace_id = ? AND day = ?", [appspaceId, day]);
   const { from, to } = periodOf(day, day);
   const selection = (alias: string, types: string): RawSelection => ({
@@ -254,17 +269,18 @@ async function refreshPeople(db: EntityManager, appspaceId: number, day: string,
   const { from, to } = periodOf(day, day);
   const reach = await queryRows<ReachRow>(db, sql`SELECT flagged, campaign, source, medium, person, bought
     FROM (${reachRows(db, { from: raw("events e"), where: sql`e.appspace_id = ${appspaceId} AND e.occurred_at >= ${from} AND e.occurred_at < ${to}` })}) s`);
-  // Everyone with an event that day: the people of the funnel too.
-  const numberOf = await numberPeople(db, appspaceId, reach.map(r => r.person));
   await insertRows("rollup_reach_sets", ["appspace_id", "day", "flagged", "seq", "campaign", "source", "medium", "people", "buyers"],
-    reachSets(reach, numberOf).map((r, seq) => [appspaceId, day, r.flagged, seq + 1, r.campaign, r.source, r.medium, storedSet(r.people), storedSet(r.buyers)]));
+    reachSets(reach, await numberPeople(db, appspaceId, reach.map(r => r.person)))
+      .map((r, seq) => [appspaceId, day, r.flagged, seq + 1, r.campaign, r.source, r.medium, storedSet(r.people), storedSet(r.buyers)]));
   const [count] = await queryRows<{ n: unknown }>(db, sql`SELECT COUNT(*) AS n FROM events WHERE appspace_id = ${appspaceId} AND occurred_at >= ${from} AND occurred_at < ${to}`);
   const of = Math.max(1, Math.ceil(toNumber(count.n) / partEvents));
   const moves = new FunnelSets();
   for (let index = 0; index < of; index++) {
-    const [funnel, clean, all, touches] = [new FunnelDays(), new CartDays(false), new CartDays(true), new DayTouches()];
+    const [funnel, clean, all, touches] = [new FunnelDays(samePerson(db)), new CartDays(false), new CartDays(true), new DayTouches()];
     await eachDayEvents(db, appspaceId, [day], null, page => [funnel, clean, all, touches].forEach(c => c.add(page)), { part: { index, of } });
-    moves.add(funnel.rows(), numberOf);
+    // Numbered here too: an event committed after the reach was read may name someone it did not.
+    const people = funnel.rows();
+    moves.add(people, await numberPeople(db, appspaceId, people.map(p => p.person)));
     const carts = cartDayRows(clean.days.get(day), all.days.get(day)).map(c => [appspaceId, day, ...c]);
     await insertRows("rollup_carts", ["appspace_id", "day", "kind", "cart_key", "state", "state_all"], carts);
     await insertRows("rollup_touches", ["appspace_id", "person", "day", "touches"], touches.rows().map(([person, json]) => [appspaceId, person, day, json]));

@@ -8,7 +8,7 @@ import { Db, insertChunked, isMysql, multiRowInsert, toNumber } from "../db/sql"
  * Sets of people, for the rollups of reports that count people over a range (funnel, channel reach): each day
  * stores its sets as Roaring bitmaps of the people's numbers, and a report unions and intersects a range's sets
  * instead of reading a row per person and day. rollup_people numbers an appspace's people, keyed by a hash of
- * the person (no identifier is stored there); only the refresher numbers people, one at a time per database.
+ * the person rather than the identifier itself; only the refresher numbers people, one at a time per database.
  */
 
 export type PeopleSet = RoaringBitmap32;

@@ -50,13 +50,13 @@ async function storedNumbers(db: Db, appspaceId: number, keys: readonly string[]
 }
 
 /**
- * The numbers of these people, numbering those who have none (the refresher's, in its transaction).
- * Returns a lookup by person.
+ * The numbers of these people, numbering those who have none (the refresher's, in its transaction), added to
+ * `numbers` (people as samePerson gives them): people already there are not looked up again. Returns a lookup by person.
  */
-export async function numberPeople(db: EntityManager, appspaceId: number, people: Iterable<string>): Promise<(person: string) => number> {
+export async function numberPeople(db: EntityManager, appspaceId: number, people: Iterable<string>, numbers = new Map<string, number>()): Promise<(person: string) => number> {
   const same = samePerson(db);
-  const keys = [...new Set([...people].map(same))];
-  const numbers = await storedNumbers(db, appspaceId, keys);
+  const keys = [...new Set([...people].map(same))].filter(k => !numbers.has(k));
+  for (const [k, n] of await storedNumbers(db, appspaceId, keys)) numbers.set(k, n);
   const missing = keys.filter(k => !numbers.has(k));
   if (missing.length > 0) {
     const [top] = await queryRows<{ n: unknown }>(db, sql`SELECT COALESCE(MAX(ordinal), 0) AS n FROM rollup_people WHERE appspace_id = ${appspaceId}`);

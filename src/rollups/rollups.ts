@@ -269,8 +269,10 @@ async function refreshPeople(db: EntityManager, appspaceId: number, day: string,
   const { from, to } = periodOf(day, day);
   const reach = await queryRows<ReachRow>(db, sql`SELECT flagged, campaign, source, medium, person, bought
     FROM (${reachRows(db, { from: raw("events e"), where: sql`e.appspace_id = ${appspaceId} AND e.occurred_at >= ${from} AND e.occurred_at < ${to}` })}) s`);
+  // Everyone with an event that day, numbered once for the reach and the funnel.
+  const numbers = new Map<string, number>();
   await insertRows("rollup_reach_sets", ["appspace_id", "day", "flagged", "seq", "campaign", "source", "medium", "people", "buyers"],
-    reachSets(reach, await numberPeople(db, appspaceId, reach.map(r => r.person)))
+    reachSets(reach, await numberPeople(db, appspaceId, reach.map(r => r.person), numbers))
       .map((r, seq) => [appspaceId, day, r.flagged, seq + 1, r.campaign, r.source, r.medium, storedSet(r.people), storedSet(r.buyers)]));
   const [count] = await queryRows<{ n: unknown }>(db, sql`SELECT COUNT(*) AS n FROM events WHERE appspace_id = ${appspaceId} AND occurred_at >= ${from} AND occurred_at < ${to}`);
   const of = Math.max(1, Math.ceil(toNumber(count.n) / partEvents));
@@ -278,9 +280,9 @@ async function refreshPeople(db: EntityManager, appspaceId: number, day: string,
   for (let index = 0; index < of; index++) {
     const [funnel, clean, all, touches] = [new FunnelDays(samePerson(db)), new CartDays(false), new CartDays(true), new DayTouches()];
     await eachDayEvents(db, appspaceId, [day], null, page => [funnel, clean, all, touches].forEach(c => c.add(page)), { part: { index, of } });
-    // Numbered here too: an event committed after the reach was read may name someone it did not.
+    // Only someone the reach did not name is looked up: an event committed after it was read.
     const people = funnel.rows();
-    moves.add(people, await numberPeople(db, appspaceId, people.map(p => p.person)));
+    moves.add(people, await numberPeople(db, appspaceId, people.map(p => p.person), numbers));
     const carts = cartDayRows(clean.days.get(day), all.days.get(day)).map(c => [appspaceId, day, ...c]);
     await insertRows("rollup_carts", ["appspace_id", "day", "kind", "cart_key", "state", "state_all"], carts);
     await insertRows("rollup_touches", ["appspace_id", "person", "day", "touches"], touches.rows().map(([person, json]) => [appspaceId, person, day, json]));

@@ -100,11 +100,16 @@ describe.each(dbTargets())("people on $name", target => {
       ["LAST_CLICK", 30, [row("spring", "facebook", "social", 100, 1, 55.6), row(null, "google", "cpc", 50, 1, 27.8)]],
       ["LINEAR", 30, [row(null, "google", "cpc", 100, 1.5, 55.6), row("spring", "facebook", "social", 50, 0.5, 27.8)]],
       ["TIME_DECAY", 30, [row(null, "google", "cpc", 83.33, 1.333, 46.3), row("spring", "facebook", "social", 66.67, 0.667, 37)]],
-      ["LINEAR", 60, [row(null, "google", "cpc", 83.33, 1.333, 46.3), row("spring", "facebook", "social", 33.33, 0.333, 18.5), row("winter", "newsletter", "email", 33.33, 0.333, 18.5)]],
+      // A purchase is split in whole cents and thousandths of an order: what is left over goes to the latest of equal shares.
+      ["LINEAR", 60, [row(null, "google", "cpc", 83.33, 1.333, 46.3), row("spring", "facebook", "social", 33.34, 0.334, 18.5), row("winter", "newsletter", "email", 33.33, 0.333, 18.5)]],
       ["LINEAR", 7, [row("spring", "facebook", "social", 100, 1, 55.6), row(null, "google", "cpc", 50, 1, 27.8)]],
     ])("%s over %d days", async (model, window, attributed) => {
       const { attribution } = await ask("attribution", ATTRIBUTION, { range: march, model, window });
       expect(attribution).toEqual({ model, windowDays: window, attributed, unattributed: { revenue: 30, orders: 1 } });
+      // Credits add up to the purchases exactly: 180.00 in three orders.
+      const cents = (attribution.attributed as { revenue: number }[]).reduce((sum, c) => sum + Math.round(c.revenue * 100), 0);
+      const orders = (attribution.attributed as { orders: number }[]).reduce((sum, c) => sum + Math.round(c.orders * 1000), 0);
+      expect([cents + 3000, orders + 1000]).toEqual([18000, 3000]);
     });
 
     it("defaults to LAST_CLICK over 30 days and refuses other windows", async () => {

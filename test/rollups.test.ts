@@ -267,6 +267,48 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     expect(await attribution(true)).toEqual(await attribution(false));
   });
 
+  it("stores attribution credits per day, computes them again when touches before them change, and reads them only while those are clean", async () => {
+    const other = await h.appspace({ currency: "EUR" });
+    const space = await h.db.getRepository(Appspace).findOneByOrFail({ id: other.appspaceId });
+    const send = async (events: object[]) => expect((await h.gql(TRACK_EVENTS, { events }, other.publishableKey)).body.data!.trackEvents).toMatchObject({ accepted: events.length });
+    await send([{ eventType: "PURCHASE", userId: "cred", transactionId: "cred-1", revenue: 30, timestamp: "2026-03-20T10:00:00Z" }]);
+    await refreshRollups(h.db, { waitSeconds: 10 });
+    const scope: ReportScope = { db: h.db, appspace: space, period: periodOf("2026-03-01", "2026-03-31"), includeFlagged: false };
+    const attribution = async (rollups: boolean, window = 30) =>
+      attribute({ ...scope, rollups }, await createAttributionLoader(h.db, space.id).load({ ...scope, rollups }), AttributionModel.LAST_CLICK, window);
+    // What rollup_attribution holds for the purchase's day (without flagged events, last click, 30 days).
+    const stored = async () => (await h.db.query(`SELECT campaign, revenue, orders FROM rollup_attribution
+      WHERE appspace_id = ? AND day = '2026-03-20' AND with_flagged = 0 AND model = 'LAST_CLICK' AND window_days = 30`, [space.id]))
+      .map((r: Record<string, unknown>) => [r.campaign, Number(r.revenue), Number(r.orders)]);
+    expect(await stored()).toEqual([[null, 3000, 1000]]);
+    expect(await h.count("rollup_attribution", "appspace_id = ? AND day = '2026-03-20'", [space.id])).toBe(30); // 2 variants x 3 models x 5 windows
+    expect((await attribution(true)).unattributed).toEqual({ revenue: 30, orders: 1 });
+
+    // A touch backfilled fifteen days before: read raw while its day is stale, the stored credits are not.
+    await send([{ eventType: "VIEW_ITEM", userId: "cred", timestamp: "2026-03-05T10:00:00Z", properties: [{ key: "campaign", value: "late" }], items: [{ itemId: "a" }] }]);
+    expect((await attribution(true)).attributed).toEqual([expect.objectContaining({ campaign: "late", revenue: 30, orders: 1 })]);
+    expect(await attribution(true)).toEqual(await attribution(false));
+    expect(await stored()).toEqual([[null, 3000, 1000]]);
+    // Refreshing the touch's day computes the purchase's day again: credited within 30 days, not within 14.
+    expect(await refreshRollups(h.db, { waitSeconds: 10 })).toBe(1);
+    expect(await h.count("rollup_attribution_dirty")).toBe(0);
+    expect(await stored()).toEqual([["late", 3000, 1000]]);
+    expect((await attribution(true, 14)).unattributed).toEqual({ revenue: 30, orders: 1 });
+    for (const window of [14, 30]) expect(await attribution(true, window)).toEqual(await attribution(false, window));
+
+    // The report reads the stored row (changed here behind the server's back) while every day it depends on is clean.
+    await h.db.query("UPDATE rollup_attribution SET revenue = revenue + 100 WHERE appspace_id = ? AND day = '2026-03-20' AND campaign = 'late'", [space.id]);
+    expect((await attribution(true)).attributed).toEqual([expect.objectContaining({ campaign: "late", revenue: 31 })]);
+    // A stale day among the 90 before the purchase, or a mark of the day itself: computed from its purchases again.
+    await h.db.query("INSERT INTO rollup_dirty (appspace_id, day) VALUES (?, '2026-01-01')", [space.id]);
+    expect((await attribution(true)).attributed).toEqual([expect.objectContaining({ campaign: "late", revenue: 30 })]);
+    await h.db.query("DELETE FROM rollup_dirty WHERE appspace_id = ?", [space.id]);
+    await h.db.query("INSERT INTO rollup_attribution_dirty (appspace_id, day) VALUES (?, '2026-03-20')", [space.id]);
+    expect((await attribution(true)).attributed).toEqual([expect.objectContaining({ campaign: "late", revenue: 30 })]);
+    await refreshRollups(h.db, { waitSeconds: 10 });
+    expect(await stored()).toEqual([["late", 3000, 1000]]);
+  });
+
   it("serves refreshed days from the rollup tables, seven days to a row where it can, and stale days from raw events", async () => {
     // Purchases inside a span and on a day no span of March holds, whatever the random data left there.
     const res = await h.gql(TRACK_EVENTS, { events: ["2026-03-10", "2026-03-30"].map(day => ({ eventType: "PURCHASE", transactionId: `plan-${day}`, timestamp: `${day}T12:00:00Z`, revenue: 10 })) }, pk);

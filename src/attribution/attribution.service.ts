@@ -1,30 +1,41 @@
 import DataLoader from "dataloader";
 import { DataSource } from "typeorm";
 import { joinSql, queryRows, Sql, sql } from "../db/query";
-import { fromDbTime, toNumber } from "../db/sql";
+import { Db, fromDbTime, toNumber } from "../db/sql";
 import { BadUserInputError } from "../errors";
 import { personOf } from "../identity/persons";
-import { addDays, Period, periodOf } from "../reports/range";
+import { addDays, daysOf, Period, periodOf } from "../reports/range";
 import { eventsIn, money, notFlagged, percent, ReportScope } from "../reports/scope";
-import { buyerSource, staleDaysOf } from "../reports/sources";
+import { staleDaysOf, staleEvents } from "../reports/sources";
 import { Attribution, AttributionModel } from "./attribution.types";
 import { Touch, touchesOf } from "./touches";
 
 export const WINDOWS = [7, 14, 30, 60, 90] as const;
+const MODELS = Object.values(AttributionModel);
 const DAY_MS = 86_400_000;
 const HALF_LIFE_DAYS = 7;
+/** Thousandths of an order: how order credit is counted (the API shows three decimals). */
+const ORDER = 1000;
 
-interface Purchase { at: number; revenue: number; person: string | null }
+interface Purchase { at: number; revenue: number; person: string | null; flagged: boolean }
 
-/** The purchases of a period and, per person, their touchpoints of up to the longest window before it. */
+/** Credit of a channel (revenue in minor units, orders in thousandths); campaign, source and medium all null: unattributed. */
+interface Credit { campaign: string | null; source: string | null; medium: string | null; revenue: number; orders: number }
+
+/**
+ * What a period's attribution is computed from: the credits stored for its days read from rollups (every model and
+ * window, summed over those days), and the purchases of its other days with, per person, their touches of up to the
+ * longest window before.
+ */
 export interface AttributionInputs {
+  stored: (Credit & { model: string; window: number })[];
   purchases: Purchase[];
   touches: Map<string, Touch[]>;
 }
 
 /**
  * Reads attribution inputs once per period and request: aliases asking for
- * several models or windows over the same range share the two statements.
+ * several models or windows over the same range share the statements.
  */
 export function createAttributionLoader(db: DataSource, appspaceId: number) {
   return new DataLoader<AttributionRead, AttributionInputs, string>(
@@ -35,29 +46,69 @@ export function createAttributionLoader(db: DataSource, appspaceId: number) {
 
 export type AttributionRead = Pick<ReportScope, "period" | "includeFlagged" | "rollups">;
 
+/**
+ * A day's stored credits hold while the day's credits are not marked to be computed again and none of the days whose
+ * touches they read (the longest window before it) is stale; the other days are computed from their purchases.
+ */
 async function readInputs(db: DataSource, appspaceId: number, { period, includeFlagged, rollups }: AttributionRead): Promise<AttributionInputs> {
-  const { join, person } = personOf();
   const scope = { db, appspace: { id: appspaceId }, period, includeFlagged };
-  const window = periodOf(addDays(period.start, -Math.max(...WINDOWS)), period.end);
-  const stale = rollups === false ? null : await staleDaysOf({ ...scope, period: window });
-  const purchases = queryRows(db, sql`
-    SELECT e.occurred_at AS at, e.revenue, ${person} AS person FROM events e ${join} WHERE ${eventsIn(scope, ["PURCHASE"])}`)
-    .then(rows => rows.map(p => ({ at: fromDbTime(p.at as string).getTime(), revenue: toNumber(p.revenue), person: (p.person as string | null) ?? null })));
-  if (stale === null) {
+  const reach = Math.max(...WINDOWS);
+  if (rollups === false) {
+    const { join, person } = personOf();
+    const window = periodOf(addDays(period.start, -reach), period.end);
     const buyers = sql`SELECT ${person} AS person FROM events e ${join} WHERE ${eventsIn(scope, ["PURCHASE"])}`;
-    const [bought, touched] = await Promise.all([purchases, touchesFromEvents(db, appspaceId, window, buyers, includeFlagged)]);
-    return { purchases: bought, touches: touched };
+    const [bought, touched] = await Promise.all([purchasesOf(db, eventsIn(scope, ["PURCHASE"])), touchesFromEvents(db, appspaceId, window, buyers, includeFlagged)]);
+    return { stored: [], purchases: bought, touches: touched };
   }
-  // The buyers' touches are read beside their purchases (on another connection), the buyers taken from rollup_buyers.
-  const [bought, read] = await Promise.all([purchases, touchesOf(db, appspaceId, window, stale, buyerSource(scope, stale), includeFlagged)]);
-  // A purchase that committed after the stale days were read, on a day read as clean, is not in rollup_buyers yet: its person's touches are read now.
+  const stale = [...await staleDaysOf({ ...scope, period: periodOf(addDays(period.start, -reach), period.end) })];
+  const marked = new Set((await queryRows<{ day: string }>(db, sql`SELECT DISTINCT day FROM rollup_attribution_dirty
+    WHERE appspace_id = ${appspaceId} AND day >= ${period.start} AND day <= ${period.end}`)).map(r => r.day));
+  const days = daysOf(period);
+  const live = days.filter(d => marked.has(d) || stale.some(s => s >= addDays(d, -reach) && s <= d));
+  const clean = days.filter(d => !live.includes(d));
+  const stored = clean.length === 0 ? Promise.resolve([]) : queryRows<Record<string, unknown>>(db, sql`
+    SELECT model, window_days, campaign, source, medium, SUM(revenue) AS revenue, SUM(orders) AS orders FROM rollup_attribution
+    WHERE appspace_id = ${appspaceId} AND with_flagged = ${includeFlagged ? 1 : 0} AND ${dayIn(clean)}
+    GROUP BY model, window_days, campaign, source, medium`)
+    .then(rows => rows.map(r => ({
+      model: r.model as string, window: toNumber(r.window_days), campaign: r.campaign as string | null, source: r.source as string | null,
+      medium: r.medium as string | null, revenue: toNumber(r.revenue), orders: toNumber(r.orders),
+    })));
+  if (live.length === 0) return { stored: await stored, purchases: [], touches: new Map() };
+  const { from, where } = staleEvents(scope, ["PURCHASE"], "e", live);
+  const { join, person } = personOf();
+  const window = periodOf(addDays(live[0], -reach), live.at(-1)!);
+  // The buyers' touches are read beside their purchases (on another connection).
+  const [bought, read] = await Promise.all([
+    purchasesOf(db, where),
+    touchesOf(db, appspaceId, window, new Set(stale), sql`SELECT ${person} AS person FROM ${from} ${join} WHERE ${where}`),
+  ]);
+  // A purchase that committed after its buyers were read: its person's touches are read now.
   const missing = [...new Set(bought.flatMap(p => (p.person !== null && !read.buyers.has(p.person) ? [p.person] : [])))];
   // (400 at a time: SQLite takes at most 500 SELECTs in a UNION.)
   for (let i = 0; i < missing.length; i += 400) {
-    const late = await touchesOf(db, appspaceId, window, stale, joinSql(missing.slice(i, i + 400).map(p => sql`SELECT ${p} AS person`), " UNION ALL "), includeFlagged);
+    const late = await touchesOf(db, appspaceId, window, new Set(stale), joinSql(missing.slice(i, i + 400).map(p => sql`SELECT ${p} AS person`), " UNION ALL "));
     for (const [who, touches] of late.touches) read.touches.set(who, touches);
   }
-  return { purchases: bought, touches: read.touches };
+  return { stored: await stored, purchases: bought, touches: read.touches };
+}
+
+/** rollup_attribution's `day` within one of `days`, ascending (runs of consecutive days as one range). */
+function dayIn(days: readonly string[]): Sql {
+  const runs: [string, string][] = [];
+  for (const day of days) {
+    const last = runs.at(-1);
+    if (last && addDays(last[1], 1) === day) last[1] = day;
+    else runs.push([day, day]);
+  }
+  return sql`(${joinSql(runs.map(([first, last]) => sql`day >= ${first} AND day <= ${last}`), " OR ")})`;
+}
+
+/** The purchases of events e (with the person join) matching `where`. */
+async function purchasesOf(db: Db, where: Sql): Promise<Purchase[]> {
+  const { join, person } = personOf();
+  const rows = await queryRows(db, sql`SELECT e.occurred_at AS at, e.revenue, e.flags, ${person} AS person FROM events e ${join} WHERE ${where}`);
+  return rows.map(p => ({ at: fromDbTime(p.at as string).getTime(), revenue: toNumber(p.revenue), person: (p.person as string | null) ?? null, flagged: p.flags !== null }));
 }
 
 /** The touches of the people `buyers` selects in the period, from raw events in one statement. */
@@ -71,7 +122,8 @@ async function touchesFromEvents(db: DataSource, appspaceId: number, period: Per
   const byPerson = new Map<string, Touch[]>();
   for (const t of touches) {
     const list = byPerson.get(t.person as string) ?? [];
-    list.push({ at: fromDbTime(t.at as string).getTime(), id: toNumber(t.id), campaign: t.campaign as string | null, source: t.source as string | null, medium: t.medium as string | null });
+    // Flagged or not, these are the touches asked for.
+    list.push({ at: fromDbTime(t.at as string).getTime(), id: toNumber(t.id), campaign: t.campaign as string | null, source: t.source as string | null, medium: t.medium as string | null, flagged: false });
     byPerson.set(t.person as string, list);
   }
   for (const list of byPerson.values()) list.sort((a, b) => a.at - b.at || a.id - b.id);
@@ -88,42 +140,103 @@ function shares(model: AttributionModel, touches: Touch[], purchaseAt: number): 
 }
 
 /**
- * Credits each purchase in the period to the channels (campaign/source/medium)
- * of its person's touchpoints within `window` days before it, the purchase
- * itself included; purchases without one are unattributed.
+ * `amount` (an integer) split in integers by `shares` (summing to 1): each gets the floor of its share, what is left
+ * goes one by one to the largest remainders (the later touch on ties), so the parts add up to `amount` exactly.
+ */
+function split(amount: number, shares: readonly number[]): number[] {
+  const exact = shares.map(s => amount * s);
+  const parts = exact.map(Math.floor);
+  let left = amount - parts.reduce((a, b) => a + b, 0);
+  const order = parts.map((_, i) => i).sort((a, b) => exact[b] - parts[b] - (exact[a] - parts[a]) || b - a);
+  for (let k = 0; left > 0; k++, left--) parts[order[k % order.length]]++;
+  return parts;
+}
+
+/**
+ * Sums credits: each purchase's revenue is split among the channels of its person's touchpoints within `window` days
+ * before it (the purchase itself included) in whole minor units, and its order in thousandths, so that rollups and raw
+ * events add up to the same figures whatever the order; purchases without one are unattributed.
+ */
+class Tally {
+  readonly channels = new Map<string, Credit>();
+  unattributedRevenue = 0;
+  unattributedOrders = 0;
+  total = 0;
+
+  constructor(private readonly model: AttributionModel, private readonly window: number, private readonly withFlagged: boolean) {}
+
+  add(credit: Credit): void {
+    this.total += credit.revenue;
+    if (credit.campaign === null && credit.source === null && credit.medium === null) {
+      this.unattributedRevenue += credit.revenue;
+      this.unattributedOrders += credit.orders;
+      return;
+    }
+    const key = JSON.stringify([credit.campaign, credit.source, credit.medium]);
+    const c = this.channels.get(key);
+    if (c) {
+      c.revenue += credit.revenue;
+      c.orders += credit.orders;
+    } else this.channels.set(key, { campaign: credit.campaign, source: credit.source, medium: credit.medium, revenue: credit.revenue, orders: credit.orders });
+  }
+
+  addPurchase(p: Purchase, touched: readonly Touch[] | undefined): void {
+    if (p.flagged && !this.withFlagged) return;
+    const { window, withFlagged } = this;
+    const touches = (touched ?? []).filter(t => (withFlagged || !t.flagged) && t.at <= p.at && p.at - t.at <= window * DAY_MS);
+    if (touches.length === 0) {
+      this.add({ campaign: null, source: null, medium: null, revenue: p.revenue, orders: ORDER });
+      return;
+    }
+    const share = shares(this.model, touches, p.at);
+    const [revenue, orders] = [split(p.revenue, share), split(ORDER, share)];
+    touches.forEach(({ campaign, source, medium }, i) => {
+      if (share[i] > 0) this.add({ campaign, source, medium, revenue: revenue[i], orders: orders[i] });
+    });
+  }
+}
+
+/** The rows of the day's purchases in rollup_attribution, but appspace and day: every variant, model and window. */
+export async function attributionDayRows(db: Db, appspaceId: number, day: string): Promise<unknown[][]> {
+  const { from, to } = periodOf(day, day);
+  const where = sql`e.appspace_id = ${appspaceId} AND e.event_type = 'PURCHASE' AND e.occurred_at >= ${from} AND e.occurred_at < ${to}`;
+  const purchases = await purchasesOf(db, where);
+  if (purchases.length === 0) return [];
+  const { join, person } = personOf();
+  const window = periodOf(addDays(day, -Math.max(...WINDOWS)), day);
+  const { touches } = await touchesOf(db, appspaceId, window, new Set(), sql`SELECT ${person} AS person FROM events e ${join} WHERE ${where}`);
+  const rows: unknown[][] = [];
+  for (const withFlagged of [false, true]) {
+    for (const model of MODELS) {
+      for (const days of WINDOWS) {
+        const tally = new Tally(model, days, withFlagged);
+        for (const p of purchases) tally.addPurchase(p, p.person === null ? undefined : touches.get(p.person));
+        const credits = [...tally.channels.values()];
+        if (tally.unattributedOrders > 0) credits.push({ campaign: null, source: null, medium: null, revenue: tally.unattributedRevenue, orders: tally.unattributedOrders });
+        for (const c of credits) rows.push([withFlagged ? 1 : 0, rows.length + 1, model, days, c.campaign, c.source, c.medium, c.revenue, c.orders]);
+      }
+    }
+  }
+  return rows;
+}
+
+/**
+ * Credits the period's purchases to the channels (campaign/source/medium) of their people's touchpoints within `window`
+ * days before each, the purchase itself included; purchases without one are unattributed.
  */
 export async function attribute(scope: ReportScope, inputs: AttributionInputs, model: AttributionModel, window: number): Promise<Attribution> {
   if (!(WINDOWS as readonly number[]).includes(window)) {
     throw new BadUserInputError(`window must be one of ${WINDOWS.join(", ")} (days); got ${window}`, { field: "window" });
   }
-  const channels = new Map<string, { campaign: string | null; source: string | null; medium: string | null; revenue: number; orders: number }>();
-  let unattributedRevenue = 0;
-  let unattributedOrders = 0;
-  let total = 0;
-  for (const p of inputs.purchases) {
-    total += p.revenue;
-    const touches = (p.person === null ? [] : inputs.touches.get(p.person) ?? []).filter(t => t.at <= p.at && p.at - t.at <= window * DAY_MS);
-    if (touches.length === 0) {
-      unattributedRevenue += p.revenue;
-      unattributedOrders += 1;
-      continue;
-    }
-    shares(model, touches, p.at).forEach((share, i) => {
-      if (share === 0) return;
-      const { campaign, source, medium } = touches[i];
-      const key = JSON.stringify([campaign, source, medium]);
-      const c = channels.get(key) ?? { campaign, source, medium, revenue: 0, orders: 0 };
-      c.revenue += p.revenue * share;
-      c.orders += share;
-      channels.set(key, c);
-    });
-  }
-  const attributed = [...channels.values()]
-    .map(c => ({ ...c, revenue: money(scope, Math.round(c.revenue)), orders: Math.round(c.orders * 1000) / 1000, pctOfTotal: percent(c.revenue, total) }))
+  const tally = new Tally(model, window, scope.includeFlagged);
+  for (const c of inputs.stored) if (c.model === model && c.window === window) tally.add(c);
+  for (const p of inputs.purchases) tally.addPurchase(p, p.person === null ? undefined : inputs.touches.get(p.person));
+  const attributed = [...tally.channels.values()]
+    .map(c => ({ ...c, revenue: money(scope, c.revenue), orders: c.orders / ORDER, pctOfTotal: percent(c.revenue, tally.total) }))
     .sort((a, b) => b.revenue - a.revenue || compareNullsFirst(a.campaign, b.campaign) || compareNullsFirst(a.source, b.source) || compareNullsFirst(a.medium, b.medium));
   return {
     attributed,
-    unattributed: { revenue: money(scope, unattributedRevenue), orders: unattributedOrders },
+    unattributed: { revenue: money(scope, tally.unattributedRevenue), orders: tally.unattributedOrders / ORDER },
     model,
     windowDays: window,
   };

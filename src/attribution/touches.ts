@@ -11,7 +11,7 @@ import { DayEvent, eachDayEvents } from "../rollups/day-events";
  * every touch of the window resolved to its person.
  */
 
-export interface Touch { at: number; id: number; campaign: string | null; source: string | null; medium: string | null }
+export interface Touch { at: number; id: number; campaign: string | null; source: string | null; medium: string | null; flagged: boolean }
 
 type StoredTouch = [at: number, id: number, campaign: string | null, source: string | null, medium: string | null, flagged: 0 | 1];
 
@@ -42,9 +42,9 @@ export class DayTouches {
 
 /**
  * The touches in `window` of the buyers `query` selects (in a column person), per person in time order, and the buyers
- * it selected: clean days from rollup_touches, stale ones from raw events; flagged touches only `withFlagged`.
+ * it selected: clean days from rollup_touches, stale ones from raw events.
  */
-export async function touchesOf(db: Db, appspaceId: number, window: Period, stale: ReadonlySet<string>, query: Sql, withFlagged: boolean):
+export async function touchesOf(db: Db, appspaceId: number, window: Period, stale: ReadonlySet<string>, query: Sql):
   Promise<{ touches: Map<string, Touch[]>; buyers: Set<string> }> {
   // From the buyers to their rows (primary key: appspace, person, day): MySQL would rather scan the appspace's rows.
   // A buyer without rows comes once, with none.
@@ -54,9 +54,8 @@ export async function touchesOf(db: Db, appspaceId: number, window: Period, stal
   const buyers = new Set(stored.map(r => r.person));
   const touches = new Map<string, Touch[]>();
   const add = (person: string, [at, id, campaign, source, medium, flagged]: StoredTouch) => {
-    if (flagged === 1 && !withFlagged) return;
     const list = touches.get(person);
-    const touch = { at, id, campaign, source, medium };
+    const touch = { at, id, campaign, source, medium, flagged: flagged === 1 };
     if (list) list.push(touch);
     else touches.set(person, [touch]);
   };

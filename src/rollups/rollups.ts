@@ -3,6 +3,7 @@ import { dayOf, joinSql, queryRows, raw, sql, Sql } from "../db/query";
 import { Db, insertChunked, isMysql, multiRowInsert, Row, toNumber, withTransaction } from "../db/sql";
 import { PeriodicTask } from "../periodic-task";
 import { addDays, periodOf } from "../reports/range";
+import { attributionDayRows, WINDOWS } from "../attribution/attribution.service";
 import { DayTouches } from "../attribution/touches";
 import { CartDays, cartDayRows } from "../reports/cart-days";
 import { FunnelDays, FunnelSets } from "../reports/funnel.service";
@@ -161,7 +162,7 @@ export async function refreshRollups(db: DataSource, opts: RefreshOptions = {}):
           q.query("SELECT id, appspace_id, day FROM rollup_dirty WHERE id > ? AND id <= ? ORDER BY id LIMIT ?", [after, toNumber(last.id), opts.batch ?? 1000]);
         // On SQLite's shared connection, a read outside the queue could see another request's uncommitted marks.
         const entries: { id: unknown; appspace_id: unknown; day: string }[] = mysql ? await read(runner) : await withTransaction(db, read);
-        if (entries.length === 0) return refreshed;
+        if (entries.length === 0) break;
         after = toNumber(entries.at(-1)!.id);
         const days = new Map<string, { appspaceId: number; day: string; newest: number }>();
         for (const e of entries) days.set(`${e.appspace_id}|${e.day}`, { appspaceId: toNumber(e.appspace_id), day: e.day, newest: toNumber(e.id) });
@@ -189,6 +190,7 @@ export async function refreshRollups(db: DataSource, opts: RefreshOptions = {}):
           refreshed++;
         }
       }
+      if (!opts.stopping?.()) await refreshAttribution(db, runner, opts);
       return refreshed;
     } finally {
       if (mysql) await runner.query("SELECT RELEASE_LOCK(CONCAT(DATABASE(), '.rollups'))");
@@ -196,6 +198,48 @@ export async function refreshRollups(db: DataSource, opts: RefreshOptions = {}):
   } finally {
     await runner.release();
   }
+}
+
+/**
+ * Computes the attribution credits of the days named in rollup_attribution_dirty (as it is now, with the marks of the
+ * days just refreshed), a day per transaction, as refreshRollups recomputes the stale ones.
+ */
+async function refreshAttribution(db: DataSource, runner: QueryRunner, opts: RefreshOptions): Promise<void> {
+  const mysql = isMysql(db);
+  const [last] = await runner.query("SELECT COALESCE(MAX(id), 0) AS id FROM rollup_attribution_dirty");
+  for (let after = 0; ;) {
+    const read = (q: Db | EntityManager | QueryRunner) =>
+      q.query("SELECT id, appspace_id, day FROM rollup_attribution_dirty WHERE id > ? AND id <= ? ORDER BY id LIMIT ?", [after, toNumber(last.id), opts.batch ?? 1000]);
+    const entries: { id: unknown; appspace_id: unknown; day: string }[] = mysql ? await read(runner) : await withTransaction(db, read);
+    if (entries.length === 0) return;
+    after = toNumber(entries.at(-1)!.id);
+    const days = new Map(entries.map(e => [`${e.appspace_id}|${e.day}`, { appspaceId: toNumber(e.appspace_id), day: e.day }]));
+    for (const { appspaceId, day } of days.values()) {
+      if (opts.stopping?.()) return;
+      try {
+        if (mysql) await inTransaction(runner, () => refreshAttributionDay(runner.manager, appspaceId, day));
+        else await withTransaction(db, em => refreshAttributionDay(em, appspaceId, day));
+      } catch (err) {
+        // Its mark stays: reports compute the day from its purchases until a later pass computes it.
+        console.error(`[rollups] appspace ${appspaceId}, ${day}: attribution not computed: ${(err as Error).message}`);
+      }
+    }
+  }
+}
+
+/**
+ * Takes the marks of the day, then computes its credits from its purchases and their people's touches in rollup_touches.
+ * While a day whose touches they read is stale, reports do not read them, and that day's refresh marks this one again:
+ * they are left out until then.
+ */
+async function refreshAttributionDay(db: EntityManager, appspaceId: number, day: string): Promise<void> {
+  await db.query("DELETE FROM rollup_attribution_dirty WHERE appspace_id = ? AND day = ?", [appspaceId, day]);
+  await db.query("DELETE FROM rollup_attribution WHERE appspace_id = ? AND day = ?", [appspaceId, day]);
+  const stale = await db.query("SELECT 1 AS stale FROM rollup_dirty WHERE appspace_id = ? AND day >= ? AND day <= ? LIMIT 1", [appspaceId, addDays(day, -ATTRIBUTION_DAYS), day]);
+  if (stale.length > 0) return;
+  const columns = ["appspace_id", "day", "with_flagged", "seq", "model", "window_days", "campaign", "source", "medium", "revenue", "orders"];
+  const rows = (await attributionDayRows(db, appspaceId, day)).map(r => [appspaceId, day, ...r]);
+  await insertChunked(db, r => multiRowInsert("rollup_attribution", columns, r), columns.length, rows);
 }
 
 async function inTransaction(runner: QueryRunner, fn: () => Promise<void>): Promise<void> {
@@ -255,7 +299,13 @@ async function refreshDay(db: EntityManager, appspaceId: number, day: string, pa
   // read until its next refresh, which computes them: computing them now would be wasted.
   const again = await db.query("SELECT 1 AS marked FROM rollup_dirty WHERE appspace_id = ? AND day = ? LIMIT 1", [appspaceId, day]);
   if (again.length === 0) await refreshWeeks(db, appspaceId, day);
+  // The attribution credits of the days whose purchases may read the day's touches: computed again after it.
+  const credited = Array.from({ length: ATTRIBUTION_DAYS + 1 }, (_, n) => [appspaceId, addDays(day, n)]);
+  await db.query(...multiRowInsert("rollup_attribution_dirty", ["appspace_id", "day"], credited));
 }
+
+/** Days before a purchase its credits read touches of: the longest attribution window. */
+const ATTRIBUTION_DAYS = Math.max(...WINDOWS);
 
 /** Events of a day collected at once by default: a busier day is collected in parts, so that what is held stays small. */
 const PART_EVENTS = 20_000;

@@ -238,33 +238,30 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     expect((await h.db.query("SELECT DISTINCT day FROM rollup_dirty WHERE appspace_id = ?", [other.appspaceId])).map((r: { day: string }) => r.day)).toEqual(["2026-03-07"]);
   });
 
-  it("reads the touches of a buyer that rollup_buyers does not name yet (a purchase committed after the report read the marks)", async () => {
+  it("computes attribution for the days it cannot read from rollup_attribution from their purchases and buyers' touches, however many buyers", async () => {
     const other = await h.appspace({ currency: "EUR" });
     const space = await h.db.getRepository(Appspace).findOneByOrFail({ id: other.appspaceId });
-    const events = [
-      { eventType: "VIEW_ITEM", userId: "late", timestamp: "2026-03-05T10:00:00Z", properties: [{ key: "campaign", value: "spring" }], items: [{ itemId: "a" }] },
-      { eventType: "PURCHASE", userId: "late", transactionId: "late-1", revenue: 20, timestamp: "2026-03-09T10:00:00Z" },
-    ];
-    expect((await h.gql(TRACK_EVENTS, { events }, other.publishableKey)).body.data!.trackEvents).toMatchObject({ accepted: 2 });
-    await refreshRollups(h.db, { waitSeconds: 10 });
-    // Its day clean, its buyer row not there: as when the purchase commits between the report's read of the marks and of the purchases.
-    await h.db.query("DELETE FROM rollup_buyers WHERE appspace_id = ?", [space.id]);
-    const scope: ReportScope = { db: h.db, appspace: space, period: periodOf("2026-03-01", "2026-03-31"), includeFlagged: false };
-    const attribution = async (rollups: boolean) =>
-      attribute({ ...scope, rollups }, await createAttributionLoader(h.db, space.id).load({ ...scope, rollups }), AttributionModel.LAST_CLICK, 30);
-    expect((await attribution(true)).attributed).toEqual([expect.objectContaining({ campaign: "spring", revenue: 20, orders: 1 })]);
-    expect(await attribution(true)).toEqual(await attribution(false));
-    // More such buyers than one statement can name on SQLite (500 SELECTs in a UNION).
+    // More buyers than one statement could name on SQLite (500 SELECTs in a UNION), each touched four days before buying.
     const many = Array.from({ length: 501 }, (_, i) => [
       { eventType: "VIEW_ITEM", userId: `bulk-${i}`, timestamp: "2026-03-06T10:00:00Z", properties: [{ key: "campaign", value: "bulk" }], items: [{ itemId: "a" }] },
       { eventType: "PURCHASE", userId: `bulk-${i}`, transactionId: `bulk-${i}`, revenue: 1, timestamp: "2026-03-10T10:00:00Z" },
     ]).flat();
     for (let i = 0; i < many.length; i += 100) await h.gql(TRACK_EVENTS, { events: many.slice(i, i + 100) }, other.publishableKey);
     await refreshRollups(h.db, { waitSeconds: 10 });
-    await h.db.query("DELETE FROM rollup_buyers WHERE appspace_id = ?", [space.id]);
-    expect((await attribution(true)).attributed).toEqual([
-      expect.objectContaining({ campaign: "bulk", revenue: 501, orders: 501 }), expect.objectContaining({ campaign: "spring", revenue: 20, orders: 1 })]);
-    expect(await attribution(true)).toEqual(await attribution(false));
+    expect(await h.count("rollup_attribution", "appspace_id = ? AND day = '2026-03-10'", [space.id])).toBe(30);
+    const scope: ReportScope = { db: h.db, appspace: space, period: periodOf("2026-03-01", "2026-03-31"), includeFlagged: false };
+    const attribution = async (rollups: boolean) =>
+      attribute({ ...scope, rollups }, await createAttributionLoader(h.db, space.id).load({ ...scope, rollups }), AttributionModel.LAST_CLICK, 30);
+    const expected = { attributed: [expect.objectContaining({ campaign: "bulk", revenue: 501, orders: 501 })], unattributed: { revenue: 0, orders: 0 } };
+    expect(await attribution(true)).toMatchObject(expected);
+    // The purchases' day marked stale (its touches' day too, in turn): computed from the purchases and touches there are.
+    for (const day of ["2026-03-10", "2026-03-06"]) {
+      await h.db.query("DELETE FROM rollup_dirty WHERE appspace_id = ?", [space.id]);
+      await h.db.query("INSERT INTO rollup_dirty (appspace_id, day) VALUES (?, ?)", [space.id, day]);
+      await h.db.query("UPDATE rollup_attribution SET revenue = 0 WHERE appspace_id = ?", [space.id]);
+      expect(await attribution(true)).toMatchObject(expected);
+      expect(await attribution(true)).toEqual(await attribution(false));
+    }
   });
 
   it("stores attribution credits per day, computes them again when touches before them change, and reads them only while those are clean", async () => {
@@ -307,6 +304,14 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     expect((await attribution(true)).attributed).toEqual([expect.objectContaining({ campaign: "late", revenue: 30 })]);
     await refreshRollups(h.db, { waitSeconds: 10 });
     expect(await stored()).toEqual([["late", 3000, 1000]]);
+
+    // A touch 80 days before the purchase counts within 90 days only; its day's refresh computes the purchase's day again.
+    await send([{ eventType: "VIEW_ITEM", userId: "cred", timestamp: "2025-12-30T10:00:00Z", properties: [{ key: "campaign", value: "early" }], items: [{ itemId: "a" }] }]);
+    expect(await refreshRollups(h.db, { waitSeconds: 10 })).toBe(1);
+    const linear = async (window: number) => (await h.db.query(`SELECT campaign, revenue FROM rollup_attribution
+      WHERE appspace_id = ? AND day = '2026-03-20' AND with_flagged = 0 AND model = 'LINEAR' AND window_days = ? ORDER BY campaign`, [space.id, window]))
+      .map((r: Record<string, unknown>) => [r.campaign, Number(r.revenue)]);
+    expect([await linear(60), await linear(90)]).toEqual([[["late", 3000]], [["early", 1500], ["late", 1500]]]);
   });
 
   it("serves refreshed days from the rollup tables, seven days to a row where it can, and stale days from raw events", async () => {

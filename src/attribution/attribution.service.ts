@@ -1,7 +1,7 @@
 import DataLoader from "dataloader";
 import { DataSource } from "typeorm";
 import { joinSql, queryRows, Sql, sql } from "../db/query";
-import { Db, fromDbTime, toNumber } from "../db/sql";
+import { Db, fromDbTime, toNumber, withTransaction } from "../db/sql";
 import { BadUserInputError } from "../errors";
 import { personOf } from "../identity/persons";
 import { addDays, daysOf, Period, periodOf } from "../reports/range";
@@ -12,6 +12,8 @@ import { Touch, touchesOf } from "./touches";
 
 export const WINDOWS = [7, 14, 30, 60, 90] as const;
 const MODELS = Object.values(AttributionModel);
+/** Days before a purchase whose touches count: the longest window. */
+const REACH = Math.max(...WINDOWS);
 const DAY_MS = 86_400_000;
 const HALF_LIFE_DAYS = 7;
 /** Thousandths of an order: how order credit is counted (the API shows three decimals). */
@@ -46,51 +48,47 @@ export function createAttributionLoader(db: DataSource, appspaceId: number) {
 
 export type AttributionRead = Pick<ReportScope, "period" | "includeFlagged" | "rollups">;
 
-/**
- * A day's stored credits hold while the day's credits are not marked to be computed again and none of the days whose
- * touches they read (the longest window before it) is stale; the other days are computed from their purchases.
- */
 async function readInputs(db: DataSource, appspaceId: number, { period, includeFlagged, rollups }: AttributionRead): Promise<AttributionInputs> {
+  if (rollups !== false) return withTransaction(db, em => readFromRollups(em, appspaceId, period, includeFlagged));
   const scope = { db, appspace: { id: appspaceId }, period, includeFlagged };
-  const reach = Math.max(...WINDOWS);
-  if (rollups === false) {
-    const { join, person } = personOf();
-    const window = periodOf(addDays(period.start, -reach), period.end);
-    const buyers = sql`SELECT ${person} AS person FROM events e ${join} WHERE ${eventsIn(scope, ["PURCHASE"])}`;
-    const [bought, touched] = await Promise.all([purchasesOf(db, eventsIn(scope, ["PURCHASE"])), touchesFromEvents(db, appspaceId, window, buyers, includeFlagged)]);
-    return { stored: [], purchases: bought, touches: touched };
-  }
-  const stale = [...await staleDaysOf({ ...scope, period: periodOf(addDays(period.start, -reach), period.end) })];
-  const marked = new Set((await queryRows<{ day: string }>(db, sql`SELECT DISTINCT day FROM rollup_attribution_dirty
-    WHERE appspace_id = ${appspaceId} AND day >= ${period.start} AND day <= ${period.end}`)).map(r => r.day));
+  const { join, person } = personOf();
+  const window = periodOf(addDays(period.start, -REACH), period.end);
+  const buyers = sql`SELECT ${person} AS person FROM events e ${join} WHERE ${eventsIn(scope, ["PURCHASE"])}`;
+  const [bought, touched] = await Promise.all([purchasesOf(db, eventsIn(scope, ["PURCHASE"])), touchesFromEvents(db, appspaceId, window, buyers, includeFlagged)]);
+  return { stored: [], purchases: bought, touches: touched };
+}
+
+/**
+ * A day's stored credits hold while the day is not marked to be computed again and none of the days whose touches
+ * they read (the longest window before it) is stale; the other days are computed from their purchases and their
+ * buyers' touches. In one transaction: one snapshot, so that every purchase read has its buyer's touches read.
+ */
+async function readFromRollups(db: Db, appspaceId: number, period: Period, includeFlagged: boolean): Promise<AttributionInputs> {
+  const scope = { db, appspace: { id: appspaceId }, period, includeFlagged };
+  const stale = await staleDaysOf({ ...scope, period: periodOf(addDays(period.start, -REACH), period.end) });
+  const marked = await queryRows<{ day: string }>(db, sql`SELECT DISTINCT day FROM rollup_attribution_dirty
+    WHERE appspace_id = ${appspaceId} AND day >= ${period.start} AND day <= ${period.end}`);
+  // The days whose credits read a stale day's touches: it and the longest window after it.
+  const live = new Set(marked.map(r => r.day));
+  for (const day of stale) for (let n = 0; n <= REACH; n++) live.add(addDays(day, n));
   const days = daysOf(period);
-  const live = days.filter(d => marked.has(d) || stale.some(s => s >= addDays(d, -reach) && s <= d));
-  const clean = days.filter(d => !live.includes(d));
-  const stored = clean.length === 0 ? Promise.resolve([]) : queryRows<Record<string, unknown>>(db, sql`
-    SELECT model, window_days, campaign, source, medium, SUM(revenue) AS revenue, SUM(orders) AS orders FROM rollup_attribution
-    WHERE appspace_id = ${appspaceId} AND with_flagged = ${includeFlagged ? 1 : 0} AND ${dayIn(clean)}
-    GROUP BY model, window_days, campaign, source, medium`)
-    .then(rows => rows.map(r => ({
+  const clean = days.filter(d => !live.has(d));
+  // Summed here rather than grouped by the database: MariaDB's comparison of text ignores trailing spaces, channels do not.
+  const stored = clean.length === 0 ? [] : (await queryRows<Record<string, unknown>>(db, sql`
+    SELECT model, window_days, campaign, source, medium, revenue, orders FROM rollup_attribution
+    WHERE appspace_id = ${appspaceId} AND with_flagged = ${includeFlagged ? 1 : 0} AND ${dayIn(clean)}`))
+    .map(r => ({
       model: r.model as string, window: toNumber(r.window_days), campaign: r.campaign as string | null, source: r.source as string | null,
       medium: r.medium as string | null, revenue: toNumber(r.revenue), orders: toNumber(r.orders),
-    })));
-  if (live.length === 0) return { stored: await stored, purchases: [], touches: new Map() };
-  const { from, where } = staleEvents(scope, ["PURCHASE"], "e", live);
+    }));
+  const computed = days.filter(d => live.has(d));
+  if (computed.length === 0) return { stored, purchases: [], touches: new Map() };
+  const { from, where } = staleEvents(scope, ["PURCHASE"], "e", computed);
   const { join, person } = personOf();
-  const window = periodOf(addDays(live[0], -reach), live.at(-1)!);
-  // The buyers' touches are read beside their purchases (on another connection).
-  const [bought, read] = await Promise.all([
-    purchasesOf(db, where),
-    touchesOf(db, appspaceId, window, new Set(stale), sql`SELECT ${person} AS person FROM ${from} ${join} WHERE ${where}`),
-  ]);
-  // A purchase that committed after its buyers were read: its person's touches are read now.
-  const missing = [...new Set(bought.flatMap(p => (p.person !== null && !read.buyers.has(p.person) ? [p.person] : [])))];
-  // (400 at a time: SQLite takes at most 500 SELECTs in a UNION.)
-  for (let i = 0; i < missing.length; i += 400) {
-    const late = await touchesOf(db, appspaceId, window, new Set(stale), joinSql(missing.slice(i, i + 400).map(p => sql`SELECT ${p} AS person`), " UNION ALL "));
-    for (const [who, touches] of late.touches) read.touches.set(who, touches);
-  }
-  return { stored: await stored, purchases: bought, touches: read.touches };
+  const purchases = await purchasesOf(db, where);
+  const window = periodOf(addDays(computed[0], -REACH), computed.at(-1)!);
+  const { touches } = await touchesOf(db, appspaceId, window, stale, sql`SELECT ${person} AS person FROM ${from} ${join} WHERE ${where}`);
+  return { stored, purchases, touches };
 }
 
 /** rollup_attribution's `day` within one of `days`, ascending (runs of consecutive days as one range). */
@@ -203,7 +201,7 @@ export async function attributionDayRows(db: Db, appspaceId: number, day: string
   const purchases = await purchasesOf(db, where);
   if (purchases.length === 0) return [];
   const { join, person } = personOf();
-  const window = periodOf(addDays(day, -Math.max(...WINDOWS)), day);
+  const window = periodOf(addDays(day, -REACH), day);
   const { touches } = await touchesOf(db, appspaceId, window, new Set(), sql`SELECT ${person} AS person FROM events e ${join} WHERE ${where}`);
   const rows: unknown[][] = [];
   for (const withFlagged of [false, true]) {

@@ -260,7 +260,8 @@ async function main() {
   for (;;) {
     const [marks] = (await pool.query(`SELECT (SELECT COUNT(*) FROM rollup_dirty WHERE appspace_id = ?) + (SELECT COUNT(*) FROM rollup_attribution_dirty WHERE appspace_id = ?) AS n`,
       [space.appspaceId, space.appspaceId])) as unknown as [{ n: number }[]];
-    if (Number(marks[0].n) === 0 || Date.now() - settled > 900_000) break;
+    if (Number(marks[0].n) === 0) break;
+    if (Date.now() - settled > 900_000) throw new Error("the server has not refreshed the batch load's day within 15 minutes");
     await new Promise(r => setTimeout(r, 500));
   }
   console.error(`waited ${Math.round((Date.now() - settled) / 1000)} s for the server to refresh the batch load's day`);
@@ -295,6 +296,7 @@ async function main() {
     `Command: \`npm run bench -- --sizes ${sizes.join(",")} --seconds ${seconds} --runs ${runs} --budget ${budget}\`. The server runs as \`npm start\` runs it (NODE_ENV=production), in its own process; the load generator and the baselines run in another.`,
     `Data: the seeded generator (src/bench/generate.ts) writes sessions over 400 days into one appspace; reports cover their default range (the last 30 days). Rollups are refreshed before the reports are measured.`,
     "The plain-SQL baseline of a report is the SQL computing the same answer from the raw event tables: the statements the server runs for it with rollups off, replayed through mysql2.",
+    "Single ingest starts once the server's refresher has recomputed the day the batch load wrote (it does once the day has been quiet for 10 s, during the baseline's batch load), as its baseline runs with nothing beside it.",
     "",
     ...lines,
     "",

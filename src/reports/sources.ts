@@ -196,7 +196,7 @@ interface ReadPlan {
 }
 
 /** The period's stale days. */
-export async function staleDaysOf(scope: Pick<ReportScope, "db" | "period"> & { appspace: { id: number } }): Promise<Set<string>> {
+export async function staleDaysOf(scope: Pick<ReportScope, "period"> & { db: Db; appspace: { id: number } }): Promise<Set<string>> {
   const rows = await queryRows<{ day: string }>(scope.db, sql`SELECT DISTINCT day FROM rollup_dirty
     WHERE appspace_id = ${scope.appspace.id} AND day >= ${scope.period.start} AND day <= ${scope.period.end}`);
   return new Set(rows.map(r => r.day));
@@ -283,23 +283,6 @@ export async function productSource(scope: ReportScope): Promise<Sql> {
     rollupRows(scope, "rollup_products_7d", columns, plan.weeks),
     rollupRows(scope, "rollup_products", columns, plan.days),
     plan.stale.length ? productRows(scope.db, staleEvents(scope, ["PURCHASE"], "e", plan.stale)) : null,
-  ]);
-}
-
-/**
- * The people who bought in the period, in a column person (repeated): rollup_buyers' rows with a purchase
- * for clean days, raw purchases for the `stale` ones.
- */
-export function buyerSource(scope: Pick<ReportScope, "db" | "period" | "includeFlagged"> & { appspace: { id: number } }, stale: ReadonlySet<string>): Sql {
-  const days = daysOf(scope.period);
-  const clean = days.filter(d => !stale.has(d));
-  const staleDays = days.filter(d => stale.has(d));
-  const { join, person } = personOf();
-  const purchases = staleEvents(scope, ["PURCHASE"], "e", staleDays);
-  return unionAll([
-    clean.length ? sql`SELECT person FROM rollup_buyers WHERE appspace_id = ${scope.appspace.id} AND with_flagged = ${scope.includeFlagged ? 1 : 0}
-      AND day IN (${joinSql(clean.map(d => sql`${d}`))}) AND first_at IS NOT NULL` : null,
-    staleDays.length ? sql`SELECT ${person} AS person FROM ${purchases.from} ${join} WHERE ${purchases.where}` : null,
   ]);
 }
 

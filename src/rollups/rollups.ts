@@ -234,7 +234,8 @@ async function refreshAttribution(db: DataSource, runner: QueryRunner, opts: Ref
  */
 async function refreshAttributionDay(db: EntityManager, appspaceId: number, day: string): Promise<void> {
   await db.query("DELETE FROM rollup_attribution_dirty WHERE appspace_id = ? AND day = ?", [appspaceId, day]);
-  await db.query("DELETE FROM rollup_attribution WHERE appspace_id = ? AND day = ?", [appspaceId, day]);
+  // Both variants named: the key is (appspace_id, with_flagged, day, seq).
+  await db.query("DELETE FROM rollup_attribution WHERE appspace_id = ? AND with_flagged IN (0, 1) AND day = ?", [appspaceId, day]);
   const stale = await db.query("SELECT 1 AS stale FROM rollup_dirty WHERE appspace_id = ? AND day >= ? AND day <= ? LIMIT 1", [appspaceId, addDays(day, -ATTRIBUTION_DAYS), day]);
   if (stale.length > 0) return;
   const columns = ["appspace_id", "day", "with_flagged", "seq", "model", "window_days", "campaign", "source", "medium", "revenue", "orders"];

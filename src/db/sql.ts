@@ -25,6 +25,9 @@ export function toNumber(value: unknown): number {
 
 export type Row = readonly unknown[];
 
+/** Orders text as the databases order utf8mb4_bin text: by code point (UTF-16 units misorder characters past U+FFFF). */
+export const compareText = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
 /** `?, ?, ?`: n placeholders, for an IN list. */
 export const placeholders = (n: number) => Array.from({ length: n }, () => "?").join(", ");
 

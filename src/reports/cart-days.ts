@@ -1,5 +1,5 @@
 import { queryRows, raw, sql } from "../db/query";
-import { Db } from "../db/sql";
+import { compareText, Db } from "../db/sql";
 import { DayEvent, eachDayEvents } from "../rollups/day-events";
 
 /*
@@ -56,8 +56,8 @@ const empty = (): Contents => ({ adds: false, items: new Map() });
 const isLater = (held: Line, at: number, id: number, line: number) =>
   held[1] === null || at > held[1] || (at === held[1] && (id > held[2] || (id === held[2] && line > held[3])));
 
-/** Whether a sorts before b as the databases order utf8mb4_bin text: by code point (UTF-16 units misorder characters past U+FFFF). */
-const sortsBefore = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0;
+/** Whether a sorts before b as the databases order text. */
+const sortsBefore = (a: string, b: string) => compareText(a, b) < 0;
 
 const maxOf = (a: number | null, b: number | null) => (a === null || b === null ? (a ?? b) : Math.max(a, b));
 

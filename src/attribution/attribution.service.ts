@@ -6,7 +6,7 @@ import { BadUserInputError } from "../errors";
 import { personOf } from "../identity/persons";
 import { addDays, daysOf, Period, periodOf } from "../reports/range";
 import { eventsIn, money, notFlagged, percent, ReportScope } from "../reports/scope";
-import { staleDaysOf, staleEvents } from "../reports/sources";
+import { dayRuns, staleDaysOf, staleEvents } from "../reports/sources";
 import { Attribution, AttributionModel } from "./attribution.types";
 import { Touch, touchesOf } from "./touches";
 
@@ -93,13 +93,7 @@ async function readFromRollups(db: Db, appspaceId: number, period: Period, inclu
 
 /** rollup_attribution's `day` within one of `days`, ascending (runs of consecutive days as one range). */
 function dayIn(days: readonly string[]): Sql {
-  const runs: [string, string][] = [];
-  for (const day of days) {
-    const last = runs.at(-1);
-    if (last && addDays(last[1], 1) === day) last[1] = day;
-    else runs.push([day, day]);
-  }
-  return sql`(${joinSql(runs.map(([first, last]) => sql`day >= ${first} AND day <= ${last}`), " OR ")})`;
+  return sql`(${joinSql(dayRuns(days).map(([first, last]) => sql`day >= ${first} AND day <= ${last}`), " OR ")})`;
 }
 
 /** The purchases of events e (with the person join) matching `where`. */

@@ -219,15 +219,20 @@ async function readPlan(scope: ReportScope, daily: boolean): Promise<ReadPlan> {
   return plan;
 }
 
-/** `alias.occurred_at` within one of `days`, ascending (runs of consecutive days as one range). */
-export function onDays(alias: string, days: readonly string[]): Sql {
+/** Days (ascending) as runs of consecutive days: [first, last] each. */
+export function dayRuns(days: readonly string[]): [first: string, last: string][] {
   const runs: [string, string][] = [];
   for (const day of days) {
     const last = runs.at(-1);
     if (last && addDays(last[1], 1) === day) last[1] = day;
     else runs.push([day, day]);
   }
-  return sql`(${joinSql(runs.map(([first, last]) => {
+  return runs;
+}
+
+/** `alias.occurred_at` within one of `days`, ascending (runs of consecutive days as one range). */
+export function onDays(alias: string, days: readonly string[]): Sql {
+  return sql`(${joinSql(dayRuns(days).map(([first, last]) => {
     const { from, to } = periodOf(first, last);
     return sql`${raw(alias)}.occurred_at >= ${from} AND ${raw(alias)}.occurred_at < ${to}`;
   }), " OR ")})`;

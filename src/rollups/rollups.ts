@@ -158,15 +158,10 @@ export async function refreshRollups(db: DataSource, opts: RefreshOptions = {}):
       // Marks up to `after` have been dealt with: deleted with their day, or left by `skip`.
       let after = 0;
       for (let pass = 0; pass < (opts.passes ?? Infinity) && !opts.stopping?.(); pass++) {
-        const read = (q: Db | EntityManager | QueryRunner) =>
-          q.query("SELECT id, appspace_id, day FROM rollup_dirty WHERE id > ? AND id <= ? ORDER BY id LIMIT ?", [after, toNumber(last.id), opts.batch ?? 1000]);
-        // On SQLite's shared connection, a read outside the queue could see another request's uncommitted marks.
-        const entries: { id: unknown; appspace_id: unknown; day: string }[] = mysql ? await read(runner) : await withTransaction(db, read);
-        if (entries.length === 0) break;
-        after = toNumber(entries.at(-1)!.id);
-        const days = new Map<string, { appspaceId: number; day: string; newest: number }>();
-        for (const e of entries) days.set(`${e.appspace_id}|${e.day}`, { appspaceId: toNumber(e.appspace_id), day: e.day, newest: toNumber(e.id) });
-        for (const { appspaceId, day, newest } of days.values()) {
+        const read = await readMarks(db, runner, "rollup_dirty", after, toNumber(last.id), opts.batch);
+        if (!read) break;
+        after = read.after;
+        for (const { appspaceId, day, newest } of read.days) {
           if (opts.stopping?.()) return refreshed;
           if (opts.skip?.(appspaceId, day, newest)) {
             // One mark keeps a day stale: the marks of a day written without pause do not pile up while it waits.
@@ -175,11 +170,9 @@ export async function refreshRollups(db: DataSource, opts: RefreshOptions = {}):
             else await withTransaction(db, compact);
             continue;
           }
-          // SQLite has one connection per process: its transactions queue in withTransaction.
           const partEvents = opts.partEvents ?? PART_EVENTS;
           try {
-            if (mysql) await inTransaction(runner, () => refreshDay(runner.manager, appspaceId, day, partEvents));
-            else await withTransaction(db, em => refreshDay(em, appspaceId, day, partEvents));
+            await inTransaction(db, runner, em => refreshDay(em, appspaceId, day, partEvents));
           } catch (err) {
             // A day that cannot be recomputed stays stale (reports read it raw) without holding up the others.
             console.error(`[rollups] appspace ${appspaceId}, ${day}: not refreshed: ${(err as Error).message}`);
@@ -205,20 +198,15 @@ export async function refreshRollups(db: DataSource, opts: RefreshOptions = {}):
  * days just refreshed), a day per transaction, as refreshRollups recomputes the stale ones.
  */
 async function refreshAttribution(db: DataSource, runner: QueryRunner, opts: RefreshOptions): Promise<void> {
-  const mysql = isMysql(db);
   const [last] = await runner.query("SELECT COALESCE(MAX(id), 0) AS id FROM rollup_attribution_dirty");
   for (let after = 0; ;) {
-    const read = (q: Db | EntityManager | QueryRunner) =>
-      q.query("SELECT id, appspace_id, day FROM rollup_attribution_dirty WHERE id > ? AND id <= ? ORDER BY id LIMIT ?", [after, toNumber(last.id), opts.batch ?? 1000]);
-    const entries: { id: unknown; appspace_id: unknown; day: string }[] = mysql ? await read(runner) : await withTransaction(db, read);
-    if (entries.length === 0) return;
-    after = toNumber(entries.at(-1)!.id);
-    const days = new Map(entries.map(e => [`${e.appspace_id}|${e.day}`, { appspaceId: toNumber(e.appspace_id), day: e.day }]));
-    for (const { appspaceId, day } of days.values()) {
+    const read = await readMarks(db, runner, "rollup_attribution_dirty", after, toNumber(last.id), opts.batch);
+    if (!read) return;
+    after = read.after;
+    for (const { appspaceId, day } of read.days) {
       if (opts.stopping?.()) return;
       try {
-        if (mysql) await inTransaction(runner, () => refreshAttributionDay(runner.manager, appspaceId, day));
-        else await withTransaction(db, em => refreshAttributionDay(em, appspaceId, day));
+        await inTransaction(db, runner, em => refreshAttributionDay(em, appspaceId, day));
       } catch (err) {
         // Its mark stays: reports compute the day from its purchases until a later pass computes it.
         console.error(`[rollups] appspace ${appspaceId}, ${day}: attribution not computed: ${(err as Error).message}`);
@@ -243,10 +231,26 @@ async function refreshAttributionDay(db: EntityManager, appspaceId: number, day:
   await insertChunked(db, r => multiRowInsert("rollup_attribution", columns, r), columns.length, rows);
 }
 
-async function inTransaction(runner: QueryRunner, fn: () => Promise<void>): Promise<void> {
+/**
+ * Up to `batch` marks of a log of days (rollup_dirty, rollup_attribution_dirty) with ids in (after, last], as the days
+ * they name (with the id of each day's newest mark) and the last id read; null when none is left.
+ */
+async function readMarks(db: DataSource, runner: QueryRunner, log: string, after: number, last: number, batch = 1000) {
+  const read = (q: Db | QueryRunner) => q.query(`SELECT id, appspace_id, day FROM ${log} WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`, [after, last, batch]);
+  // On SQLite's shared connection, a read outside the queue could see another request's uncommitted marks.
+  const entries: { id: unknown; appspace_id: unknown; day: string }[] = isMysql(db) ? await read(runner) : await withTransaction(db, read);
+  if (entries.length === 0) return null;
+  const days = new Map<string, { appspaceId: number; day: string; newest: number }>();
+  for (const e of entries) days.set(`${e.appspace_id}|${e.day}`, { appspaceId: toNumber(e.appspace_id), day: e.day, newest: toNumber(e.id) });
+  return { after: toNumber(entries.at(-1)!.id), days: [...days.values()] };
+}
+
+/** fn in a transaction of its own: on MySQL the refresher's connection at READ COMMITTED; SQLite's transactions queue in withTransaction. */
+async function inTransaction(db: DataSource, runner: QueryRunner, fn: (em: EntityManager) => Promise<void>): Promise<void> {
+  if (!isMysql(db)) return withTransaction(db, fn);
   await runner.startTransaction("READ COMMITTED");
   try {
-    await fn();
+    await fn(runner.manager);
     await runner.commitTransaction();
   } catch (err) {
     await runner.rollbackTransaction();

@@ -1,7 +1,7 @@
 import { queryRows, raw, sql } from "../db/query";
 import { isMysql, toNumber } from "../db/sql";
 import { personOf } from "../identity/persons";
-import { CartCounts, cartDays, foldCarts } from "./cart-days";
+import { CartCounts, cartCounts } from "./cart-days";
 import { daysOf } from "./range";
 import { eventsIn, percent, ReportScope } from "./scope";
 import { fromRollups, staleDaysOf } from "./sources";
@@ -20,13 +20,13 @@ export interface CartTotals {
  * when a purchase follows within the period (for a cartId: one carrying that
  * cartId, or one without a cartId by the same person). An abandoned cart is worth
  * the units left after removals, each at the item's latest add-to-cart price; a
- * cart emptied by removals and never bought is no cart. From rollups, what each
- * day did to each cart is read from rollup_carts (stale days from raw events) and
- * folded day after day (cart-days.ts).
+ * cart emptied by removals and never bought is no cart. From rollups, the days'
+ * totals of rollup_cart_totals, corrected by the few carts other days change
+ * (cart-days.ts: cartCounts).
  */
 export async function cartTotals(scope: ReportScope): Promise<CartTotals> {
   const { completed, abandoned, abandonedValue } = fromRollups(scope)
-    ? foldCarts(await cartDays(scope.db, scope.appspace.id, daysOf(scope.period), await staleDaysOf(scope), scope.includeFlagged))
+    ? await cartCounts(scope.db, scope.appspace.id, daysOf(scope.period), await staleDaysOf(scope), scope.includeFlagged)
     : await cartsFromEvents(scope);
   return { abandonedCarts: abandoned, completedCarts: completed, abandonedValue, abandonmentRate: percent(abandoned, abandoned + completed) };
 }

@@ -1,6 +1,9 @@
-import { queryRows, raw, sql } from "../db/query";
-import { compareText, Db } from "../db/sql";
+import { createHash } from "node:crypto";
+import { RoaringBitmap32 } from "roaring";
+import { joinSql, queryRows, raw, sql, Sql } from "../db/query";
+import { compareText, Db, Row, toNumber } from "../db/sql";
 import { DayEvent, eachDayEvents } from "../rollups/day-events";
+import { emptySet, samePerson, setOf, storedSet } from "../rollups/people-sets";
 
 /*
  * Carts day by day, for the rollups: what a day did to each cart, stored per day
@@ -139,28 +142,32 @@ export interface CartCounts {
   abandonedValue: number;
 }
 
-/** Folds the days' summaries, oldest first, into the carts of the range and their outcomes. */
-export function foldCarts(days: readonly DaySummaries[]): CartCounts {
-  const open = new Map<string, Contents | null>();
-  const lastPlain = new Map<string, number | null>();
-  const carts = new Map<string, CartDay>();
-  let completed = 0;
-  for (const { people, carts: cartDays } of days) {
+/**
+ * Folds days' summaries, oldest first (add a day at a time), into the carts of the range and their outcomes.
+ * Summaries of one day's disjoint parts (as the refresher collects a busy day) may be added one after another too.
+ */
+export class CartFold {
+  private readonly open = new Map<string, Contents | null>();
+  private readonly lastPlain = new Map<string, number | null>();
+  private readonly carts = new Map<string, CartDay>();
+  private completed = 0;
+
+  add({ people, carts }: DaySummaries): void {
     for (const [person, day] of people) {
-      lastPlain.set(person, maxOf(lastPlain.get(person) ?? null, day.lastPlain));
-      const held = open.get(person);
+      this.lastPlain.set(person, maxOf(this.lastPlain.get(person) ?? null, day.lastPlain));
+      const held = this.open.get(person);
       if (day.purchases === 0) {
-        open.set(person, held ? merge(held, day.lead) : day.lead);
+        this.open.set(person, held ? merge(held, day.lead) : day.lead);
         continue;
       }
       // The run open at the day's start, continued by its lead, ends with the first purchase: what it holds no longer counts.
-      if (held?.adds || day.lead.adds) completed++;
-      completed += day.middle;
-      open.set(person, day.trail);
+      if (held?.adds || day.lead.adds) this.completed++;
+      this.completed += day.middle;
+      this.open.set(person, day.trail);
     }
-    for (const [cartId, day] of cartDays) {
-      const held = carts.get(cartId);
-      carts.set(cartId, held
+    for (const [cartId, day] of carts) {
+      const held = this.carts.get(cartId);
+      this.carts.set(cartId, held
         ? {
           person: held.person === null || (day.person !== null && sortsBefore(day.person, held.person)) ? day.person : held.person,
           firstAdd: held.firstAdd ?? day.firstAdd,
@@ -170,29 +177,39 @@ export function foldCarts(days: readonly DaySummaries[]): CartCounts {
         : day);
     }
   }
-  let abandoned = 0;
-  let abandonedValue = 0;
-  const left = (contents: Contents) => {
-    let units = 0;
-    let value = 0;
-    for (const [n, , , , price] of contents.items.values()) {
-      if (n <= 0) continue;
-      units += n;
-      value += n * (price ?? 0);
+
+  counts(): CartCounts {
+    let completed = this.completed;
+    let abandoned = 0;
+    let abandonedValue = 0;
+    const left = (contents: Contents) => {
+      let units = 0;
+      let value = 0;
+      for (const [n, , , , price] of contents.items.values()) {
+        if (n <= 0) continue;
+        units += n;
+        value += n * (price ?? 0);
+      }
+      if (units > 0) {
+        abandoned++;
+        abandonedValue += value;
+      }
+    };
+    for (const run of this.open.values()) if (run?.adds) left(run);
+    for (const cart of this.carts.values()) {
+      if (!cart.contents.adds) continue;
+      const personPaid = cart.person === null ? null : this.lastPlain.get(cart.person) ?? null;
+      if ((cart.lastPurchase ?? -Infinity) >= cart.firstAdd! || (personPaid ?? -Infinity) >= cart.firstAdd!) completed++;
+      else left(cart.contents);
     }
-    if (units > 0) {
-      abandoned++;
-      abandonedValue += value;
-    }
-  };
-  for (const run of open.values()) if (run?.adds) left(run);
-  for (const cart of carts.values()) {
-    if (!cart.contents.adds) continue;
-    const personPaid = cart.person === null ? null : lastPlain.get(cart.person) ?? null;
-    if ((cart.lastPurchase ?? -Infinity) >= cart.firstAdd! || (personPaid ?? -Infinity) >= cart.firstAdd!) completed++;
-    else left(cart.contents);
+    return { completed, abandoned, abandonedValue };
   }
-  return { completed, abandoned, abandonedValue };
+}
+
+export function foldCarts(days: readonly DaySummaries[]): CartCounts {
+  const fold = new CartFold();
+  for (const day of days) fold.add(day);
+  return fold.counts();
 }
 
 /**
@@ -215,47 +232,184 @@ function contentsOf(stored: StoredContents): Contents {
   return { adds: stored[0] === 1, items };
 }
 
+/** Whether a purchase carrying its cartId completed the cart that day: whatever other days add to it, it is completed (its first add can only be earlier, its latest purchase later). */
+const doneOnDay = (d: CartDay) => d.firstAdd !== null && d.lastPurchase !== null && d.lastPurchase >= d.firstAdd;
+
+/** The person whose purchase without a cartId on a later day would complete the cart: null when none could. */
+const payingPerson = (d: CartDay) => (doneOnDay(d) ? null : d.person);
+
 /**
- * A day's summaries as rollup_carts rows: kind ("p": a person's runs, "c": a cartId's cart), key, and the JSON of each
- * variant ("p": [purchases, lastPlain, middle, lead, trail]; "c": [person, firstAdd, lastPurchase, contents]), without
- * what no fold reads: the items of a lead that a purchase ends (it only tells whether it has an add), and the items and
- * person of a cart a purchase carrying its cartId completed that day (whatever other days add to it, it is completed:
- * its first add can only be earlier, its latest purchase later).
+ * A person ("p") or cartId ("c") as a 32-bit hash, for the sets of rollup_cart_totals and the lookups of rollup_carts.
+ * Keys the database tells apart by trailing spaces only (MariaDB does not) share a hash; so may others, which only
+ * makes a report read a few more rows.
  */
-export function cartDayRows(clean: DaySummaries | undefined, all: DaySummaries | undefined): [kind: string, key: string, state: string | null, stateAll: string | null][] {
-  const rows: [string, string, string | null, string | null][] = [];
+export type KeyHash = (kind: "p" | "c", key: string) => number;
+
+export function keyHasher(db: Db): KeyHash {
+  const same = samePerson(db);
+  return (kind, key) => createHash("sha256").update(`${kind}:${same(key)}`).digest().readUInt32LE(0);
+}
+
+/**
+ * A day's keys, hashed: `entities`, every person and cartId with a summary; `cartPeople`, the people of its carts that a
+ * later purchase without a cartId would complete; `plainBuyers`, the people with a purchase without a cartId. A range
+ * reads from them which people and carts other days of it change the outcome of.
+ */
+export interface CartSets {
+  entities: RoaringBitmap32;
+  cartPeople: RoaringBitmap32;
+  plainBuyers: RoaringBitmap32;
+}
+
+const emptySets = (): CartSets => ({ entities: emptySet(), cartPeople: emptySet(), plainBuyers: emptySet() });
+
+function addSets(sets: CartSets, day: DaySummaries, hash: KeyHash): void {
+  for (const [person, d] of day.people) {
+    const h = hash("p", person);
+    sets.entities.add(h);
+    if (d.lastPlain !== null) sets.plainBuyers.add(h);
+  }
+  for (const [cartId, d] of day.carts) {
+    sets.entities.add(hash("c", cartId));
+    const person = payingPerson(d);
+    if (person !== null) sets.cartPeople.add(hash("p", person));
+  }
+}
+
+/**
+ * What rollup_cart_totals holds of a day and variant: the outcomes of its carts taken alone (as if no other day had
+ * events), and its sets. Summaries of the day's parts are added one after another.
+ */
+export class CartDayTotals {
+  private readonly fold = new CartFold();
+  private readonly sets = emptySets();
+
+  constructor(private readonly hash: KeyHash) {}
+
+  add(day: DaySummaries | undefined): void {
+    if (!day) return;
+    this.fold.add(day);
+    addSets(this.sets, day, this.hash);
+  }
+
+  /** completed, abandoned, abandoned_value, entities, cart_people, plain_buyers; null for a day without carts. */
+  columns(): unknown[] | null {
+    if (this.sets.entities.size === 0) return null;
+    const { completed, abandoned, abandonedValue } = this.fold.counts();
+    return [completed, abandoned, abandonedValue, storedSet(this.sets.entities), storedSet(this.sets.cartPeople), storedSet(this.sets.plainBuyers)];
+  }
+}
+
+/**
+ * A day's summaries as rollup_carts rows: kind ("p": a person's runs, "c": a cartId's cart), key, its hash, then for
+ * each variant the JSON ("p": [purchases, lastPlain, middle, lead, trail]; "c": [person, firstAdd, lastPurchase,
+ * contents]) and the hash of the cart's paying person. Left out is what no fold reads: the items of a lead that a
+ * purchase ends (it only tells whether it has an add), and the items and person of a cart done that day.
+ */
+export function cartDayRows(clean: DaySummaries | undefined, all: DaySummaries | undefined, hash: KeyHash): Row[] {
+  const rows: Row[] = [];
   const person = (d: PersonDay | undefined) =>
     d ? JSON.stringify([d.purchases, d.lastPlain, d.middle, storedContents(d.lead, d.purchases === 0), d.trail && storedContents(d.trail)]) : null;
   const cart = (d: CartDay | undefined) => {
-    if (!d) return null;
-    const done = d.firstAdd !== null && d.lastPurchase !== null && d.lastPurchase >= d.firstAdd;
-    return JSON.stringify([done ? null : d.person, d.firstAdd, d.lastPurchase, storedContents(d.contents, !done)]);
+    if (!d) return [null, null];
+    const paying = payingPerson(d);
+    return [JSON.stringify([paying, d.firstAdd, d.lastPurchase, storedContents(d.contents, !doneOnDay(d))]), paying === null ? null : hash("p", paying)];
   };
-  for (const key of all?.people.keys() ?? []) rows.push(["p", key, person(clean?.people.get(key)), person(all!.people.get(key))]);
-  for (const key of all?.carts.keys() ?? []) rows.push(["c", key, cart(clean?.carts.get(key)), cart(all!.carts.get(key))]);
+  for (const key of all?.people.keys() ?? []) rows.push(["p", key, hash("p", key), person(clean?.people.get(key)), null, person(all!.people.get(key)), null]);
+  for (const key of all?.carts.keys() ?? []) rows.push(["c", key, hash("c", key), ...cart(clean?.carts.get(key)), ...cart(all!.carts.get(key))]);
   return rows;
 }
 
-/** The days' summaries, oldest first: stored ones for clean days, computed from raw events for the stale ones. */
-export async function cartDays(db: Db, appspaceId: number, days: readonly string[], stale: ReadonlySet<string>, withFlagged: boolean): Promise<DaySummaries[]> {
-  const column = raw(withFlagged ? "state_all" : "state");
-  const stored = await queryRows<{ day: string; kind: string; cart_key: string; state: string }>(db, sql`
-    SELECT day, kind, cart_key, ${column} AS state FROM rollup_carts
-    WHERE appspace_id = ${appspaceId} AND day >= ${days[0]} AND day <= ${days[days.length - 1]} AND ${column} IS NOT NULL`);
+export const CART_ROW_COLUMNS = ["kind", "cart_key", "key_hash", "state", "person_hash", "state_all", "person_hash_all"] as const;
+
+const emptyDay = (): DaySummaries => ({ people: new Map(), carts: new Map() });
+
+/** Adds a stored row to a day's summaries. */
+function addStored(day: DaySummaries, kind: string, key: string, state: string): void {
+  if (kind === "p") {
+    const [purchases, lastPlain, middle, lead, trail] = JSON.parse(state) as [number, number | null, number, StoredContents, StoredContents | null];
+    day.people.set(key, { purchases, lastPlain, middle, lead: contentsOf(lead), trail: trail && contentsOf(trail) });
+  } else {
+    const [person, firstAdd, lastPurchase, contents] = JSON.parse(state) as [string | null, number | null, number | null, StoredContents];
+    day.carts.set(key, { person, firstAdd, lastPurchase, contents: contentsOf(contents) });
+  }
+}
+
+const literalList = (hashes: Iterable<number>) => raw([...hashes].map(h => String(h >>> 0)).join(", "));
+
+/**
+ * The carts of a range of days (oldest first) and their outcomes. A clean day's carts taken alone are summed from
+ * rollup_cart_totals; those whose outcome other days of the range change are read and folded over the range instead:
+ * people and cartIds with summaries on two of its days (their runs and carts go on), carts a later purchase without a
+ * cartId by their person completes, and everything of a stale day (computed from raw events). Their sets tell which,
+ * so a range reads its days' totals and those few rows, however many carts it holds.
+ */
+export async function cartCounts(db: Db, appspaceId: number, days: readonly string[], stale: ReadonlySet<string>, withFlagged: boolean): Promise<CartCounts> {
+  const hash = keyHasher(db);
+  const [first, last] = [days[0], days[days.length - 1]];
+  const totals = await queryRows<{ day: string; completed: unknown; abandoned: unknown; abandoned_value: unknown; entities: Buffer; cart_people: Buffer; plain_buyers: Buffer }>(db, sql`
+    SELECT day, completed, abandoned, abandoned_value, entities, cart_people, plain_buyers FROM rollup_cart_totals
+    WHERE appspace_id = ${appspaceId} AND day >= ${first} AND day <= ${last} AND with_flagged = ${withFlagged ? 1 : 0}`);
+  const stored = new Map(totals.filter(t => !stale.has(t.day)).map(t => [t.day, t]));
   const fresh = new CartDays(withFlagged);
   await eachDayEvents(db, appspaceId, days.filter(d => stale.has(d)), CART_TYPES, page => fresh.add(page));
-  const summaries = new Map<string, DaySummaries>(days.map(d => [d, { people: new Map(), carts: new Map() }]));
-  for (const r of stored) {
-    if (stale.has(r.day)) continue;
-    const day = summaries.get(r.day)!;
-    if (r.kind === "p") {
-      const [purchases, lastPlain, middle, lead, trail] = JSON.parse(r.state) as [number, number | null, number, StoredContents, StoredContents | null];
-      day.people.set(r.cart_key, { purchases, lastPlain, middle, lead: contentsOf(lead), trail: trail && contentsOf(trail) });
+
+  const counts: CartCounts = { completed: 0, abandoned: 0, abandonedValue: 0 };
+  const add = (c: CartCounts, sign: number) => {
+    counts.completed += sign * c.completed;
+    counts.abandoned += sign * c.abandoned;
+    counts.abandonedValue += sign * c.abandonedValue;
+  };
+  // Keys whose rows to read (wanted): seen on an earlier day of the range and again, and a stale day's with the people of
+  // its carts. People who pay on a later day for a cart of an earlier one (paying): their carts, then the carts' people.
+  const [seen, carted, wanted, paying] = [emptySet(), emptySet(), emptySet(), emptySet()];
+  for (const day of days) {
+    let sets: CartSets;
+    if (stale.has(day)) {
+      const summaries = fresh.days.get(day);
+      if (!summaries) continue;
+      addSets((sets = emptySets()), summaries, hash);
+      wanted.orInPlace(sets.entities);
+      // The people of its carts, whose purchases on other days complete them.
+      for (const c of summaries.carts.values()) if (c.person !== null) wanted.add(hash("p", c.person));
     } else {
-      const [person, firstAdd, lastPurchase, contents] = JSON.parse(r.state) as [string | null, number | null, number | null, StoredContents];
-      day.carts.set(r.cart_key, { person, firstAdd, lastPurchase, contents: contentsOf(contents) });
+      const t = stored.get(day);
+      if (!t) continue;
+      add({ completed: toNumber(t.completed), abandoned: toNumber(t.abandoned), abandonedValue: toNumber(t.abandoned_value) }, 1);
+      sets = { entities: setOf(t.entities), cartPeople: setOf(t.cart_people), plainBuyers: setOf(t.plain_buyers) };
     }
+    wanted.orInPlace(RoaringBitmap32.and(seen, sets.entities));
+    seen.orInPlace(sets.entities);
+    paying.orInPlace(RoaringBitmap32.and(carted, sets.plainBuyers));
+    carted.orInPlace(sets.cartPeople);
   }
-  for (const day of days) if (stale.has(day)) summaries.set(day, fresh.days.get(day) ?? { people: new Map(), carts: new Map() });
-  return days.map(d => summaries.get(d)!);
+
+  // Their rows (of clean days): by key and by paying person, then those of the people of the carts read.
+  const [state, personHash] = withFlagged ? [raw("state_all"), raw("person_hash_all")] : [raw("state"), raw("person_hash")];
+  const select = (where: Sql) => sql`SELECT day, kind, cart_key, ${state} AS state, ${personHash} AS person_hash FROM rollup_carts
+    WHERE appspace_id = ${appspaceId} AND ${where} AND day >= ${first} AND day <= ${last} AND ${state} IS NOT NULL`;
+  type Read = { day: string; kind: string; cart_key: string; state: string; person_hash: unknown };
+  const read = (wheres: Sql[]) => (wheres.length === 0 ? Promise.resolve([]) : queryRows<Read>(db, joinSql(wheres.map(select), " UNION ALL ")));
+  const rows = await read([
+    ...(wanted.size > 0 ? [sql`key_hash IN (${literalList(wanted)})`] : []),
+    ...(paying.size > 0 ? [sql`${personHash} IN (${literalList(paying)})`] : []),
+  ]);
+  const people = new Set(rows.filter(r => r.person_hash !== null && !wanted.has(toNumber(r.person_hash))).map(r => toNumber(r.person_hash)));
+  rows.push(...(await read(people.size > 0 ? [sql`key_hash IN (${literalList(people)}) AND kind = 'p'`] : [])));
+
+  const readDays = new Map<string, DaySummaries>();
+  const taken = new Set<string>();
+  for (const r of rows) {
+    if (stale.has(r.day)) continue;
+    const id = `${r.day}|${r.kind}|${r.cart_key}`;
+    if (taken.has(id)) continue;
+    taken.add(id);
+    let day = readDays.get(r.day);
+    if (!day) readDays.set(r.day, (day = emptyDay()));
+    addStored(day, r.kind, r.cart_key, r.state);
+  }
+  // Their outcomes taken alone, which the totals hold, give way to those over the range.
+  for (const day of readDays.values()) add(foldCarts([day]), -1);
+  add(foldCarts(days.map(d => (stale.has(d) ? fresh.days.get(d) : readDays.get(d)) ?? emptyDay())), 1);
+  return counts;
 }

@@ -5,7 +5,7 @@ import { PeriodicTask } from "../periodic-task";
 import { addDays, periodOf } from "../reports/range";
 import { attributionDayRows, WINDOWS } from "../attribution/attribution.service";
 import { DayTouches } from "../attribution/touches";
-import { CartDays, cartDayRows } from "../reports/cart-days";
+import { CART_ROW_COLUMNS, CartDayTotals, CartDays, cartDayRows, keyHasher } from "../reports/cart-days";
 import { FunnelDays, FunnelSets } from "../reports/funnel.service";
 import { forgetPeople, numberPeople, samePerson, storedSet } from "./people-sets";
 import { eachDayEvents } from "./day-events";
@@ -15,7 +15,7 @@ import { buyerRows, ORDER_DIMENSIONS, orderEvents, productRows, purchaseRows, Ra
 const ORDER_TYPES: ReadonlySet<string> = new Set(["PURCHASE", "REFUND", "CANCEL"]);
 
 /** The daily rollup tables: a day's rows in each are recomputed together (seven-day ones follow from them). */
-export const DAY_TABLES = ["rollup_sales", "rollup_products", "rollup_refunds", "rollup_funnel_sets", "rollup_reach_sets", "rollup_buyers", "rollup_carts", "rollup_touches"] as const;
+export const DAY_TABLES = ["rollup_sales", "rollup_products", "rollup_refunds", "rollup_funnel_sets", "rollup_reach_sets", "rollup_buyers", "rollup_carts", "rollup_cart_totals", "rollup_touches"] as const;
 
 /** An event written or about to be deleted: its type, UTC day (YYYY-MM-DD) and order. */
 export interface ChangedEvent {
@@ -101,7 +101,10 @@ export async function forgetInRollups(em: Db, appspaceId: number, identifiers: r
   await queryRows(em, sql`DELETE FROM rollup_buyers WHERE appspace_id = ${appspaceId} AND with_flagged IN (0, 1) AND person IN (${ids})${onDays}`);
   await queryRows(em, sql`DELETE FROM rollup_touches WHERE appspace_id = ${appspaceId} AND person IN (${ids})${onDays}`);
   if (days === null) await forgetPeople(em, appspaceId, identifiers);
-  else await queryRows(em, sql`DELETE FROM rollup_carts WHERE appspace_id = ${appspaceId}${onDays}`);
+  else {
+    await queryRows(em, sql`DELETE FROM rollup_carts WHERE appspace_id = ${appspaceId}${onDays}`);
+    await queryRows(em, sql`DELETE FROM rollup_cart_totals WHERE appspace_id = ${appspaceId}${onDays}`);
+  }
 }
 
 /**
@@ -332,18 +335,25 @@ async function refreshPeople(db: EntityManager, appspaceId: number, day: string,
   const [count] = await queryRows<{ n: unknown }>(db, sql`SELECT COUNT(*) AS n FROM events WHERE appspace_id = ${appspaceId} AND occurred_at >= ${from} AND occurred_at < ${to}`);
   const of = Math.max(1, Math.ceil(toNumber(count.n) / partEvents));
   const moves = new FunnelSets();
+  const hash = keyHasher(db);
+  const cartTotals = [new CartDayTotals(hash), new CartDayTotals(hash)];
   for (let index = 0; index < of; index++) {
     const [funnel, clean, all, touches] = [new FunnelDays(samePerson(db)), new CartDays(false), new CartDays(true), new DayTouches()];
     await eachDayEvents(db, appspaceId, [day], null, page => [funnel, clean, all, touches].forEach(c => c.add(page)), { part: { index, of } });
     // Only someone the reach did not name is looked up: an event committed after it was read.
     const people = funnel.rows();
     moves.add(people, await numberPeople(db, appspaceId, people.map(p => p.person), numbers));
-    const carts = cartDayRows(clean.days.get(day), all.days.get(day)).map(c => [appspaceId, day, ...c]);
-    await insertRows("rollup_carts", ["appspace_id", "day", "kind", "cart_key", "state", "state_all"], carts);
+    [clean, all].forEach((c, withFlagged) => cartTotals[withFlagged].add(c.days.get(day)));
+    await insertRows("rollup_carts", ["appspace_id", "day", ...CART_ROW_COLUMNS], cartDayRows(clean.days.get(day), all.days.get(day), hash).map(c => [appspaceId, day, ...c]));
     await insertRows("rollup_touches", ["appspace_id", "person", "day", "touches"], touches.rows().map(([person, json]) => [appspaceId, person, day, json]));
   }
   await insertRows("rollup_funnel_sets", ["appspace_id", "day", "with_flagged", "from_step", "to_step", "people"],
     [...moves.sets.values()].map(m => [appspaceId, day, m.withFlagged, m.from, m.to, storedSet(m.people)]));
+  await insertRows("rollup_cart_totals", ["appspace_id", "day", "with_flagged", "completed", "abandoned", "abandoned_value", "entities", "cart_people", "plain_buyers"],
+    cartTotals.flatMap((t, withFlagged) => {
+      const columns = t.columns();
+      return columns ? [[appspaceId, day, withFlagged, ...columns]] : [];
+    }));
 }
 
 /**

@@ -239,38 +239,46 @@ const doneOnDay = (d: CartDay) => d.firstAdd !== null && d.lastPurchase !== null
 const payingPerson = (d: CartDay) => (doneOnDay(d) ? null : d.person);
 
 /**
- * A person ("p") or cartId ("c") as a 32-bit hash, for the sets of rollup_cart_totals and the lookups of rollup_carts.
- * Keys the database tells apart by trailing spaces only (MariaDB does not) share a hash; so may others, which only
- * makes a report read a few more rows.
+ * A person ("p") or cartId ("c") as a 24-bit hash, for the sets of rollup_cart_totals and the lookups of rollup_carts:
+ * Roaring sets of values below 2^24 take 256 containers at most, so a range's set operations stay cheap. Keys the
+ * database tells apart by trailing spaces only (MariaDB does not) share a hash; so may others (a month of 85,000
+ * people and carts, about 0.5 %), which only makes a report read a few more rows.
  */
 export type KeyHash = (kind: "p" | "c", key: string) => number;
 
 export function keyHasher(db: Db): KeyHash {
   const same = samePerson(db);
-  return (kind, key) => createHash("sha256").update(`${kind}:${same(key)}`).digest().readUInt32LE(0);
+  return (kind, key) => createHash("sha256").update(`${kind}:${same(key)}`).digest().readUIntLE(0, 3);
 }
 
 /**
- * A day's keys, hashed: `entities`, every person and cartId with a summary; `cartPeople`, the people of its carts that a
- * later purchase without a cartId would complete; `plainBuyers`, the people with a purchase without a cartId. A range
- * reads from them which people and carts other days of it change the outcome of.
+ * A day's keys, hashed: `entities`, every person and cartId with a summary; `dangling`, those whose summary a later
+ * day's goes on from (a person's run left open with adds or removals at the day's end, and every cart); `cartPeople`,
+ * the people of its carts that a later purchase without a cartId would complete; `plainBuyers`, the people with a
+ * purchase without a cartId. A range reads from them which people and carts other days of it change the outcome of.
  */
 export interface CartSets {
   entities: RoaringBitmap32;
+  dangling: RoaringBitmap32;
   cartPeople: RoaringBitmap32;
   plainBuyers: RoaringBitmap32;
 }
 
-const emptySets = (): CartSets => ({ entities: emptySet(), cartPeople: emptySet(), plainBuyers: emptySet() });
+const emptySets = (): CartSets => ({ entities: emptySet(), dangling: emptySet(), cartPeople: emptySet(), plainBuyers: emptySet() });
 
 function addSets(sets: CartSets, day: DaySummaries, hash: KeyHash): void {
   for (const [person, d] of day.people) {
     const h = hash("p", person);
     sets.entities.add(h);
+    // A run that ends the day empty leaves the next day's as if it were the person's first: nothing to fold.
+    const open = d.purchases === 0 ? d.lead : d.trail!;
+    if (open.adds || open.items.size > 0) sets.dangling.add(h);
     if (d.lastPlain !== null) sets.plainBuyers.add(h);
   }
   for (const [cartId, d] of day.carts) {
-    sets.entities.add(hash("c", cartId));
+    const h = hash("c", cartId);
+    sets.entities.add(h);
+    sets.dangling.add(h);
     const person = payingPerson(d);
     if (person !== null) sets.cartPeople.add(hash("p", person));
   }
@@ -292,11 +300,12 @@ export class CartDayTotals {
     addSets(this.sets, day, this.hash);
   }
 
-  /** completed, abandoned, abandoned_value, entities, cart_people, plain_buyers; null for a day without carts. */
+  /** completed, abandoned, abandoned_value, entities, dangling, cart_people, plain_buyers; null for a day without carts. */
   columns(): unknown[] | null {
     if (this.sets.entities.size === 0) return null;
     const { completed, abandoned, abandonedValue } = this.fold.counts();
-    return [completed, abandoned, abandonedValue, storedSet(this.sets.entities), storedSet(this.sets.cartPeople), storedSet(this.sets.plainBuyers)];
+    const { entities, dangling, cartPeople, plainBuyers } = this.sets;
+    return [completed, abandoned, abandonedValue, ...[entities, dangling, cartPeople, plainBuyers].map(storedSet)];
   }
 }
 
@@ -340,15 +349,16 @@ const literalList = (hashes: Iterable<number>) => raw([...hashes].map(h => Strin
 /**
  * The carts of a range of days (oldest first) and their outcomes. A clean day's carts taken alone are summed from
  * rollup_cart_totals; those whose outcome other days of the range change are read and folded over the range instead:
- * people and cartIds with summaries on two of its days (their runs and carts go on), carts a later purchase without a
- * cartId by their person completes, and everything of a stale day (computed from raw events). Their sets tell which,
+ * people and cartIds with summaries on two of its days, the earlier leaving a run or cart open (it goes on), carts a
+ * later purchase without a cartId by their person completes, and everything of a stale day (computed from raw events). Their sets tell which,
  * so a range reads its days' totals and those few rows, however many carts it holds.
  */
 export async function cartCounts(db: Db, appspaceId: number, days: readonly string[], stale: ReadonlySet<string>, withFlagged: boolean): Promise<CartCounts> {
   const hash = keyHasher(db);
   const [first, last] = [days[0], days[days.length - 1]];
-  const totals = await queryRows<{ day: string; completed: unknown; abandoned: unknown; abandoned_value: unknown; entities: Buffer; cart_people: Buffer; plain_buyers: Buffer }>(db, sql`
-    SELECT day, completed, abandoned, abandoned_value, entities, cart_people, plain_buyers FROM rollup_cart_totals
+  type Totals = { day: string; completed: unknown; abandoned: unknown; abandoned_value: unknown; entities: Buffer; dangling: Buffer; cart_people: Buffer; plain_buyers: Buffer };
+  const totals = await queryRows<Totals>(db, sql`
+    SELECT day, completed, abandoned, abandoned_value, entities, dangling, cart_people, plain_buyers FROM rollup_cart_totals
     WHERE appspace_id = ${appspaceId} AND day >= ${first} AND day <= ${last} AND with_flagged = ${withFlagged ? 1 : 0}`);
   const stored = new Map(totals.filter(t => !stale.has(t.day)).map(t => [t.day, t]));
   const fresh = new CartDays(withFlagged);
@@ -360,9 +370,9 @@ export async function cartCounts(db: Db, appspaceId: number, days: readonly stri
     counts.abandoned += sign * c.abandoned;
     counts.abandonedValue += sign * c.abandonedValue;
   };
-  // Keys whose rows to read (wanted): seen on an earlier day of the range and again, and a stale day's with the people of
-  // its carts. People who pay on a later day for a cart of an earlier one (paying): their carts, then the carts' people.
-  const [seen, carted, wanted, paying] = [emptySet(), emptySet(), emptySet(), emptySet()];
+  // Keys whose rows to read (wanted): dangling on an earlier day of the range and seen again, and a stale day's with the
+  // people of its carts. People who pay on a later day for a cart of an earlier one (paying): their carts, then the carts' people.
+  const [dangling, carted, wanted, paying] = [emptySet(), emptySet(), emptySet(), emptySet()];
   for (const day of days) {
     let sets: CartSets;
     if (stale.has(day)) {
@@ -376,10 +386,10 @@ export async function cartCounts(db: Db, appspaceId: number, days: readonly stri
       const t = stored.get(day);
       if (!t) continue;
       add({ completed: toNumber(t.completed), abandoned: toNumber(t.abandoned), abandonedValue: toNumber(t.abandoned_value) }, 1);
-      sets = { entities: setOf(t.entities), cartPeople: setOf(t.cart_people), plainBuyers: setOf(t.plain_buyers) };
+      sets = { entities: setOf(t.entities), dangling: setOf(t.dangling), cartPeople: setOf(t.cart_people), plainBuyers: setOf(t.plain_buyers) };
     }
-    wanted.orInPlace(RoaringBitmap32.and(seen, sets.entities));
-    seen.orInPlace(sets.entities);
+    wanted.orInPlace(RoaringBitmap32.and(dangling, sets.entities));
+    dangling.orInPlace(sets.dangling);
     paying.orInPlace(RoaringBitmap32.and(carted, sets.plainBuyers));
     carted.orInPlace(sets.cartPeople);
   }

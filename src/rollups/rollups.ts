@@ -349,7 +349,7 @@ async function refreshPeople(db: EntityManager, appspaceId: number, day: string,
   }
   await insertRows("rollup_funnel_sets", ["appspace_id", "day", "with_flagged", "from_step", "to_step", "people"],
     [...moves.sets.values()].map(m => [appspaceId, day, m.withFlagged, m.from, m.to, storedSet(m.people)]));
-  await insertRows("rollup_cart_totals", ["appspace_id", "day", "with_flagged", "completed", "abandoned", "abandoned_value", "entities", "cart_people", "plain_buyers"],
+  await insertRows("rollup_cart_totals", ["appspace_id", "day", "with_flagged", "completed", "abandoned", "abandoned_value", "entities", "dangling", "cart_people", "plain_buyers"],
     cartTotals.flatMap((t, withFlagged) => {
       const columns = t.columns();
       return columns ? [[appspaceId, day, withFlagged, ...columns]] : [];

@@ -3,9 +3,9 @@ import { MigrationInterface, QueryRunner, Table, TableColumn, TableColumnOptions
 /**
  * Cart abandonment from per-day totals (src/reports/cart-days.ts, cartCounts):
  * - rollup_cart_totals: per day and variant (with_flagged), the outcomes of the day's carts taken
- *   alone, and the day's people and cartIds as sets of 32-bit hashes (every one; the people of carts a
- *   later purchase without a cartId would complete; the people buying without a cartId), from which a
- *   range finds the few carts whose outcome its other days change;
+ *   alone, and the day's people and cartIds as sets of 24-bit hashes (every one; those a later day goes
+ *   on from; the people of carts a later purchase without a cartId would complete; the people buying
+ *   without a cartId), from which a range finds the few carts whose outcome its other days change;
  * - rollup_carts: each row's key hash and, per variant, the hash of its cart's person, indexed, so that
  *   a report reads those rows only.
  * The rows of rollup_carts go and their days are marked stale: the refresher computes them again.
@@ -34,7 +34,7 @@ export class RollupCartTotals1768262400000 implements MigrationInterface {
         int("appspace_id", true), { name: "day", type: "varchar", length: "10", isPrimary: true, ...(mysql ? { charset: "utf8mb4", collation: "utf8mb4_bin" } : {}) },
         int("with_flagged", true),
         int("completed", false, "bigint"), int("abandoned", false, "bigint"), int("abandoned_value", false, "bigint"),
-        set("entities"), set("cart_people"), set("plain_buyers"),
+        set("entities"), set("dangling"), set("cart_people"), set("plain_buyers"),
       ],
     }));
   }

@@ -344,7 +344,8 @@ function addStored(day: DaySummaries, kind: string, key: string, state: string):
   }
 }
 
-const literalList = (hashes: Iterable<number>) => raw([...hashes].map(h => String(h >>> 0)).join(", "));
+/** Hashes as rows of VALUES, literals: integers computed here, never input, and a list of any length binds no value (SQLite binds 32,766 at most). */
+const valueList = (hashes: RoaringBitmap32) => raw([...hashes].map(h => `(${h >>> 0})`).join(", "));
 
 /**
  * The carts of a range of days (oldest first) and their outcomes. A clean day's carts taken alone are summed from
@@ -394,18 +395,22 @@ export async function cartCounts(db: Db, appspaceId: number, days: readonly stri
     carted.orInPlace(sets.cartPeople);
   }
 
-  // Their rows (of clean days): by key and by paying person, then those of the people of the carts read.
+  // Their rows (of clean days): by key and by paying person, then those of the people of the carts read. Each list is
+  // joined as a table of values: a lookup per value in the key (as an IN list with a range of days, MariaDB takes twice as long).
   const [state, personHash] = withFlagged ? [raw("state_all"), raw("person_hash_all")] : [raw("state"), raw("person_hash")];
-  const select = (where: Sql) => sql`SELECT day, kind, cart_key, ${state} AS state, ${personHash} AS person_hash FROM rollup_carts
-    WHERE appspace_id = ${appspaceId} AND ${where} AND day >= ${first} AND day <= ${last} AND ${state} IS NOT NULL`;
   type Read = { day: string; kind: string; cart_key: string; state: string; person_hash: unknown };
-  const read = (wheres: Sql[]) => (wheres.length === 0 ? Promise.resolve([]) : queryRows<Read>(db, joinSql(wheres.map(select), " UNION ALL ")));
-  const rows = await read([
-    ...(wanted.size > 0 ? [sql`key_hash IN (${literalList(wanted)})`] : []),
-    ...(paying.size > 0 ? [sql`${personHash} IN (${literalList(paying)})`] : []),
-  ]);
-  const people = new Set(rows.filter(r => r.person_hash !== null && !wanted.has(toNumber(r.person_hash))).map(r => toNumber(r.person_hash)));
-  rows.push(...(await read(people.size > 0 ? [sql`key_hash IN (${literalList(people)}) AND kind = 'p'`] : [])));
+  const read = async (lists: [column: Sql, hashes: RoaringBitmap32][]) => {
+    const used = lists.filter(([, hashes]) => hashes.size > 0);
+    if (used.length === 0) return [];
+    const tables = joinSql(used.map(([, hashes], n) => sql`h${raw(String(n))} (h) AS (VALUES ${valueList(hashes)})`));
+    const selects = used.map(([column], n) => sql`SELECT r.day, r.kind, r.cart_key, r.${state} AS state, r.${personHash} AS person_hash
+      FROM h${raw(String(n))} JOIN rollup_carts r ON r.appspace_id = ${appspaceId} AND r.${column} = h${raw(String(n))}.h
+      WHERE r.day >= ${first} AND r.day <= ${last} AND r.${state} IS NOT NULL`);
+    return queryRows<Read>(db, sql`WITH ${tables} ${joinSql(selects, " UNION ALL ")}`);
+  };
+  const rows = await read([[raw("key_hash"), wanted], [personHash, paying]]);
+  const people = new RoaringBitmap32(rows.filter(r => r.person_hash !== null && !wanted.has(toNumber(r.person_hash))).map(r => toNumber(r.person_hash)));
+  rows.push(...(await read([[raw("key_hash"), people]])).filter(r => r.kind === "p"));
 
   const readDays = new Map<string, DaySummaries>();
   const taken = new Set<string>();

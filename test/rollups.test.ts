@@ -6,6 +6,7 @@ import { BreakdownDimension, revenueBreakdown } from "../src/reports/breakdown.s
 import { attribute, createAttributionLoader } from "../src/attribution/attribution.service";
 import { AttributionModel } from "../src/attribution/attribution.types";
 import { cartTotals } from "../src/reports/cart-abandonment.service";
+import { keyHasher } from "../src/reports/cart-days";
 import { cohorts } from "../src/reports/cohorts.service";
 import { FUNNEL_STEPS, funnelCounts } from "../src/reports/funnel.service";
 import { periodOf } from "../src/reports/range";
@@ -535,6 +536,36 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     // The totals are read: a day's, changed behind the server's back, shows in the answer.
     await h.db.query("UPDATE rollup_cart_totals SET completed = completed + 7 WHERE appspace_id = ? AND day = '2026-03-04' AND with_flagged = 0", [space.id]);
     expect(await cartsOf("2026-03-01", "2026-03-10", false, true)).toMatchObject({ completedCarts: all.completedCarts + 7, abandonedCarts: all.abandonedCarts });
+  });
+
+  it("counts carts that share a key hash with a cart read for its other days as they stand alone", async () => {
+    const other = await h.appspace({ currency: "EUR" });
+    const space = await h.db.getRepository(Appspace).findOneByOrFail({ id: other.appspaceId });
+    // Two cartIds whose 24-bit hashes collide (among 20,000, a dozen pairs are expected).
+    const hash = keyHasher(h.db);
+    const seen = new Map<number, string>();
+    let pair: [string, string] | null = null;
+    for (let n = 0; !pair && n < 20_000; n++) {
+      const cartId = `col-${n}`;
+      const earlier = seen.get(hash("c", cartId));
+      if (earlier) pair = [earlier, cartId];
+      else seen.set(hash("c", cartId), cartId);
+    }
+    expect(pair).not.toBeNull();
+    const [spanning, alone] = pair!;
+    const item = (price: number, quantity: number) => ({ items: [{ itemId: "sku-x", price, quantity }] });
+    const events = [
+      // `spanning` is added to on the 2nd and bought on the 3rd (read for both days); `alone`, added to on the 3rd, is left.
+      { eventType: "ADD_TO_CART", anonymousId: "a-x", cartId: spanning, timestamp: "2026-03-02T10:00:00Z", ...item(4, 1) },
+      { eventType: "PURCHASE", anonymousId: "a-x", cartId: spanning, transactionId: "x-1", timestamp: "2026-03-03T10:00:00Z", revenue: 4 },
+      { eventType: "ADD_TO_CART", anonymousId: "a-y", cartId: alone, timestamp: "2026-03-03T11:00:00Z", ...item(5, 2) },
+    ];
+    expect((await h.gql(TRACK_EVENTS, { events }, other.publishableKey)).body.data!.trackEvents).toMatchObject({ ok: true, accepted: events.length });
+    await refreshRollups(h.db, { waitSeconds: 10 });
+    const scope: ReportScope = { db: h.db, appspace: space, period: periodOf("2026-03-01", "2026-03-05"), includeFlagged: false };
+    const expected = { completedCarts: 1, abandonedCarts: 1, abandonedValue: 1000, abandonmentRate: 50 };
+    expect(await cartTotals({ ...scope, rollups: false })).toEqual(expected);
+    expect(await cartTotals(scope)).toEqual(expected);
   });
 
   it("reads a day's events a page at a time, in order, each instant whole", async () => {

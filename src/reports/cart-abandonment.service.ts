@@ -1,5 +1,5 @@
 import { queryRows, raw, sql } from "../db/query";
-import { isMysql, toNumber } from "../db/sql";
+import { isMysql, toNumber, withTransaction } from "../db/sql";
 import { personOf } from "../identity/persons";
 import { CartCounts, cartCounts } from "./cart-days";
 import { daysOf } from "./range";
@@ -26,9 +26,15 @@ export interface CartTotals {
  */
 export async function cartTotals(scope: ReportScope): Promise<CartTotals> {
   const { completed, abandoned, abandonedValue } = fromRollups(scope)
-    ? await cartCounts(scope.db, scope.appspace.id, daysOf(scope.period), await staleDaysOf(scope), scope.includeFlagged)
+    ? await cartsFromRollups(scope)
     : await cartsFromEvents(scope);
   return { abandonedCarts: abandoned, completedCarts: completed, abandonedValue, abandonmentRate: percent(abandoned, abandoned + completed) };
+}
+
+/** The period's carts from rollups: its stale days, then the rollups in one transaction, so that they are read as of one moment. */
+async function cartsFromRollups(scope: ReportScope): Promise<CartCounts> {
+  const stale = await staleDaysOf(scope);
+  return withTransaction(scope.db, em => cartCounts(em, scope.appspace.id, daysOf(scope.period), stale, scope.includeFlagged));
 }
 
 /** The period's carts from raw events, in one statement. */

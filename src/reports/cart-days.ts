@@ -351,8 +351,9 @@ const valueList = (hashes: RoaringBitmap32) => raw([...hashes].map(h => `(${h >>
  * The carts of a range of days (oldest first) and their outcomes. A clean day's carts taken alone are summed from
  * rollup_cart_totals; those whose outcome other days of the range change are read and folded over the range instead:
  * people and cartIds with summaries on two of its days, the earlier leaving a run or cart open (it goes on), carts a
- * later purchase without a cartId by their person completes, and everything of a stale day (computed from raw events). Their sets tell which,
- * so a range reads its days' totals and those few rows, however many carts it holds.
+ * later purchase without a cartId by their person completes; a stale day is computed from raw events and folded whole.
+ * Their sets tell which, so a range reads its days' totals and those few rows, however many carts it holds. Called in a
+ * transaction, its reads see one state of the rollups.
  */
 export async function cartCounts(db: Db, appspaceId: number, days: readonly string[], stale: ReadonlySet<string>, withFlagged: boolean): Promise<CartCounts> {
   const hash = keyHasher(db);
@@ -371,8 +372,9 @@ export async function cartCounts(db: Db, appspaceId: number, days: readonly stri
     counts.abandoned += sign * c.abandoned;
     counts.abandonedValue += sign * c.abandonedValue;
   };
-  // Keys whose rows to read (wanted): dangling on an earlier day of the range and seen again, and a stale day's with the
-  // people of its carts. People who pay on a later day for a cart of an earlier one (paying): their carts, then the carts' people.
+  // Keys whose rows to read (wanted): dangling on an earlier day of the range and seen again, and the people of a stale
+  // day's carts (a cart read from a clean day gives its people through its row). People who pay on a later day for a cart
+  // of an earlier one (paying): their carts, then the carts' people. A stale day is folded whole, from its events.
   const [dangling, carted, wanted, paying] = [emptySet(), emptySet(), emptySet(), emptySet()];
   for (const day of days) {
     let sets: CartSets;
@@ -380,8 +382,6 @@ export async function cartCounts(db: Db, appspaceId: number, days: readonly stri
       const summaries = fresh.days.get(day);
       if (!summaries) continue;
       addSets((sets = emptySets()), summaries, hash);
-      wanted.orInPlace(sets.entities);
-      // The people of its carts, whose purchases on other days complete them.
       for (const c of summaries.carts.values()) if (c.person !== null) wanted.add(hash("p", c.person));
     } else {
       const t = stored.get(day);
@@ -410,7 +410,7 @@ export async function cartCounts(db: Db, appspaceId: number, days: readonly stri
   };
   const rows = await read([[raw("key_hash"), wanted], [personHash, paying]]);
   const people = new RoaringBitmap32(rows.filter(r => r.person_hash !== null && !wanted.has(toNumber(r.person_hash))).map(r => toNumber(r.person_hash)));
-  rows.push(...(await read([[raw("key_hash"), people]])).filter(r => r.kind === "p"));
+  for (const r of await read([[raw("key_hash"), people]])) if (r.kind === "p") rows.push(r);
 
   const readDays = new Map<string, DaySummaries>();
   const taken = new Set<string>();

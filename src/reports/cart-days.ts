@@ -179,32 +179,57 @@ export class CartFold {
   }
 
   counts(): CartCounts {
-    let completed = this.completed;
-    let abandoned = 0;
-    let abandonedValue = 0;
-    const left = (contents: Contents) => {
-      let units = 0;
-      let value = 0;
-      for (const [n, , , , price] of contents.items.values()) {
-        if (n <= 0) continue;
-        units += n;
-        value += n * (price ?? 0);
-      }
-      if (units > 0) {
-        abandoned++;
-        abandonedValue += value;
-      }
-    };
-    for (const run of this.open.values()) if (run?.adds) left(run);
+    const out = new Outcomes(this.completed);
+    for (const run of this.open.values()) if (run?.adds) out.leave(leftOf(run));
     for (const cart of this.carts.values()) {
       if (!cart.contents.adds) continue;
-      const personPaid = cart.person === null ? null : this.lastPlain.get(cart.person) ?? null;
-      if ((cart.lastPurchase ?? -Infinity) >= cart.firstAdd! || (personPaid ?? -Infinity) >= cart.firstAdd!) completed++;
-      else left(cart.contents);
+      const paid = cart.person === null ? null : this.lastPlain.get(cart.person) ?? null;
+      if (completes(cart.lastPurchase, cart.firstAdd!) || completes(paid, cart.firstAdd!)) out.completed++;
+      else out.leave(leftOf(cart.contents));
     }
-    return { completed, abandoned, abandonedValue };
+    return out.counts();
   }
 }
+
+/** Outcomes counted so far. */
+class Outcomes {
+  abandoned = 0;
+  abandonedValue = 0;
+
+  constructor(public completed = 0) {}
+
+  /** A cart or run left as it was: abandoned if it holds units. */
+  leave([units, value]: [units: number, value: number]): void {
+    if (units <= 0) return;
+    this.abandoned++;
+    this.abandonedValue += value;
+  }
+
+  add(c: CartCounts): void {
+    this.completed += c.completed;
+    this.abandoned += c.abandoned;
+    this.abandonedValue += c.abandonedValue;
+  }
+
+  counts(): CartCounts {
+    return { completed: this.completed, abandoned: this.abandoned, abandonedValue: this.abandonedValue };
+  }
+}
+
+/** The units left of a cart's items (those with any), and their value at each item's latest add-to-cart price. */
+function leftOf(contents: Contents): [units: number, value: number] {
+  let units = 0;
+  let value = 0;
+  for (const [n, , , , price] of contents.items.values()) {
+    if (n <= 0) continue;
+    units += n;
+    value += n * (price ?? 0);
+  }
+  return [units, value];
+}
+
+/** Whether a purchase at `at` (carrying the cartId, or by the cart's person without one) completes a cart first added to at `firstAdd`. */
+const completes = (at: number | null, firstAdd: number) => at !== null && at >= firstAdd;
 
 export function foldCarts(days: readonly DaySummaries[]): CartCounts {
   const fold = new CartFold();
@@ -286,26 +311,42 @@ function addSets(sets: CartSets, day: DaySummaries, hash: KeyHash): void {
 
 /**
  * What rollup_cart_totals holds of a day and variant: the outcomes of its carts taken alone (as if no other day had
- * events), and its sets. Summaries of the day's parts are added one after another.
+ * events), and its sets. Summaries of the day's parts are added one after another, and what is kept of them is small:
+ * a person's runs (their events all fall in one part) settle with their part, and a cart too, unless its person's
+ * purchase without a cartId, in another part, may complete it; then its first add and what is left wait for the last part.
  */
 export class CartDayTotals {
-  private readonly fold = new CartFold();
+  private readonly outcomes = new Outcomes();
+  private readonly lastPlain = new Map<string, number>();
+  private readonly pending: [person: string, firstAdd: number, left: [units: number, value: number]][] = [];
   private readonly sets = emptySets();
 
   constructor(private readonly hash: KeyHash) {}
 
   add(day: DaySummaries | undefined): void {
     if (!day) return;
-    this.fold.add(day);
+    this.outcomes.add(foldCarts([{ people: day.people, carts: new Map() }]));
+    for (const [person, d] of day.people) if (d.lastPlain !== null) this.lastPlain.set(person, Math.max(this.lastPlain.get(person) ?? d.lastPlain, d.lastPlain));
+    for (const cart of day.carts.values()) {
+      if (!cart.contents.adds) continue;
+      if (completes(cart.lastPurchase, cart.firstAdd!)) this.outcomes.completed++;
+      else if (cart.person === null) this.outcomes.leave(leftOf(cart.contents));
+      else this.pending.push([cart.person, cart.firstAdd!, leftOf(cart.contents)]);
+    }
     addSets(this.sets, day, this.hash);
   }
 
   /** completed, abandoned, abandoned_value, entities, dangling, cart_people, plain_buyers; null for a day without carts. */
   columns(): unknown[] | null {
     if (this.sets.entities.size === 0) return null;
-    const { completed, abandoned, abandonedValue } = this.fold.counts();
+    const out = new Outcomes();
+    out.add(this.outcomes.counts());
+    for (const [person, firstAdd, left] of this.pending) {
+      if (completes(this.lastPlain.get(person) ?? null, firstAdd)) out.completed++;
+      else out.leave(left);
+    }
     const { entities, dangling, cartPeople, plainBuyers } = this.sets;
-    return [completed, abandoned, abandonedValue, ...[entities, dangling, cartPeople, plainBuyers].map(storedSet)];
+    return [out.completed, out.abandoned, out.abandonedValue, ...[entities, dangling, cartPeople, plainBuyers].map(storedSet)];
   }
 }
 
@@ -366,12 +407,8 @@ export async function cartCounts(db: Db, appspaceId: number, days: readonly stri
   const fresh = new CartDays(withFlagged);
   await eachDayEvents(db, appspaceId, days.filter(d => stale.has(d)), CART_TYPES, page => fresh.add(page));
 
-  const counts: CartCounts = { completed: 0, abandoned: 0, abandonedValue: 0 };
-  const add = (c: CartCounts, sign: number) => {
-    counts.completed += sign * c.completed;
-    counts.abandoned += sign * c.abandoned;
-    counts.abandonedValue += sign * c.abandonedValue;
-  };
+  const counts = new Outcomes();
+  const add = (c: CartCounts, sign: number) => counts.add({ completed: sign * c.completed, abandoned: sign * c.abandoned, abandonedValue: sign * c.abandonedValue });
   // Keys whose rows to read (wanted): dangling on an earlier day of the range and seen again, and the people of a stale
   // day's carts (a cart read from a clean day gives its people through its row). People who pay on a later day for a cart
   // of an earlier one (paying): their carts, then the carts' people. A stale day is folded whole, from its events.
@@ -426,5 +463,5 @@ export async function cartCounts(db: Db, appspaceId: number, days: readonly stri
   // Their outcomes taken alone, which the totals hold, give way to those over the range.
   for (const day of readDays.values()) add(foldCarts([day]), -1);
   add(foldCarts(days.map(d => (stale.has(d) ? fresh.days.get(d) : readDays.get(d)) ?? emptyDay())), 1);
-  return counts;
+  return counts.counts();
 }

@@ -142,32 +142,28 @@ export interface CartCounts {
   abandonedValue: number;
 }
 
-/**
- * Folds days' summaries, oldest first (add a day at a time), into the carts of the range and their outcomes.
- * Summaries of one day's disjoint parts (as the refresher collects a busy day) may be added one after another too.
- */
-export class CartFold {
-  private readonly open = new Map<string, Contents | null>();
-  private readonly lastPlain = new Map<string, number | null>();
-  private readonly carts = new Map<string, CartDay>();
-  private completed = 0;
-
-  add({ people, carts }: DaySummaries): void {
+/** Folds the days' summaries, oldest first, into the carts of the range and their outcomes. */
+export function foldCarts(days: readonly DaySummaries[]): CartCounts {
+  const open = new Map<string, Contents | null>();
+  const lastPlain = new Map<string, number | null>();
+  const carts = new Map<string, CartDay>();
+  const out = new Outcomes();
+  for (const { people, carts: cartDays } of days) {
     for (const [person, day] of people) {
-      this.lastPlain.set(person, maxOf(this.lastPlain.get(person) ?? null, day.lastPlain));
-      const held = this.open.get(person);
+      lastPlain.set(person, maxOf(lastPlain.get(person) ?? null, day.lastPlain));
+      const held = open.get(person);
       if (day.purchases === 0) {
-        this.open.set(person, held ? merge(held, day.lead) : day.lead);
+        open.set(person, held ? merge(held, day.lead) : day.lead);
         continue;
       }
       // The run open at the day's start, continued by its lead, ends with the first purchase: what it holds no longer counts.
-      if (held?.adds || day.lead.adds) this.completed++;
-      this.completed += day.middle;
-      this.open.set(person, day.trail);
+      if (held?.adds || day.lead.adds) out.completed++;
+      out.completed += day.middle;
+      open.set(person, day.trail);
     }
-    for (const [cartId, day] of carts) {
-      const held = this.carts.get(cartId);
-      this.carts.set(cartId, held
+    for (const [cartId, day] of cartDays) {
+      const held = carts.get(cartId);
+      carts.set(cartId, held
         ? {
           person: held.person === null || (day.person !== null && sortsBefore(day.person, held.person)) ? day.person : held.person,
           firstAdd: held.firstAdd ?? day.firstAdd,
@@ -177,26 +173,21 @@ export class CartFold {
         : day);
     }
   }
-
-  counts(): CartCounts {
-    const out = new Outcomes(this.completed);
-    for (const run of this.open.values()) if (run?.adds) out.leave(leftOf(run));
-    for (const cart of this.carts.values()) {
-      if (!cart.contents.adds) continue;
-      const paid = cart.person === null ? null : this.lastPlain.get(cart.person) ?? null;
-      if (completes(cart.lastPurchase, cart.firstAdd!) || completes(paid, cart.firstAdd!)) out.completed++;
-      else out.leave(leftOf(cart.contents));
-    }
-    return out.counts();
+  for (const run of open.values()) if (run?.adds) out.leave(leftOf(run));
+  for (const cart of carts.values()) {
+    if (!cart.contents.adds) continue;
+    const paid = cart.person === null ? null : lastPlain.get(cart.person) ?? null;
+    if (completes(cart.lastPurchase, cart.firstAdd!) || completes(paid, cart.firstAdd!)) out.completed++;
+    else out.leave(leftOf(cart.contents));
   }
+  return out.counts();
 }
 
 /** Outcomes counted so far. */
 class Outcomes {
+  completed = 0;
   abandoned = 0;
   abandonedValue = 0;
-
-  constructor(public completed = 0) {}
 
   /** A cart or run left as it was: abandoned if it holds units. */
   leave([units, value]: [units: number, value: number]): void {
@@ -230,12 +221,6 @@ function leftOf(contents: Contents): [units: number, value: number] {
 
 /** Whether a purchase at `at` (carrying the cartId, or by the cart's person without one) completes a cart first added to at `firstAdd`. */
 const completes = (at: number | null, firstAdd: number) => at !== null && at >= firstAdd;
-
-export function foldCarts(days: readonly DaySummaries[]): CartCounts {
-  const fold = new CartFold();
-  for (const day of days) fold.add(day);
-  return fold.counts();
-}
 
 /**
  * Contents as stored: [adds (1 or 0), then itemId, units, at, id, line, price for each item], flat: a month of a busy

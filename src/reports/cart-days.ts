@@ -99,30 +99,31 @@ export const CART_TYPES: readonly string[] = ["ADD_TO_CART", "REMOVE_FROM_CART",
 export class CartDays {
   readonly days = new Map<string, DaySummaries>();
 
-  /** withFlagged: flagged events count too. */
-  constructor(private readonly withFlagged: boolean) {}
+  /** withFlagged: flagged events count too; people and cartIds are told apart as `same` says (samePerson: as the database does). */
+  constructor(private readonly withFlagged: boolean, private readonly same: (person: string) => string) {}
 
   add(events: readonly DayEvent[]): void {
     for (const e of events) {
       if (!CART_TYPES.includes(e.type) || (e.flagged && !this.withFlagged)) continue;
+      const [person, cartId] = [e.person === null ? null : this.same(e.person), e.cartId === null ? null : this.same(e.cartId)];
       let summaries = this.days.get(e.day);
       if (!summaries) this.days.set(e.day, (summaries = { people: new Map(), carts: new Map() }));
       const { people, carts } = summaries;
-      if (e.cartId !== null && e.ofCart) {
-        let cart = carts.get(e.cartId);
-        if (!cart) carts.set(e.cartId, (cart = { person: null, firstAdd: null, lastPurchase: null, contents: empty() }));
+      if (cartId !== null && e.ofCart) {
+        let cart = carts.get(cartId);
+        if (!cart) carts.set(cartId, (cart = { person: null, firstAdd: null, lastPurchase: null, contents: empty() }));
         if (e.type === "PURCHASE") cart.lastPurchase = maxOf(cart.lastPurchase, e.at);
         else {
           apply(cart.contents, e);
           if (e.type === "ADD_TO_CART") {
             cart.firstAdd ??= e.at;
-            if (e.person !== null && (cart.person === null || sortsBefore(e.person, cart.person))) cart.person = e.person;
+            if (person !== null && (cart.person === null || sortsBefore(person, cart.person))) cart.person = person;
           }
         }
       }
-      if (e.person === null || !e.ofPerson || (e.cartId !== null && e.type !== "PURCHASE")) continue;
-      let day = people.get(e.person);
-      if (!day) people.set(e.person, (day = { purchases: 0, lastPlain: null, lead: empty(), middle: 0, trail: null }));
+      if (person === null || !e.ofPerson || (e.cartId !== null && e.type !== "PURCHASE")) continue;
+      let day = people.get(person);
+      if (!day) people.set(person, (day = { purchases: 0, lastPlain: null, lead: empty(), middle: 0, trail: null }));
       if (e.type === "PURCHASE") {
         if (e.cartId === null) day.lastPlain = maxOf(day.lastPlain, e.at);
         if (day.purchases > 0 && day.trail!.adds) day.middle++;
@@ -389,7 +390,7 @@ export async function cartCounts(db: Db, appspaceId: number, days: readonly stri
     SELECT day, completed, abandoned, abandoned_value, entities, dangling, cart_people, plain_buyers FROM rollup_cart_totals
     WHERE appspace_id = ${appspaceId} AND day >= ${first} AND day <= ${last} AND with_flagged = ${withFlagged ? 1 : 0}`);
   const stored = new Map(totals.filter(t => !stale.has(t.day)).map(t => [t.day, t]));
-  const fresh = new CartDays(withFlagged);
+  const fresh = new CartDays(withFlagged, samePerson(db));
   await eachDayEvents(db, appspaceId, days.filter(d => stale.has(d)), CART_TYPES, page => fresh.add(page));
 
   const counts = new Outcomes();

@@ -49,8 +49,9 @@ export async function eachDayEvents(db: Db, appspaceId: number, days: readonly s
   const { part = { index: 0, of: 1 }, pageSize = PAGE } = opts;
   const { join, person } = personOf();
   const bucket = (x: Sql) => (part.of === 1 ? raw("0") : sql`(${raw(isMysql(db) ? "ORD(RIGHT(" : "unicode(substr(")}${x}${raw(isMysql(db) ? ", 1))" : ", -1))")} % ${part.of})`);
-  // By the last character but trailing spaces on MySQL, which tells people apart without them: one person, one part.
-  const [ofPerson, ofCart] = [bucket(isMysql(db) ? sql`TRIM(TRAILING ' ' FROM ${person})` : person), bucket(raw("e.cart_id"))];
+  // By the last character but trailing spaces on MySQL, which tells people and cartIds apart without them: one person, one part.
+  const trimmed = (x: Sql) => (isMysql(db) ? sql`TRIM(TRAILING ' ' FROM ${x})` : x);
+  const [ofPerson, ofCart] = [bucket(trimmed(person)), bucket(trimmed(raw("e.cart_id")))];
   const typed = types ? sql` AND e.event_type IN (${eventTypeList(types)})` : raw("");
   const read = (range: Sql, limit: number | null) => queryRows<Record<string, unknown>>(db, sql`
     SELECT ${dayOf(db, "e.occurred_at")} AS day, e.id, e.event_type AS t, e.occurred_at AS at, e.cart_id, ${person} AS person,

@@ -338,7 +338,7 @@ async function refreshPeople(db: EntityManager, appspaceId: number, day: string,
   const hash = keyHasher(db);
   const cartTotals = [new CartDayTotals(hash), new CartDayTotals(hash)];
   for (let index = 0; index < of; index++) {
-    const [funnel, clean, all, touches] = [new FunnelDays(samePerson(db)), new CartDays(false), new CartDays(true), new DayTouches()];
+    const [funnel, clean, all, touches] = [new FunnelDays(samePerson(db)), new CartDays(false, samePerson(db)), new CartDays(true, samePerson(db)), new DayTouches()];
     await eachDayEvents(db, appspaceId, [day], null, page => [funnel, clean, all, touches].forEach(c => c.add(page)), { part: { index, of } });
     // Only someone the reach did not name is looked up: an event committed after it was read.
     const people = funnel.rows();

@@ -251,16 +251,11 @@ const payingPerson = (d: CartDay) => (doneOnDay(d) ? null : d.person);
 
 /**
  * A person ("p") or cartId ("c") as a 24-bit hash, for the sets of rollup_cart_totals and the lookups of rollup_carts:
- * Roaring sets of values below 2^24 take 256 containers at most, so a range's set operations stay cheap. Keys the
- * database tells apart by trailing spaces only (MariaDB does not) share a hash; so may others (a month of 85,000
- * people and carts, about 0.5 %), which only makes a report read a few more rows.
+ * Roaring sets of values below 2^24 take 256 containers at most, so a range's set operations stay cheap. Keys come as
+ * CartDays tells them apart (as the database does); different ones may share a hash (a month of 85,000 people and
+ * carts, about 0.5 %), which only makes a report read a few more rows.
  */
-export type KeyHash = (kind: "p" | "c", key: string) => number;
-
-export function keyHasher(db: Db): KeyHash {
-  const same = samePerson(db);
-  return (kind, key) => createHash("sha256").update(`${kind}:${same(key)}`).digest().readUIntLE(0, 3);
-}
+export const keyHash = (kind: "p" | "c", key: string) => createHash("sha256").update(`${kind}:${key}`).digest().readUIntLE(0, 3);
 
 /**
  * A day's keys, hashed: `entities`, every person and cartId with a summary; `dangling`, those whose summary a later
@@ -277,9 +272,9 @@ export interface CartSets {
 
 const emptySets = (): CartSets => ({ entities: emptySet(), dangling: emptySet(), cartPeople: emptySet(), plainBuyers: emptySet() });
 
-function addSets(sets: CartSets, day: DaySummaries, hash: KeyHash): void {
+function addSets(sets: CartSets, day: DaySummaries): void {
   for (const [person, d] of day.people) {
-    const h = hash("p", person);
+    const h = keyHash("p", person);
     sets.entities.add(h);
     // A run that ends the day empty leaves the next day's as if it were the person's first: nothing to fold.
     const open = d.purchases === 0 ? d.lead : d.trail!;
@@ -287,11 +282,11 @@ function addSets(sets: CartSets, day: DaySummaries, hash: KeyHash): void {
     if (d.lastPlain !== null) sets.plainBuyers.add(h);
   }
   for (const [cartId, d] of day.carts) {
-    const h = hash("c", cartId);
+    const h = keyHash("c", cartId);
     sets.entities.add(h);
     sets.dangling.add(h);
     const person = payingPerson(d);
-    if (person !== null) sets.cartPeople.add(hash("p", person));
+    if (person !== null) sets.cartPeople.add(keyHash("p", person));
   }
 }
 
@@ -307,8 +302,6 @@ export class CartDayTotals {
   private readonly pending: [person: string, firstAdd: number, left: [units: number, value: number]][] = [];
   private readonly sets = emptySets();
 
-  constructor(private readonly hash: KeyHash) {}
-
   add(day: DaySummaries | undefined): void {
     if (!day) return;
     this.outcomes.add(foldCarts([{ people: day.people, carts: new Map() }]));
@@ -319,7 +312,7 @@ export class CartDayTotals {
       else if (cart.person === null) this.outcomes.leave(leftOf(cart.contents));
       else this.pending.push([cart.person, cart.firstAdd!, leftOf(cart.contents)]);
     }
-    addSets(this.sets, day, this.hash);
+    addSets(this.sets, day);
   }
 
   /** completed, abandoned, abandoned_value, entities, dangling, cart_people, plain_buyers; null for a day without carts. */
@@ -342,17 +335,17 @@ export class CartDayTotals {
  * contents]) and the hash of the cart's paying person. Left out is what no fold reads: the items of a lead that a
  * purchase ends (it only tells whether it has an add), and the items and person of a cart done that day.
  */
-export function cartDayRows(clean: DaySummaries | undefined, all: DaySummaries | undefined, hash: KeyHash): Row[] {
+export function cartDayRows(clean: DaySummaries | undefined, all: DaySummaries | undefined): Row[] {
   const rows: Row[] = [];
   const person = (d: PersonDay | undefined) =>
     d ? JSON.stringify([d.purchases, d.lastPlain, d.middle, storedContents(d.lead, d.purchases === 0), d.trail && storedContents(d.trail)]) : null;
   const cart = (d: CartDay | undefined) => {
     if (!d) return [null, null];
     const paying = payingPerson(d);
-    return [JSON.stringify([paying, d.firstAdd, d.lastPurchase, storedContents(d.contents, !doneOnDay(d))]), paying === null ? null : hash("p", paying)];
+    return [JSON.stringify([paying, d.firstAdd, d.lastPurchase, storedContents(d.contents, !doneOnDay(d))]), paying === null ? null : keyHash("p", paying)];
   };
-  for (const key of all?.people.keys() ?? []) rows.push(["p", key, hash("p", key), person(clean?.people.get(key)), null, person(all!.people.get(key)), null]);
-  for (const key of all?.carts.keys() ?? []) rows.push(["c", key, hash("c", key), ...cart(clean?.carts.get(key)), ...cart(all!.carts.get(key))]);
+  for (const key of all?.people.keys() ?? []) rows.push(["p", key, keyHash("p", key), person(clean?.people.get(key)), null, person(all!.people.get(key)), null]);
+  for (const key of all?.carts.keys() ?? []) rows.push(["c", key, keyHash("c", key), ...cart(clean?.carts.get(key)), ...cart(all!.carts.get(key))]);
   return rows;
 }
 
@@ -383,7 +376,6 @@ const valueList = (hashes: RoaringBitmap32) => raw([...hashes].map(h => `(${h >>
  * transaction, its reads see one state of the rollups.
  */
 export async function cartCounts(db: Db, appspaceId: number, days: readonly string[], stale: ReadonlySet<string>, withFlagged: boolean): Promise<CartCounts> {
-  const hash = keyHasher(db);
   const [first, last] = [days[0], days[days.length - 1]];
   type Totals = { day: string; completed: unknown; abandoned: unknown; abandoned_value: unknown; entities: Buffer; dangling: Buffer; cart_people: Buffer; plain_buyers: Buffer };
   const totals = await queryRows<Totals>(db, sql`
@@ -404,8 +396,8 @@ export async function cartCounts(db: Db, appspaceId: number, days: readonly stri
     if (stale.has(day)) {
       const summaries = fresh.days.get(day);
       if (!summaries) continue;
-      addSets((sets = emptySets()), summaries, hash);
-      for (const c of summaries.carts.values()) if (c.person !== null) wanted.add(hash("p", c.person));
+      addSets((sets = emptySets()), summaries);
+      for (const c of summaries.carts.values()) if (c.person !== null) wanted.add(keyHash("p", c.person));
     } else {
       const t = stored.get(day);
       if (!t) continue;

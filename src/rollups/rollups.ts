@@ -5,7 +5,7 @@ import { PeriodicTask } from "../periodic-task";
 import { addDays, periodOf } from "../reports/range";
 import { attributionDayRows, WINDOWS } from "../attribution/attribution.service";
 import { DayTouches } from "../attribution/touches";
-import { CART_ROW_COLUMNS, CartDayTotals, CartDays, cartDayRows, keyHasher } from "../reports/cart-days";
+import { CART_ROW_COLUMNS, CartDayTotals, CartDays, cartDayRows } from "../reports/cart-days";
 import { FunnelDays, FunnelSets } from "../reports/funnel.service";
 import { forgetPeople, numberPeople, samePerson, storedSet } from "./people-sets";
 import { eachDayEvents } from "./day-events";
@@ -335,16 +335,16 @@ async function refreshPeople(db: EntityManager, appspaceId: number, day: string,
   const [count] = await queryRows<{ n: unknown }>(db, sql`SELECT COUNT(*) AS n FROM events WHERE appspace_id = ${appspaceId} AND occurred_at >= ${from} AND occurred_at < ${to}`);
   const of = Math.max(1, Math.ceil(toNumber(count.n) / partEvents));
   const moves = new FunnelSets();
-  const hash = keyHasher(db);
-  const cartTotals = [new CartDayTotals(hash), new CartDayTotals(hash)];
+  const same = samePerson(db);
+  const cartTotals = [new CartDayTotals(), new CartDayTotals()];
   for (let index = 0; index < of; index++) {
-    const [funnel, clean, all, touches] = [new FunnelDays(samePerson(db)), new CartDays(false, samePerson(db)), new CartDays(true, samePerson(db)), new DayTouches()];
+    const [funnel, clean, all, touches] = [new FunnelDays(same), new CartDays(false, same), new CartDays(true, same), new DayTouches()];
     await eachDayEvents(db, appspaceId, [day], null, page => [funnel, clean, all, touches].forEach(c => c.add(page)), { part: { index, of } });
     // Only someone the reach did not name is looked up: an event committed after it was read.
     const people = funnel.rows();
     moves.add(people, await numberPeople(db, appspaceId, people.map(p => p.person), numbers));
     [clean, all].forEach((c, withFlagged) => cartTotals[withFlagged].add(c.days.get(day)));
-    await insertRows("rollup_carts", ["appspace_id", "day", ...CART_ROW_COLUMNS], cartDayRows(clean.days.get(day), all.days.get(day), hash).map(c => [appspaceId, day, ...c]));
+    await insertRows("rollup_carts", ["appspace_id", "day", ...CART_ROW_COLUMNS], cartDayRows(clean.days.get(day), all.days.get(day)).map(c => [appspaceId, day, ...c]));
     await insertRows("rollup_touches", ["appspace_id", "person", "day", "touches"], touches.rows().map(([person, json]) => [appspaceId, person, day, json]));
   }
   await insertRows("rollup_funnel_sets", ["appspace_id", "day", "with_flagged", "from_step", "to_step", "people"],

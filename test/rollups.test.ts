@@ -9,7 +9,7 @@ import { cartTotals } from "../src/reports/cart-abandonment.service";
 import { keyHash } from "../src/reports/cart-days";
 import { cohorts } from "../src/reports/cohorts.service";
 import { FUNNEL_STEPS, funnelCounts } from "../src/reports/funnel.service";
-import { periodOf } from "../src/reports/range";
+import { addDays, periodOf } from "../src/reports/range";
 import { revenueBy, revenueByChannel, revenueByCoupon } from "../src/reports/reports.service";
 import { dailySales, refundTotals, salesTotals } from "../src/reports/revenue.service";
 import { ReportScope } from "../src/reports/scope";
@@ -536,6 +536,13 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     // The totals are read: a day's, changed behind the server's back, shows in the answer.
     await h.db.query("UPDATE rollup_cart_totals SET completed = completed + 7 WHERE appspace_id = ? AND day = '2026-03-04' AND with_flagged = 0", [space.id]);
     expect(await cartsOf("2026-03-01", "2026-03-10", false, true)).toMatchObject({ completedCarts: all.completedCarts + 7, abandonedCarts: all.abandonedCarts });
+    // So are the pairs of days that carts spanning them change, within the range only.
+    const [pair] = await h.db.query("SELECT day_from, day_to FROM rollup_cart_pairs WHERE appspace_id = ? AND with_flagged = 0 ORDER BY day_from, day_to DESC LIMIT 1", [space.id]);
+    expect(pair.day_to > pair.day_from).toBe(true);
+    await h.db.query("UPDATE rollup_cart_pairs SET abandoned = abandoned + 3 WHERE appspace_id = ? AND with_flagged = 0 AND day_from = ? AND day_to = ?", [space.id, pair.day_from, pair.day_to]);
+    expect(await cartsOf("2026-03-01", "2026-03-10", false, true)).toMatchObject({ completedCarts: all.completedCarts + 7, abandonedCarts: all.abandonedCarts + 3 });
+    const before = await cartsOf(pair.day_from, addDays(pair.day_to, -1), false, false);
+    expect(await cartsOf(pair.day_from, addDays(pair.day_to, -1), false, true)).toMatchObject({ abandonedCarts: before.abandonedCarts });
   });
 
   it("counts carts that share a key hash with a cart read for its other days as they stand alone", async () => {

@@ -145,11 +145,21 @@ export interface CartCounts {
 
 /** Folds the days' summaries, oldest first, into the carts of the range and their outcomes. */
 export function foldCarts(days: readonly DaySummaries[]): CartCounts {
-  const open = new Map<string, Contents | null>();
-  const lastPlain = new Map<string, number | null>();
-  const carts = new Map<string, CartDay>();
-  const out = new Outcomes();
-  for (const { people, carts: cartDays } of days) {
+  const fold = new CartFold();
+  for (const day of days) fold.add(day);
+  return fold.counts();
+}
+
+/** Days' summaries folded oldest first: the carts so far, and what their outcomes would be were the range to end there. */
+export class CartFold {
+  private readonly open = new Map<string, Contents | null>();
+  private readonly lastPlain = new Map<string, number | null>();
+  private readonly carts = new Map<string, CartDay>();
+  /** Runs a purchase ended. */
+  private readonly ended = new Outcomes();
+
+  add({ people, carts: cartDays }: DaySummaries): void {
+    const { open, lastPlain, carts } = this;
     for (const [person, day] of people) {
       lastPlain.set(person, maxOf(lastPlain.get(person) ?? null, day.lastPlain));
       const held = open.get(person);
@@ -158,8 +168,8 @@ export function foldCarts(days: readonly DaySummaries[]): CartCounts {
         continue;
       }
       // The run open at the day's start, continued by its lead, ends with the first purchase: what it holds no longer counts.
-      if (held?.adds || day.lead.adds) out.completed++;
-      out.completed += day.middle;
+      if (held?.adds || day.lead.adds) this.ended.completed++;
+      this.ended.completed += day.middle;
       open.set(person, day.trail);
     }
     for (const [cartId, day] of cartDays) {
@@ -174,18 +184,24 @@ export function foldCarts(days: readonly DaySummaries[]): CartCounts {
         : day);
     }
   }
-  for (const run of open.values()) if (run?.adds) out.leave(leftOf(run));
-  for (const cart of carts.values()) {
-    if (!cart.contents.adds) continue;
-    const paid = cart.person === null ? null : lastPlain.get(cart.person) ?? null;
-    if (completes(cart.lastPurchase, cart.firstAdd!) || completes(paid, cart.firstAdd!)) out.completed++;
-    else out.leave(leftOf(cart.contents));
+
+  /** The outcomes of the carts folded so far (the summaries added are never changed: a fold can go on after). */
+  counts(): CartCounts {
+    const out = new Outcomes();
+    out.add(this.ended.counts());
+    for (const run of this.open.values()) if (run?.adds) out.leave(leftOf(run));
+    for (const cart of this.carts.values()) {
+      if (!cart.contents.adds) continue;
+      const paid = cart.person === null ? null : this.lastPlain.get(cart.person) ?? null;
+      if (completes(cart.lastPurchase, cart.firstAdd!) || completes(paid, cart.firstAdd!)) out.completed++;
+      else out.leave(leftOf(cart.contents));
+    }
+    return out.counts();
   }
-  return out.counts();
 }
 
 /** Outcomes counted so far. */
-class Outcomes {
+export class Outcomes {
   completed = 0;
   abandoned = 0;
   abandonedValue = 0;
@@ -197,10 +213,11 @@ class Outcomes {
     this.abandonedValue += value;
   }
 
-  add(c: CartCounts): void {
-    this.completed += c.completed;
-    this.abandoned += c.abandoned;
-    this.abandonedValue += c.abandonedValue;
+  /** Adds c, or with sign -1 takes it away. */
+  add(c: CartCounts, sign = 1): void {
+    this.completed += sign * c.completed;
+    this.abandoned += sign * c.abandoned;
+    this.abandonedValue += sign * c.abandonedValue;
   }
 
   counts(): CartCounts {
@@ -351,10 +368,10 @@ export function cartDayRows(clean: DaySummaries | undefined, all: DaySummaries |
 
 export const CART_ROW_COLUMNS = ["kind", "cart_key", "key_hash", "state", "person_hash", "state_all", "person_hash_all"] as const;
 
-const emptyDay = (): DaySummaries => ({ people: new Map(), carts: new Map() });
+export const emptyDay = (): DaySummaries => ({ people: new Map(), carts: new Map() });
 
 /** Adds a stored row to a day's summaries. */
-function addStored(day: DaySummaries, kind: string, key: string, state: string): void {
+export function addStored(day: DaySummaries, kind: string, key: string, state: string): void {
   if (kind === "p") {
     const [purchases, lastPlain, middle, lead, trail] = JSON.parse(state) as [number, number | null, number, StoredContents, StoredContents | null];
     day.people.set(key, { purchases, lastPlain, middle, lead: contentsOf(lead), trail: trail && contentsOf(trail) });
@@ -365,44 +382,65 @@ function addStored(day: DaySummaries, kind: string, key: string, state: string):
 }
 
 /** Hashes as rows of VALUES, literals: integers computed here, never input, and a list of any length binds no value (SQLite binds 32,766 at most). */
-const valueList = (hashes: RoaringBitmap32) => raw([...hashes].map(h => `(${h >>> 0})`).join(", "));
+export const valueList = (hashes: Iterable<number>) => raw([...hashes].map(h => `(${h >>> 0})`).join(", "));
 
 /**
- * The carts of a range of days (oldest first) and their outcomes. A clean day's carts taken alone are summed from
- * rollup_cart_totals; those whose outcome other days of the range change are read and folded over the range instead:
- * people and cartIds with summaries on two of its days, the earlier leaving a run or cart open (it goes on), carts a
- * later purchase without a cartId by their person completes; a stale day is computed from raw events and folded whole.
- * Their sets tell which, so a range reads its days' totals and those few rows, however many carts it holds. Called in a
- * transaction, its reads see one state of the rollups.
+ * The carts of a range of days (oldest first) and their outcomes. The range is cut into pieces: runs of clean days, and
+ * each stale day alone. A run of clean days counts its days' carts taken alone (rollup_cart_totals) and what carts
+ * spanning two of its days change (rollup_cart_pairs: src/rollups/cart-pairs.ts); a stale day is computed from raw
+ * events and folded whole. Between pieces, the carts whose outcome another piece changes are read and folded over the
+ * range instead: people and cartIds with summaries in two pieces, the earlier leaving a run or cart open (it goes on),
+ * carts a later purchase without a cartId by their person completes. The days' sets tell which. A range of clean days
+ * (one piece) reads two sums, however many carts it holds. Called in a transaction, its reads see one state of the rollups.
  */
 export async function cartCounts(db: Db, appspaceId: number, days: readonly string[], stale: ReadonlySet<string>, withFlagged: boolean): Promise<CartCounts> {
   const [first, last] = [days[0], days[days.length - 1]];
-  type Totals = { day: string; completed: unknown; abandoned: unknown; abandoned_value: unknown; entities: Buffer; dangling: Buffer; cart_people: Buffer; plain_buyers: Buffer };
-  const totals = await queryRows<Totals>(db, sql`
-    SELECT day, completed, abandoned, abandoned_value, entities, dangling, cart_people, plain_buyers FROM rollup_cart_totals
-    WHERE appspace_id = ${appspaceId} AND day >= ${first} AND day <= ${last} AND with_flagged = ${withFlagged ? 1 : 0}`);
-  const stored = new Map(totals.filter(t => !stale.has(t.day)).map(t => [t.day, t]));
-  const fresh = new CartDays(withFlagged, samePerson(db));
-  await eachDayEvents(db, appspaceId, days.filter(d => stale.has(d)), CART_TYPES, page => fresh.add(page));
+  const flag = withFlagged ? 1 : 0;
+  const staleDays = days.filter(d => stale.has(d));
+  const pieces: string[][] = [];
+  for (const day of days) {
+    if (stale.has(day) || pieces.length === 0 || stale.has(pieces[pieces.length - 1][0])) pieces.push([day]);
+    else pieces[pieces.length - 1].push(day);
+  }
 
   const counts = new Outcomes();
-  const add = (c: CartCounts, sign: number) => counts.add({ completed: sign * c.completed, abandoned: sign * c.abandoned, abandonedValue: sign * c.abandonedValue });
-  // Keys whose rows to read (wanted): dangling on an earlier day of the range and seen again, and the people of a stale
-  // day's carts (a cart read from a clean day gives its people through its row). People who pay on a later day for a cart
-  // of an earlier one (paying): their carts, then the carts' people. A stale day is folded whole, from its events.
+  // Pairs of days within one piece of clean days: no stale day between them, nor at either end.
+  const [pairs] = await queryRows<{ completed: unknown; abandoned: unknown; abandoned_value: unknown }>(db, sql`
+    SELECT COALESCE(SUM(completed), 0) AS completed, COALESCE(SUM(abandoned), 0) AS abandoned, COALESCE(SUM(abandoned_value), 0) AS abandoned_value
+    FROM rollup_cart_pairs WHERE appspace_id = ${appspaceId} AND with_flagged = ${flag} AND day_from >= ${first} AND day_from <= ${last} AND day_to <= ${last}
+    ${joinSql(staleDays.map(d => sql` AND NOT (day_from <= ${d} AND day_to >= ${d})`), "")}`);
+  counts.add({ completed: toNumber(pairs.completed), abandoned: toNumber(pairs.abandoned), abandonedValue: toNumber(pairs.abandoned_value) });
+  // The sets only where pieces meet.
+  type Totals = { day: string; completed: unknown; abandoned: unknown; abandoned_value: unknown; entities: Buffer; dangling: Buffer; cart_people: Buffer; plain_buyers: Buffer };
+  const totals = await queryRows<Totals>(db, sql`
+    SELECT day, completed, abandoned, abandoned_value${raw(pieces.length > 1 ? ", entities, dangling, cart_people, plain_buyers" : "")} FROM rollup_cart_totals
+    WHERE appspace_id = ${appspaceId} AND day >= ${first} AND day <= ${last} AND with_flagged = ${flag}`);
+  const stored = new Map(totals.filter(t => !stale.has(t.day)).map(t => [t.day, t]));
+  for (const t of stored.values()) counts.add({ completed: toNumber(t.completed), abandoned: toNumber(t.abandoned), abandonedValue: toNumber(t.abandoned_value) });
+  if (pieces.length === 1 && staleDays.length === 0) return counts.counts();
+
+  const fresh = new CartDays(withFlagged, samePerson(db));
+  await eachDayEvents(db, appspaceId, staleDays, CART_TYPES, page => fresh.add(page));
+  // Keys whose rows to read (wanted): dangling in an earlier piece and seen again, and the people of a stale day's carts
+  // (a cart read from a clean day gives its people through its row). People who pay in a later piece for a cart of an
+  // earlier one (paying): their carts, then the carts' people.
   const [dangling, carted, wanted, paying] = [emptySet(), emptySet(), emptySet(), emptySet()];
-  for (const day of days) {
-    let sets: CartSets;
-    if (stale.has(day)) {
-      const summaries = fresh.days.get(day);
+  for (const piece of pieces) {
+    const sets = emptySets();
+    if (stale.has(piece[0])) {
+      const summaries = fresh.days.get(piece[0]);
       if (!summaries) continue;
-      addSets((sets = emptySets()), summaries);
+      addSets(sets, summaries);
       for (const c of summaries.carts.values()) if (c.person !== null) wanted.add(keyHash("p", c.person));
     } else {
-      const t = stored.get(day);
-      if (!t) continue;
-      add({ completed: toNumber(t.completed), abandoned: toNumber(t.abandoned), abandonedValue: toNumber(t.abandoned_value) }, 1);
-      sets = { entities: setOf(t.entities), dangling: setOf(t.dangling), cartPeople: setOf(t.cart_people), plainBuyers: setOf(t.plain_buyers) };
+      for (const day of piece) {
+        const t = stored.get(day);
+        if (!t) continue;
+        sets.entities.orInPlace(setOf(t.entities));
+        sets.dangling.orInPlace(setOf(t.dangling));
+        sets.cartPeople.orInPlace(setOf(t.cart_people));
+        sets.plainBuyers.orInPlace(setOf(t.plain_buyers));
+      }
     }
     wanted.orInPlace(RoaringBitmap32.and(dangling, sets.entities));
     dangling.orInPlace(sets.dangling);
@@ -438,8 +476,8 @@ export async function cartCounts(db: Db, appspaceId: number, days: readonly stri
     if (!day) readDays.set(r.day, (day = emptyDay()));
     addStored(day, r.kind, r.cart_key, r.state);
   }
-  // Their outcomes taken alone, which the totals hold, give way to those over the range.
-  for (const day of readDays.values()) add(foldCarts([day]), -1);
-  add(foldCarts(days.map(d => (stale.has(d) ? fresh.days.get(d) : readDays.get(d)) ?? emptyDay())), 1);
+  // Their outcomes within their pieces, which the totals and pairs hold, give way to those over the range.
+  for (const piece of pieces) if (piece.some(d => readDays.has(d))) counts.add(foldCarts(piece.map(d => readDays.get(d) ?? emptyDay())), -1);
+  counts.add(foldCarts(days.map(d => (stale.has(d) ? fresh.days.get(d) : readDays.get(d)) ?? emptyDay())));
   return counts.counts();
 }

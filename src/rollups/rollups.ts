@@ -9,6 +9,7 @@ import { CART_ROW_COLUMNS, CartDayTotals, CartDays, cartDayRows } from "../repor
 import { FunnelDays, FunnelSets } from "../reports/funnel.service";
 import { forgetPeople, numberPeople, samePerson, storedSet } from "./people-sets";
 import { eachDayEvents } from "./day-events";
+import { dayCartRows, updateCartPairs } from "./cart-pairs";
 import { buyerRows, ORDER_DIMENSIONS, orderEvents, productRows, purchaseRows, RawSelection, ReachRow, reachRows, reachSets, refundRows, ROLLUP_GRAINS, WEEK } from "../reports/sources";
 
 /** The event types of orders, which the sales rollups sum. */
@@ -89,7 +90,7 @@ async function refundDaysOf(em: Db | EntityManager, appspaceId: number, transact
 /**
  * Removes, in the caller's transaction, what the rollups hold of these identifiers as people (a deletion) on the days of
  * the events it deletes: their rows of rollup_buyers and rollup_touches, and every cart of those days (a cart's summary
- * names its person); the deletion marks those days stale, so reports read them raw and the refresher recomputes them
+ * names its person), with what they added to rollup_cart_pairs; the deletion marks those days stale, so reports read them raw and the refresher recomputes them
  * without them. `days` null: every day, and their numbers in the sets of people (the last step, once every day whose sets
  * hold those numbers is marked). Call lockPeopleRollups first in the transaction.
  */
@@ -102,7 +103,11 @@ export async function forgetInRollups(em: Db, appspaceId: number, identifiers: r
   await queryRows(em, sql`DELETE FROM rollup_touches WHERE appspace_id = ${appspaceId} AND person IN (${ids})${onDays}`);
   if (days === null) await forgetPeople(em, appspaceId, identifiers);
   else {
-    await queryRows(em, sql`DELETE FROM rollup_carts WHERE appspace_id = ${appspaceId}${onDays}`);
+    for (const day of unique) {
+      const carts = await dayCartRows(em, appspaceId, day);
+      await queryRows(em, sql`DELETE FROM rollup_carts WHERE appspace_id = ${appspaceId} AND day = ${day}`);
+      await updateCartPairs(em, appspaceId, day, carts);
+    }
     await queryRows(em, sql`DELETE FROM rollup_cart_totals WHERE appspace_id = ${appspaceId}${onDays}`);
   }
 }
@@ -297,12 +302,14 @@ async function refreshDay(db: EntityManager, appspaceId: number, day: string, pa
   ];
   const buyers = () => queryRows<{ person: string }>(db, sql`SELECT DISTINCT person FROM rollup_buyers WHERE appspace_id = ${appspaceId} AND day = ${day}`);
   const before = await buyers();
+  const carts = await dayCartRows(db, appspaceId, day);
   for (const table of DAY_TABLES) {
     await db.query(`DELETE FROM ${table} WHERE appspace_id = ? AND day = ?`, [appspaceId, day]);
   }
   for (const s of statements) await db.query(s.text, [...s.params]);
   await refreshCohorts(db, appspaceId, day, [...new Set([...before, ...(await buyers())].map(b => b.person))]);
   await refreshPeople(db, appspaceId, day, partEvents);
+  await updateCartPairs(db, appspaceId, day, carts);
   // Marked again meanwhile (today under steady ingest is, within milliseconds), the day keeps its spans from being
   // read until its next refresh, which computes them: computing them now would be wasted.
   const again = await db.query("SELECT 1 AS marked FROM rollup_dirty WHERE appspace_id = ? AND day = ? LIMIT 1", [appspaceId, day]);

@@ -1,0 +1,174 @@
+import { joinSql, queryRows, raw, sql } from "../db/query";
+import { Db, insertChunked, isMysql, multiRowInsert, toNumber } from "../db/sql";
+import { addStored, CartCounts, CartFold, DaySummaries, emptyDay, Outcomes, valueList } from "../reports/cart-days";
+
+/*
+ * What carts spanning days add to a range, kept per pair of days (rollup_cart_pairs), so that a range of clean days
+ * sums its days' totals and its pairs instead of reading and folding the carts that span its days.
+ *
+ * F(S, i..j) is what a set S of people and cartIds counts folded over days i to j (cart-days.ts: foldCarts). For a
+ * set closed under the links of carts to their people (a cart's outcome reads its person's purchases), F is the sum
+ * over its members' groups, and by inclusion-exclusion
+ *   F(i..j) = sum over i <= p <= q <= j of G(p, q),  G(p, q) = F(p..q) - F(p+1..q) - F(p..q-1) + F(p+1..q-1),
+ * where G(p, p) is what day p's carts count taken alone (rollup_cart_totals) and G(p, q), p < q, what carts spanning
+ * p and q change (rollup_cart_pairs, summed over every person and cartId). G(p, q) reads only the rows of days p to
+ * q: a day's new rows change the pairs around it only, and only through the groups that have rows on it.
+ */
+
+/** A row of rollup_carts. */
+export interface CartRow {
+  day: string;
+  kind: string;
+  cart_key: string;
+  key_hash: unknown;
+  state: string | null;
+  person_hash: unknown;
+  state_all: string | null;
+  person_hash_all: unknown;
+}
+
+const COLUMNS = raw("r.day, r.kind, r.cart_key, r.key_hash, r.state, r.person_hash, r.state_all, r.person_hash_all");
+
+export const dayCartRows = (db: Db, appspaceId: number, day: string) =>
+  queryRows<CartRow>(db, sql`SELECT ${COLUMNS} FROM rollup_carts r WHERE r.appspace_id = ${appspaceId} AND r.day = ${day}`);
+
+/** Rows of any day whose key, or the person of whose cart (in either variant), has one of these hashes. */
+async function linkedRows(db: Db, appspaceId: number, hashes: readonly number[]): Promise<CartRow[]> {
+  const rows: CartRow[] = [];
+  for (let i = 0; i < hashes.length; i += 10_000) {
+    const selects = ["key_hash", "person_hash", "person_hash_all"].map(column =>
+      sql`SELECT ${COLUMNS} FROM h JOIN rollup_carts r ON r.appspace_id = ${appspaceId} AND r.${raw(column)} = h.h`);
+    rows.push(...await queryRows<CartRow>(db, sql`WITH h (h) AS (VALUES ${valueList(hashes.slice(i, i + 10_000))}) ${joinSql(selects, " UNION ALL ")}`));
+  }
+  return rows;
+}
+
+const hashesOf = (r: CartRow) => [r.key_hash, r.person_hash, r.person_hash_all].filter(h => h !== null).map(toNumber);
+
+/**
+ * Brings rollup_cart_pairs in line with a day's rows of rollup_carts, just replaced (in the caller's transaction):
+ * `before` were its rows, the table holds the new ones. The people and cartIds of either, and the people of their carts,
+ * are followed through the rows of other days to every cart and person linked to them; for those groups with rows on
+ * other days, the pairs around the day go from what the old rows made of them to what the new ones make.
+ */
+export async function updateCartPairs(db: Db, appspaceId: number, day: string, before: readonly CartRow[]): Promise<void> {
+  const after = await dayCartRows(db, appspaceId, day);
+  const known = new Set([...before, ...after].flatMap(hashesOf));
+  const others = new Map<string, CartRow>();
+  for (let next = [...known]; next.length > 0;) {
+    const found = await linkedRows(db, appspaceId, next);
+    next = [];
+    for (const r of found) {
+      const id = `${r.day}|${r.kind}|${r.cart_key}`;
+      if (r.day === day || others.has(id)) continue;
+      others.set(id, r);
+      for (const h of hashesOf(r)) {
+        if (known.has(h)) continue;
+        known.add(h);
+        next.push(h);
+      }
+    }
+  }
+  if (others.size === 0) return;
+
+  // Groups: a person's rows with those of the carts naming them, by hash (two people sharing one only make a larger group).
+  const groups = new Groups();
+  const nodes = (r: CartRow) => [`${r.kind}|${r.cart_key}`, ...(r.kind === "p" ? [r.key_hash] : [r.person_hash, r.person_hash_all]).filter(h => h !== null).map(h => `#${toNumber(h)}`)];
+  for (const r of [...others.values(), ...before, ...after]) groups.join(nodes(r));
+  type Members = { others: CartRow[]; before: CartRow[]; after: CartRow[] };
+  const members = new Map<string, Members>();
+  const memberOf = (r: CartRow) => {
+    const root = groups.find(`${r.kind}|${r.cart_key}`);
+    let m = members.get(root);
+    if (!m) members.set(root, (m = { others: [], before: [], after: [] }));
+    return m;
+  };
+  for (const r of others.values()) memberOf(r).others.push(r);
+  for (const r of before) memberOf(r).before.push(r);
+  for (const r of after) memberOf(r).after.push(r);
+
+  const deltas = new Map<string, Outcomes>();
+  for (const m of members.values()) {
+    if (m.others.length === 0) continue;
+    for (const withFlagged of [false, true]) {
+      addPairs(deltas, withFlagged, day, [...m.others, ...m.after], 1);
+      addPairs(deltas, withFlagged, day, [...m.others, ...m.before], -1);
+    }
+  }
+  const rows = [...deltas].filter(([, o]) => o.completed !== 0 || o.abandoned !== 0 || o.abandonedValue !== 0).map(([key, o]) => {
+    const [withFlagged, from, to] = key.split("|");
+    return [appspaceId, Number(withFlagged), from, to, o.completed, o.abandoned, o.abandonedValue];
+  });
+  const columns = ["appspace_id", "with_flagged", "day_from", "day_to", "completed", "abandoned", "abandoned_value"];
+  const sums = ["completed", "abandoned", "abandoned_value"];
+  const tail = isMysql(db)
+    ? `ON DUPLICATE KEY UPDATE ${sums.map(c => `${c} = ${c} + VALUES(${c})`).join(", ")}`
+    : `ON CONFLICT (appspace_id, with_flagged, day_from, day_to) DO UPDATE SET ${sums.map(c => `${c} = ${c} + excluded.${c}`).join(", ")}`;
+  await insertChunked(db, r => multiRowInsert("rollup_cart_pairs", columns, r, tail), columns.length, rows);
+}
+
+const NONE: CartCounts = { completed: 0, abandoned: 0, abandonedValue: 0 };
+
+/** Adds `sign` times G(p, q) of a group's rows (in a variant) to `deltas`, for every pair of days p < q with p <= day <= q. */
+function addPairs(deltas: Map<string, Outcomes>, withFlagged: boolean, day: string, rows: readonly CartRow[], sign: number): void {
+  const byDay = new Map<string, DaySummaries>();
+  for (const r of rows) {
+    const state = withFlagged ? r.state_all : r.state;
+    if (state === null) continue;
+    let summaries = byDay.get(r.day);
+    if (!summaries) byDay.set(r.day, (summaries = emptyDay()));
+    addStored(summaries, r.kind, r.cart_key, state);
+  }
+  const days = [...new Set([...byDay.keys(), day])].sort();
+  const k = days.indexOf(day);
+  // F[i][j]: the group folded over days i to j, for the i and j the pairs around the day read.
+  const F: CartCounts[][] = days.map(() => []);
+  for (let i = 0; i <= Math.min(k + 1, days.length - 1); i++) {
+    const fold = new CartFold();
+    for (let j = i; j < days.length; j++) {
+      fold.add(byDay.get(days[j]) ?? emptyDay());
+      if (j >= k - 1) F[i][j] = fold.counts();
+    }
+  }
+  const f = (i: number, j: number) => (i > j ? NONE : F[i][j]);
+  for (let i = 0; i <= k; i++) {
+    for (let j = Math.max(k, i + 1); j < days.length; j++) {
+      const g = new Outcomes();
+      g.add(f(i, j));
+      g.add(f(i + 1, j), -1);
+      g.add(f(i, j - 1), -1);
+      g.add(f(i + 1, j - 1));
+      if (g.completed === 0 && g.abandoned === 0 && g.abandonedValue === 0) continue;
+      const key = `${withFlagged ? 1 : 0}|${days[i]}|${days[j]}`;
+      let delta = deltas.get(key);
+      if (!delta) deltas.set(key, (delta = new Outcomes()));
+      delta.add(g.counts(), sign);
+    }
+  }
+}
+
+/** Union-find over names. */
+class Groups {
+  private readonly parent = new Map<string, string>();
+
+  find(node: string): string {
+    let root = node;
+    for (let up = this.parent.get(root); up !== undefined && up !== root; up = this.parent.get(root)) root = up;
+    // Path compression: every node on the way points at the root.
+    for (let n = node; n !== root;) {
+      const up = this.parent.get(n)!;
+      this.parent.set(n, root);
+      n = up;
+    }
+    return root;
+  }
+
+  join(nodes: readonly string[]): void {
+    const root = this.find(nodes[0]);
+    if (!this.parent.has(root)) this.parent.set(root, root);
+    for (const n of nodes.slice(1)) {
+      const other = this.find(n);
+      if (other !== root) this.parent.set(other, root);
+    }
+  }
+}

@@ -737,4 +737,34 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     expect(await h.count("rollup_dirty", "appspace_id = ?", [space.id])).toBe(0);
     expect(await funnel(true)).toEqual(await funnel(false));
   });
+  // Last: the migration's revert and rerun empty every appspace's carts.
+  it("counts carts as raw events do after the pairs' migration is reverted and run again", async () => {
+    const other = await h.appspace({ currency: "EUR" });
+    const space = await h.db.getRepository(Appspace).findOneByOrFail({ id: other.appspaceId });
+    const add = (cartId: string, day: string) => ({ eventType: "ADD_TO_CART", userId: "m", cartId, timestamp: `${day}T10:00:00Z`, items: [{ itemId: "sku", price: 3, quantity: 2 }] });
+    const events = [add("m-1", "2026-03-02"), add("m-1", "2026-03-04"), add("m-2", "2026-03-03"),
+      { eventType: "PURCHASE", userId: "m", transactionId: "m-o", timestamp: "2026-03-05T10:00:00Z", revenue: 6 }];
+    expect((await h.gql(TRACK_EVENTS, { events }, other.publishableKey)).body.data!.trackEvents).toMatchObject({ ok: true, accepted: 4 });
+    await refreshRollups(h.db, { waitSeconds: 10 });
+    const carts = (rollups: boolean) => cartTotals({ db: h.db, appspace: space, period: periodOf("2026-03-01", "2026-03-04"), includeFlagged: false, rollups });
+    // m-1 spans the 2nd and the 4th: one cart, left with 4 units; bought on the 5th, both carts would be completed.
+    const expected = { completedCarts: 0, abandonedCarts: 2, abandonedValue: 1800, abandonmentRate: 100 };
+    expect(await carts(false)).toEqual(expected);
+    expect(await h.count("rollup_cart_pairs", "appspace_id = ?", [space.id])).toBeGreaterThan(0);
+    expect(await carts(true)).toEqual(expected);
+
+    await h.db.undoLastMigration({ transaction: "each" });
+    const runner = h.db.createQueryRunner();
+    expect(await runner.hasTable("rollup_cart_pairs")).toBe(false);
+    await runner.release();
+    await h.db.runMigrations({ transaction: "each" });
+    expect(await h.count("rollup_cart_pairs")).toBe(0);
+    expect(await h.count("rollup_carts")).toBe(0);
+    expect(await h.count("rollup_dirty", "appspace_id = ? AND day = '2026-03-04'", [space.id])).toBeGreaterThan(0);
+    expect(await carts(true)).toEqual(expected);
+    await refreshRollups(h.db, { waitSeconds: 10 });
+    expect(await h.count("rollup_cart_pairs", "appspace_id = ?", [space.id])).toBeGreaterThan(0);
+    expect(await carts(true)).toEqual(expected);
+    expect(await cartTotals({ db: h.db, appspace: space, period: periodOf("2026-03-01", "2026-03-05"), includeFlagged: false })).toMatchObject({ completedCarts: 2, abandonedCarts: 0 });
+  });
 });

@@ -21,8 +21,8 @@ export interface CartTotals {
  * cartId, or one without a cartId by the same person). An abandoned cart is worth
  * the units left after removals, each at the item's latest add-to-cart price; a
  * cart emptied by removals and never bought is no cart. From rollups, the days'
- * totals of rollup_cart_totals, corrected by the few carts other days change
- * (cart-days.ts: cartCounts).
+ * totals of rollup_cart_totals and the pairs of days of rollup_cart_pairs, and
+ * where stale days cut the range, the few carts they change (cart-days.ts: cartCounts).
  */
 export async function cartTotals(scope: ReportScope): Promise<CartTotals> {
   const { completed, abandoned, abandonedValue } = fromRollups(scope)

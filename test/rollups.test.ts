@@ -443,6 +443,63 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     }
   });
 
+  it("counts the funnel from pairs of days, and with stale last days (today under ingest) from their events, as raw events do", async () => {
+    const other = await h.appspace({ currency: "EUR" });
+    const space = await h.db.getRepository(Appspace).findOneByOrFail({ id: other.appspaceId });
+    const rand = prng(SEED + 3);
+    const funnel = (start: string, end: string, includeFlagged: boolean, rollups: boolean) =>
+      funnelCounts({ db: h.db, appspace: space, period: periodOf(start, end), includeFlagged, rollups });
+    const dayOf = (d: number) => `2026-03-${String(d).padStart(2, "0")}`;
+    // People take a few funnel steps a day, in any order, on a few of ten days; some are bots (flagged).
+    const session = (d: number) => {
+      const n = Math.floor(rand() * 40);
+      const who = rand() < 0.5 ? { userId: `f${n}` } : { anonymousId: `fa${n}` };
+      const bot = rand() < 0.15 ? { context: { userAgent: "Googlebot/2.1 (+http://www.google.com/bot.html)" } } : {};
+      // Mostly the next step, some out of order; a session may go on from where the person's last one stopped.
+      let step = Math.floor(rand() * 3);
+      const hour = Math.floor(rand() * 20);
+      return Array.from({ length: 1 + Math.floor(rand() * 4) }, (_, e) => {
+        step = rand() < 0.2 ? Math.floor(rand() * FUNNEL_STEPS.length) : Math.min(FUNNEL_STEPS.length - 1, step + (e === 0 ? 0 : 1));
+        const type = FUNNEL_STEPS[step].type;
+        const at = new Date(Date.UTC(2026, 2, d, hour + e, Math.floor(rand() * 60))).toISOString();
+        return { eventType: type, ...who, ...bot, timestamp: at, ...(type === "PURCHASE" ? { transactionId: `f-${d}-${n}-${rand()}`, revenue: 5 } : { items: [{ itemId: "sku", price: 5 }] }) };
+      });
+    };
+    const track = async (all: object[]) => {
+      for (let i = 0; i < all.length; i += 100) {
+        const events = all.slice(i, i + 100);
+        expect((await h.gql(TRACK_EVENTS, { events }, other.publishableKey)).body.data!.trackEvents).toMatchObject({ ok: true, accepted: events.length });
+      }
+    };
+    await track(Array.from({ length: 60 }, () => session(1 + Math.floor(rand() * 10))).flat());
+    await refreshRollups(h.db, { waitSeconds: 10 });
+    expect(await h.count("rollup_funnel_pairs", "appspace_id = ? AND day_from < day_to", [space.id])).toBeGreaterThan(0);
+    for (let round = 0; round < 4; round++) {
+      if (round > 0) {
+        // More sessions on the last days only: they are stale, the days before them clean.
+        await track(Array.from({ length: 15 }, () => session(10 - Math.floor(rand() * round))).flat());
+        const stale = await h.db.query("SELECT DISTINCT day FROM rollup_dirty WHERE appspace_id = ? ORDER BY day", [space.id]);
+        expect(stale.length).toBeGreaterThan(0);
+        expect(stale[0].day >= dayOf(10 - round + 1)).toBe(true);
+      }
+      for (const [a, b] of [[1, 10], [1 + Math.floor(rand() * 9), 10], [1 + Math.floor(rand() * 5), 6 + Math.floor(rand() * 5)]]) {
+        for (const includeFlagged of [false, true]) {
+          expect({ a, b, includeFlagged, steps: await funnel(dayOf(a), dayOf(b), includeFlagged, true) })
+            .toEqual({ a, b, includeFlagged, steps: await funnel(dayOf(a), dayOf(b), includeFlagged, false) });
+        }
+      }
+    }
+    const all = await funnel(dayOf(1), dayOf(10), false, false);
+    expect(all[0].count).toBeGreaterThan(10);
+    expect(all[2].count).toBeGreaterThan(2);
+    await refreshRollups(h.db, { waitSeconds: 10 });
+    expect(await funnel(dayOf(1), dayOf(10), false, true)).toEqual(all);
+    // The pairs are read: one changed behind the server's back shows in the answer.
+    const [pair] = await h.db.query("SELECT day_from, day_to FROM rollup_funnel_pairs WHERE appspace_id = ? AND with_flagged = 0 ORDER BY day_from, day_to LIMIT 1", [space.id]);
+    await h.db.query("UPDATE rollup_funnel_pairs SET reached1 = reached1 + 4 WHERE appspace_id = ? AND with_flagged = 0 AND day_from = ? AND day_to = ?", [space.id, pair.day_from, pair.day_to]);
+    expect((await funnel(dayOf(1), dayOf(10), false, true))[1].count).toBe(all[1].count + 4);
+  });
+
   it("folds carts over days: runs split by purchases, a cartId's cart completed by its person's purchase, latest prices", async () => {
     const other = await h.appspace({ currency: "EUR" });
     const space = await h.db.getRepository(Appspace).findOneByOrFail({ id: other.appspaceId });
@@ -738,13 +795,14 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     expect(await funnel(true)).toEqual(await funnel(false));
   });
   // Last: the migration's revert and rerun empty every appspace's carts.
-  it("counts carts as raw events do after the pairs' migration is reverted and run again", async () => {
+  it("counts carts and the funnel as raw events do after the pairs' migration is reverted and run again", async () => {
     const other = await h.appspace({ currency: "EUR" });
     const space = await h.db.getRepository(Appspace).findOneByOrFail({ id: other.appspaceId });
     const add = (cartId: string, day: string) => ({ eventType: "ADD_TO_CART", userId: "m", cartId, timestamp: `${day}T10:00:00Z`, items: [{ itemId: "sku", price: 3, quantity: 2 }] });
     const events = [add("m-1", "2026-03-02"), add("m-1", "2026-03-04"), add("m-2", "2026-03-03"),
-      { eventType: "PURCHASE", userId: "m", transactionId: "m-o", timestamp: "2026-03-05T10:00:00Z", revenue: 6 }];
-    expect((await h.gql(TRACK_EVENTS, { events }, other.publishableKey)).body.data!.trackEvents).toMatchObject({ ok: true, accepted: 4 });
+      { eventType: "PURCHASE", userId: "m", transactionId: "m-o", timestamp: "2026-03-05T10:00:00Z", revenue: 6 },
+      { eventType: "VIEW_ITEM", userId: "m", timestamp: "2026-03-01T10:00:00Z", items: [{ itemId: "sku", price: 3 }] }];
+    expect((await h.gql(TRACK_EVENTS, { events }, other.publishableKey)).body.data!.trackEvents).toMatchObject({ ok: true, accepted: 5 });
     await refreshRollups(h.db, { waitSeconds: 10 });
     const carts = (rollups: boolean) => cartTotals({ db: h.db, appspace: space, period: periodOf("2026-03-01", "2026-03-04"), includeFlagged: false, rollups });
     // m-1 spans the 2nd and the 4th: one cart, left with 4 units; bought on the 5th, both carts would be completed.
@@ -755,7 +813,7 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
 
     await h.db.undoLastMigration({ transaction: "each" });
     const runner = h.db.createQueryRunner();
-    expect(await runner.hasTable("rollup_cart_pairs")).toBe(false);
+    for (const table of ["rollup_cart_pairs", "rollup_funnel_pairs", "rollup_funnel_people"]) expect(await runner.hasTable(table)).toBe(false);
     await runner.release();
     await h.db.runMigrations({ transaction: "each" });
     expect(await h.count("rollup_cart_pairs")).toBe(0);
@@ -766,5 +824,9 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     expect(await h.count("rollup_cart_pairs", "appspace_id = ?", [space.id])).toBeGreaterThan(0);
     expect(await carts(true)).toEqual(expected);
     expect(await cartTotals({ db: h.db, appspace: space, period: periodOf("2026-03-01", "2026-03-05"), includeFlagged: false })).toMatchObject({ completedCarts: 2, abandonedCarts: 0 });
+    const funnel = await funnelCounts({ db: h.db, appspace: space, period: periodOf("2026-03-01", "2026-03-05"), includeFlagged: false });
+    // A view on the 1st, then adds: two steps, over two days.
+    expect(funnel.map(s => s.count)).toEqual([1, 1, 0, 0, 0, 0]);
+    expect(await h.count("rollup_funnel_pairs", "appspace_id = ? AND day_from < day_to", [space.id])).toBeGreaterThan(0);
   });
 });

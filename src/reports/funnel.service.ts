@@ -1,4 +1,5 @@
-import { toNumber } from "../db/sql";
+import { Db, toNumber } from "../db/sql";
+import { valueList } from "./cart-days";
 import { joinSql, queryRows, raw, sql } from "../db/query";
 import { personOf } from "../identity/persons";
 import { daysOf } from "./range";
@@ -57,6 +58,37 @@ async function reachedFromEvents(scope: ReportScope): Promise<number[]> {
   const counts = FUNNEL_TYPES.map((_, n) => raw(`COUNT(at${n}) AS n${n}`));
   const [row] = await queryRows(scope.db, sql`SELECT ${joinSql(counts)} FROM (${reached}) funnel`);
   return FUNNEL_TYPES.map((_, n) => toNumber(row[`n${n}`]));
+}
+
+/** A row of rollup_funnel_people. */
+export interface FunnelRow {
+  person: unknown;
+  day: string;
+  moves: string;
+  moves_all: string;
+}
+
+/** The rows of these people (numbers) from `first` to `last` (any day: null). */
+export async function peopleFunnelRows(db: Db, appspaceId: number, people: readonly number[], first: string | null = null, last: string | null = null): Promise<FunnelRow[]> {
+  const rows: FunnelRow[] = [];
+  const within = first === null ? raw("") : sql` AND r.day >= ${first} AND r.day <= ${last}`;
+  for (let i = 0; i < people.length; i += 10_000) {
+    rows.push(...await queryRows<FunnelRow>(db, sql`WITH h (h) AS (VALUES ${valueList(people.slice(i, i + 10_000))})
+      SELECT r.person, r.day, r.moves, r.moves_all FROM h JOIN rollup_funnel_people r ON r.appspace_id = ${appspaceId} AND r.person = h.h${within}`));
+  }
+  return rows;
+}
+
+/** The step a person waits for after these days' moves (in day order), from the first. */
+export function stepAfter(moves: readonly string[]): number {
+  let step = 0;
+  for (const m of moves) if (step < FUNNEL_TYPES.length) step = Number(m[step]);
+  return step;
+}
+
+/** Adds to `counts` (per step: how many reached it) `sign` times a person who waits for `step`. */
+export function countReached(counts: number[], step: number, sign = 1): void {
+  for (let n = 0; n < step; n++) counts[n] += sign;
 }
 
 /** Moves that change nothing: no person-day row is kept for them. */
@@ -149,11 +181,53 @@ export class FunnelSets {
 }
 
 /**
+ * How many people reached each step when every stale day comes after the clean ones: the clean days' pairs summed
+ * (rollup_funnel_pairs: src/rollups/funnel-pairs.ts), then for each person with moves on the stale days (computed
+ * from their events), the steps they reach with them instead of those they reached before (from rollup_funnel_people).
+ */
+async function reachedFromPairs(scope: ReportScope, clean: readonly string[], stale: readonly string[]): Promise<number[]> {
+  const { db, appspace } = scope;
+  const reached = FUNNEL_TYPES.map(() => 0);
+  const [first, last] = [clean[0], clean[clean.length - 1]];
+  if (clean.length > 0) {
+    const [row] = await queryRows(db, sql`SELECT ${joinSql(FUNNEL_TYPES.map((_, n) => raw(`COALESCE(SUM(reached${n}), 0) AS reached${n}`)))}
+      FROM rollup_funnel_pairs WHERE appspace_id = ${appspace.id} AND with_flagged = ${scope.includeFlagged ? 1 : 0}
+      AND day_from >= ${first} AND day_from <= ${last} AND day_to <= ${last}`);
+    FUNNEL_TYPES.forEach((_, n) => (reached[n] += toNumber(row[`reached${n}`])));
+  }
+  if (stale.length === 0) return reached;
+  const fresh = new FunnelDays(samePerson(db));
+  await eachDayEvents(db, appspace.id, stale, FUNNEL_TYPES, page => fresh.add(page));
+  const movesOf = (r: { moves: string; moves_all?: string; movesAll?: string }) => (scope.includeFlagged ? (r.moves_all ?? r.movesAll)! : r.moves);
+  const later = new Map<string, string[]>();
+  for (const r of fresh.rows().sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0))) later.set(r.person, [...(later.get(r.person) ?? []), movesOf(r)]);
+  const numberOf = await peopleNumbers(db, appspace.id, later.keys());
+  const earlier = new Map<number, string[]>();
+  if (clean.length > 0) {
+    const rows = await peopleFunnelRows(db, appspace.id, [...later.keys()].map(numberOf), first, last);
+    for (const r of rows.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0))) {
+      const person = toNumber(r.person);
+      earlier.set(person, [...(earlier.get(person) ?? []), movesOf(r)]);
+    }
+  }
+  for (const [person, moves] of later) {
+    const before = earlier.get(numberOf(person)) ?? [];
+    countReached(reached, stepAfter([...before, ...moves]));
+    countReached(reached, stepAfter(before), -1);
+  }
+  return reached;
+}
+
+/**
  * How many people reached each step: the sets of people waiting for each step, moved day after day by the days'
  * sets of moves, clean days' from rollup_funnel_sets, stale days' computed from their events.
  */
 async function reachedFromRollups(scope: ReportScope): Promise<number[]> {
   const stale = await staleDaysOf(scope);
+  const days = daysOf(scope.period);
+  // Stale days at the end only (none, or today while it is written to): the clean days before them are summed from pairs.
+  const clean = days.filter(d => !stale.has(d));
+  if (clean.every((d, n) => d === days[n])) return reachedFromPairs(scope, clean, days.slice(clean.length));
   const withFlagged = scope.includeFlagged ? 1 : 0;
   const stored = await queryRows<{ day: string; from_step: unknown; to_step: unknown; people: Buffer }>(scope.db, sql`
     SELECT day, from_step, to_step, people FROM rollup_funnel_sets

@@ -77,7 +77,7 @@ async function purgeAppspace(db: DataSource, appspaceId: number, retentionDays: 
     // Buyers' rows stay until the refresher recomputes their (marked) days: it also resets the cohort of the people whose rows go.
     for (const table of DAY_TABLES.filter(t => t !== "rollup_buyers")) await em.query(`DELETE FROM ${table} WHERE appspace_id = ? AND day < ?`, [appspaceId, oldestDay]);
     await em.query("DELETE FROM rollup_attribution WHERE appspace_id = ? AND with_flagged IN (0, 1) AND day < ?", [appspaceId, oldestDay]);
-    await em.query("DELETE FROM rollup_cart_pairs WHERE appspace_id = ? AND with_flagged IN (0, 1) AND day_from < ?", [appspaceId, oldestDay]);
+    for (const pairs of ["rollup_cart_pairs", "rollup_funnel_pairs"]) await em.query(`DELETE FROM ${pairs} WHERE appspace_id = ? AND with_flagged IN (0, 1) AND day_from < ?`, [appspaceId, oldestDay]);
     // A span that also holds kept days stays, for a comparison period reaching past the retention: the purged
     // days' marks (left to the refresher, like every mark) have it recomputed from what is kept.
     for (const table of SPAN_TABLES) await em.query(`DELETE FROM ${table} WHERE appspace_id = ? AND day < ?`, [appspaceId, addDays(oldestDay, 1 - WEEK)]);

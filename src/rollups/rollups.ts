@@ -10,13 +10,14 @@ import { FunnelDays, FunnelSets } from "../reports/funnel.service";
 import { forgetPeople, numberPeople, samePerson, storedSet } from "./people-sets";
 import { eachDayEvents } from "./day-events";
 import { dayCartRows, updateCartPairs } from "./cart-pairs";
+import { dayFunnelRows, updateFunnelPairs } from "./funnel-pairs";
 import { buyerRows, ORDER_DIMENSIONS, orderEvents, productRows, purchaseRows, RawSelection, ReachRow, reachRows, reachSets, refundRows, ROLLUP_GRAINS, WEEK } from "../reports/sources";
 
 /** The event types of orders, which the sales rollups sum. */
 const ORDER_TYPES: ReadonlySet<string> = new Set(["PURCHASE", "REFUND", "CANCEL"]);
 
 /** The daily rollup tables: a day's rows in each are recomputed together (seven-day ones follow from them). */
-export const DAY_TABLES = ["rollup_sales", "rollup_products", "rollup_refunds", "rollup_funnel_sets", "rollup_reach_sets", "rollup_buyers", "rollup_carts", "rollup_cart_totals", "rollup_touches"] as const;
+export const DAY_TABLES = ["rollup_sales", "rollup_products", "rollup_refunds", "rollup_funnel_sets", "rollup_funnel_people", "rollup_reach_sets", "rollup_buyers", "rollup_carts", "rollup_cart_totals", "rollup_touches"] as const;
 
 /** An event written or about to be deleted: its type, UTC day (YYYY-MM-DD) and order. */
 export interface ChangedEvent {
@@ -302,7 +303,7 @@ async function refreshDay(db: EntityManager, appspaceId: number, day: string, pa
   ];
   const buyers = () => queryRows<{ person: string }>(db, sql`SELECT DISTINCT person FROM rollup_buyers WHERE appspace_id = ${appspaceId} AND day = ${day}`);
   const before = await buyers();
-  const carts = await dayCartRows(db, appspaceId, day);
+  const [carts, funnel] = [await dayCartRows(db, appspaceId, day), await dayFunnelRows(db, appspaceId, day)];
   for (const table of DAY_TABLES) {
     await db.query(`DELETE FROM ${table} WHERE appspace_id = ? AND day = ?`, [appspaceId, day]);
   }
@@ -310,6 +311,7 @@ async function refreshDay(db: EntityManager, appspaceId: number, day: string, pa
   await refreshCohorts(db, appspaceId, day, [...new Set([...before, ...(await buyers())].map(b => b.person))]);
   await refreshPeople(db, appspaceId, day, partEvents);
   await updateCartPairs(db, appspaceId, day, carts);
+  await updateFunnelPairs(db, appspaceId, day, funnel);
   // Marked again meanwhile (today under steady ingest is, within milliseconds), the day keeps its spans from being
   // read until its next refresh, which computes them: computing them now would be wasted.
   const again = await db.query("SELECT 1 AS marked FROM rollup_dirty WHERE appspace_id = ? AND day = ? LIMIT 1", [appspaceId, day]);
@@ -349,7 +351,9 @@ async function refreshPeople(db: EntityManager, appspaceId: number, day: string,
     await eachDayEvents(db, appspaceId, [day], null, page => [funnel, clean, all, touches].forEach(c => c.add(page)), { part: { index, of } });
     // Only someone the reach did not name is looked up: an event committed after it was read.
     const people = funnel.rows();
-    moves.add(people, await numberPeople(db, appspaceId, people.map(p => p.person), numbers));
+    const numberOf = await numberPeople(db, appspaceId, people.map(p => p.person), numbers);
+    moves.add(people, numberOf);
+    await insertRows("rollup_funnel_people", ["appspace_id", "person", "day", "moves", "moves_all"], people.map(p => [appspaceId, numberOf(p.person), day, p.moves, p.movesAll]));
     [clean, all].forEach((c, withFlagged) => cartTotals[withFlagged].add(c.days.get(day)));
     await insertRows("rollup_carts", ["appspace_id", "day", ...CART_ROW_COLUMNS], cartDayRows(clean.days.get(day), all.days.get(day)).map(c => [appspaceId, day, ...c]));
     await insertRows("rollup_touches", ["appspace_id", "person", "day", "touches"], touches.rows().map(([person, json]) => [appspaceId, person, day, json]));

@@ -500,6 +500,48 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     expect((await funnel(dayOf(1), dayOf(10), false, true))[1].count).toBe(all[1].count + 4);
   });
 
+  it("reads carts and the funnel of clean days in one statement each (after the stale days'), however many people and carts", async () => {
+    const other = await h.appspace({ currency: "EUR" });
+    const space = await h.db.getRepository(Appspace).findOneByOrFail({ id: other.appspaceId });
+    const scope: ReportScope = { db: h.db, appspace: space, period: periodOf("2026-03-01", "2026-03-10"), includeFlagged: false };
+    const people = async (from: number, to: number) => {
+      // Each person views and adds to a cart on one day, and comes back to add more and view the cart on a later one.
+      const events = Array.from({ length: to - from }, (_, n) => {
+        const [userId, d] = [`s${from + n}`, 1 + ((from + n) % 5)];
+        const at = (day: number) => `2026-03-${String(day).padStart(2, "0")}T10:00:00Z`;
+        return [
+          { eventType: "VIEW_ITEM", userId, timestamp: at(d), items: [{ itemId: "sku", price: 2 }] },
+          { eventType: "ADD_TO_CART", userId, cartId: `s-${from + n}`, timestamp: at(d), items: [{ itemId: "sku", price: 2 }] },
+          { eventType: "ADD_TO_CART", userId, cartId: `s-${from + n}`, timestamp: at(d + 3), items: [{ itemId: "sku", price: 2 }] },
+          { eventType: "VIEW_CART", userId, timestamp: at(d + 3) },
+        ];
+      }).flat();
+      for (let i = 0; i < events.length; i += 100) {
+        expect((await h.gql(TRACK_EVENTS, { events: events.slice(i, i + 100) }, other.publishableKey)).body.data!.trackEvents).toMatchObject({ ok: true });
+      }
+      await refreshRollups(h.db, { waitSeconds: 10 });
+    };
+    const statements = async () => {
+      h.sql.reset();
+      const [carts, funnel] = [await cartTotals(scope), await funnelCounts(scope)];
+      const run = [...h.sql.statements];
+      expect(carts).toEqual(await cartTotals({ ...scope, rollups: false }));
+      expect(funnel).toEqual(await funnelCounts({ ...scope, rollups: false }));
+      return { carts, funnel: funnel.map(s => s.count), run };
+    };
+    await people(0, 3);
+    const few = await statements();
+    expect(few.carts.abandonedCarts).toBe(3);
+    expect(few.funnel.slice(0, 3)).toEqual([3, 3, 3]);
+    await people(3, 200);
+    const many = await statements();
+    expect(many.carts).toMatchObject({ abandonedCarts: 200, abandonedValue: 80_000 }); // two units at 2.00 each
+    expect(many.funnel.slice(0, 3)).toEqual([200, 200, 200]);
+    // Each report: its stale days (none), then one sum.
+    expect(many.run).toHaveLength(4);
+    expect(many.run).toEqual(few.run);
+  });
+
   it("folds carts over days: runs split by purchases, a cartId's cart completed by its person's purchase, latest prices", async () => {
     const other = await h.appspace({ currency: "EUR" });
     const space = await h.db.getRepository(Appspace).findOneByOrFail({ id: other.appspaceId });

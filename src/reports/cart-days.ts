@@ -391,7 +391,8 @@ export const valueList = (hashes: Iterable<number>) => raw([...hashes].map(h => 
  * events and folded whole. Between pieces, the carts whose outcome another piece changes are read and folded over the
  * range instead: people and cartIds with summaries in two pieces, the earlier leaving a run or cart open (it goes on),
  * carts a later purchase without a cartId by their person completes. The days' sets tell which. A range of clean days
- * (one piece) reads two sums, however many carts it holds. Called in a transaction, its reads see one state of the rollups.
+ * reads one sum of its totals and pairs, however many carts it holds. With stale days, call it in a transaction, so
+ * that its reads see one state of the rollups.
  */
 export async function cartCounts(db: Db, appspaceId: number, days: readonly string[], stale: ReadonlySet<string>, withFlagged: boolean): Promise<CartCounts> {
   const [first, last] = [days[0], days[days.length - 1]];
@@ -403,21 +404,25 @@ export async function cartCounts(db: Db, appspaceId: number, days: readonly stri
     else pieces[pieces.length - 1].push(day);
   }
 
-  const counts = new Outcomes();
+  type Sums = { completed: unknown; abandoned: unknown; abandoned_value: unknown };
+  const countsOf = (s: Sums): CartCounts => ({ completed: toNumber(s.completed), abandoned: toNumber(s.abandoned), abandonedValue: toNumber(s.abandoned_value) });
+  const sums = raw("COALESCE(SUM(completed), 0) AS completed, COALESCE(SUM(abandoned), 0) AS abandoned, COALESCE(SUM(abandoned_value), 0) AS abandoned_value");
   // Pairs of days within one piece of clean days: no stale day between them, nor at either end.
-  const [pairs] = await queryRows<{ completed: unknown; abandoned: unknown; abandoned_value: unknown }>(db, sql`
-    SELECT COALESCE(SUM(completed), 0) AS completed, COALESCE(SUM(abandoned), 0) AS abandoned, COALESCE(SUM(abandoned_value), 0) AS abandoned_value
-    FROM rollup_cart_pairs WHERE appspace_id = ${appspaceId} AND with_flagged = ${flag} AND day_from >= ${first} AND day_from <= ${last} AND day_to <= ${last}
-    ${joinSql(staleDays.map(d => sql` AND NOT (day_from <= ${d} AND day_to >= ${d})`), "")}`);
-  counts.add({ completed: toNumber(pairs.completed), abandoned: toNumber(pairs.abandoned), abandonedValue: toNumber(pairs.abandoned_value) });
-  // The sets only where pieces meet.
-  type Totals = { day: string; completed: unknown; abandoned: unknown; abandoned_value: unknown; entities: Buffer; dangling: Buffer; cart_people: Buffer; plain_buyers: Buffer };
-  const totals = await queryRows<Totals>(db, sql`
-    SELECT day, completed, abandoned, abandoned_value${raw(pieces.length > 1 ? ", entities, dangling, cart_people, plain_buyers" : "")} FROM rollup_cart_totals
-    WHERE appspace_id = ${appspaceId} AND day >= ${first} AND day <= ${last} AND with_flagged = ${flag}`);
+  const pairs = sql`SELECT completed, abandoned, abandoned_value FROM rollup_cart_pairs WHERE appspace_id = ${appspaceId} AND with_flagged = ${flag}
+    AND day_from >= ${first} AND day_from <= ${last} AND day_to <= ${last}${joinSql(staleDays.map(d => sql` AND NOT (day_from <= ${d} AND day_to >= ${d})`), "")}`;
+  const totalsOf = (columns: Sql) => sql`SELECT ${columns} FROM rollup_cart_totals WHERE appspace_id = ${appspaceId} AND day >= ${first} AND day <= ${last} AND with_flagged = ${flag}`;
+  if (staleDays.length === 0) {
+    const [all] = await queryRows<Sums>(db, sql`SELECT ${sums} FROM (${totalsOf(raw("completed, abandoned, abandoned_value"))} UNION ALL ${pairs}) s`);
+    return countsOf(all);
+  }
+
+  const counts = new Outcomes();
+  counts.add(countsOf((await queryRows<Sums>(db, sql`SELECT ${sums} FROM (${pairs}) s`))[0]));
+  // The days' sets where pieces meet.
+  type Totals = Sums & { day: string; entities: Buffer; dangling: Buffer; cart_people: Buffer; plain_buyers: Buffer };
+  const totals = await queryRows<Totals>(db, totalsOf(raw(`day, completed, abandoned, abandoned_value${pieces.length > 1 ? ", entities, dangling, cart_people, plain_buyers" : ""}`)));
   const stored = new Map(totals.filter(t => !stale.has(t.day)).map(t => [t.day, t]));
-  for (const t of stored.values()) counts.add({ completed: toNumber(t.completed), abandoned: toNumber(t.abandoned), abandonedValue: toNumber(t.abandoned_value) });
-  if (pieces.length === 1 && staleDays.length === 0) return counts.counts();
+  for (const t of stored.values()) counts.add(countsOf(t));
 
   const fresh = new CartDays(withFlagged, samePerson(db));
   await eachDayEvents(db, appspaceId, staleDays, CART_TYPES, page => fresh.add(page));

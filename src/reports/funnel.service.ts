@@ -198,16 +198,17 @@ async function reachedFromPairs(scope: ReportScope, clean: readonly string[], st
   if (stale.length === 0) return reached;
   const fresh = new FunnelDays(samePerson(db));
   await eachDayEvents(db, appspace.id, stale, FUNNEL_TYPES, page => fresh.add(page));
-  const movesOf = (r: { moves: string; moves_all?: string; movesAll?: string }) => (scope.includeFlagged ? (r.moves_all ?? r.movesAll)! : r.moves);
+  const pick = (clean: string, all: string) => (scope.includeFlagged ? all : clean);
+  const byDay = (a: { day: string }, b: { day: string }) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0);
+  // Each person's moves on the stale days, then on the clean ones (by number), in day order.
   const later = new Map<string, string[]>();
-  for (const r of fresh.rows().sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0))) later.set(r.person, [...(later.get(r.person) ?? []), movesOf(r)]);
+  for (const r of fresh.rows().sort(byDay)) later.set(r.person, [...(later.get(r.person) ?? []), pick(r.moves, r.movesAll)]);
   const numberOf = await peopleNumbers(db, appspace.id, later.keys());
   const earlier = new Map<number, string[]>();
   if (clean.length > 0) {
-    const rows = await peopleFunnelRows(db, appspace.id, [...later.keys()].map(numberOf), first, last);
-    for (const r of rows.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0))) {
+    for (const r of (await peopleFunnelRows(db, appspace.id, [...later.keys()].map(numberOf), first, last)).sort(byDay)) {
       const person = toNumber(r.person);
-      earlier.set(person, [...(earlier.get(person) ?? []), movesOf(r)]);
+      earlier.set(person, [...(earlier.get(person) ?? []), pick(r.moves, r.moves_all)]);
     }
   }
   for (const [person, moves] of later) {

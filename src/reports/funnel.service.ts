@@ -1,6 +1,6 @@
 import { Db, toNumber } from "../db/sql";
 import { valueList } from "./cart-days";
-import { joinSql, queryRows, raw, sql } from "../db/query";
+import { joinSql, queryRows, raw, Sql, sql } from "../db/query";
 import { personOf } from "../identity/persons";
 import { daysOf } from "./range";
 import { eventsIn, percent, ReportScope } from "./scope";
@@ -68,13 +68,12 @@ export interface FunnelRow {
   moves_all: string;
 }
 
-/** The rows of these people (numbers) from `first` to `last` (any day: null). */
-export async function peopleFunnelRows(db: Db, appspaceId: number, people: readonly number[], first: string | null = null, last: string | null = null): Promise<FunnelRow[]> {
+/** The rows of these people (numbers) on the days `days` picks (of rollup_funnel_people r: ` AND r.day ...`). */
+export async function peopleFunnelRows(db: Db, appspaceId: number, people: readonly number[], days: Sql): Promise<FunnelRow[]> {
   const rows: FunnelRow[] = [];
-  const within = first === null ? raw("") : sql` AND r.day >= ${first} AND r.day <= ${last}`;
   for (let i = 0; i < people.length; i += 10_000) {
     rows.push(...await queryRows<FunnelRow>(db, sql`WITH h (h) AS (VALUES ${valueList(people.slice(i, i + 10_000))})
-      SELECT r.person, r.day, r.moves, r.moves_all FROM h JOIN rollup_funnel_people r ON r.appspace_id = ${appspaceId} AND r.person = h.h${within}`));
+      SELECT r.person, r.day, r.moves, r.moves_all FROM h JOIN rollup_funnel_people r ON r.appspace_id = ${appspaceId} AND r.person = h.h${days}`));
   }
   return rows;
 }
@@ -206,7 +205,7 @@ async function reachedFromPairs(scope: ReportScope, clean: readonly string[], st
   const numberOf = await peopleNumbers(db, appspace.id, later.keys());
   const earlier = new Map<number, string[]>();
   if (clean.length > 0) {
-    for (const r of (await peopleFunnelRows(db, appspace.id, [...later.keys()].map(numberOf), first, last)).sort(byDay)) {
+    for (const r of (await peopleFunnelRows(db, appspace.id, [...later.keys()].map(numberOf), sql` AND r.day >= ${first} AND r.day <= ${last}`)).sort(byDay)) {
       const person = toNumber(r.person);
       earlier.set(person, [...(earlier.get(person) ?? []), pick(r.moves, r.moves_all)]);
     }

@@ -32,12 +32,12 @@ const COLUMNS = raw("r.day, r.kind, r.cart_key, r.key_hash, r.state, r.person_ha
 export const dayCartRows = (db: Db, appspaceId: number, day: string) =>
   queryRows<CartRow>(db, sql`SELECT ${COLUMNS} FROM rollup_carts r WHERE r.appspace_id = ${appspaceId} AND r.day = ${day}`);
 
-/** Rows of any day whose key, or the person of whose cart (in either variant), has one of these hashes. */
-async function linkedRows(db: Db, appspaceId: number, hashes: readonly number[]): Promise<CartRow[]> {
+/** Rows of days but `day` whose key, or the person of whose cart (in either variant), has one of these hashes. */
+async function linkedRows(db: Db, appspaceId: number, day: string, hashes: readonly number[]): Promise<CartRow[]> {
   const rows: CartRow[] = [];
   for (let i = 0; i < hashes.length; i += 10_000) {
     const selects = ["key_hash", "person_hash", "person_hash_all"].map(column =>
-      sql`SELECT ${COLUMNS} FROM h JOIN rollup_carts r ON r.appspace_id = ${appspaceId} AND r.${raw(column)} = h.h`);
+      sql`SELECT ${COLUMNS} FROM h JOIN rollup_carts r ON r.appspace_id = ${appspaceId} AND r.${raw(column)} = h.h AND r.day <> ${day}`);
     rows.push(...await queryRows<CartRow>(db, sql`WITH h (h) AS (VALUES ${valueList(hashes.slice(i, i + 10_000))}) ${joinSql(selects, " UNION ALL ")}`));
   }
   return rows;
@@ -56,11 +56,11 @@ export async function updateCartPairs(db: Db, appspaceId: number, day: string, b
   const known = new Set([...before, ...after].flatMap(hashesOf));
   const others = new Map<string, CartRow>();
   for (let next = [...known]; next.length > 0;) {
-    const found = await linkedRows(db, appspaceId, next);
+    const found = await linkedRows(db, appspaceId, day, next);
     next = [];
     for (const r of found) {
       const id = `${r.day}|${r.kind}|${r.cart_key}`;
-      if (r.day === day || others.has(id)) continue;
+      if (others.has(id)) continue;
       others.set(id, r);
       for (const h of hashesOf(r)) {
         if (known.has(h)) continue;

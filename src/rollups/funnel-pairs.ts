@@ -25,7 +25,7 @@ export async function updateFunnelPairs(db: EntityManager, appspaceId: number, d
   const after = await dayFunnelRows(db, appspaceId, day);
   const people = [...new Set([...before, ...after].map(r => toNumber(r.person)))];
   const byPerson = new Map<number, { others: FunnelRow[]; before?: FunnelRow; after?: FunnelRow }>(people.map(p => [p, { others: [] }]));
-  for (const r of await peopleFunnelRows(db, appspaceId, people)) if (r.day !== day) byPerson.get(toNumber(r.person))!.others.push(r);
+  for (const r of await peopleFunnelRows(db, appspaceId, people, sql` AND r.day <> ${day}`)) byPerson.get(toNumber(r.person))!.others.push(r);
   for (const r of before) byPerson.get(toNumber(r.person))!.before = r;
   for (const r of after) byPerson.get(toNumber(r.person))!.after = r;
 

@@ -91,9 +91,10 @@ async function refundDaysOf(em: Db | EntityManager, appspaceId: number, transact
 /**
  * Removes, in the caller's transaction, what the rollups hold of these identifiers as people (a deletion) on the days of
  * the events it deletes: their rows of rollup_buyers and rollup_touches, and every cart of those days (a cart's summary
- * names its person), with what they added to rollup_cart_pairs; the deletion marks those days stale, so reports read them raw and the refresher recomputes them
- * without them. `days` null: every day, and their numbers in the sets of people (the last step, once every day whose sets
- * hold those numbers is marked). Call lockPeopleRollups first in the transaction.
+ * names its person) with what they add to rollup_cart_pairs; the deletion marks those days stale, so reports read them
+ * raw and the refresher recomputes them without them. `days` null: every day, and their numbers (which the sets of people
+ * and rollup_funnel_people hold) as the last step, once every day that holds those numbers is marked. Call
+ * lockPeopleRollups first in the transaction.
  */
 export async function forgetInRollups(em: Db, appspaceId: number, identifiers: readonly string[], days: readonly string[] | null): Promise<void> {
   const ids = joinSql(identifiers.map(id => sql`${id}`));

@@ -317,8 +317,12 @@ async function refreshDay(db: EntityManager, appspaceId: number, day: string, pa
   // read until its next refresh, which computes them: computing them now would be wasted.
   const again = await db.query("SELECT 1 AS marked FROM rollup_dirty WHERE appspace_id = ? AND day = ? LIMIT 1", [appspaceId, day]);
   if (again.length === 0) await refreshWeeks(db, appspaceId, day);
-  // The attribution credits of the days whose purchases may read the day's touches: computed again after it.
-  const credited = Array.from({ length: ATTRIBUTION_DAYS + 1 }, (_, n) => [appspaceId, addDays(day, n)]);
+  // The attribution credits of the days whose purchases may read the day's touches: computed again after it. Of the
+  // days after it, those with purchases rolled up (today's refresh would otherwise mark 90 days to come): a day whose
+  // purchases are not, or no longer, is stale, and its own refresh marks it.
+  const later = await queryRows<{ day: string }>(db, sql`SELECT DISTINCT day FROM rollup_sales
+    WHERE appspace_id = ${appspaceId} AND day > ${day} AND day <= ${addDays(day, ATTRIBUTION_DAYS)} AND grain = 'total'`);
+  const credited = [day, ...later.map(l => l.day)].map(d => [appspaceId, d]);
   await db.query(...multiRowInsert("rollup_attribution_dirty", ["appspace_id", "day"], credited));
 }
 

@@ -391,8 +391,8 @@ export const valueList = (hashes: Iterable<number>) => raw([...hashes].map(h => 
  * events and folded whole. Between pieces, the carts whose outcome another piece changes are read and folded over the
  * range instead: people and cartIds with summaries in two pieces, the earlier leaving a run or cart open (it goes on),
  * carts a later purchase without a cartId by their person completes. The days' sets tell which. A range of clean days
- * reads one sum of its totals and pairs, however many carts it holds. With stale days, call it in a transaction, so
- * that its reads see one state of the rollups.
+ * reads one sum of its totals and pairs, however many carts it holds. With stale days (and on SQLite always), call it
+ * in a transaction, so that its reads see one state of the rollups.
  */
 export async function cartCounts(db: Db, appspaceId: number, days: readonly string[], stale: ReadonlySet<string>, withFlagged: boolean): Promise<CartCounts> {
   const [first, last] = [days[0], days[days.length - 1]];

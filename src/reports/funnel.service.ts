@@ -1,4 +1,4 @@
-import { Db, toNumber } from "../db/sql";
+import { Db, isMysql, toNumber, withTransaction } from "../db/sql";
 import { valueList } from "./cart-days";
 import { joinSql, queryRows, raw, Sql, sql } from "../db/query";
 import { personOf } from "../identity/persons";
@@ -186,36 +186,47 @@ export class FunnelSets {
  */
 async function reachedFromPairs(scope: ReportScope, clean: readonly string[], stale: readonly string[]): Promise<number[]> {
   const { db, appspace } = scope;
-  const reached = FUNNEL_TYPES.map(() => 0);
   const [first, last] = [clean[0], clean[clean.length - 1]];
-  if (clean.length > 0) {
-    const [row] = await queryRows(db, sql`SELECT ${joinSql(FUNNEL_TYPES.map((_, n) => raw(`COALESCE(SUM(reached${n}), 0) AS reached${n}`)))}
-      FROM rollup_funnel_pairs WHERE appspace_id = ${appspace.id} AND with_flagged = ${scope.includeFlagged ? 1 : 0}
-      AND day_from >= ${first} AND day_from <= ${last} AND day_to <= ${last}`);
-    FUNNEL_TYPES.forEach((_, n) => (reached[n] += toNumber(row[`reached${n}`])));
-  }
-  if (stale.length === 0) return reached;
-  const fresh = new FunnelDays(samePerson(db));
-  await eachDayEvents(db, appspace.id, stale, FUNNEL_TYPES, page => fresh.add(page));
   const pick = (clean: string, all: string) => (scope.includeFlagged ? all : clean);
   const byDay = (a: { day: string }, b: { day: string }) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0);
-  // Each person's moves on the stale days, then on the clean ones (by number), in day order.
+  const add = (moves: Map<string | number, string[]>, person: string | number, m: string) => {
+    const list = moves.get(person);
+    if (list) list.push(m);
+    else moves.set(person, [m]);
+  };
+  // Each person's moves on the stale days, in day order.
   const later = new Map<string, string[]>();
-  for (const r of fresh.rows().sort(byDay)) later.set(r.person, [...(later.get(r.person) ?? []), pick(r.moves, r.movesAll)]);
-  const numberOf = await peopleNumbers(db, appspace.id, later.keys());
-  const earlier = new Map<number, string[]>();
-  if (clean.length > 0) {
-    for (const r of (await peopleFunnelRows(db, appspace.id, [...later.keys()].map(numberOf), sql` AND r.day >= ${first} AND r.day <= ${last}`)).sort(byDay)) {
-      const person = toNumber(r.person);
-      earlier.set(person, [...(earlier.get(person) ?? []), pick(r.moves, r.moves_all)]);
+  if (stale.length > 0) {
+    const fresh = new FunnelDays(samePerson(db));
+    await eachDayEvents(db, appspace.id, stale, FUNNEL_TYPES, page => fresh.add(page));
+    for (const r of fresh.rows().sort(byDay)) add(later, r.person, pick(r.moves, r.movesAll));
+  }
+  // The pairs, and those people's moves on the clean days, as of one moment: one statement on MySQL, else one
+  // transaction (on SQLite's shared connection, a read outside the queue could see a refresh half done).
+  const read = async (em: Db) => {
+    const reached = FUNNEL_TYPES.map(() => 0);
+    if (clean.length === 0 && later.size === 0) return reached;
+    if (clean.length > 0) {
+      const [row] = await queryRows(em, sql`SELECT ${joinSql(FUNNEL_TYPES.map((_, n) => raw(`COALESCE(SUM(reached${n}), 0) AS reached${n}`)))}
+        FROM rollup_funnel_pairs WHERE appspace_id = ${appspace.id} AND with_flagged = ${scope.includeFlagged ? 1 : 0}
+        AND day_from >= ${first} AND day_from <= ${last} AND day_to <= ${last}`);
+      FUNNEL_TYPES.forEach((_, n) => (reached[n] += toNumber(row[`reached${n}`])));
     }
-  }
-  for (const [person, moves] of later) {
-    const before = earlier.get(numberOf(person)) ?? [];
-    countReached(reached, stepAfter([...before, ...moves]));
-    countReached(reached, stepAfter(before), -1);
-  }
-  return reached;
+    if (later.size === 0) return reached;
+    const numberOf = await peopleNumbers(em, appspace.id, later.keys());
+    const earlier = new Map<string | number, string[]>();
+    if (clean.length > 0) {
+      const rows = await peopleFunnelRows(em, appspace.id, [...later.keys()].map(numberOf), sql` AND r.day >= ${first} AND r.day <= ${last}`);
+      for (const r of rows.sort(byDay)) add(earlier, toNumber(r.person), pick(r.moves, r.moves_all));
+    }
+    for (const [person, moves] of later) {
+      const before = earlier.get(numberOf(person)) ?? [];
+      countReached(reached, stepAfter([...before, ...moves]));
+      countReached(reached, stepAfter(before), -1);
+    }
+    return reached;
+  };
+  return isMysql(db) && later.size === 0 ? read(db) : withTransaction(db, read);
 }
 
 /**

@@ -5,7 +5,7 @@ import { deleteEvents, selectEvents } from "../ingest/event-writer";
 import { addDays, oldestKept, oldestKeptMs } from "../reports/range";
 import { WEEK } from "../reports/sources";
 import { PeriodicTask } from "../periodic-task";
-import { DAY_TABLES } from "../rollups/rollups";
+import { DAY_TABLES, lockPeopleRollups } from "../rollups/rollups";
 
 export interface PurgeOptions {
   /** What "today" is; the oldest day kept follows from it and each appspace's retention. */
@@ -74,6 +74,8 @@ async function purgeAppspace(db: DataSource, appspaceId: number, retentionDays: 
   // This month's ingestion counts stay whatever the retention: the plan's monthly quota reads them.
   const monthStart = `${now.toISOString().slice(0, 7)}-01`;
   await withTransaction(db, async em => {
+    // After any refresh or deletion of the appspace's days in flight: one may still write pairs of the days purged here.
+    await lockPeopleRollups(em, appspaceId, true);
     // Buyers' rows stay until the refresher recomputes their (marked) days: it also resets the cohort of the people whose rows go.
     for (const table of DAY_TABLES.filter(t => t !== "rollup_buyers")) await em.query(`DELETE FROM ${table} WHERE appspace_id = ? AND day < ?`, [appspaceId, oldestDay]);
     await em.query("DELETE FROM rollup_attribution WHERE appspace_id = ? AND with_flagged IN (0, 1) AND day < ?", [appspaceId, oldestDay]);

@@ -502,6 +502,27 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     expect((await funnel(dayOf(1), dayOf(10), false, true))[1].count).toBe(all[1].count + 4);
   });
 
+  it("keeps the funnel's pairs of flagged events when only a person's flagged moves of a day change", async () => {
+    const other = await h.appspace({ currency: "EUR" });
+    // Bots' events are kept, flagged.
+    await updateSettings(h.db, other.appspaceId, { severities: { bot: 1, max_order_value: 1, items_mismatch: 1, velocity: 1, currency: 1 } });
+    const space = await h.db.getRepository(Appspace).findOneByOrFail({ id: other.appspaceId });
+    const bot = { context: { userAgent: "Googlebot/2.1 (+http://www.google.com/bot.html)" } };
+    const track = async (events: object[]) => expect((await h.gql(TRACK_EVENTS, { events }, other.publishableKey)).body.data!.trackEvents).toMatchObject({ ok: true, accepted: events.length });
+    const funnel = (includeFlagged: boolean, rollups: boolean) =>
+      funnelCounts({ db: h.db, appspace: space, period: periodOf("2026-03-01", "2026-03-03"), includeFlagged, rollups });
+    await track([{ eventType: "VIEW_ITEM", userId: "fb", timestamp: "2026-03-01T10:00:00Z", items: [{ itemId: "sku", price: 1 }] }]);
+    await track([{ eventType: "ADD_TO_CART", userId: "fb", timestamp: "2026-03-02T10:00:00Z", items: [{ itemId: "sku", price: 1 }], ...bot }]);
+    await refreshRollups(h.db, { waitSeconds: 10 });
+    expect((await funnel(true, true)).map(s => s.count).slice(0, 3)).toEqual([1, 1, 0]);
+    // Another flagged step on the 2nd: its moves without flagged events stay as they were, those with them change.
+    await track([{ eventType: "VIEW_CART", userId: "fb", timestamp: "2026-03-02T11:00:00Z", ...bot }]);
+    await refreshRollups(h.db, { waitSeconds: 10 });
+    expect((await funnel(true, false)).map(s => s.count).slice(0, 3)).toEqual([1, 1, 1]);
+    expect(await funnel(true, true)).toEqual(await funnel(true, false));
+    expect(await funnel(false, true)).toEqual(await funnel(false, false));
+  });
+
   it("reads carts and the funnel of clean days in one statement each (after the stale days'), however many people and carts", async () => {
     const other = await h.appspace({ currency: "EUR" });
     const space = await h.db.getRepository(Appspace).findOneByOrFail({ id: other.appspaceId });

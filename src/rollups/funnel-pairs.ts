@@ -18,16 +18,24 @@ export const dayFunnelRows = (db: Db, appspaceId: number, day: string) =>
 
 /**
  * Brings rollup_funnel_pairs in line with a day's rows of rollup_funnel_people, just replaced (in the caller's
- * transaction): `before` were its rows, the table holds the new ones. For each person of either, the pairs around the
- * day (and the day itself) go from what the old rows made of them to what the new ones make.
+ * transaction): `before` were its rows, the table holds the new ones. For each person whose row changed, the pairs
+ * around the day (and the day itself) go from what the old rows made of them to what the new ones make.
  */
 export async function updateFunnelPairs(db: EntityManager, appspaceId: number, day: string, before: readonly FunnelRow[]): Promise<void> {
   const after = await dayFunnelRows(db, appspaceId, day);
-  const people = [...new Set([...before, ...after].map(r => toNumber(r.person)))];
-  const byPerson = new Map<number, { others: FunnelRow[]; before?: FunnelRow; after?: FunnelRow }>(people.map(p => [p, { others: [] }]));
-  for (const r of await peopleFunnelRows(db, appspaceId, people, sql` AND r.day <> ${day}`)) byPerson.get(toNumber(r.person))!.others.push(r);
-  for (const r of before) byPerson.get(toNumber(r.person))!.before = r;
-  for (const r of after) byPerson.get(toNumber(r.person))!.after = r;
+  const byPerson = new Map<number, { others: FunnelRow[]; before?: FunnelRow; after?: FunnelRow }>();
+  const of = (r: FunnelRow) => {
+    let p = byPerson.get(toNumber(r.person));
+    if (!p) byPerson.set(toNumber(r.person), (p = { others: [] }));
+    return p;
+  };
+  for (const r of before) of(r).before = r;
+  for (const r of after) of(r).after = r;
+  // A person whose moves of the day did not change changes no pair.
+  for (const [person, { before: old, after: now }] of byPerson) {
+    if (old && now && old.moves === now.moves && old.moves_all === now.moves_all) byPerson.delete(person);
+  }
+  for (const r of await peopleFunnelRows(db, appspaceId, [...byPerson.keys()], sql` AND r.day <> ${day}`)) byPerson.get(toNumber(r.person))!.others.push(r);
 
   const deltas = new Map<string, number[]>();
   for (const { others, before: old, after: now } of byPerson.values()) {

@@ -40,3 +40,9 @@ export function queryRows<T = Record<string, unknown>>(db: Db, query: Sql): Prom
 export function dayOf(db: Db, column: string): Sql {
   return raw(isMysql(db) ? `DATE_FORMAT(${column}, '%Y-%m-%d')` : `substr(${column}, 1, 10)`);
 }
+
+/**
+ * Numbers (hashes, person numbers: computed by the server, never input) as the rows of a VALUES list, literals: a list
+ * of any length binds no value (SQLite binds 32,766 at most).
+ */
+export const valueList = (numbers: Iterable<number>) => raw([...numbers].map(n => `(${n >>> 0})`).join(", "));

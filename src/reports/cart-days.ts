@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { RoaringBitmap32 } from "roaring";
-import { joinSql, queryRows, raw, sql, Sql } from "../db/query";
+import { joinSql, queryRows, raw, sql, Sql, valueList } from "../db/query";
 import { compareText, Db, Row, toNumber } from "../db/sql";
 import { DayEvent, eachDayEvents } from "../rollups/day-events";
 import { emptySet, samePerson, setOf, storedSet } from "../rollups/people-sets";
@@ -201,7 +201,7 @@ export class CartFold {
 }
 
 /** Outcomes counted so far. */
-export class Outcomes {
+class Outcomes {
   completed = 0;
   abandoned = 0;
   abandonedValue = 0;
@@ -381,8 +381,6 @@ export function addStored(day: DaySummaries, kind: string, key: string, state: s
   }
 }
 
-/** Hashes as rows of VALUES, literals: integers computed here, never input, and a list of any length binds no value (SQLite binds 32,766 at most). */
-export const valueList = (hashes: Iterable<number>) => raw([...hashes].map(h => `(${h >>> 0})`).join(", "));
 
 /**
  * The carts of a range of days (oldest first) and their outcomes. The range is cut into pieces: runs of clean days, and

@@ -1,6 +1,5 @@
 import { Db, isMysql, toNumber, withTransaction } from "../db/sql";
-import { valueList } from "./cart-days";
-import { joinSql, queryRows, raw, Sql, sql } from "../db/query";
+import { joinSql, queryRows, raw, Sql, sql, valueList } from "../db/query";
 import { personOf } from "../identity/persons";
 import { daysOf } from "./range";
 import { eventsIn, percent, ReportScope } from "./scope";
@@ -78,12 +77,11 @@ export async function peopleFunnelRows(db: Db, appspaceId: number, people: reado
   return rows;
 }
 
+/** The step a person who waits for `step` waits for after a day's moves. */
+export const stepAfterDay = (step: number, moves: string) => (step < FUNNEL_TYPES.length ? Number(moves[step]) : step);
+
 /** The step a person waits for after these days' moves (in day order), from the first. */
-export function stepAfter(moves: readonly string[]): number {
-  let step = 0;
-  for (const m of moves) if (step < FUNNEL_TYPES.length) step = Number(m[step]);
-  return step;
-}
+export const stepAfter = (moves: readonly string[]) => moves.reduce(stepAfterDay, 0);
 
 /** Adds to `counts` (per step: how many reached it) `sign` times a person who waits for `step`. */
 export function countReached(counts: number[], step: number, sign = 1): void {

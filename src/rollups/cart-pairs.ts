@@ -1,18 +1,13 @@
-import { joinSql, queryRows, raw, sql } from "../db/query";
-import { Db, insertChunked, isMysql, multiRowInsert, toNumber } from "../db/sql";
-import { addStored, CartCounts, CartFold, DaySummaries, emptyDay, Outcomes, valueList } from "../reports/cart-days";
+import { joinSql, queryRows, raw, sql, valueList } from "../db/query";
+import { Db, toNumber } from "../db/sql";
+import { addStored, CartFold, DaySummaries, emptyDay } from "../reports/cart-days";
+import { PairDeltas } from "./pairs";
 
 /*
- * What carts spanning days add to a range, kept per pair of days (rollup_cart_pairs), so that a range of clean days
- * sums its days' totals and its pairs instead of reading and folding the carts that span its days.
- *
- * F(S, i..j) is what a set S of people and cartIds counts folded over days i to j (cart-days.ts: foldCarts). For a
- * set closed under the links of carts to their people (a cart's outcome reads its person's purchases), F is the sum
- * over its members' groups, and by inclusion-exclusion
- *   F(i..j) = sum over i <= p <= q <= j of G(p, q),  G(p, q) = F(p..q) - F(p+1..q) - F(p..q-1) + F(p+1..q-1),
- * where G(p, p) is what day p's carts count taken alone (rollup_cart_totals) and G(p, q), p < q, what carts spanning
- * p and q change (rollup_cart_pairs, summed over every person and cartId). G(p, q) reads only the rows of days p to
- * q: a day's new rows change the pairs around it only, and only through the groups that have rows on it.
+ * What carts spanning days add to a range, per pair of days (rollup_cart_pairs; pairs.ts), so that a range of clean days
+ * sums its days' totals (rollup_cart_totals: G(p, p)) and its pairs instead of reading and folding the carts that span
+ * its days. A group is a person with the carts that name them as paying person (a cart's outcome reads its person's
+ * purchases without a cartId), folded as foldCarts folds them (cart-days.ts).
  */
 
 /** A row of rollup_carts. */
@@ -87,7 +82,7 @@ export async function updateCartPairs(db: Db, appspaceId: number, day: string, b
   for (const r of before) memberOf(r).before.push(r);
   for (const r of after) memberOf(r).after.push(r);
 
-  const deltas = new Map<string, Outcomes>();
+  const deltas = new PairDeltas(3);
   for (const m of members.values()) {
     if (m.others.length === 0) continue;
     for (const withFlagged of [false, true]) {
@@ -95,22 +90,11 @@ export async function updateCartPairs(db: Db, appspaceId: number, day: string, b
       addPairs(deltas, withFlagged, day, [...m.others, ...m.before], -1);
     }
   }
-  const rows = [...deltas].filter(([, o]) => o.completed !== 0 || o.abandoned !== 0 || o.abandonedValue !== 0).map(([key, o]) => {
-    const [withFlagged, from, to] = key.split("|");
-    return [appspaceId, Number(withFlagged), from, to, o.completed, o.abandoned, o.abandonedValue];
-  });
-  const columns = ["appspace_id", "with_flagged", "day_from", "day_to", "completed", "abandoned", "abandoned_value"];
-  const sums = ["completed", "abandoned", "abandoned_value"];
-  const tail = isMysql(db)
-    ? `ON DUPLICATE KEY UPDATE ${sums.map(c => `${c} = ${c} + VALUES(${c})`).join(", ")}`
-    : `ON CONFLICT (appspace_id, with_flagged, day_from, day_to) DO UPDATE SET ${sums.map(c => `${c} = ${c} + excluded.${c}`).join(", ")}`;
-  await insertChunked(db, r => multiRowInsert("rollup_cart_pairs", columns, r, tail), columns.length, rows);
+  await deltas.write(db, "rollup_cart_pairs", ["completed", "abandoned", "abandoned_value"], appspaceId);
 }
 
-const NONE: CartCounts = { completed: 0, abandoned: 0, abandonedValue: 0 };
-
-/** Adds `sign` times G(p, q) of a group's rows (in a variant) to `deltas`, for every pair of days p < q with p <= day <= q. */
-function addPairs(deltas: Map<string, Outcomes>, withFlagged: boolean, day: string, rows: readonly CartRow[], sign: number): void {
+/** Adds `sign` times G(p, q) of a group's rows (in a variant) for every pair of days p < q with p <= day <= q. */
+function addPairs(deltas: PairDeltas, withFlagged: boolean, day: string, rows: readonly CartRow[], sign: number): void {
   const byDay = new Map<string, DaySummaries>();
   for (const r of rows) {
     const state = withFlagged ? r.state_all : r.state;
@@ -119,32 +103,17 @@ function addPairs(deltas: Map<string, Outcomes>, withFlagged: boolean, day: stri
     if (!summaries) byDay.set(r.day, (summaries = emptyDay()));
     addStored(summaries, r.kind, r.cart_key, state);
   }
-  const days = [...new Set([...byDay.keys(), day])].sort();
-  const k = days.indexOf(day);
-  // F[i][j]: the group folded over days i to j, for the i and j the pairs around the day read.
-  const F: CartCounts[][] = days.map(() => []);
-  for (let i = 0; i <= Math.min(k + 1, days.length - 1); i++) {
-    const fold = new CartFold();
-    for (let j = i; j < days.length; j++) {
-      fold.add(byDay.get(days[j]) ?? emptyDay());
-      if (j >= k - 1) F[i][j] = fold.counts();
-    }
-  }
-  const f = (i: number, j: number) => (i > j ? NONE : F[i][j]);
-  for (let i = 0; i <= k; i++) {
-    for (let j = Math.max(k, i + 1); j < days.length; j++) {
-      const g = new Outcomes();
-      g.add(f(i, j));
-      g.add(f(i + 1, j), -1);
-      g.add(f(i, j - 1), -1);
-      g.add(f(i + 1, j - 1));
-      if (g.completed === 0 && g.abandoned === 0 && g.abandonedValue === 0) continue;
-      const key = `${withFlagged ? 1 : 0}|${days[i]}|${days[j]}`;
-      let delta = deltas.get(key);
-      if (!delta) deltas.set(key, (delta = new Outcomes()));
-      delta.add(g.counts(), sign);
-    }
-  }
+  const fold = () => {
+    const carts = new CartFold();
+    return {
+      add: (d: string) => carts.add(byDay.get(d) ?? emptyDay()),
+      sums: () => {
+        const c = carts.counts();
+        return [c.completed, c.abandoned, c.abandonedValue];
+      },
+    };
+  };
+  deltas.addAround(withFlagged, [...new Set([...byDay.keys(), day])].sort(), day, fold, false, sign);
 }
 
 /** Union-find over names. */

@@ -1,16 +1,14 @@
 import { EntityManager } from "typeorm";
 import { queryRows, sql } from "../db/query";
-import { Db, insertChunked, isMysql, multiRowInsert, toNumber } from "../db/sql";
-import { countReached, FUNNEL_TYPES, FunnelRow, NO_MOVES, peopleFunnelRows } from "../reports/funnel.service";
+import { Db, toNumber } from "../db/sql";
+import { PairDeltas } from "./pairs";
+import { countReached, FUNNEL_TYPES, FunnelRow, NO_MOVES, peopleFunnelRows, stepAfterDay } from "../reports/funnel.service";
 
 /*
- * The funnel per pair of days (rollup_funnel_pairs), so that a range of clean days sums its pairs instead of moving
- * sets of people day after day. A person's moves over a day (rollup_funnel_people, by their number: funnel.service.ts,
- * movesOf) take them from the step they wait for at its start to the one they wait for at its end; over days i to j,
- * from the first step to F(i..j). By inclusion-exclusion over the person's days,
- *   reached(i..j) = sum over i <= p <= q <= j of G(p, q),  G(p, q) = R(p..q) - R(p+1..q) - R(p..q-1) + R(p+1..q-1),
- * where R(range)[n] is 1 when F(range) is past step n. G(p, p) is what the day counts alone; G(p, q), p < q, what
- * a person with moves on both changes. A day's new moves change the pairs around it only, and only through its people.
+ * The funnel per pair of days (rollup_funnel_pairs, the day alone on the diagonal; pairs.ts), so that a range of clean
+ * days sums its pairs instead of moving sets of people day after day. A group is a person: their moves over a day
+ * (rollup_funnel_people, by number: funnel.service.ts, movesOf) take them from the step they wait for at its start to
+ * the one they wait for at its end, and F(i..j)[n] is 1 when the days i to j take them past step n.
  */
 
 export const dayFunnelRows = (db: Db, appspaceId: number, day: string) =>
@@ -37,55 +35,32 @@ export async function updateFunnelPairs(db: EntityManager, appspaceId: number, d
   }
   for (const r of await peopleFunnelRows(db, appspaceId, [...byPerson.keys()], sql` AND r.day <> ${day}`)) byPerson.get(toNumber(r.person))!.others.push(r);
 
-  const deltas = new Map<string, number[]>();
+  const deltas = new PairDeltas(FUNNEL_TYPES.length);
   for (const { others, before: old, after: now } of byPerson.values()) {
     for (const withFlagged of [false, true]) {
       addPairs(deltas, withFlagged, day, now ? [...others, now] : others, 1);
       addPairs(deltas, withFlagged, day, old ? [...others, old] : others, -1);
     }
   }
-  const rows = [...deltas].filter(([, counts]) => counts.some(c => c !== 0)).map(([key, counts]) => {
-    const [withFlagged, from, to] = key.split("|");
-    return [appspaceId, Number(withFlagged), from, to, ...counts];
-  });
-  const sums = FUNNEL_TYPES.map((_, n) => `reached${n}`);
-  const columns = ["appspace_id", "with_flagged", "day_from", "day_to", ...sums];
-  const tail = isMysql(db)
-    ? `ON DUPLICATE KEY UPDATE ${sums.map(c => `${c} = ${c} + VALUES(${c})`).join(", ")}`
-    : `ON CONFLICT (appspace_id, with_flagged, day_from, day_to) DO UPDATE SET ${sums.map(c => `${c} = ${c} + excluded.${c}`).join(", ")}`;
-  await insertChunked(db, r => multiRowInsert("rollup_funnel_pairs", columns, r, tail), columns.length, rows);
+  await deltas.write(db, "rollup_funnel_pairs", FUNNEL_TYPES.map((_, n) => `reached${n}`), appspaceId);
 }
 
 /**
- * Adds `sign` times G(p, q) of a person (in a variant) to `deltas`, for every pair of days p <= day <= q: `rows` their
- * rows of other days and of the day, if any (without one, the day moves nobody: NO_MOVES).
+ * Adds `sign` times G(p, q) of a person (in a variant) for every pair of days p <= day <= q: `rows` their rows of other
+ * days and of the day, if any (without one, the day moves nobody: NO_MOVES).
  */
-function addPairs(deltas: Map<string, number[]>, withFlagged: boolean, day: string, rows: readonly FunnelRow[], sign: number): void {
+function addPairs(deltas: PairDeltas, withFlagged: boolean, day: string, rows: readonly FunnelRow[], sign: number): void {
   const movesOn = new Map(rows.map(r => [r.day, withFlagged ? r.moves_all : r.moves]));
-  const days = [...new Set([...movesOn.keys(), day])].sort();
-  const k = days.indexOf(day);
-  // step[i][j]: the step waited for after days i to j, for the i and j the pairs around the day read.
-  const step: number[][] = days.map(() => []);
-  for (let i = 0; i <= Math.min(k + 1, days.length - 1); i++) {
-    let s = 0;
-    for (let j = i; j < days.length; j++) {
-      if (s < FUNNEL_TYPES.length) s = Number((movesOn.get(days[j]) ?? NO_MOVES)[s]);
-      if (j >= k - 1) step[i][j] = s;
-    }
-  }
-  const at = (i: number, j: number) => (i > j ? 0 : step[i][j]);
-  for (let i = 0; i <= k; i++) {
-    for (let j = k; j < days.length; j++) {
-      const g = Array<number>(FUNNEL_TYPES.length).fill(0);
-      countReached(g, at(i, j));
-      countReached(g, at(i + 1, j), -1);
-      countReached(g, at(i, j - 1), -1);
-      countReached(g, at(i + 1, j - 1));
-      if (g.every(c => c === 0)) continue;
-      const key = `${withFlagged ? 1 : 0}|${days[i]}|${days[j]}`;
-      let delta = deltas.get(key);
-      if (!delta) deltas.set(key, (delta = Array<number>(FUNNEL_TYPES.length).fill(0)));
-      for (let n = 0; n < FUNNEL_TYPES.length; n++) delta[n] += sign * g[n];
-    }
-  }
+  const fold = () => {
+    let step = 0;
+    return {
+      add: (d: string) => (step = stepAfterDay(step, movesOn.get(d) ?? NO_MOVES)),
+      sums: () => {
+        const reached = FUNNEL_TYPES.map(() => 0);
+        countReached(reached, step);
+        return reached;
+      },
+    };
+  };
+  deltas.addAround(withFlagged, [...new Set([...movesOn.keys(), day])].sort(), day, fold, true, sign);
 }

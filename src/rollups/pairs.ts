@@ -1,0 +1,66 @@
+import { Db, insertChunked, isMysql, multiRowInsert } from "../db/sql";
+
+/*
+ * Rollups per pair of days (rollup_cart_pairs, rollup_funnel_pairs: cart-pairs.ts, funnel-pairs.ts). F(i..j) is what a
+ * group (a person, or people linked through their carts) counts folded over days i to j; by inclusion-exclusion over its days,
+ *   F(i..j) = sum over i <= p <= q <= j of G(p, q),  G(p, q) = F(p..q) - F(p+1..q) - F(p..q-1) + F(p+1..q-1),
+ * where G(p, p) is what day p counts alone and G(p, q), p < q, what the group's rows on both change. Summed over every
+ * group per pair of days, a range sums the pairs inside it. G(p, q) reads the rows of days p to q only: new rows of a day
+ * change the pairs around it, and only through the groups with rows on it.
+ */
+
+/** A group's fold from a day on: days are added one at a time, in order; `sums` is F of those so far. */
+export interface Fold {
+  add(day: string): void;
+  sums(): number[];
+}
+
+/** Changes to a pairs table, per variant and pair of days, as sums of `width` columns. */
+export class PairDeltas {
+  private readonly deltas = new Map<string, number[]>();
+
+  constructor(private readonly width: number) {}
+
+  /**
+   * Adds `sign` times G(p, q) of a group to the pairs p <= day <= q of `days` (its days with rows, and `day`, ascending):
+   * p < q, or also p = q with `diagonal`. `fold()` starts a fold of the group.
+   */
+  addAround(withFlagged: boolean, days: readonly string[], day: string, fold: () => Fold, diagonal: boolean, sign: number): void {
+    const k = days.indexOf(day);
+    const none = Array<number>(this.width).fill(0);
+    // F[i][j] for the i and j the pairs around the day read.
+    const F: number[][][] = days.map(() => []);
+    for (let i = 0; i <= Math.min(k + 1, days.length - 1); i++) {
+      const f = fold();
+      for (let j = i; j < days.length; j++) {
+        f.add(days[j]);
+        if (j >= k - 1) F[i][j] = f.sums();
+      }
+    }
+    const at = (i: number, j: number) => (i > j ? none : F[i][j]);
+    for (let i = 0; i <= k; i++) {
+      for (let j = Math.max(k, diagonal ? i : i + 1); j < days.length; j++) {
+        const [a, b, c, d] = [at(i, j), at(i + 1, j), at(i, j - 1), at(i + 1, j - 1)];
+        const g = a.map((x, n) => x - b[n] - c[n] + d[n]);
+        if (g.every(x => x === 0)) continue;
+        const key = `${withFlagged ? 1 : 0}|${days[i]}|${days[j]}`;
+        let delta = this.deltas.get(key);
+        if (!delta) this.deltas.set(key, (delta = [...none]));
+        g.forEach((x, n) => (delta![n] += sign * x));
+      }
+    }
+  }
+
+  /** Adds the changes to `table` (keyed by appspace_id, with_flagged, day_from, day_to; then the `sums` columns). */
+  async write(db: Db, table: string, sums: readonly string[], appspaceId: number): Promise<void> {
+    const rows = [...this.deltas].filter(([, delta]) => delta.some(x => x !== 0)).map(([key, delta]) => {
+      const [withFlagged, from, to] = key.split("|");
+      return [appspaceId, Number(withFlagged), from, to, ...delta];
+    });
+    const columns = ["appspace_id", "with_flagged", "day_from", "day_to", ...sums];
+    const tail = isMysql(db)
+      ? `ON DUPLICATE KEY UPDATE ${sums.map(c => `${c} = ${c} + VALUES(${c})`).join(", ")}`
+      : `ON CONFLICT (appspace_id, with_flagged, day_from, day_to) DO UPDATE SET ${sums.map(c => `${c} = ${c} + excluded.${c}`).join(", ")}`;
+    await insertChunked(db, r => multiRowInsert(table, columns, r, tail), columns.length, rows);
+  }
+}

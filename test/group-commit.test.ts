@@ -7,7 +7,7 @@ import { Harness, startHarness } from "./helpers/harness";
 
 describe("GroupCommit", () => {
   /** Flushes that wait until released, so that jobs pile up behind them; "bad" jobs make a flush fail. */
-  function gated() {
+  function gated(parallel = 1) {
     const flushes: string[][] = [];
     const gates: (() => void)[] = [];
     const commit = new GroupCommit<string, string>(async (key, jobs) => {
@@ -15,7 +15,7 @@ describe("GroupCommit", () => {
       await new Promise<void>(release => gates.push(release));
       if (jobs.includes("bad")) throw new Error(`bad in ${jobs.join(",")}`);
       if (jobs.includes("locked")) throw new Error("lock wait timeout");
-    }, job => (job.startsWith("big") ? 3 : 1), 4, err => !(err as Error).message.startsWith("lock"));
+    }, job => (job.startsWith("big") ? 3 : 1), 4, err => !(err as Error).message.startsWith("lock"), parallel);
     const settled: string[] = [];
     const run = (key: string, job: string) => commit.run(key, job).then(() => settled.push(`${job} ok`), (err: Error) => settled.push(`${job} failed: ${err.message}`));
     const releaseAll = async () => {
@@ -35,6 +35,23 @@ describe("GroupCommit", () => {
     await Promise.all(all);
     expect(flushes).toEqual([["a", "1"], ["b", "6"], ["a", "2", "3"], ["a", "big4", "5"]]);
     expect(settled.sort()).toEqual(["1 ok", "2 ok", "3 ok", "5 ok", "6 ok", "big4 ok"]);
+  });
+
+  it("runs a second flush of a key at once only for jobs waiting that weigh half a flush or more", async () => {
+    const { flushes, settled, run, releaseAll } = gated(2);
+    // "2" alone waits (weight 1 of 4); with "3" the jobs waiting weigh half a flush: they go in a second flush.
+    const first = [run("a", "1"), run("a", "2"), run("a", "3"), run("a", "4"), run("b", "5")];
+    expect(flushes).toEqual([["a", "1"], ["a", "2", "3"], ["b", "5"]]);
+    await releaseAll();
+    await Promise.all(first);
+    expect(flushes).toEqual([["a", "1"], ["a", "2", "3"], ["b", "5"], ["a", "4"]]);
+    expect(settled.sort()).toEqual(["1 ok", "2 ok", "3 ok", "4 ok", "5 ok"]);
+    // Idle again; a job heavy enough starts the second flush on its own, and a third waits for either.
+    const next = [run("a", "6"), run("a", "big7"), run("a", "big8")];
+    expect(flushes.slice(4)).toEqual([["a", "6"], ["a", "big7"]]);
+    await releaseAll();
+    await Promise.all(next);
+    expect(flushes.slice(4)).toEqual([["a", "6"], ["a", "big7"], ["a", "big8"]]);
   });
 
   it("flushes each job of a failed group alone: only the job at fault fails", async () => {

@@ -49,6 +49,38 @@ export async function insertChunked(db: Db | EntityManager, build: (rows: Row[])
   for (let i = 0; i < rows.length; i += size) await db.query(...build(rows.slice(i, i + size)));
 }
 
+/**
+ * Statements whose results nobody reads, held until `send`: on MySQL they go to the database in one round trip
+ * (a query of several statements), on SQLite one by one; in the order added, so that rows other transactions
+ * wait for can be written last. Each value is bound, as in any query.
+ */
+export class Writes {
+  private statements: [string, unknown[]][] = [];
+
+  add(statement: [string, unknown[]]): void {
+    this.statements.push(statement);
+  }
+
+  /** `rows` of `columns` values each, in as few statements as the bound values allow (see insertChunked). */
+  addRows(build: (rows: Row[]) => [string, unknown[]], columns: number, rows: readonly Row[]): void {
+    const size = Math.max(1, Math.floor(MAX_BOUND_VALUES / columns));
+    for (let i = 0; i < rows.length; i += size) this.add(build(rows.slice(i, i + size)));
+  }
+
+  async send(db: Db): Promise<void> {
+    const statements = this.statements;
+    this.statements = [];
+    if (!isMysql(db)) {
+      for (const statement of statements) await db.query(...statement);
+      return;
+    }
+    if (statements.length === 0) return;
+    const params: unknown[] = [];
+    for (const [, values] of statements) for (const value of values) params.push(value);
+    await db.query(statements.map(([text]) => text).join(";\n"), params);
+  }
+}
+
 /** `ON CONFLICT DO NOTHING` in the dialect of db, for inserts that may hit a unique key. */
 export function insertIgnoring(db: Db, table: string, columns: readonly string[], rows: readonly Row[]): [string, unknown[]] {
   if (isMysql(db)) {

@@ -1,6 +1,6 @@
 import { EntityManager } from "typeorm";
 import { dayOf, raw, Sql, sql } from "../db/query";
-import { dbTime, insertChunked, insertIgnoring, isMysql, multiRowInsert, placeholders, Row, toNumber } from "../db/sql";
+import { dbTime, insertChunked, insertIgnoring, isMysql, multiRowInsert, placeholders, Row, toNumber, Writes } from "../db/sql";
 import { linkPersons } from "../identity/persons";
 import { ChangedEvent, markChangedDays, markPeopleDays } from "../rollups/rollups";
 import { EVENT_COLUMNS, ITEM_COLUMNS } from "./columns";
@@ -19,15 +19,18 @@ const PRODUCT_FIELDS = ["name", "category", "brand", "variant", "group_id", "ima
  * per table. `ids` are pre-allocated row ids, one per event. Duplicates (an eventId
  * already stored, a PURCHASE transactionId claimed in the last 24 hours) are dropped
  * by unique keys in the database, so concurrent requests cannot both store one.
+ * The statements whose results it does not read (rollup marks, items, properties,
+ * the catalog, in that order) are left in `writes`, for the caller to send.
  */
-export async function writeEvents(em: EntityManager, appspaceId: number, events: NormalizedEvent[], ids: number[], now: Date): Promise<WriteOutcome> {
+export async function writeEvents(em: EntityManager, appspaceId: number, events: NormalizedEvent[], ids: number[], now: Date, writes: Writes): Promise<WriteOutcome> {
   const unique = dropRepeatedEventIds(events.map((e, i) => ({ e, id: ids[i] })));
   const candidates = await claimPurchases(em, appspaceId, unique, now);
   if (candidates.length === 0) return { stored: [] };
 
   const money = (a: { base: number; original: number } | null, key: "base" | "original") => (a ? a[key] : null);
+  const receivedAt = dbTime(now);
   const eventRows: Row[] = candidates.map(({ e, id }) => [
-    id, appspaceId, e.eventId, e.eventType, dbTime(e.occurredAt), dbTime(now), e.transactionId, e.userId, e.anonymousId,
+    id, appspaceId, e.eventId, e.eventType, dbTime(e.occurredAt), receivedAt, e.transactionId, e.userId, e.anonymousId,
     e.sessionId, e.cartId, e.couponCode, money(e.revenue, "base"), money(e.discount, "base"), money(e.shipping, "base"),
     money(e.tax, "base"), e.currency, money(e.revenue, "original"), money(e.discount, "original"), money(e.shipping, "original"),
     money(e.tax, "original"), e.fxRate, e.fxRateDate, e.channel.campaign, e.channel.source, e.channel.medium,
@@ -60,9 +63,9 @@ export async function writeEvents(em: EntityManager, appspaceId: number, events:
   // there to the commit, they keep the others waiting for as few statements as possible. Events are
   // locked before products, as the deletion worker locks them. The order index entries the refund-day
   // read locks are held a few statements longer, which only a writer of the same orders waits for.
-  await markChangedDays(em, appspaceId, stored.map(({ e }) => ({ type: e.eventType, day: e.occurredAt.toISOString().slice(0, 10), transactionId: e.transactionId })));
-  await writeDetails(em, appspaceId, stored);
-  const more = again.length ? (await writeEvents(em, appspaceId, again.map(r => r.e), again.map(r => r.id), now)).stored : [];
+  await markChangedDays(em, appspaceId, stored.map(({ e }) => ({ type: e.eventType, day: e.occurredAt.toISOString().slice(0, 10), transactionId: e.transactionId })), writes);
+  await writeDetails(em, appspaceId, stored, writes);
+  const more = again.length ? (await writeEvents(em, appspaceId, again.map(r => r.e), again.map(r => r.id), now, writes)).stored : [];
   return { stored: [...stored.map(s => s.e), ...more] };
 }
 
@@ -106,8 +109,8 @@ function dropRepeatedEventIds(rows: Pending[]): Pending[] {
   });
 }
 
-/** Items, properties, identity links and the product catalog of the stored events. */
-async function writeDetails(em: EntityManager, appspaceId: number, stored: Pending[]): Promise<void> {
+/** Items, properties, identity links and the product catalog of the stored events (items, properties and catalog left in `writes`). */
+async function writeDetails(em: EntityManager, appspaceId: number, stored: Pending[], writes: Writes): Promise<void> {
   const items: Row[] = [];
   const props: Row[] = [];
   const links = new Map<string, Row>();
@@ -141,17 +144,17 @@ async function writeDetails(em: EntityManager, appspaceId: number, stored: Pendi
     }
   }
 
-  if (items.length) await insertChunked(em, r => multiRowInsert("event_items", ITEM_COLUMNS, r), ITEM_COLUMNS.length, items);
+  writes.addRows(r => multiRowInsert("event_items", ITEM_COLUMNS, r), ITEM_COLUMNS.length, items);
   const propColumns = ["event_row_id", "prop_key", "appspace_id", "prop_value"];
-  if (props.length) await insertChunked(em, r => multiRowInsert("event_properties", propColumns, r), propColumns.length, props);
+  writes.addRows(r => multiRowInsert("event_properties", propColumns, r), propColumns.length, props);
   const linkColumns = ["appspace_id", "identifier", "user_id", "kind", "first_seen_at"];
   const linkRows = [...links.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, row]) => row);
   if (linkRows.length) await insertChunked(em, r => insertIgnoring(em, "identity_links", linkColumns, r), linkColumns.length, linkRows);
-  await markPeopleDays(em, appspaceId, await linkPersons(em, appspaceId, linkRows.map(r => [r[1] as string, r[2] as string] as const)));
+  await markPeopleDays(em, appspaceId, await linkPersons(em, appspaceId, linkRows.map(r => [r[1] as string, r[2] as string] as const)), writes);
 
   const productRows = [...products.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([itemId, p]) => [appspaceId, itemId, ...p.row, dbTime(p.at)]);
-  if (productRows.length) await insertChunked(em, r => upsertProducts(em, r), 9, productRows);
+  writes.addRows(r => upsertProducts(em, r), 9, productRows);
 }
 
 /** Insert or refresh catalog rows: a newer event overwrites the fields it carries, an older one only fills gaps. */

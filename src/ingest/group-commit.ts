@@ -4,36 +4,51 @@ interface Waiting<J> {
   reject: (err: unknown) => void;
 }
 
+/** The jobs of a key waiting for a flush, their weight, and how many flushes of the key run. */
+interface KeyState<J> {
+  waiting: Waiting<J>[];
+  weight: number;
+  running: number;
+}
+
 /**
  * Group commit: the jobs of one key (an appspace's writes) are flushed together.
  * While a flush of a key runs, the jobs that come wait, and the next flush takes
  * them all (up to `maxWeight`): concurrent requests share one transaction instead
  * of queueing for each other's locks and commits, and a job that finds the key idle
- * is flushed at once. When a flush of several jobs fails for what one of them holds
- * (`isolates` tells), each is flushed again alone, so that a job fails only for its
- * own sake; any other failure fails them all.
+ * is flushed at once. Up to `parallel` flushes of a key run at once, the others
+ * only for jobs waiting that weigh half a flush or more: the database then writes
+ * one while the server prepares the next, where small jobs gain more from sharing
+ * a transaction than from a second one.
+ * When a flush of several jobs fails for what one of them holds (`isolates` tells),
+ * each is flushed again alone, so that a job fails only for its own sake; any other
+ * failure fails them all.
  */
 export class GroupCommit<K, J> {
-  private readonly queues = new Map<K, Waiting<J>[]>();
+  private readonly keys = new Map<K, KeyState<J>>();
 
   constructor(
     private readonly flush: (key: K, jobs: J[]) => Promise<void>,
     private readonly weight: (job: J) => number,
     private readonly maxWeight: number,
     private readonly isolates: (err: unknown) => boolean,
+    private readonly parallel = 1,
   ) {}
 
   /** Resolves once the job is committed (with the others of its flush). */
   run(key: K, job: J): Promise<void> {
     return new Promise((resolve, reject) => {
-      const queue = this.queues.get(key);
-      if (queue) queue.push({ job, resolve, reject });
-      else void this.drain(key, [{ job, resolve, reject }]);
+      let state = this.keys.get(key);
+      if (!state) this.keys.set(key, (state = { waiting: [], weight: 0, running: 0 }));
+      state.waiting.push({ job, resolve, reject });
+      state.weight += this.weight(job);
+      if (state.running === 0 || (state.running < this.parallel && 2 * state.weight >= this.maxWeight)) void this.drain(key, state);
     });
   }
 
-  private async drain(key: K, queue: Waiting<J>[]): Promise<void> {
-    this.queues.set(key, queue);
+  private async drain(key: K, state: KeyState<J>): Promise<void> {
+    state.running++;
+    const queue = state.waiting;
     while (queue.length) {
       let n = 1;
       let weight = this.weight(queue[0].job);
@@ -42,9 +57,10 @@ export class GroupCommit<K, J> {
         if (weight + next > this.maxWeight) break;
         weight += next;
       }
+      state.weight -= weight;
       await this.settle(key, queue.splice(0, n));
     }
-    this.queues.delete(key);
+    if (--state.running === 0) this.keys.delete(key);
   }
 
   private async settle(key: K, group: Waiting<J>[]): Promise<void> {

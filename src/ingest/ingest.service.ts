@@ -2,7 +2,7 @@ import { DataSource, EntityManager } from "typeorm";
 import { Appspace } from "../appspaces/appspace.entity";
 import { settingsOf } from "../appspaces/settings";
 import { IdAllocator } from "../db/id-allocator";
-import { Db, failedOnItsOwn, isMysql, multiRowInsert, toNumber, withTransaction } from "../db/sql";
+import { Db, failedOnItsOwn, isMysql, multiRowInsert, toNumber, withTransaction, Writes } from "../db/sql";
 import { AppError } from "../errors";
 import { EventInput } from "./event.input";
 import { writeEvents } from "./event-writer";
@@ -57,14 +57,23 @@ export type EventWrites = GroupCommit<number, WriteJob>;
 const GROUP_ROWS = 2000;
 
 /**
+ * Transactions of one appspace in flight at once on MySQL (the second only for half a transaction's rows waiting):
+ * with two, the database stores one while the next is prepared (at concurrency 8, 100-event batches went from about
+ * 3,700 to 4,500 events/s; four did no better). SQLite writes one transaction at a time whatever the number.
+ */
+const MYSQL_FLUSHES = 2;
+
+/**
  * The event writes of a server: the requests of an appspace that arrive while its
- * previous write runs are stored together, in one transaction (GroupCommit).
+ * previous write runs are stored together, in one transaction (GroupCommit), whose
+ * last statements (marks, items, properties, catalog, stats) go in one round trip.
  */
 export function eventWrites(db: DataSource): EventWrites {
   return new GroupCommit<number, WriteJob>((appspaceId, jobs) => withTransaction(db, async em => {
     const events = jobs.flatMap(j => j.events);
     const now = new Date(Math.max(...jobs.map(j => j.now.getTime())));
-    const kept = new Set(events.length ? (await writeEvents(em, appspaceId, events, jobs.flatMap(j => j.ids), now)).stored : []);
+    const writes = new Writes();
+    const kept = new Set(events.length ? (await writeEvents(em, appspaceId, events, jobs.flatMap(j => j.ids), now, writes)).stored : []);
     // Per day of receipt; counted afresh on each attempt (a deadlock retries the whole transaction).
     const days = new Map<string, Tally>();
     for (const job of jobs) {
@@ -78,8 +87,9 @@ export function eventWrites(db: DataSource): EventWrites {
         else tally.add("stored");
       }
     }
-    for (const [day, tally] of days) await recordStats(em, appspaceId, day, tally);
-  }), job => job.events.reduce((rows, e) => rows + 1 + e.items.length + e.properties.length + e.aliases.length, 1), GROUP_ROWS, failedOnItsOwn);
+    for (const [day, tally] of days) if (tally.counts.size) writes.add(statsUpsert(em, appspaceId, day, tally));
+    await writes.send(em);
+  }), job => job.events.reduce((rows, e) => rows + 1 + e.items.length + e.properties.length + e.aliases.length, 1), GROUP_ROWS, failedOnItsOwn, isMysql(db) ? MYSQL_FLUSHES : 1);
 }
 
 /**
@@ -134,12 +144,11 @@ async function eventsThisMonth(db: DataSource, appspaceId: number, now: Date): P
   return toNumber(row.n);
 }
 
-async function recordStats(db: Db | EntityManager, appspaceId: number, day: string, tally: Tally): Promise<void> {
-  if (tally.counts.size === 0) return;
+/** Adds a day's outcome counts to ingestion_stats. */
+function statsUpsert(db: Db | EntityManager, appspaceId: number, day: string, tally: Tally): [string, unknown[]] {
   const rows = [...tally.counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, n]) => [appspaceId, day, ...key.split("|"), n]);
   const columns = ["appspace_id", "day", "outcome", "code", "n"];
-  const [sql, params] = isMysql(db)
+  return isMysql(db)
     ? multiRowInsert("ingestion_stats", columns, rows, "ON DUPLICATE KEY UPDATE n = n + VALUES(n)")
     : multiRowInsert("ingestion_stats", columns, rows, "ON CONFLICT (appspace_id, day, outcome, code) DO UPDATE SET n = ingestion_stats.n + excluded.n");
-  await db.query(sql, params);
 }

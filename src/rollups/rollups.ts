@@ -1,6 +1,6 @@
 import { DataSource, EntityManager, QueryRunner } from "typeorm";
 import { dayOf, joinSql, queryRows, raw, sql, Sql } from "../db/query";
-import { Db, insertChunked, isMysql, multiRowInsert, Row, toNumber, withTransaction } from "../db/sql";
+import { Db, insertChunked, isMysql, multiRowInsert, Row, toNumber, withTransaction, Writes } from "../db/sql";
 import { PeriodicTask } from "../periodic-task";
 import { addDays, periodOf } from "../reports/range";
 import { attributionDayRows, WINDOWS } from "../attribution/attribution.service";
@@ -32,26 +32,28 @@ export interface ChangedEvent {
  * (every event counts in the reach of its channel), and for purchases, refunds and
  * cancels the days of their orders' refunds, since what a refund takes back
  * depends on its order's purchase and the refunds before it. The marks are appended to a log instead of updating a row per day,
- * so concurrent writers never wait on each other.
+ * so concurrent writers never wait on each other. With `writes`, the marks go with them (sent by the caller).
  */
-export async function markChangedDays(em: Db | EntityManager, appspaceId: number, events: readonly ChangedEvent[]): Promise<void> {
+export async function markChangedDays(em: Db | EntityManager, appspaceId: number, events: readonly ChangedEvent[], writes?: Writes): Promise<void> {
   if (events.length === 0) return;
   const refundDays = await refundDaysOf(em, appspaceId, events.flatMap(e => (e.transactionId === null || !ORDER_TYPES.has(e.type) ? [] : [e.transactionId])));
-  await markDays(em, appspaceId, [...events.map(e => e.day), ...refundDays]);
+  await markDays(em, appspaceId, [...events.map(e => e.day), ...refundDays], writes);
 }
 
-async function markDays(em: Db | EntityManager, appspaceId: number, days: readonly string[]): Promise<void> {
+async function markDays(em: Db | EntityManager, appspaceId: number, days: readonly string[], writes?: Writes): Promise<void> {
   if (days.length === 0) return;
   const rows = [...new Set(days)].sort().map(day => [appspaceId, day]);
-  await em.query(...multiRowInsert("rollup_dirty", ["appspace_id", "day"], rows));
+  const mark = multiRowInsert("rollup_dirty", ["appspace_id", "day"], rows);
+  if (writes) writes.add(mark);
+  else await em.query(...mark);
 }
 
 /**
  * Marks stale, in the caller's transaction, the days of the events of these identifiers (an event's is its userId,
  * or its anonymousId when it has none), and of the refunds and cancels of their orders: identity links that give
- * them another person change who those events count for.
+ * them another person change who those events count for. With `writes`, the marks go with them (sent by the caller).
  */
-export async function markPeopleDays(em: Db | EntityManager, appspaceId: number, identifiers: readonly string[]): Promise<void> {
+export async function markPeopleDays(em: Db | EntityManager, appspaceId: number, identifiers: readonly string[], writes?: Writes): Promise<void> {
   const unique = [...new Set(identifiers)];
   // Each id is bound four times: 2,000 at a time stays within SQLite's bound values.
   for (let i = 0; i < unique.length; i += 2000) {
@@ -64,7 +66,7 @@ export async function markPeopleDays(em: Db | EntityManager, appspaceId: number,
         ON c.appspace_id = p.appspace_id AND c.transaction_id = p.transaction_id AND c.event_type IN ('REFUND', 'CANCEL')
         WHERE p.appspace_id = ${appspaceId} AND p.event_type = 'PURCHASE' AND ${own}`),
     ].map(lockingRead(em)), " UNION "));
-    await markDays(em, appspaceId, rows.map(r => r.day));
+    await markDays(em, appspaceId, rows.map(r => r.day), writes);
   }
 }
 

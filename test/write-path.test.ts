@@ -1,5 +1,5 @@
 import { dbTargets } from "./helpers/databases";
-import { TRACK_EVENTS } from "./helpers/documents";
+import { TRACK_EVENT, TRACK_EVENTS } from "./helpers/documents";
 import { Harness, startHarness } from "./helpers/harness";
 
 describe.each(dbTargets())("the write path on $name", target => {
@@ -59,5 +59,21 @@ describe.each(dbTargets())("the write path on $name", target => {
     expect(await h.count("identity_links")).toBe(10);
     expect(await h.count("identity_persons")).toBe(20);
     expect(await h.count("products")).toBe(17);
+  });
+
+  it("tells whether a lone PURCHASE took its order's claim from the claim's own statement on MySQL", async () => {
+    const purchase = { eventType: "PURCHASE", transactionId: "lone-1", revenue: 5 };
+    const claimReads = async (event: object) => {
+      h.sql.reset();
+      expect((await h.gql(TRACK_EVENT, { event }, pk)).body.data).toEqual({ trackEvent: { ok: true } });
+      return h.sql.statements.filter(q => q.startsWith("SELECT event_row_id FROM purchase_claims")).length;
+    };
+    // New, then held (a duplicate), then taken over once older than 24 hours: read back on SQLite only.
+    expect(await claimReads(purchase)).toBe(target.name === "sqlite" ? 1 : 0);
+    expect(await claimReads({ ...purchase, revenue: 6 })).toBe(target.name === "sqlite" ? 1 : 0);
+    await h.db.query("UPDATE purchase_claims SET claimed_at = '2000-01-01 00:00:00.000' WHERE transaction_id = 'lone-1'");
+    expect(await claimReads({ ...purchase, revenue: 7 })).toBe(target.name === "sqlite" ? 1 : 0);
+    const stored = await h.db.query("SELECT revenue FROM events WHERE transaction_id = 'lone-1' ORDER BY id");
+    expect(stored.map((r: { revenue: unknown }) => Number(r.revenue))).toEqual([500, 700]);
   });
 });

@@ -83,19 +83,28 @@ async function claimPurchases(em: EntityManager, appspaceId: number, rows: Pendi
   const values = claims.map(c => [appspaceId, c.e.transactionId, dbTime(now), c.id]);
   const [sql, params] = isMysql(em)
     ? multiRowInsert("purchase_claims", columns, values,
-      "ON DUPLICATE KEY UPDATE event_row_id = IF(claimed_at <= ?, VALUES(event_row_id), event_row_id), claimed_at = IF(claimed_at <= ?, VALUES(claimed_at), claimed_at)")
+      "ON DUPLICATE KEY UPDATE event_row_id = LAST_INSERT_ID(IF(claimed_at <= ?, VALUES(event_row_id), event_row_id)), claimed_at = IF(claimed_at <= ?, VALUES(claimed_at), claimed_at)")
     : multiRowInsert("purchase_claims", columns, values,
       "ON CONFLICT (appspace_id, transaction_id) DO UPDATE SET claimed_at = excluded.claimed_at, event_row_id = excluded.event_row_id WHERE purchase_claims.claimed_at <= ?");
-  const inserted: { info?: string; affectedRows?: number } | undefined = await em.query(sql, isMysql(em) ? [...params, cutoff, cutoff] : [...params, cutoff]);
+  const inserted: { info?: string; affectedRows?: number; insertId?: unknown } | undefined = await em.query(sql, isMysql(em) ? [...params, cutoff, cutoff] : [...params, cutoff]);
   // MySQL sums up a multi-row insert as "Records: n  Duplicates: d  Warnings: w", and counts 1 affected row per insert,
   // 2 per claim taken over, 0 or 1 (with mysql2's default FOUND_ROWS) per claim left as it was: no duplicate and one
-  // row each means every claim is new and ours, whatever the connection flags.
+  // row each means every claim is new and ours, whatever the connection flags. A one-row insert has no summary; its
+  // insert id is the claim's holder (LAST_INSERT_ID above) when the row was there, 0 when it is new.
   const allNew = /\bDuplicates: 0\b/.test(inserted?.info ?? "") && inserted?.affectedRows === claims.length;
-  const winners = new Set(allNew ? claims.map(c => c.id) : (await em.query(
-    `SELECT event_row_id FROM purchase_claims WHERE appspace_id = ? AND transaction_id IN (${placeholders(claims.length)})`,
-    [appspaceId, ...claims.map(c => c.e.transactionId)],
-  ) as { event_row_id: unknown }[]).map(h => Number(h.event_row_id)));
-  return rows.filter(r => r.e.eventType !== EventType.PURCHASE || winners.has(r.id));
+  const holder = isMysql(em) && claims.length === 1 ? Number(inserted?.insertId ?? NaN) : NaN;
+  let winners: number[];
+  if (allNew || holder === 0) winners = claims.map(c => c.id);
+  else if (Number.isSafeInteger(holder)) winners = [holder];
+  else {
+    const held: { event_row_id: unknown }[] = await em.query(
+      `SELECT event_row_id FROM purchase_claims WHERE appspace_id = ? AND transaction_id IN (${placeholders(claims.length)})`,
+      [appspaceId, ...claims.map(c => c.e.transactionId)],
+    );
+    winners = held.map(h => Number(h.event_row_id));
+  }
+  const ours = new Set(winners);
+  return rows.filter(r => r.e.eventType !== EventType.PURCHASE || ours.has(r.id));
 }
 
 /** Within one batch, the first event with a given eventId is the one that counts. */

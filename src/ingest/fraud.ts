@@ -22,9 +22,12 @@ const MINUTE_S = 60;
  */
 export class FraudChecks {
   private readonly velocity = new Map<number, RateLimiterMemory>();
+  /** Parsed once per appspace object (one per request), not once per event of a batch. */
+  private readonly settings = new WeakMap<Appspace, AppspaceSettings>();
 
   async check(appspace: Appspace, e: NormalizedEvent): Promise<Verdict> {
-    const settings = settingsOf(appspace);
+    let settings = this.settings.get(appspace);
+    if (!settings) this.settings.set(appspace, (settings = settingsOf(appspace)));
     const tripped: FraudRule[] = [];
     if (e.userAgent && isbot(e.userAgent)) tripped.push("bot");
     if (e.eventType === EventType.PURCHASE) {

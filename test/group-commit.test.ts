@@ -18,13 +18,17 @@ describe("GroupCommit", () => {
     }, job => (job.startsWith("big") ? 3 : 1), 4, err => !(err as Error).message.startsWith("lock"), parallel);
     const settled: string[] = [];
     const run = (key: string, job: string) => commit.run(key, job).then(() => settled.push(`${job} ok`), (err: Error) => settled.push(`${job} failed: ${err.message}`));
+    const releaseNext = async () => {
+      gates.shift()!();
+      await new Promise(r => setImmediate(r));
+    };
     const releaseAll = async () => {
       while (gates.length) {
         gates.shift()!();
         await new Promise(r => setImmediate(r));
       }
     };
-    return { flushes, settled, run, releaseAll };
+    return { flushes, settled, run, releaseNext, releaseAll };
   }
 
   it("flushes a job at once when its key is idle, and the jobs that came meanwhile together, up to the weight limit", async () => {
@@ -38,9 +42,12 @@ describe("GroupCommit", () => {
   });
 
   it("runs a second flush of a key at once only for jobs waiting that weigh half a flush or more", async () => {
-    const { flushes, settled, run, releaseAll } = gated(2);
+    const { flushes, settled, run, releaseNext, releaseAll } = gated(2);
     // "2" alone waits (weight 1 of 4); with "3" the jobs waiting weigh half a flush: they go in a second flush.
     const first = [run("a", "1"), run("a", "2"), run("a", "3"), run("a", "4"), run("b", "5")];
+    expect(flushes).toEqual([["a", "1"], ["a", "2", "3"], ["b", "5"]]);
+    // "1" is done: "4" alone is too light for a second flush; it waits for the one in flight.
+    await releaseNext();
     expect(flushes).toEqual([["a", "1"], ["a", "2", "3"], ["b", "5"]]);
     await releaseAll();
     await Promise.all(first);

@@ -56,8 +56,8 @@ export function createDataSource(opts: DbOptions): DataSource {
       // No call-site capture on every query (mysql2's "trace"): single-event ingest +8% (about 0.14 ms of CPU a request).
       // A failed query still names its SQL (QueryFailedError); its stack ends in the driver.
       trace: false,
-      // The writes of an ingest transaction whose results nobody reads go in one round trip (Writes); every value
-      // of every query is bound, none is spliced into its text.
+      // The writes of an ingest transaction whose results nobody reads go in one round trip (Writes). Values from
+      // requests are bound, never spliced into a query's text (the few spliced lists are of internal values).
       multipleStatements: true,
     } as DataSourceOptions;
   } else {

@@ -20,7 +20,7 @@ const PRODUCT_FIELDS = ["name", "category", "brand", "variant", "group_id", "ima
  * already stored, a PURCHASE transactionId claimed in the last 24 hours) are dropped
  * by unique keys in the database, so concurrent requests cannot both store one.
  * The statements whose results it does not read (rollup marks, items, properties,
- * the catalog, in that order) are left in `writes`, for the caller to send.
+ * then the catalog) are left in `writes`, for the caller to send in one round trip.
  */
 export async function writeEvents(em: EntityManager, appspaceId: number, events: NormalizedEvent[], ids: number[], now: Date, writes: Writes): Promise<WriteOutcome> {
   const unique = dropRepeatedEventIds(events.map((e, i) => ({ e, id: ids[i] })));
@@ -59,8 +59,8 @@ export async function writeEvents(em: EntityManager, appspaceId: number, events:
     }
   }
 
-  // The catalog rows, which concurrent batches share, are written last (in writeDetails): locked from
-  // there to the commit, they keep the others waiting for as few statements as possible. Events are
+  // The catalog rows, which concurrent batches share, are written last (in `writes`, before the caller's
+  // stats): locked from there to the commit, they keep the others waiting for as short a time as possible. Events are
   // locked before products, as the deletion worker locks them. The order index entries the refund-day
   // read locks are held a few statements longer, which only a writer of the same orders waits for.
   await markChangedDays(em, appspaceId, stored.map(({ e }) => ({ type: e.eventType, day: e.occurredAt.toISOString().slice(0, 10), transactionId: e.transactionId })), writes);

@@ -50,6 +50,8 @@ export class GroupCommit<K, J> {
     state.running++;
     const queue = state.waiting;
     while (queue.length) {
+      // A second flush goes on only while half a flush is waiting; lighter jobs wait for the other to take them together.
+      if (state.running > 1 && 2 * state.weight < this.maxWeight) break;
       let n = 1;
       let weight = this.weight(queue[0].job);
       for (; n < queue.length; n++) {

@@ -87,7 +87,8 @@ export function eventWrites(db: DataSource): EventWrites {
         else tally.add("stored");
       }
     }
-    for (const [day, tally] of days) if (tally.counts.size) writes.add(statsUpsert(em, appspaceId, day, tally));
+    // Days in order, so that two transactions lock the stats rows in one order.
+    for (const [day, tally] of [...days].sort(([a], [b]) => (a < b ? -1 : 1))) if (tally.counts.size) writes.add(statsUpsert(em, appspaceId, day, tally));
     await writes.send(em);
   }), job => job.events.reduce((rows, e) => rows + 1 + e.items.length + e.properties.length + e.aliases.length, 1), GROUP_ROWS, failedOnItsOwn, isMysql(db) ? MYSQL_FLUSHES : 1);
 }

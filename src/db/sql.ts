@@ -43,10 +43,17 @@ export function multiRowInsert(table: string, columns: readonly string[], rows: 
 /** SQLite binds at most 32766 values per statement; larger row sets go in chunks. */
 const MAX_BOUND_VALUES = 30_000;
 
+/** The statements inserting `rows` of `columns` values each, as few as the bound values allow; `build` writes one. */
+function chunked(build: (rows: Row[]) => [string, unknown[]], columns: number, rows: readonly Row[]): [string, unknown[]][] {
+  const size = Math.max(1, Math.floor(MAX_BOUND_VALUES / columns));
+  const statements: [string, unknown[]][] = [];
+  for (let i = 0; i < rows.length; i += size) statements.push(build(rows.slice(i, i + size)));
+  return statements;
+}
+
 /** Inserts `rows` of `columns` values each in as few statements as the bound values allow; `build` writes one. */
 export async function insertChunked(db: Db | EntityManager, build: (rows: Row[]) => [string, unknown[]], columns: number, rows: readonly Row[]): Promise<void> {
-  const size = Math.max(1, Math.floor(MAX_BOUND_VALUES / columns));
-  for (let i = 0; i < rows.length; i += size) await db.query(...build(rows.slice(i, i + size)));
+  for (const statement of chunked(build, columns, rows)) await db.query(...statement);
 }
 
 /**
@@ -61,10 +68,9 @@ export class Writes {
     this.statements.push(statement);
   }
 
-  /** `rows` of `columns` values each, in as few statements as the bound values allow (see insertChunked). */
+  /** `rows` of `columns` values each, in as few statements as the bound values allow (as insertChunked). */
   addRows(build: (rows: Row[]) => [string, unknown[]], columns: number, rows: readonly Row[]): void {
-    const size = Math.max(1, Math.floor(MAX_BOUND_VALUES / columns));
-    for (let i = 0; i < rows.length; i += size) this.add(build(rows.slice(i, i + size)));
+    this.statements.push(...chunked(build, columns, rows));
   }
 
   async send(db: Db): Promise<void> {

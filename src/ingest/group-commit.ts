@@ -1,5 +1,6 @@
 interface Waiting<J> {
   job: J;
+  weight: number;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -40,8 +41,9 @@ export class GroupCommit<K, J> {
     return new Promise((resolve, reject) => {
       let state = this.keys.get(key);
       if (!state) this.keys.set(key, (state = { waiting: [], weight: 0, running: 0 }));
-      state.waiting.push({ job, resolve, reject });
-      state.weight += this.weight(job);
+      const weight = this.weight(job);
+      state.waiting.push({ job, weight, resolve, reject });
+      state.weight += weight;
       if (state.running === 0 || (state.running < this.parallel && 2 * state.weight >= this.maxWeight)) void this.drain(key, state);
     });
   }
@@ -53,12 +55,8 @@ export class GroupCommit<K, J> {
       // A second flush goes on only while half a flush is waiting; lighter jobs wait for the other to take them together.
       if (state.running > 1 && 2 * state.weight < this.maxWeight) break;
       let n = 1;
-      let weight = this.weight(queue[0].job);
-      for (; n < queue.length; n++) {
-        const next = this.weight(queue[n].job);
-        if (weight + next > this.maxWeight) break;
-        weight += next;
-      }
+      let weight = queue[0].weight;
+      for (; n < queue.length && weight + queue[n].weight <= this.maxWeight; n++) weight += queue[n].weight;
       state.weight -= weight;
       await this.settle(key, queue.splice(0, n));
     }

@@ -14,7 +14,9 @@ import { FraudChecks } from "./ingest/fraud";
 import { RequestLimiter } from "./appspaces/request-limiter";
 import { settingsOf } from "./appspaces/settings";
 import { IdAllocator } from "./db/id-allocator";
-import { UnauthenticatedError } from "./errors";
+import { DATABASE_BUSY, DATABASE_UNREACHABLE, UnauthenticatedError, UnavailableError } from "./errors";
+import { isConnectionFailure, isTransientFailure } from "./db/failures";
+import { healthOf } from "./db/health";
 import { RatesCache } from "./ingest/rates/rates.service";
 import { eventWrites, EventWrites } from "./ingest/ingest.service";
 
@@ -103,14 +105,25 @@ function apiKeyOf(req: Request): string | null {
   return typeof header === "string" && header.trim() ? header.trim() : null;
 }
 
-/** Built once per request: a key that is present must be valid; no key leaves the appspace null. */
+/**
+ * Built once per request: a key that is present must be valid; no key leaves the appspace null. A database that
+ * cannot be reached answers 503 UNAVAILABLE (Apollo sends the status and Retry-After of the error thrown here).
+ */
 export async function createContext(services: Services, req: Request): Promise<Context> {
+  const requestId = randomUUID();
   const key = apiKeyOf(req);
-  const auth = key ? await authenticate(services.db, key, services.now()) : null;
+  let auth: Awaited<ReturnType<typeof authenticate>> = null;
+  try {
+    auth = key ? await authenticate(services.db, key, services.now()) : null;
+  } catch (err) {
+    if (!isTransientFailure(err)) throw err;
+    healthOf(services.db).noteFailure(err);
+    throw new UnavailableError(isConnectionFailure(err) ? DATABASE_UNREACHABLE : DATABASE_BUSY);
+  }
   if (key && !auth) throw new UnauthenticatedError("Unknown or revoked API key");
   if (auth) await services.requests.take(auth.keyId, settingsOf(auth.appspace).requestLimit);
   return {
-    requestId: randomUUID(),
+    requestId,
     appspace: auth?.appspace ?? null,
     keyKind: auth?.keyKind ?? null,
     db: services.db,

@@ -25,9 +25,26 @@ export class ForbiddenError extends AppError {
   }
 }
 
+/** Seconds a client waits before retrying a request answered 503. */
+export const RETRY_AFTER_SECONDS = 2;
+
+/**
+ * 503 UNAVAILABLE with Retry-After: the request did not fail for what it holds, and the same request sent again
+ * later may succeed (a batch again too: an eventId is stored once, whatever the number of tries).
+ */
+export class UnavailableError extends AppError {
+  constructor(message: string) {
+    super(message, "UNAVAILABLE", undefined, { http: { status: 503, headers: new Map([["retry-after", String(RETRY_AFTER_SECONDS)]]) } });
+  }
+}
+
+export const DATABASE_UNREACHABLE = "The database is unreachable; retry later";
+export const DATABASE_BUSY = "The database is busy; retry later";
+export const SHUTTING_DOWN = "The server is shutting down; retry on another connection";
+
 /** Codes that are ours to show; anything else is masked by formatError. */
 export const PUBLIC_CODES = new Set([
-  "BAD_USER_INPUT", "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "QUOTA_EXCEEDED", "RATE_LIMITED", "PAYLOAD_TOO_LARGE",
+  "BAD_USER_INPUT", "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "QUOTA_EXCEEDED", "RATE_LIMITED", "PAYLOAD_TOO_LARGE", "UNAVAILABLE",
   // Apollo's own, raised before any resolver runs.
   "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_REQUEST", "PERSISTED_QUERY_NOT_FOUND", "PERSISTED_QUERY_NOT_SUPPORTED", "OPERATION_RESOLUTION_FAILURE",
 ]);

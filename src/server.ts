@@ -4,46 +4,75 @@ import { AddressInfo } from "node:net";
 import { ApolloServer, ApolloServerPlugin } from "@apollo/server";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import { unwrapResolverError } from "@apollo/server/errors";
-import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import cors from "cors";
 import express, { NextFunction, Request, Response } from "express";
 import { GraphQLFormattedError } from "graphql";
 import { DataSource } from "typeorm";
 import { Context, createContext, createServices, ServiceOptions } from "./context";
-import { PUBLIC_CODES } from "./errors";
+import { DATABASE_BUSY, DATABASE_UNREACHABLE, PUBLIC_CODES, RETRY_AFTER_SECONDS } from "./errors";
+import { isConnectionFailure, isTransientFailure } from "./db/failures";
+import { healthOf } from "./db/health";
+import { logFailure } from "./log";
 import { createSchema } from "./schema";
+import { RequestDrain } from "./drain";
 
 export const BODY_LIMIT = "1mb";
 
 export interface RunningServer {
   url: string;
   port: number;
+  /**
+   * Graceful stop: no new connections, the requests in flight and the writes they started finish, background
+   * workers stop at a safe point, then Apollo. The database stays open (its owner closes it).
+   */
   stop(): Promise<void>;
+  /** What a stop still waits for: requests in flight, and the background workers not yet stopped. */
+  pending(): { requests: number; workers: string[] };
 }
 
-/** Our errors and GraphQL's own keep their message and code; anything else becomes a bare INTERNAL_SERVER_ERROR. */
+/**
+ * What a client sees of an error. Ours and GraphQL's keep their message and code; a database that is unreachable or
+ * still busy after the retries is UNAVAILABLE (503, statusFromErrors); anything else becomes a bare
+ * INTERNAL_SERVER_ERROR, logged by statusFromErrors with the request id.
+ */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const code = formatted.extensions?.code;
   if (typeof code === "string" && PUBLIC_CODES.has(code)) {
     const { stacktrace: _s, exception: _e, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };
   }
-  console.error("[graphql] internal error:", unwrapResolverError(error));
+  const original = unwrapResolverError(error);
+  if (isTransientFailure(original)) {
+    return { message: isConnectionFailure(original) ? DATABASE_UNREACHABLE : DATABASE_BUSY, extensions: { code: "UNAVAILABLE" } };
+  }
   return { message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } };
 }
 
 /**
- * The HTTP status from the errors: 500 when a request failed on our side, so SDKs
- * retry it (safe: it was rolled back, and dedup absorbs repeats); 400 for a
- * client's error that a plugin raised without a status (the query limits).
+ * The HTTP status from the errors, so that a client can tell from it whether to retry: 503 with Retry-After when the
+ * database was unreachable or busy (nothing was stored; the same request may be sent again), 500 for a bug, 400 for a
+ * client's error that a plugin raised without a status (the query limits). Bugs are logged here, where the request id is.
  */
 const statusFromErrors: ApolloServerPlugin<Context> = {
   async requestDidStart() {
     return {
-      async willSendResponse({ response, errors }) {
+      async didEncounterErrors({ errors, contextValue }) {
+        for (const error of errors) {
+          if (PUBLIC_CODES.has(String(error.extensions?.code))) continue;
+          const original = unwrapResolverError(error);
+          if (isTransientFailure(original)) healthOf(contextValue.db).noteFailure(original);
+          else logFailure("graphql", "internal error", original, { request: contextValue.requestId });
+        }
+      },
+      async willSendResponse({ response, errors, contextValue }) {
+        response.http.headers.set("x-request-id", contextValue.requestId);
         if (!errors?.length) return;
-        if (errors.some(e => !PUBLIC_CODES.has(String(e.extensions?.code)))) response.http.status = 500;
+        const originals = errors.map(e => unwrapResolverError(e));
+        if (originals.some(isTransientFailure)) {
+          response.http.status = 503;
+          response.http.headers.set("retry-after", String(RETRY_AFTER_SECONDS));
+        } else if (errors.some(e => !PUBLIC_CODES.has(String(e.extensions?.code)))) response.http.status = 500;
         else if (response.http.status === undefined || response.http.status === 500) response.http.status = 400;
       },
     };
@@ -91,11 +120,13 @@ export async function createServer(db: DataSource, opts: ServerOptions = {}) {
     parseOptions: { maxTokens: MAX_TOKENS },
     allowBatchedHttpRequests: false,
     validationRules: armor.validationRules,
-    plugins: [...armor.plugins, ApolloServerPluginDrainHttpServer({ httpServer }), statusFromErrors],
+    plugins: [...armor.plugins, statusFromErrors],
   });
   await apollo.start();
 
   app.disable("x-powered-by");
+  const drain = new RequestDrain(httpServer);
+  app.use(drain.middleware);
   app.use(
     "/graphql",
     cors(),
@@ -108,7 +139,7 @@ export async function createServer(db: DataSource, opts: ServerOptions = {}) {
     if (err.type === "entity.too.large") return jsonError(res, 413, "PAYLOAD_TOO_LARGE", `Request body is larger than ${BODY_LIMIT.toUpperCase()}`);
     if (err.type === "entity.parse.failed") return jsonError(res, 400, "BAD_REQUEST", "Request body is not valid JSON");
     if (err.status && err.status < 500) return jsonError(res, err.status, "BAD_REQUEST", "Bad request");
-    console.error("[http] internal error:", err);
+    logFailure("http", "internal error", err);
     return jsonError(res, 500, "INTERNAL_SERVER_ERROR", "Internal server error");
   });
 
@@ -120,13 +151,20 @@ export async function createServer(db: DataSource, opts: ServerOptions = {}) {
       services.deletions.start();
       services.rollups.start();
       services.retention.start();
+      const workers = { deletions: services.deletions, rollups: services.rollups, retention: services.retention };
+      const running = new Set(Object.keys(workers));
       const stop = async () => {
-        await services.deletions.stop();
-        await services.rollups.stop();
-        await services.retention.stop();
+        await drain.drain();
+        await services.writes.idle();
+        await Promise.all(Object.entries(workers).map(async ([name, worker]) => {
+          await worker.stop();
+          running.delete(name);
+        }));
         await apollo.stop();
+        healthOf(db).stop();
       };
-      return { port: actual, url: `http://localhost:${actual}/graphql`, stop };
+      const pending = () => ({ requests: drain.requests, workers: [...running] });
+      return { port: actual, url: `http://localhost:${actual}/graphql`, stop, pending };
     },
   };
 }

@@ -26,9 +26,10 @@ import { RollupCartsCompact1768089600000 } from "./migrations/1768089600000-Roll
 import { RollupAttribution1768176000000 } from "./migrations/1768176000000-RollupAttribution";
 import { RollupCartTotals1768262400000 } from "./migrations/1768262400000-RollupCartTotals";
 import { RollupPairs1768348800000 } from "./migrations/1768348800000-RollupPairs";
+import { IdentityLocks1768435200000 } from "./migrations/1768435200000-IdentityLocks";
 
 export const entities = [Appspace, ApiKey, EventRecord, EventItem, EventProperty, PurchaseClaim, IdentityLink, Product, ExchangeRate, IdBlock];
-export const migrations = [Init1767225600000, People1767312000000, TrustAndSafety1767398400000, Rollups1767484800000, RollupKeys1767571200000, RollupWeeks1767657600000, RollupPeople1767744000000, RollupCohorts1767830400000, RollupCohortDays1767916800000, RollupPeopleSets1768003200000, RollupCartsCompact1768089600000, RollupAttribution1768176000000, RollupCartTotals1768262400000, RollupPairs1768348800000];
+export const migrations = [Init1767225600000, People1767312000000, TrustAndSafety1767398400000, Rollups1767484800000, RollupKeys1767571200000, RollupWeeks1767657600000, RollupPeople1767744000000, RollupCohorts1767830400000, RollupCohortDays1767916800000, RollupPeopleSets1768003200000, RollupCartsCompact1768089600000, RollupAttribution1768176000000, RollupCartTotals1768262400000, RollupPairs1768348800000, IdentityLocks1768435200000];
 
 export interface DbOptions {
   databaseUrl: string | null;

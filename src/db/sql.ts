@@ -1,4 +1,7 @@
 import { DataSource, EntityManager } from "typeorm";
+import type { IsolationLevel } from "typeorm/driver/types/IsolationLevel";
+import { count } from "../metrics";
+import { driverError, isTransientFailure, LOCK_CONFLICTS } from "./failures";
 
 export type Db = DataSource | EntityManager;
 
@@ -100,29 +103,30 @@ export function insertIgnoring(db: Db, table: string, columns: readonly string[]
 // TypeORM transactions would merge into one: transactions queue here instead.
 const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
 
-const RETRYABLE_MYSQL = new Set(["ER_LOCK_DEADLOCK", "ER_LOCK_WAIT_TIMEOUT"]);
-
-/** The driver's code and fatal flag of an error (TypeORM wraps the driver's error in driverError). */
-function driverError(err: unknown): { code?: string; fatal?: boolean } {
-  const e = err as { driverError?: { code?: string; fatal?: boolean }; code?: string; fatal?: boolean };
-  return e.driverError ?? e;
-}
-
 /**
  * Whether a failed transaction was rolled back for what its own statements did (a constraint, a trigger, bad
  * data): not a lost connection, after which its commit may have gone through, nor a lock conflict, which is no
  * statement's fault.
  */
 export function failedOnItsOwn(err: unknown): boolean {
-  const { code, fatal } = driverError(err);
-  return !fatal && !(code && (RETRYABLE_MYSQL.has(code) || code.startsWith("SQLITE_BUSY")));
+  return !isTransientFailure(err);
+}
+
+/** Attempts of a transaction that meets lock conflicts (deadlocks, lock wait timeouts), the first included. */
+export const TRANSACTION_ATTEMPTS = 6;
+
+/** The pause before attempt `attempt + 1`: random up to an exponential cap ("full jitter"), so that retries spread out. */
+export function retryDelayMs(attempt: number, random = Math.random): number {
+  return Math.round(random() * Math.min(320, 10 * 2 ** attempt));
 }
 
 /**
- * Runs fn in one transaction. On SQLite transactions are serialised; on MySQL a
- * deadlock or lock timeout (rolled back by the server) is retried a few times.
+ * Runs fn in one transaction. On SQLite transactions are serialised; on MySQL (at `isolation`, else the server's
+ * default) a deadlock or lock wait timeout, which the server rolled back, is run again after a jittered pause, up to
+ * TRANSACTION_ATTEMPTS in all; every retry is counted (db_transaction_retries_total). Past those the error goes to
+ * the caller (a request answers 503 UNAVAILABLE).
  */
-export async function withTransaction<T>(db: DataSource, fn: (em: EntityManager) => Promise<T>): Promise<T> {
+export async function withTransaction<T>(db: DataSource, fn: (em: EntityManager) => Promise<T>, isolation?: IsolationLevel): Promise<T> {
   if (!isMysql(db)) {
     const previous = sqliteQueues.get(db) ?? Promise.resolve();
     const run = previous.catch(() => undefined).then(() => db.transaction(fn));
@@ -131,11 +135,12 @@ export async function withTransaction<T>(db: DataSource, fn: (em: EntityManager)
   }
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction(fn);
+      return await (isolation ? db.transaction(isolation, fn) : db.transaction(fn));
     } catch (err) {
       const code = driverError(err).code;
-      if (attempt >= 4 || !code || !RETRYABLE_MYSQL.has(code)) throw err;
-      await new Promise(r => setTimeout(r, 5 * attempt + Math.random() * 20));
+      if (attempt >= TRANSACTION_ATTEMPTS || !code || !LOCK_CONFLICTS.has(code)) throw err;
+      count("db_transaction_retries_total");
+      await new Promise(r => setTimeout(r, retryDelayMs(attempt)));
     }
   }
 }

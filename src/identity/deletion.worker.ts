@@ -3,8 +3,9 @@ import { dbTime, fromDbTime, isMysql, multiRowInsert, placeholders, toNumber, wi
 import { joinSql, sql } from "../db/query";
 import { deleteEvents, selectEvents } from "../ingest/event-writer";
 import { forgetInRollups, lockPeopleRollups, markPeopleDays } from "../rollups/rollups";
+import { reportFailure } from "../db/health";
 import { countPersonData } from "./deletion.service";
-import { identifiersOf } from "./persons";
+import { identifiersOf, lockIdentities } from "./persons";
 
 export interface DeletionWorkerOptions {
   /** Events deleted per transaction. */
@@ -60,7 +61,7 @@ export class DeletionWorker {
       return;
     }
     this.running = this.drain()
-      .catch(err => console.error("[deletion] worker error:", err))
+      .catch(err => reportFailure(this.db, "deletion", "worker error", err))
       .finally(() => {
         this.running = null;
         if (this.again) {
@@ -117,7 +118,7 @@ export class DeletionWorker {
       if (this.stopped) return;
       await withTransaction(this.db, em => this.finish(em, job, identifiers));
     } catch (err) {
-      console.error(`[deletion] request ${job.id} attempt ${job.attempts} failed:`, err);
+      reportFailure(this.db, "deletion", "request failed", err, { request: job.id, attempt: job.attempts });
       const failed = job.attempts >= MAX_ATTEMPTS;
       await this.db.query(
         failed
@@ -149,6 +150,7 @@ export class DeletionWorker {
   /** Removes the person's identity links and marks the request done, keeping only the hash of the userId. */
   private async finish(em: EntityManager, job: Claimed, identifiers: string[]): Promise<void> {
     await lockPeopleRollups(em, job.appspaceId, true);
+    await lockIdentities(em, job.appspaceId);
     const list = placeholders(identifiers.length);
     await em.query(`DELETE FROM identity_links WHERE appspace_id = ? AND (identifier IN (${list}) OR user_id IN (${list}))`,
       [job.appspaceId, ...identifiers, ...identifiers]);

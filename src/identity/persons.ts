@@ -6,7 +6,17 @@ import { Db, isMysql, multiRowInsert, placeholders } from "../db/sql";
 export type Link = readonly [identifier: string, userId: string];
 
 /**
- * Keeps `identity_persons` current for new links, in the caller's transaction.
+ * Makes the caller's transaction the only one changing the appspace's identity links and persons until it ends: on
+ * MySQL it locks the appspace's row of identity_locks (made on first use). Every writer of identity_persons takes it
+ * first, before any other row (ingest before its events, as what it reads of events for a merge waits for their
+ * writers), so merges never interleave and never deadlock with each other. SQLite writes one transaction at a time.
+ */
+export async function lockIdentities(em: EntityManager, appspaceId: number): Promise<void> {
+  if (isMysql(em)) await em.query("INSERT INTO identity_locks (appspace_id) VALUES (?) ON DUPLICATE KEY UPDATE appspace_id = appspace_id", [appspaceId]);
+}
+
+/**
+ * Keeps `identity_persons` current for new links, in the caller's transaction, which holds lockIdentities.
  * Links are transitive: everything connected by links is one person, named by the
  * smallest userId among them, so the name does not depend on the order links arrive.
  * When a link joins two people, the rows of the one renamed are updated in one statement.
@@ -15,9 +25,8 @@ export type Link = readonly [identifier: string, userId: string];
 export async function linkPersons(em: EntityManager, appspaceId: number, links: readonly Link[]): Promise<string[]> {
   if (links.length === 0) return [];
   const ids = [...new Set(links.flat())].sort();
-  const lock = isMysql(em) ? " FOR UPDATE" : "";
   const rows: { identifier: string; person: string }[] = await em.query(
-    `SELECT identifier, person FROM identity_persons WHERE appspace_id = ? AND identifier IN (${placeholders(ids.length)})${lock}`,
+    `SELECT identifier, person FROM identity_persons WHERE appspace_id = ? AND identifier IN (${placeholders(ids.length)})`,
     [appspaceId, ...ids],
   );
   const current = new Map(rows.map(r => [r.identifier, r.person]));

@@ -29,7 +29,8 @@ export async function writeEvents(em: EntityManager, appspaceId: number, events:
 
   const money = (a: { base: number; original: number } | null, key: "base" | "original") => (a ? a[key] : null);
   const receivedAt = dbTime(now);
-  const eventRows: Row[] = candidates.map(({ e, id }) => [
+  // In eventId order: concurrent inserts of the same eventIds lock them in one order.
+  const eventRows: Row[] = [...candidates].sort(byEventId).map(({ e, id }) => [
     id, appspaceId, e.eventId, e.eventType, dbTime(e.occurredAt), receivedAt, e.transactionId, e.userId, e.anonymousId,
     e.sessionId, e.cartId, e.couponCode, money(e.revenue, "base"), money(e.discount, "base"), money(e.shipping, "base"),
     money(e.tax, "base"), e.currency, money(e.revenue, "original"), money(e.discount, "original"), money(e.shipping, "original"),
@@ -70,6 +71,13 @@ export async function writeEvents(em: EntityManager, appspaceId: number, events:
 }
 
 type Pending = { e: NormalizedEvent; id: number };
+
+/** Events with an eventId in its order, then those without (which no other transaction can hold). */
+const byEventId = (a: Pending, b: Pending) => {
+  if (a.e.eventId === b.e.eventId) return 0;
+  if (a.e.eventId === null || b.e.eventId === null) return a.e.eventId === null ? 1 : -1;
+  return a.e.eventId < b.e.eventId ? -1 : 1;
+};
 
 /** Takes the 24-hour claim on each PURCHASE's transactionId; returns the events that are not duplicates. */
 async function claimPurchases(em: EntityManager, appspaceId: number, rows: Pending[], now: Date): Promise<Pending[]> {

@@ -1,3 +1,5 @@
+import { logFailure } from "../log";
+
 interface Waiting<J> {
   job: J;
   weight: number;
@@ -48,6 +50,11 @@ export class GroupCommit<K, J> {
     });
   }
 
+  /** Resolves once no flush runs and no job waits (at shutdown, after the requests that bring jobs have stopped). */
+  async idle(): Promise<void> {
+    while (this.keys.size > 0) await new Promise(r => setTimeout(r, 10));
+  }
+
   private async drain(key: K, state: KeyState<J>): Promise<void> {
     state.running++;
     const queue = state.waiting;
@@ -68,7 +75,7 @@ export class GroupCommit<K, J> {
       await this.flush(key, group.map(w => w.job));
     } catch (err) {
       if (group.length === 1 || !this.isolates(err)) return group.forEach(w => w.reject(err));
-      console.error(`[group commit] a flush of ${group.length} jobs failed, each is flushed alone:`, err);
+      logFailure("group commit", `a flush of ${group.length} jobs failed, each is flushed alone`, err);
       for (const one of group) await this.settle(key, [one]);
       return;
     }

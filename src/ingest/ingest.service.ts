@@ -4,6 +4,7 @@ import { settingsOf } from "../appspaces/settings";
 import { IdAllocator } from "../db/id-allocator";
 import { Db, failedOnItsOwn, isMysql, multiRowInsert, toNumber, withTransaction, Writes } from "../db/sql";
 import { AppError } from "../errors";
+import { lockIdentities } from "../identity/persons";
 import { EventInput } from "./event.input";
 import { writeEvents } from "./event-writer";
 import { FraudChecks } from "./fraud";
@@ -63,14 +64,24 @@ const GROUP_ROWS = 2000;
  */
 const MYSQL_FLUSHES = 2;
 
+/** Whether an event links identifiers (its anonymousId or aliases to its userId), which changes identity_persons. */
+const links = (e: NormalizedEvent) => e.userId !== null && (e.anonymousId !== null || e.aliases.length > 0);
+
 /**
  * The event writes of a server: the requests of an appspace that arrive while its
  * previous write runs are stored together, in one transaction (GroupCommit), whose
  * last statements (marks, items, properties, catalog, stats) go in one round trip.
+ * Deadlocks are avoided by design, not retried away (the retries are for other servers):
+ * - on MySQL at READ COMMITTED, so that reads take no gap locks, and only locking reads wait for writers;
+ * - a transaction that links identities takes the appspace's identity lock first (lockIdentities), before
+ *   its events: what it reads of events for a merge waits for their writers, who never wait for it;
+ * - rows that concurrent transactions share are written in one order (sorted keys: events by eventId,
+ *   claims, links, persons, catalog, stats) and last, from the catalog on, in one round trip.
  */
 export function eventWrites(db: DataSource): EventWrites {
   return new GroupCommit<number, WriteJob>((appspaceId, jobs) => withTransaction(db, async em => {
     const events = jobs.flatMap(j => j.events);
+    if (events.some(links)) await lockIdentities(em, appspaceId);
     const now = new Date(Math.max(...jobs.map(j => j.now.getTime())));
     const writes = new Writes();
     const kept = new Set(events.length ? (await writeEvents(em, appspaceId, events, jobs.flatMap(j => j.ids), now, writes)).stored : []);
@@ -90,7 +101,7 @@ export function eventWrites(db: DataSource): EventWrites {
     // Days in order, so that two transactions lock the stats rows in one order.
     for (const [day, tally] of [...days].sort(([a], [b]) => (a < b ? -1 : 1))) if (tally.counts.size) writes.add(statsUpsert(em, appspaceId, day, tally));
     await writes.send(em);
-  }), job => job.events.reduce((rows, e) => rows + 1 + e.items.length + e.properties.length + e.aliases.length, 1), GROUP_ROWS, failedOnItsOwn, isMysql(db) ? MYSQL_FLUSHES : 1);
+  }, "READ COMMITTED"), job => job.events.reduce((rows, e) => rows + 1 + e.items.length + e.properties.length + e.aliases.length, 1), GROUP_ROWS, failedOnItsOwn, isMysql(db) ? MYSQL_FLUSHES : 1);
 }
 
 /**

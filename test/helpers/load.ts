@@ -1,0 +1,102 @@
+/**
+ * The ingest load of a partner's workers: batches of 100 events (3 items and 2 properties each, 4 event types)
+ * sent at a given concurrency for a given time, each event with its own eventId so that a retry is safe. A third of
+ * the batches are people never seen before (a new userId/anonymousId pair per event), a third join people seen
+ * before (an earlier person's anonymousId with another earlier person's userId), a third are returning people.
+ * Every id sent starts with `tag`, so a test can look for any of them in a log.
+ */
+export interface LoadOptions {
+  url: string;
+  key: string;
+  tag: string;
+  concurrency: number;
+  seconds: number;
+  /** Stops the load early when it returns true (checked before each request). */
+  stop?: () => boolean;
+  /** Sees every answer: its HTTP status (0 for a connection error) and when it came. */
+  onAnswer?: (status: number) => void;
+}
+
+export interface LoadResult {
+  /** eventIds of the batches answered 200 with every event accepted. */
+  acknowledged: Set<string>;
+  /** Answers by HTTP status; 0 counts requests that got no answer (a reset or refused connection). */
+  statuses: Map<number, number>;
+  /** Events a 200 answer reported as not accepted. */
+  eventErrors: number;
+  /** A few of the answers that were not 200, as text. */
+  samples: string[];
+  /** The headers of the first 503 answer. */
+  unavailable: Headers | null;
+  batches: number;
+}
+
+const TRACK = "mutation ($events: [EventInput!]!) { trackEvents(events: $events) { accepted errors { index code } } }";
+const TYPES = ["VIEW_ITEM", "ADD_TO_CART", "BEGIN_CHECKOUT", "PURCHASE"] as const;
+
+/** Batch n; `freshBefore` fresh batches (numbers 0, 3, 6, ...) were sent before it, whose people it may name. */
+export function loadBatch(tag: string, n: number, freshBefore: number): Record<string, unknown>[] {
+  const kind = freshBefore === 0 ? 0 : n % 3;
+  // A person seen before: event j of fresh batch 3m.
+  const earlier = (seed: number) => 3 * (seed % freshBefore) * 100 + ((seed * 37) % 100);
+  return Array.from({ length: 100 }, (_, i) => {
+    const own = kind === 0 ? n * 100 + i : earlier(n * 131 + i * 17);
+    const other = kind === 1 ? earlier(n * 59 + i * 29 + 7) : own;
+    const type = TYPES[i % TYPES.length];
+    const items = [1, 2, 3].map(k => ({ itemId: `sku-${(n + i + k) % 500}`, price: 5 + k, quantity: 1 }));
+    return {
+      eventType: type,
+      eventId: `${tag}-e-${n}-${i}`,
+      userId: `${tag}-u-${other}`,
+      anonymousId: `${tag}-a-${own}`,
+      items,
+      ...(type === "PURCHASE" ? { transactionId: `${tag}-t-${n}-${i}`, revenue: 18 } : {}),
+      properties: [{ key: "campaign", value: `c${i % 4}` }, { key: "source", value: "partner" }],
+    };
+  });
+}
+
+export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
+  const result: LoadResult = { acknowledged: new Set(), statuses: new Map(), eventErrors: 0, samples: [], unavailable: null, batches: 0 };
+  const until = Date.now() + opts.seconds * 1000;
+  let next = 0;
+  let freshSent = 0; // fresh batches started
+  const count = (status: number) => {
+    result.statuses.set(status, (result.statuses.get(status) ?? 0) + 1);
+    opts.onAnswer?.(status);
+  };
+  await Promise.all(Array.from({ length: opts.concurrency }, async () => {
+    while (Date.now() < until && !opts.stop?.()) {
+      const n = next++;
+      const events = loadBatch(opts.tag, n, freshSent);
+      if (n % 3 === 0) freshSent++;
+      result.batches++;
+      let res: Response;
+      try {
+        res = await fetch(opts.url, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${opts.key}` },
+          body: JSON.stringify({ query: TRACK, variables: { events } }),
+        });
+      } catch (err) {
+        count(0);
+        if (result.samples.length < 5) result.samples.push(`no answer: ${(err as Error).cause ?? err}`);
+        await new Promise(r => setTimeout(r, 50));
+        continue;
+      }
+      const text = await res.text();
+      count(res.status);
+      if (res.status !== 200) {
+        if (res.status === 503 && !result.unavailable) result.unavailable = res.headers;
+        if (result.samples.length < 5) result.samples.push(`${res.status} ${text.slice(0, 300)}`);
+        if (res.status === 503) await new Promise(r => setTimeout(r, 100));
+        continue;
+      }
+      const body = JSON.parse(text) as { data?: { trackEvents: { accepted: number; errors: unknown[] } } };
+      const answer = body.data?.trackEvents;
+      result.eventErrors += answer ? answer.errors.length : events.length;
+      if (answer && answer.accepted === events.length) for (const e of events) result.acknowledged.add(e.eventId as string);
+    }
+  }));
+  return result;
+}

@@ -15,6 +15,8 @@ export interface Config {
   readonly rollupRefreshMs: number;
   /** How often data older than each appspace's retention is purged, in ms. */
   readonly retentionPurgeMs: number;
+  /** How long a shutdown (SIGTERM, SIGINT) may take before what is left is abandoned (exit 1), in ms. */
+  readonly shutdownTimeoutMs: number;
 }
 
 function fail(message: string): never {
@@ -47,5 +49,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitWindowSeconds: whole(env, "RATE_LIMIT_WINDOW_SECONDS", 60, 1),
     rollupRefreshMs: whole(env, "ROLLUP_REFRESH_MS", 1000, 10),
     retentionPurgeMs: whole(env, "RETENTION_PURGE_MS", 3_600_000, 1000),
+    shutdownTimeoutMs: whole(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 0),
   });
 }

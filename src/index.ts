@@ -2,6 +2,7 @@ import "reflect-metadata";
 import { createAppspace, countAppspaces } from "./appspaces/appspace.service";
 import { loadConfig } from "./config";
 import { openDatabase } from "./db/open";
+import { logFailure } from "./log";
 import { createServer } from "./server";
 
 /** Start-up: config -> database (migrations) -> demo appspace on an empty database -> HTTP server. */
@@ -27,13 +28,29 @@ async function main() {
     console.log(`  Authorization: Bearer ${demo.secretKey}\n`);
   }
 
-  const shutdown = async () => {
-    await running.stop();
-    await db.destroy();
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`[shutdown] ${signal}: finishing the requests in flight (at most ${config.shutdownTimeoutMs} ms)`);
+    const deadline = setTimeout(() => {
+      const left = running.pending();
+      console.error(`[shutdown] not done after ${config.shutdownTimeoutMs} ms: abandoned ${left.requests} requests in flight; workers not stopped: ${left.workers.join(", ") || "none"}`);
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    try {
+      await running.stop();
+      await db.destroy();
+    } catch (err) {
+      logFailure("shutdown", "failed", err);
+      process.exit(1);
+    }
+    clearTimeout(deadline);
+    console.log("[shutdown] done");
     process.exit(0);
   };
-  process.once("SIGINT", shutdown);
-  process.once("SIGTERM", shutdown);
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
 }
 
 main().catch(err => {

@@ -1,3 +1,6 @@
+import { DataSource } from "typeorm";
+import { reportFailure } from "./db/health";
+
 /**
  * A background job run every `intervalMs` once started, never two passes at a time:
  * a pass due while one runs is skipped. A pass is told to stop (its `stopping`
@@ -7,7 +10,12 @@ export class PeriodicTask {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
 
-  constructor(private readonly label: string, private readonly intervalMs: number, private readonly pass: (stopping: () => boolean) => Promise<unknown>) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly label: string,
+    private readonly intervalMs: number,
+    private readonly pass: (stopping: () => boolean) => Promise<unknown>,
+  ) {}
 
   start(): void {
     this.timer = setInterval(() => void this.kick(), this.intervalMs);
@@ -18,7 +26,7 @@ export class PeriodicTask {
   kick(): Promise<unknown> {
     if (!this.running && this.timer) {
       this.running = this.pass(() => !this.timer)
-        .catch(err => console.error(`[${this.label}] failed:`, err))
+        .catch(err => reportFailure(this.db, this.label, "failed", err))
         .finally(() => (this.running = null));
     }
     return this.running ?? Promise.resolve();

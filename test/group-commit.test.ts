@@ -67,7 +67,7 @@ describe("GroupCommit", () => {
     const all = [run("a", "1"), run("a", "2"), run("a", "bad"), run("a", "3")];
     await releaseAll();
     await Promise.all(all);
-    expect(errors.mock.calls.map(c => String(c[0]))).toEqual(["[group commit] a flush of 3 jobs failed, each is flushed alone:"]);
+    expect(errors.mock.calls.map(c => String(c[0]))).toEqual([expect.stringMatching(/^\[group commit\] a flush of 3 jobs failed, each is flushed alone: Error: bad in 2,bad,3\n/)]);
     errors.mockRestore();
     expect(flushes).toEqual([["a", "1"], ["a", "2", "bad", "3"], ["a", "2"], ["a", "bad"], ["a", "3"]]);
     expect(settled).toEqual(["1 ok", "2 ok", "bad failed: bad in bad", "3 ok"]);

@@ -846,7 +846,11 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     const errors = jest.spyOn(console, "error").mockImplementation(() => undefined);
     try {
       expect(await refreshRollups(h.db, { waitSeconds: 10 })).toBe(1);
-      expect(errors.mock.calls.map(c => String(c[0]))).toEqual([expect.stringMatching(new RegExp(`appspace ${space.id}, 2026-03-11: not refreshed: .*no boom`))]);
+      // Its code and statement shape (a driver's message may quote values).
+      expect(errors.mock.calls.map(c => String(c[0]))).toEqual([
+        `[rollups] day not refreshed: appspace=${space.id} day=2026-03-11 code=${target.name === "sqlite" ? "SQLITE_CONSTRAINT_TRIGGER" : "ER_SIGNAL_EXCEPTION errno=1644"} ` +
+        'statement="INSERT INTO rollup_funnel_sets (appspace_id, day, with_flagged, from_step, to_step, people) VALUES (?, ?, ?, ?, ?, ?) x2"',
+      ]);
     } finally {
       errors.mockRestore();
       await h.db.query("DROP TRIGGER no_boom");
@@ -877,7 +881,8 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     expect(await h.count("rollup_cart_pairs", "appspace_id = ?", [space.id])).toBeGreaterThan(0);
     expect(await carts(true)).toEqual(expected);
 
-    await h.db.undoLastMigration({ transaction: "each" });
+    // The migrations since RollupPairs, then RollupPairs.
+    for (let undo = 0; undo < 2; undo++) await h.db.undoLastMigration({ transaction: "each" });
     const runner = h.db.createQueryRunner();
     for (const table of ["rollup_cart_pairs", "rollup_funnel_pairs", "rollup_funnel_people"]) expect(await runner.hasTable(table)).toBe(false);
     await runner.release();

@@ -67,7 +67,7 @@ async function load(concurrency: number, seconds: number, worker: (n: number) =>
   return { perSecond: units / ((Date.now() - start) / 1000), p99: percentile(latencies, 99) };
 }
 
-const TRACK_EVENTS = "mutation ($events: [EventInput!]!) { trackEvents(events: $events) { accepted } }";
+const TRACK_EVENTS = "mutation ($events: [EventInput!]!) { trackEvents(events: $events) { accepted errors { code } } }";
 const TRACK_EVENT = "mutation ($event: EventInput!) { trackEvent(event: $event) { ok } }";
 
 async function post(url: string, key: string | null, body: unknown): Promise<any> {
@@ -75,6 +75,42 @@ async function post(url: string, key: string | null, body: unknown): Promise<any
   const json = await res.json();
   if (res.status !== 200 || (json as { errors?: unknown }).errors) throw new Error(`request failed: ${res.status} ${JSON.stringify(json).slice(0, 300)}`);
   return json;
+}
+
+/**
+ * The failures of an ingest phase: answers other than 2xx (by status; 0 for no answer at all) and events a 2xx answer
+ * did not accept. Counted, not thrown, so that a phase runs its whole time; any failure fails the run at its end.
+ */
+class Failures {
+  readonly statuses = new Map<number, number>();
+  events = 0;
+
+  /** Sends an ingest request; its JSON when answered 2xx, else null (counted). */
+  async post(url: string, key: string | null, body: unknown): Promise<any> {
+    let res: Response;
+    try {
+      res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) }, body: JSON.stringify(body) });
+    } catch {
+      this.statuses.set(0, (this.statuses.get(0) ?? 0) + 1);
+      return null;
+    }
+    const text = await res.text();
+    if (res.status < 200 || res.status > 299) {
+      this.statuses.set(res.status, (this.statuses.get(res.status) ?? 0) + 1);
+      if (this.statuses.size === 1 && this.statuses.get(res.status) === 1) console.error(`first failed request: ${res.status} ${text.slice(0, 300)}`);
+      return null;
+    }
+    return JSON.parse(text);
+  }
+
+  get requests(): number {
+    return [...this.statuses.values()].reduce((a, b) => a + b, 0);
+  }
+
+  describe(): string {
+    const statuses = [...this.statuses].map(([status, n]) => `${n} x ${status === 0 ? "no answer" : `HTTP ${status}`}`);
+    return `${this.requests} failed requests${statuses.length ? ` (${statuses.join(", ")})` : ""}, ${this.events} events not accepted`;
+  }
 }
 
 /** Starts script as `npm start` starts the server (same node arguments) with env in a process of its own; resolves with it once it prints a line matching `ready`. */
@@ -233,7 +269,13 @@ async function main() {
   // Batch ingest: trackEvents of 100 events x 3 items at concurrency 8, against mysql2 multi-row INSERTs of the same rows.
   let rss = 0;
   const sampler = setInterval(() => (rss = Math.max(rss, rssOf(server.pid!))), 200);
-  const batch = await load(8, seconds, async n => (await post(serverUrl, space.publishableKey, { query: TRACK_EVENTS, variables: { events: benchEvents(n) } })).data.trackEvents.accepted);
+  const failures = { batch: new Failures(), single: new Failures() };
+  const batch = await load(8, seconds, async n => {
+    const events = benchEvents(n);
+    const answer = (await failures.batch.post(serverUrl, space.publishableKey, { query: TRACK_EVENTS, variables: { events } }))?.data?.trackEvents;
+    if (answer) failures.batch.events += events.length - answer.accepted;
+    return answer?.accepted ?? 0;
+  });
   clearInterval(sampler);
   console.error(`batch ingest: ${fmt(batch.perSecond)} events/s`);
   // Raw rows take ids far above any the server allocates (kept across runs).
@@ -267,8 +309,9 @@ async function main() {
   console.error(`waited ${Math.round((Date.now() - settled) / 1000)} s for the server to refresh the batch load's day`);
   // Single ingest: trackEvent against a minimal node:http + mysql2 endpoint inserting the same event.
   const single = await load(8, seconds, async n => {
-    await post(serverUrl, space.publishableKey, { query: TRACK_EVENT, variables: { event: benchEvents(2_000_000 + n, 1)[0] } });
-    return 1;
+    const answer = (await failures.single.post(serverUrl, space.publishableKey, { query: TRACK_EVENT, variables: { event: benchEvents(2_000_000 + n, 1)[0] } }))?.data?.trackEvent;
+    if (answer && !answer.ok) failures.single.events++;
+    return answer?.ok ? 1 : 0;
   });
   const { child: minimal, match: port } = await spawnReady("src/bench/minimal-endpoint.ts", { DATABASE_URL: url.toString(), APPSPACE_ID: String(space.appspaceId), START_ID: String(nextId + 1_000_000_000) }, /listening on (\d+)/);
   const rawSingle = await load(8, seconds, async n => {
@@ -283,6 +326,11 @@ async function main() {
   row("single requests/s (trackEvent, concurrency 8)", fmt(single.perSecond), `${fmt(rawSingle.perSecond)} (node:http + mysql2)`, ratio(single.perSecond, rawSingle.perSecond), ">= 60 %");
   row("single p99 ms", fmt(single.p99), fmt(rawSingle.p99), "", "");
   row(`server RSS, peak over ${seconds} s of batch ingest`, `${Math.round(rss / 2 ** 20)} MiB`, "", "", "< 300 MB");
+  lines.push("", "Failures during the ingest phases (target: none; any fails the run):", "");
+  row("phase", "failures");
+  row("---", "---");
+  row("batch", failures.batch.describe());
+  row("single", failures.single.describe());
   console.error(lines.join("\n"));
 
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
@@ -296,6 +344,7 @@ async function main() {
     `Command: \`npm run bench -- --sizes ${sizes.join(",")} --seconds ${seconds} --runs ${runs} --budget ${budget}\`. The server runs as \`npm start\` runs it (NODE_ENV=production), in its own process; the load generator and the baselines run in another.`,
     `Data: the seeded generator (src/bench/generate.ts) writes sessions over 400 days into one appspace; reports cover their default range (the last 30 days). Rollups are refreshed before the reports are measured.`,
     "The plain-SQL baseline of a report is the SQL computing the same answer from the raw event tables: the statements the server runs for it with rollups off, replayed through mysql2.",
+    "Batch ingest: every event has a userId and an anonymousId; a third are people never seen before (a new identity link each), the others people of earlier batches.",
     "Single ingest starts once the server's refresher has recomputed the day the batch load wrote (it does once the day has been quiet for 10 s, during the baseline's batch load), as its baseline runs with nothing beside it.",
     "",
     ...lines,
@@ -310,7 +359,9 @@ async function main() {
   await dropScratch(pool);
   await pool.end();
   await db.destroy();
-  process.exit(0);
+  const failed = failures.batch.requests + failures.batch.events + failures.single.requests + failures.single.events;
+  if (failed) console.error(`the ingest phases failed: batch ${failures.batch.describe()}; single ${failures.single.describe()}`);
+  process.exit(failed ? 1 : 0);
 }
 
 /** Deletes the ingest load's appspaces ("bench-ingest-..."): every row of every table with an appspace_id, a chunk at a time. */

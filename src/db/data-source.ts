@@ -12,6 +12,7 @@ import { EventProperty } from "../ingest/event-property.entity";
 import { PurchaseClaim } from "../ingest/purchase-claim.entity";
 import { ExchangeRate } from "../ingest/rates/exchange-rate.entity";
 import { IdBlock } from "./id-block.entity";
+import { SafeLogger } from "./safe-logger";
 import { Init1767225600000 } from "./migrations/1767225600000-Init";
 import { People1767312000000 } from "./migrations/1767312000000-People";
 import { TrustAndSafety1767398400000 } from "./migrations/1767398400000-TrustAndSafety";
@@ -41,7 +42,7 @@ export interface DbOptions {
 
 /** One DataSource for the app, the tests and the TypeORM CLI: MySQL/MariaDB when a URL is given, else SQLite. */
 export function createDataSource(opts: DbOptions): DataSource {
-  const common = { entities, migrations, migrationsRun: false, logging: opts.logSql ? ["query", "error"] : ["error"], logger: opts.logger } as const;
+  const common = { entities, migrations, migrationsRun: false, logging: true, logger: opts.logger ?? new SafeLogger(!!opts.logSql) } as const;
   let options: DataSourceOptions;
   if (opts.databaseUrl) {
     options = {

@@ -100,7 +100,7 @@ async function deleteChunk(em: EntityManager, appspaceId: number, cutoff: string
 /** Runs the purge in the background every `intervalMs`; the log names what each pass deleted. */
 export class RetentionPurger extends PeriodicTask {
   constructor(db: DataSource, intervalMs: number, now: () => Date) {
-    super("retention", intervalMs, async stopping => {
+    super(db, "retention", intervalMs, async stopping => {
       const purged = await purgeExpired(db, { now: now(), stopping });
       for (const [appspaceId, events] of purged) console.log(`[retention] appspace ${appspaceId}: deleted ${events} events older than its retention`);
     });

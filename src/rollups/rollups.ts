@@ -2,6 +2,7 @@ import { DataSource, EntityManager, QueryRunner } from "typeorm";
 import { dayOf, joinSql, queryRows, raw, sql, Sql } from "../db/query";
 import { Db, insertChunked, isMysql, multiRowInsert, Row, toNumber, withTransaction, Writes } from "../db/sql";
 import { PeriodicTask } from "../periodic-task";
+import { reportFailure } from "../db/health";
 import { addDays, periodOf } from "../reports/range";
 import { attributionDayRows, WINDOWS } from "../attribution/attribution.service";
 import { DayTouches } from "../attribution/touches";
@@ -187,7 +188,7 @@ export async function refreshRollups(db: DataSource, opts: RefreshOptions = {}):
             await inTransaction(db, runner, em => refreshDay(em, appspaceId, day, partEvents));
           } catch (err) {
             // A day that cannot be recomputed stays stale (reports read it raw) without holding up the others.
-            console.error(`[rollups] appspace ${appspaceId}, ${day}: not refreshed: ${(err as Error).message}`);
+            reportFailure(db, "rollups", "day not refreshed", err, { appspace: appspaceId, day });
             opts.failed?.(appspaceId, day);
             continue;
           }
@@ -221,7 +222,7 @@ async function refreshAttribution(db: DataSource, runner: QueryRunner, opts: Ref
         await inTransaction(db, runner, em => refreshAttributionDay(em, appspaceId, day));
       } catch (err) {
         // Its mark stays: reports compute the day from its purchases until a later pass computes it.
-        console.error(`[rollups] appspace ${appspaceId}, ${day}: attribution not computed: ${(err as Error).message}`);
+        reportFailure(db, "rollups", "attribution not computed", err, { appspace: appspaceId, day });
       }
     }
   }
@@ -448,7 +449,7 @@ export class RollupRefresher extends PeriodicTask {
   constructor(db: DataSource, pollMs = 1000, quietMs = 10_000, maxWaitMs = 600_000, clock = () => performance.now()) {
     /** Per stale day seen ("appspace|day"): its newest mark, when that changed, when the day was first seen stale, and last seen. */
     const seen = new Map<string, { newest: number; changedAt: number; since: number; lastSeen: number }>();
-    super("rollups", pollMs, stopping => {
+    super(db, "rollups", pollMs, stopping => {
       // A day not seen for a while (refreshed by another server) starts over when it is marked again.
       for (const [key, s] of seen) if (clock() - s.lastSeen >= quietMs) seen.delete(key);
       return refreshRollups(db, {

@@ -29,6 +29,8 @@ export interface LoadResult {
   /** The headers of the first 503 answer. */
   unavailable: Headers | null;
   batches: number;
+  /** Each request: when it was sent and answered (Date.now()), and its status (0: no answer). */
+  requests: { sentAt: number; answeredAt: number; status: number }[];
 }
 
 const TRACK = "mutation ($events: [EventInput!]!) { trackEvents(events: $events) { accepted errors { index code } } }";
@@ -57,13 +59,40 @@ export function loadBatch(tag: string, n: number, freshBefore: number): Record<s
 }
 
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
-  const result: LoadResult = { acknowledged: new Set(), statuses: new Map(), eventErrors: 0, samples: [], unavailable: null, batches: 0 };
+  const result: LoadResult = { acknowledged: new Set(), statuses: new Map(), eventErrors: 0, samples: [], unavailable: null, batches: 0, requests: [] };
   const until = Date.now() + opts.seconds * 1000;
   let next = 0;
   let freshSent = 0; // fresh batches started
-  const count = (status: number) => {
+  const answered = (sentAt: number, status: number, sample?: string) => {
     result.statuses.set(status, (result.statuses.get(status) ?? 0) + 1);
+    result.requests.push({ sentAt, answeredAt: Date.now(), status });
+    if (sample && result.samples.length < 5) result.samples.push(sample);
     opts.onAnswer?.(status);
+  };
+  const send = async (events: Record<string, unknown>[]) => {
+    const sentAt = Date.now();
+    let res: Response;
+    try {
+      res = await fetch(opts.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${opts.key}` },
+        body: JSON.stringify({ query: TRACK, variables: { events } }),
+      });
+    } catch (err) {
+      answered(sentAt, 0, `no answer: ${(err as Error).cause ?? err}`);
+      return 0;
+    }
+    const text = await res.text();
+    if (res.status !== 200) {
+      if (res.status === 503) result.unavailable ??= res.headers;
+      answered(sentAt, res.status, `${res.status} ${text.slice(0, 300)}`);
+      return res.status;
+    }
+    answered(sentAt, 200);
+    const answer = (JSON.parse(text) as { data?: { trackEvents: { accepted: number; errors: unknown[] } } }).data?.trackEvents;
+    result.eventErrors += answer ? answer.errors.length : events.length;
+    if (answer && answer.accepted === events.length) for (const e of events) result.acknowledged.add(e.eventId as string);
+    return 200;
   };
   await Promise.all(Array.from({ length: opts.concurrency }, async () => {
     while (Date.now() < until && !opts.stop?.()) {
@@ -71,31 +100,9 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       const events = loadBatch(opts.tag, n, freshSent);
       if (n % 3 === 0) freshSent++;
       result.batches++;
-      let res: Response;
-      try {
-        res = await fetch(opts.url, {
-          method: "POST",
-          headers: { "content-type": "application/json", authorization: `Bearer ${opts.key}` },
-          body: JSON.stringify({ query: TRACK, variables: { events } }),
-        });
-      } catch (err) {
-        count(0);
-        if (result.samples.length < 5) result.samples.push(`no answer: ${(err as Error).cause ?? err}`);
-        await new Promise(r => setTimeout(r, 50));
-        continue;
-      }
-      const text = await res.text();
-      count(res.status);
-      if (res.status !== 200) {
-        if (res.status === 503 && !result.unavailable) result.unavailable = res.headers;
-        if (result.samples.length < 5) result.samples.push(`${res.status} ${text.slice(0, 300)}`);
-        if (res.status === 503) await new Promise(r => setTimeout(r, 100));
-        continue;
-      }
-      const body = JSON.parse(text) as { data?: { trackEvents: { accepted: number; errors: unknown[] } } };
-      const answer = body.data?.trackEvents;
-      result.eventErrors += answer ? answer.errors.length : events.length;
-      if (answer && answer.accepted === events.length) for (const e of events) result.acknowledged.add(e.eventId as string);
+      const status = await send(events);
+      // A client backs off when told to (503) or when nobody answers.
+      if (status !== 200) await new Promise(r => setTimeout(r, status === 503 ? 100 : 50));
     }
   }));
   return result;

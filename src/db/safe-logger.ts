@@ -1,0 +1,29 @@
+import { Logger } from "typeorm";
+import { statementShape } from "./failures";
+
+/**
+ * TypeORM's logger for the app: statements as their shape only (no bound values, which hold ids of people and
+ * orders), and failed ones not at all: whoever meets the error logs it once, with its code and shape (src/log.ts),
+ * and a lost database is logged once per outage (src/db/health.ts), not once per statement.
+ * With LOG_SQL=1 every statement's shape is printed, for development.
+ */
+export class SafeLogger implements Logger {
+  constructor(private readonly logSql: boolean) {}
+
+  logQuery(query: string): void {
+    if (this.logSql) console.log(`[sql] ${statementShape(query)}`);
+  }
+  logQueryError(): void {}
+  logQuerySlow(time: number, query: string): void {
+    console.error(`[sql] slow (${time} ms): ${statementShape(query)}`);
+  }
+  logSchemaBuild(message: string): void {
+    if (this.logSql) console.log(`[schema] ${message}`);
+  }
+  logMigration(message: string): void {
+    console.log(`[migration] ${message}`);
+  }
+  log(level: "log" | "info" | "warn", message: unknown): void {
+    if (level === "warn") console.error(`[typeorm] ${String(message)}`);
+  }
+}

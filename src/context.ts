@@ -14,8 +14,9 @@ import { FraudChecks } from "./ingest/fraud";
 import { RequestLimiter } from "./appspaces/request-limiter";
 import { settingsOf } from "./appspaces/settings";
 import { IdAllocator } from "./db/id-allocator";
-import { DATABASE_BUSY, DATABASE_UNREACHABLE, UnauthenticatedError, UnavailableError } from "./errors";
-import { isConnectionFailure, isTransientFailure } from "./db/failures";
+import { UnauthenticatedError, UnavailableError, unavailableMessage } from "./errors";
+import { isTransientFailure } from "./db/failures";
+import { logFailure } from "./log";
 import { healthOf } from "./db/health";
 import { RatesCache } from "./ingest/rates/rates.service";
 import { eventWrites, EventWrites } from "./ingest/ingest.service";
@@ -116,9 +117,12 @@ export async function createContext(services: Services, req: Request): Promise<C
   try {
     auth = key ? await authenticate(services.db, key, services.now()) : null;
   } catch (err) {
-    if (!isTransientFailure(err)) throw err;
+    if (!isTransientFailure(err)) {
+      logFailure("graphql", "authentication failed", err, { request: requestId });
+      throw err;
+    }
     healthOf(services.db).noteFailure(err);
-    throw new UnavailableError(isConnectionFailure(err) ? DATABASE_UNREACHABLE : DATABASE_BUSY);
+    throw new UnavailableError(unavailableMessage(err));
   }
   if (key && !auth) throw new UnauthenticatedError("Unknown or revoked API key");
   if (auth) await services.requests.take(auth.keyId, settingsOf(auth.appspace).requestLimit);

@@ -1,4 +1,5 @@
 import { GraphQLError } from "graphql";
+import { isConnectionFailure } from "./db/failures";
 
 /** Errors a client may see: each has a stable extensions.code and, where it matters, an HTTP status. */
 export class AppError extends GraphQLError {
@@ -38,8 +39,13 @@ export class UnavailableError extends AppError {
   }
 }
 
-export const DATABASE_UNREACHABLE = "The database is unreachable; retry later";
-export const DATABASE_BUSY = "The database is busy; retry later";
+const DATABASE_UNREACHABLE = "The database is unreachable; retry later";
+const DATABASE_BUSY = "The database is busy; retry later";
+
+/** What a client is told of a transient database failure (isTransientFailure). */
+export function unavailableMessage(err: unknown): string {
+  return isConnectionFailure(err) ? DATABASE_UNREACHABLE : DATABASE_BUSY;
+}
 export const SHUTTING_DOWN = "The server is shutting down; retry on another connection";
 
 /** Codes that are ours to show; anything else is masked by formatError. */

@@ -10,8 +10,8 @@ import express, { NextFunction, Request, Response } from "express";
 import { GraphQLFormattedError } from "graphql";
 import { DataSource } from "typeorm";
 import { Context, createContext, createServices, ServiceOptions } from "./context";
-import { DATABASE_BUSY, DATABASE_UNREACHABLE, PUBLIC_CODES, RETRY_AFTER_SECONDS } from "./errors";
-import { isConnectionFailure, isTransientFailure } from "./db/failures";
+import { PUBLIC_CODES, RETRY_AFTER_SECONDS, unavailableMessage } from "./errors";
+import { isTransientFailure } from "./db/failures";
 import { healthOf } from "./db/health";
 import { logFailure } from "./log";
 import { createSchema } from "./schema";
@@ -44,7 +44,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   }
   const original = unwrapResolverError(error);
   if (isTransientFailure(original)) {
-    return { message: isConnectionFailure(original) ? DATABASE_UNREACHABLE : DATABASE_BUSY, extensions: { code: "UNAVAILABLE" } };
+    return { message: unavailableMessage(original), extensions: { code: "UNAVAILABLE" } };
   }
   return { message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } };
 }
@@ -119,6 +119,9 @@ export async function createServer(db: DataSource, opts: ServerOptions = {}) {
     csrfPrevention: true,
     parseOptions: { maxTokens: MAX_TOKENS },
     allowBatchedHttpRequests: false,
+    // Its own SIGTERM handler would stop Apollo and kill the process before the requests in flight are answered:
+    // src/index.ts shuts down in order instead (RunningServer.stop).
+    stopOnTerminationSignals: false,
     validationRules: armor.validationRules,
     plugins: [...armor.plugins, statusFromErrors],
   });

@@ -1,6 +1,8 @@
 import { QueryFailedError } from "typeorm";
 import { isConnectionFailure, isTransientFailure, statementShape } from "../src/db/failures";
-import { retryDelayMs, TRANSACTION_ATTEMPTS } from "../src/db/sql";
+import { DataSource } from "typeorm";
+import { retryDelayMs, TRANSACTION_ATTEMPTS, withTransaction } from "../src/db/sql";
+import { counted } from "../src/metrics";
 import { describeFailure } from "../src/log";
 
 /** A failed query as TypeORM throws it: the SQL, its bound values, and the driver's error (whose message quotes values). */
@@ -61,5 +63,37 @@ describe("retryDelayMs", () => {
     expect(retryDelayMs(3, () => 0.5)).toBe(40);
     // Every retry waits at most this long in all: a conflict ends within about a second.
     expect(Array.from({ length: TRANSACTION_ATTEMPTS - 1 }, (_, i) => retryDelayMs(i + 1, () => 1)).reduce((a, b) => a + b)).toBe(620);
+  });
+});
+
+describe("withTransaction on MySQL", () => {
+  /** A DataSource whose transactions fail with `codes`, one per attempt, then succeed. */
+  const failing = (codes: string[]) => {
+    let attempts = 0;
+    const db = {
+      options: { type: "mysql" },
+      transaction: async () => {
+        const code = codes[attempts++];
+        if (code) throw Object.assign(new Error(code), { driverError: { code } });
+        return "committed";
+      },
+    };
+    return { db: db as unknown as DataSource, attempts: () => attempts };
+  };
+
+  it("runs a transaction again after a lock conflict, and counts each retry", async () => {
+    const before = counted("db_transaction_retries_total");
+    const { db, attempts } = failing(["ER_LOCK_DEADLOCK", "ER_LOCK_WAIT_TIMEOUT"]);
+    await expect(withTransaction(db, async () => "x")).resolves.toBe("committed");
+    expect({ attempts: attempts(), retries: counted("db_transaction_retries_total") - before }).toEqual({ attempts: 3, retries: 2 });
+  });
+
+  it(`gives up after ${TRANSACTION_ATTEMPTS} attempts, and never retries other errors`, async () => {
+    const deadlocks = failing(Array(TRANSACTION_ATTEMPTS).fill("ER_LOCK_DEADLOCK"));
+    await expect(withTransaction(deadlocks.db, async () => "x")).rejects.toThrow("ER_LOCK_DEADLOCK");
+    expect(deadlocks.attempts()).toBe(TRANSACTION_ATTEMPTS);
+    const duplicate = failing(["ER_DUP_ENTRY"]);
+    await expect(withTransaction(duplicate.db, async () => "x")).rejects.toThrow("ER_DUP_ENTRY");
+    expect(duplicate.attempts()).toBe(1);
   });
 });

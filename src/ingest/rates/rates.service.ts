@@ -35,12 +35,21 @@ export class RatesCache {
   private byCurrency = new Map<string, Dated[]>();
   private stamp = "";
   private checkedAt = 0;
+  private checking: Promise<void> | null = null;
 
   constructor(private readonly db: DataSource) {}
 
-  /** Makes sure the cache is at most a minute old; call before convert(). */
+  /**
+   * Makes sure the cache is at most a minute old; call before convert(). Requests that come while it is checked wait
+   * for that check (at start-up each would otherwise read and parse every rate, one after the other).
+   */
   async refresh(now = Date.now()): Promise<void> {
     if (now - this.checkedAt < REFRESH_MS) return;
+    this.checking ??= this.check(now).finally(() => (this.checking = null));
+    await this.checking;
+  }
+
+  private async check(now: number): Promise<void> {
     const [meta] = await this.db.query("SELECT COUNT(*) AS n, MAX(rate_date) AS latest FROM exchange_rates");
     const stamp = `${toNumber(meta.n)}:${meta.latest}`;
     if (stamp !== this.stamp) {

@@ -95,37 +95,35 @@ describe.each(dbTargets())("ingest under concurrent load and faults on $name", t
     await expectAcknowledgedStored(env, space.appspaceId, load);
   }, (LOAD_SECONDS + 60) * 1000);
 
-  it("SIGTERM during the load: requests in flight are answered (200 or 503), acknowledged events are stored, exit 0", async () => {
-    server = await startServerProcess(env);
+  /** Starts a server with `extra` env and a load on it, sends SIGTERM after `afterMs`; its exit code, the load, when the signal went. */
+  async function signalDuringLoad(extra: NodeJS.ProcessEnv, tag: string, afterMs: number) {
+    server = await startServerProcess({ ...env, ...extra });
     const child = server.child;
     const exited = new Promise<number | null>(resolve => child.once("exit", code => resolve(code)));
     let gone = false;
     void exited.then(() => (gone = true));
-    const running = runLoad({ url: server.url, key: space.publishableKey, tag: `${TAG}-b`, concurrency: 16, seconds: 30, stop: () => gone });
-    await sleep(3000);
+    const running = runLoad({ url: server.url, key: space.publishableKey, tag, concurrency: 16, seconds: 30, stop: () => gone });
+    await sleep(afterMs);
     const signalAt = Date.now();
     child.kill("SIGTERM");
     const [code, load] = await Promise.all([exited, running]);
+    return { code, load, signalAt };
+  }
+
+  it("SIGTERM during the load: requests in flight are answered (200 or 503), acknowledged events are stored, exit 0", async () => {
+    const { code, load, signalAt } = await signalDuringLoad({}, `${TAG}-b`, 3000);
     expect(code).toBe(0);
     const inFlight = load.requests.filter(r => r.sentAt < signalAt && r.answeredAt >= signalAt);
     expect(inFlight.length).toBeGreaterThan(0);
     expect(unexpected(load, r => r.sentAt < signalAt)).toEqual([]);
-    expect(server.out()).toMatch(/\[shutdown\] done/);
+    expect(server!.out()).toMatch(/\[shutdown\] done/);
     await expectAcknowledgedStored(env, space.appspaceId, load);
   }, 60_000);
 
   it("a shutdown that outlasts SHUTDOWN_TIMEOUT_MS logs what it abandoned and exits 1", async () => {
-    server = await startServerProcess({ ...env, SHUTDOWN_TIMEOUT_MS: "1" });
-    const child = server.child;
-    const exited = new Promise<number | null>(resolve => child.once("exit", code => resolve(code)));
-    let gone = false;
-    void exited.then(() => (gone = true));
-    const running = runLoad({ url: server.url, key: space.publishableKey, tag: `${TAG}-t`, concurrency: 16, seconds: 30, stop: () => gone });
-    await sleep(1500);
-    child.kill("SIGTERM");
-    const [code, load] = await Promise.all([exited, running]);
+    const { code, load } = await signalDuringLoad({ SHUTDOWN_TIMEOUT_MS: "1" }, `${TAG}-t`, 1500);
     expect(code).toBe(1);
-    expect(server.out()).toMatch(/\[shutdown\] not done after 1 ms: abandoned \d+ requests in flight; workers not stopped: (deletions|rollups|retention)/);
+    expect(server!.out()).toMatch(/\[shutdown\] not done after 1 ms: abandoned \d+ requests in flight; workers not stopped: (deletions|rollups|retention)/);
     await expectAcknowledgedStored(env, space.appspaceId, load);
   }, 60_000);
 

@@ -28,16 +28,19 @@ async function main() {
     console.log(`  Authorization: Bearer ${demo.secretKey}\n`);
   }
 
+  // A shutdown finishes what is in flight (RunningServer.stop); past SHUTDOWN_TIMEOUT_MS, or at a second signal, it
+  // gives up: logs what it abandoned and exits 1.
   let stopping = false;
+  const abandon = (why: string) => {
+    const left = running.pending();
+    console.error(`[shutdown] ${why}: abandoned ${left.requests} requests in flight; workers not stopped: ${left.workers.join(", ") || "none"}`);
+    process.exit(1);
+  };
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) return abandon(`${signal} again`);
     stopping = true;
     console.log(`[shutdown] ${signal}: finishing the requests in flight (at most ${config.shutdownTimeoutMs} ms)`);
-    const deadline = setTimeout(() => {
-      const left = running.pending();
-      console.error(`[shutdown] not done after ${config.shutdownTimeoutMs} ms: abandoned ${left.requests} requests in flight; workers not stopped: ${left.workers.join(", ") || "none"}`);
-      process.exit(1);
-    }, config.shutdownTimeoutMs);
+    const deadline = setTimeout(() => abandon(`not done after ${config.shutdownTimeoutMs} ms`), config.shutdownTimeoutMs);
     try {
       await running.stop();
       await db.destroy();
@@ -49,8 +52,8 @@ async function main() {
     console.log("[shutdown] done");
     process.exit(0);
   };
-  process.once("SIGINT", () => void shutdown("SIGINT"));
-  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
 }
 
 main().catch(err => {

@@ -833,6 +833,22 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     expect(await h.count("rollup_people", "appspace_id = ?", [other.appspaceId])).toBe(0);
   });
 
+  it("stops mid-day when told to (a shutdown): the day's work is rolled back and it stays stale for the next refresh", async () => {
+    const other = await h.appspace({ currency: "EUR" });
+    await refreshRollups(h.db, { waitSeconds: 10 });
+    const events = ["a", "b", "c"].map(userId => ({ eventType: "PURCHASE", userId, transactionId: `stop-${userId}`, revenue: 4, timestamp: "2026-03-15T10:00:00Z" }));
+    expect((await h.gql(TRACK_EVENTS, { events }, other.publishableKey)).body.data!.trackEvents).toMatchObject({ accepted: 3 });
+    h.sql.reset();
+    // Told to stop once the day's refresh has begun (its first statement deletes the day's marks).
+    const begun = () => h.sql.statements.some(q => q.startsWith("DELETE FROM rollup_dirty WHERE appspace_id = ? AND day = ?"));
+    expect(await refreshRollups(h.db, { waitSeconds: 10, stopping: begun })).toBe(0);
+    expect(await h.count("rollup_dirty", "appspace_id = ? AND day = '2026-03-15'", [other.appspaceId])).toBeGreaterThan(0);
+    expect(await h.count("rollup_sales", "appspace_id = ?", [other.appspaceId])).toBe(0);
+    expect(await refreshRollups(h.db, { waitSeconds: 10 })).toBe(1);
+    expect(await h.count("rollup_dirty", "appspace_id = ?", [other.appspaceId])).toBe(0);
+    expect(await h.count("rollup_sales", "appspace_id = ? AND grain = 'total'", [other.appspaceId])).toBe(1);
+  });
+
   it("leaves a day it cannot recompute stale, and refreshes the others", async () => {
     const other = await h.appspace({ currency: "EUR" });
     const space = await h.db.getRepository(Appspace).findOneByOrFail({ id: other.appspaceId });

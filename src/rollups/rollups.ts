@@ -185,8 +185,10 @@ export async function refreshRollups(db: DataSource, opts: RefreshOptions = {}):
           }
           const partEvents = opts.partEvents ?? PART_EVENTS;
           try {
-            await inTransaction(db, runner, em => refreshDay(em, appspaceId, day, partEvents));
+            await inTransaction(db, runner, em => refreshDay(em, appspaceId, day, partEvents, checkpoint(opts.stopping)));
           } catch (err) {
+            // Told to stop mid-day (a shutdown): rolled back, the day stays stale for the next refresher.
+            if (err instanceof RefreshStopped) return refreshed;
             // A day that cannot be recomputed stays stale (reports read it raw) without holding up the others.
             reportFailure(db, "rollups", "day not refreshed", err, { appspace: appspaceId, day });
             opts.failed?.(appspaceId, day);
@@ -277,7 +279,20 @@ async function inTransaction(db: DataSource, runner: QueryRunner, fn: (em: Entit
  * recomputation sees the events of every mark it took (a mark commits with its
  * events); a writer committing after the delete leaves its mark for the next pass.
  */
-async function refreshDay(db: EntityManager, appspaceId: number, day: string, partEvents: number): Promise<void> {
+/** Thrown inside a day's refresh when the refresher is told to stop: the transaction rolls back, the day stays stale. */
+class RefreshStopped extends Error {}
+
+/**
+ * Points between the steps of a day's refresh where it may give up (a busy day's refresh takes seconds at 10M events,
+ * and a shutdown should not wait for it): throws RefreshStopped once `stopping` says so.
+ */
+function checkpoint(stopping: (() => boolean) | undefined): () => void {
+  return () => {
+    if (stopping?.()) throw new RefreshStopped("the refresher was told to stop");
+  };
+}
+
+async function refreshDay(db: EntityManager, appspaceId: number, day: string, partEvents: number, check: () => void = () => undefined): Promise<void> {
   await lockPeopleRollups(db, appspaceId, false);
   await db.query("DELETE FROM rollup_dirty WHERE appspace_id = ? AND day = ?", [appspaceId, day]);
   const { from, to } = periodOf(day, day);
@@ -311,9 +326,14 @@ async function refreshDay(db: EntityManager, appspaceId: number, day: string, pa
   for (const table of DAY_TABLES) {
     await db.query(`DELETE FROM ${table} WHERE appspace_id = ? AND day = ?`, [appspaceId, day]);
   }
-  for (const s of statements) await db.query(s.text, [...s.params]);
+  for (const s of statements) {
+    check();
+    await db.query(s.text, [...s.params]);
+  }
+  check();
   await refreshCohorts(db, appspaceId, day, [...new Set([...before, ...(await buyers())].map(b => b.person))]);
-  await refreshPeople(db, appspaceId, day, partEvents);
+  await refreshPeople(db, appspaceId, day, partEvents, check);
+  check();
   await updateCartPairs(db, appspaceId, day, carts);
   await updateFunnelPairs(db, appspaceId, day, funnel);
   // Marked again meanwhile (today under steady ingest is, within milliseconds), the day keeps its spans from being
@@ -339,7 +359,7 @@ const PART_EVENTS = 20_000;
  * What people did on the day (src/reports/funnel.service.ts, cart-days.ts, src/attribution/touches.ts), computed here
  * from its events, read once per part of its people and cartIds, a page at a time.
  */
-async function refreshPeople(db: EntityManager, appspaceId: number, day: string, partEvents: number): Promise<void> {
+async function refreshPeople(db: EntityManager, appspaceId: number, day: string, partEvents: number, check: () => void): Promise<void> {
   const insertRows = (table: string, columns: readonly string[], rows: Row[]) => insertChunked(db, r => multiRowInsert(table, columns, r), columns.length, rows);
   const { from, to } = periodOf(day, day);
   const reach = await queryRows<ReachRow>(db, sql`SELECT flagged, campaign, source, medium, person, bought
@@ -355,6 +375,7 @@ async function refreshPeople(db: EntityManager, appspaceId: number, day: string,
   const same = samePerson(db);
   const cartTotals = [new CartDayTotals(), new CartDayTotals()];
   for (let index = 0; index < of; index++) {
+    check();
     const [funnel, clean, all, touches] = [new FunnelDays(same), new CartDays(false, same), new CartDays(true, same), new DayTouches()];
     await eachDayEvents(db, appspaceId, [day], null, page => [funnel, clean, all, touches].forEach(c => c.add(page)), { part: { index, of } });
     // Only someone the reach did not name is looked up: an event committed after it was read.

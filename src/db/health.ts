@@ -13,10 +13,6 @@ export class DatabaseHealth {
 
   constructor(private readonly db: DataSource, private readonly probeMs = 1000) {}
 
-  get reachable(): boolean {
-    return this.downSince === null;
-  }
-
   /** Takes note of a connection failure (true); false for any other error, which is the caller's to log. */
   noteFailure(err: unknown): boolean {
     if (!isConnectionFailure(err)) return false;

@@ -273,12 +273,6 @@ async function inTransaction(db: DataSource, runner: QueryRunner, fn: (em: Entit
   }
 }
 
-/**
- * Takes every mark of the day first, then recomputes it. Each statement of a
- * READ COMMITTED transaction reads what was committed when it starts, so the
- * recomputation sees the events of every mark it took (a mark commits with its
- * events); a writer committing after the delete leaves its mark for the next pass.
- */
 /** Thrown inside a day's refresh when the refresher is told to stop: the transaction rolls back, the day stays stale. */
 class RefreshStopped extends Error {}
 
@@ -292,6 +286,12 @@ function checkpoint(stopping: (() => boolean) | undefined): () => void {
   };
 }
 
+/**
+ * Takes every mark of the day first, then recomputes it. Each statement of a
+ * READ COMMITTED transaction reads what was committed when it starts, so the
+ * recomputation sees the events of every mark it took (a mark commits with its
+ * events); a writer committing after the delete leaves its mark for the next pass.
+ */
 async function refreshDay(db: EntityManager, appspaceId: number, day: string, partEvents: number, check: () => void = () => undefined): Promise<void> {
   await lockPeopleRollups(db, appspaceId, false);
   await db.query("DELETE FROM rollup_dirty WHERE appspace_id = ? AND day = ?", [appspaceId, day]);

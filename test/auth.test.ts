@@ -87,7 +87,7 @@ describe.each(dbTargets())("API keys and tenants on $name", target => {
       const products = await h.db.query("SELECT name FROM products WHERE appspace_id = ? AND item_id = 'same-sku'", [space.appspaceId]);
       expect(products).toEqual([{ name }]);
       expect(await h.count("identity_links", "appspace_id = ? AND identifier = 'same-anon'", [space.appspaceId])).toBe(1);
-      expect(await h.count("purchase_claims", "appspace_id = ? AND transaction_id = 'same-order'", [space.appspaceId])).toBe(1);
+      expect(await h.count("orders", "appspace_id = ? AND transaction_id = 'same-order'", [space.appspaceId])).toBe(1);
     }
     // Every detail row carries the appspace of its event.
     for (const table of ["event_items", "event_properties"]) {

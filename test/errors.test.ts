@@ -22,7 +22,7 @@ describe.each(dbTargets())("failures inside the write path on $name", target => 
     errors.mockRestore();
     expect(res.status).toBe(500);
     expect(res.body).toEqual({ data: null, errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
-    for (const table of ["events", "event_items", "purchase_claims", "identity_links", "products"]) {
+    for (const table of ["events", "event_items", "orders", "identity_links", "products"]) {
       expect({ table, rows: await h.count(table) }).toEqual({ table, rows: 0 });
     }
   });

@@ -120,7 +120,7 @@ describe.each(dbTargets())("concurrent trackEvent requests on $name", target => 
     expect(answers.map(a => a.body)).toEqual(orders.map(() => ({ data: { trackEvent: { ok: true } } })));
     // Alone, each request would claim its order in a statement of its own. SQLite's driver is synchronous: a write
     // ends before the next request is read, so there requests never wait and go alone.
-    const claims = h.sql.statements.filter(s => s.trim().startsWith("INSERT INTO purchase_claims")).length;
+    const claims = h.sql.statements.filter(s => s.trim().startsWith("INSERT INTO orders")).length;
     if (target.name === "sqlite") expect(claims).toBe(orders.length);
     else expect(claims).toBeLessThan(orders.length);
     expect(await h.count("events", "appspace_id = ? AND transaction_id LIKE 'o-%'", [appspaceId])).toBe(19);
@@ -164,7 +164,7 @@ describe.each(dbTargets())("concurrent trackEvent requests on $name", target => 
     }
     expect((await h.db.query("SELECT transaction_id AS t FROM events WHERE appspace_id = ? ORDER BY transaction_id", [appspaceId])).map((r: { t: string }) => r.t))
       .toEqual(["a", "b", "c", "d", "e", "f", "first", "g"]);
-    expect(await h.count("purchase_claims", "appspace_id = ?", [appspaceId])).toBe(8);
+    expect(await h.count("orders", "appspace_id = ?", [appspaceId])).toBe(8);
     expect(await stats(secretKey)).toEqual({ accepted: 8, stored: 8, duplicates: 0 });
   });
 });

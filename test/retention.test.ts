@@ -67,7 +67,7 @@ describe.each(dbTargets())("retention purge on $name", target => {
     expect(await ids("events", "transaction_id", a.appspaceId)).toEqual(expect.arrayContaining(["o1", "o2", "o3"]));
     expect(await h.count("events", "appspace_id = ?", [a.appspaceId])).toBe(3);
     expect(await h.count("events", "appspace_id = ? AND event_type = 'PURCHASE' AND transaction_id = 'o1'", [a.appspaceId])).toBe(0);
-    expect(await ids("purchase_claims", "transaction_id", a.appspaceId)).toEqual(["o2", "o3"]);
+    expect(await ids("orders", "transaction_id", a.appspaceId)).toEqual(["o2", "o3"]);
     expect(await ids("products", "item_id", a.appspaceId)).toEqual(["sku-both", "sku-new"]);
     for (const table of ["event_items", "event_properties"]) {
       expect(await h.count(table, "event_row_id NOT IN (SELECT id FROM events)")).toBe(0);
@@ -87,7 +87,7 @@ describe.each(dbTargets())("retention purge on $name", target => {
     expect(await h.count("ingestion_stats", "appspace_id = ? AND day = ?", [a.appspaceId, "2026-03-10"])).toBeGreaterThan(0);
     // The other appspace keeps a year: nothing of it goes.
     expect(await h.count("events", "appspace_id = ?", [b.appspaceId])).toBe(1);
-    expect(await ids("purchase_claims", "transaction_id", b.appspaceId)).toEqual(["o1"]);
+    expect(await ids("orders", "transaction_id", b.appspaceId)).toEqual(["o1"]);
     expect(await h.count("ingestion_stats", "appspace_id = ? AND day = ?", [b.appspaceId, "2026-02-11"])).toBeGreaterThan(0);
 
     // The refund's order is gone, so it counts as sent: its day was marked stale, and rollups still equal raw.

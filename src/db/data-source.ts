@@ -9,7 +9,7 @@ import { IdentityLink } from "../identity/identity-link.entity";
 import { EventRecord } from "../ingest/event.entity";
 import { EventItem } from "../ingest/event-item.entity";
 import { EventProperty } from "../ingest/event-property.entity";
-import { PurchaseClaim } from "../ingest/purchase-claim.entity";
+import { Order } from "../ingest/order.entity";
 import { ExchangeRate } from "../ingest/rates/exchange-rate.entity";
 import { IdBlock } from "./id-block.entity";
 import { SafeLogger } from "./safe-logger";
@@ -28,9 +28,10 @@ import { RollupAttribution1768176000000 } from "./migrations/1768176000000-Rollu
 import { RollupCartTotals1768262400000 } from "./migrations/1768262400000-RollupCartTotals";
 import { RollupPairs1768348800000 } from "./migrations/1768348800000-RollupPairs";
 import { IdentityLocks1768435200000 } from "./migrations/1768435200000-IdentityLocks";
+import { Orders1768521600000 } from "./migrations/1768521600000-Orders";
 
-export const entities = [Appspace, ApiKey, EventRecord, EventItem, EventProperty, PurchaseClaim, IdentityLink, Product, ExchangeRate, IdBlock];
-export const migrations = [Init1767225600000, People1767312000000, TrustAndSafety1767398400000, Rollups1767484800000, RollupKeys1767571200000, RollupWeeks1767657600000, RollupPeople1767744000000, RollupCohorts1767830400000, RollupCohortDays1767916800000, RollupPeopleSets1768003200000, RollupCartsCompact1768089600000, RollupAttribution1768176000000, RollupCartTotals1768262400000, RollupPairs1768348800000, IdentityLocks1768435200000];
+export const entities = [Appspace, ApiKey, EventRecord, EventItem, EventProperty, Order, IdentityLink, Product, ExchangeRate, IdBlock];
+export const migrations = [Init1767225600000, People1767312000000, TrustAndSafety1767398400000, Rollups1767484800000, RollupKeys1767571200000, RollupWeeks1767657600000, RollupPeople1767744000000, RollupCohorts1767830400000, RollupCohortDays1767916800000, RollupPeopleSets1768003200000, RollupCartsCompact1768089600000, RollupAttribution1768176000000, RollupCartTotals1768262400000, RollupPairs1768348800000, IdentityLocks1768435200000, Orders1768521600000];
 
 export interface DbOptions {
   databaseUrl: string | null;

@@ -41,6 +41,11 @@ export function dayOf(db: Db, column: string): Sql {
   return raw(isMysql(db) ? `DATE_FORMAT(${column}, '%Y-%m-%d')` : `substr(${column}, 1, 10)`);
 }
 
+/** Seconds from one DATETIME column to another (fractional), on both databases. */
+export function secondsBetween(db: Db, from: string, to: string): Sql {
+  return raw(isMysql(db) ? `TIMESTAMPDIFF(MICROSECOND, ${from}, ${to}) / 1000000` : `(julianday(${to}) - julianday(${from})) * 86400`);
+}
+
 /**
  * Numbers (hashes, person numbers: computed by the server, never input) as the rows of a VALUES list, literals: a list
  * of any length binds no value (SQLite binds 32,766 at most).

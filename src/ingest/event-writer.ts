@@ -5,11 +5,14 @@ import { linkPersons } from "../identity/persons";
 import { ChangedEvent, markChangedDays, markPeopleDays } from "../rollups/rollups";
 import { EVENT_COLUMNS, ITEM_COLUMNS } from "./columns";
 import { EventType } from "./event.input";
+import { claimOrders, Pending, releaseOrders, restateRefunds, Restated } from "./orders";
 import { NormalizedEvent } from "./validate";
 
 export interface WriteOutcome {
   /** The events stored; the others were duplicates. */
   stored: NormalizedEvent[];
+  /** Refunds stored earlier whose flags changed, as a purchase of their order arrived. */
+  restated: Restated[];
 }
 
 const PRODUCT_FIELDS = ["name", "category", "brand", "variant", "group_id", "image_url"];
@@ -17,15 +20,15 @@ const PRODUCT_FIELDS = ["name", "category", "brand", "variant", "group_id", "ima
 /**
  * Stores a batch of valid events in the caller's transaction: one multi-row INSERT
  * per table. `ids` are pre-allocated row ids, one per event. Duplicates (an eventId
- * already stored, a PURCHASE transactionId claimed in the last 24 hours) are dropped
- * by unique keys in the database, so concurrent requests cannot both store one.
+ * already stored, a PURCHASE of an order already stored) are dropped by unique keys
+ * in the database, so concurrent requests cannot both store one (claimOrders).
  * The statements whose results it does not read (rollup marks, items, properties,
  * then the catalog) are left in `writes`, for the caller to send in one round trip.
  */
 export async function writeEvents(em: EntityManager, appspaceId: number, events: NormalizedEvent[], ids: number[], now: Date, writes: Writes): Promise<WriteOutcome> {
   const unique = dropRepeatedEventIds(events.map((e, i) => ({ e, id: ids[i] })));
-  const candidates = await claimPurchases(em, appspaceId, unique, now);
-  if (candidates.length === 0) return { stored: [] };
+  const candidates = await claimOrders(em, appspaceId, unique);
+  if (candidates.length === 0) return { stored: [], restated: [] };
 
   const money = (a: { base: number; original: number } | null, key: "base" | "original") => (a ? a[key] : null);
   const receivedAt = dbTime(now);
@@ -41,24 +44,22 @@ export async function writeEvents(em: EntityManager, appspaceId: number, events:
 
   // Only an eventId can make the insert skip a row: read back which of those landed.
   let stored = candidates;
-  let again: Pending[] = [];
+  let retried: Pending[] = [];
   const withEventId = candidates.filter(c => c.e.eventId !== null).map(c => c.id);
   if (withEventId.length) {
     const found: { id: unknown }[] = await em.query(
       `SELECT id FROM events WHERE appspace_id = ? AND id IN (${placeholders(withEventId.length)})`, [appspaceId, ...withEventId]);
     const landed = new Set(found.map(r => Number(r.id)));
     stored = candidates.filter(c => c.e.eventId === null || landed.has(c.id));
-    // A PURCHASE that took its claim but was then dropped as a repeated eventId gives the claim back.
-    const lostClaims = candidates.filter(c => c.e.eventId !== null && !landed.has(c.id) && c.e.eventType === EventType.PURCHASE).map(c => c.id);
-    if (lostClaims.length) {
-      await em.query(`DELETE FROM purchase_claims WHERE appspace_id = ? AND event_row_id IN (${placeholders(lostClaims.length)})`, [appspaceId, ...lostClaims]);
-      // The purchases of those orders that lost the claim to the repeat get their turn (below).
-      const lost = new Set(lostClaims);
-      const orders = new Set(candidates.filter(c => lost.has(c.id)).map(c => c.e.transactionId));
-      const taken = new Set(candidates);
-      again = unique.filter(r => !taken.has(r) && r.e.eventType === EventType.PURCHASE && orders.has(r.e.transactionId));
-    }
+    // A PURCHASE that took its order but was then dropped as a repeated eventId gives the order back,
+    // and the other purchases of that order in the batch get their turn (below).
+    const lost = candidates.filter(c => c.e.eventId !== null && !landed.has(c.id) && c.e.eventType === EventType.PURCHASE);
+    await releaseOrders(em, appspaceId, lost.map(c => c.id));
+    const lostOrders = new Set(lost.map(c => c.e.transactionId));
+    const tried = new Set(candidates);
+    retried = unique.filter(r => !tried.has(r) && r.e.eventType === EventType.PURCHASE && lostOrders.has(r.e.transactionId));
   }
+  const restated = await restateRefunds(em, appspaceId, stored.filter(s => s.e.eventType === EventType.PURCHASE));
 
   // The catalog rows, which concurrent batches share, are written last (in `writes`, before the caller's
   // stats): locked from there to the commit, they keep the others waiting for as short a time as possible. Events are
@@ -66,11 +67,9 @@ export async function writeEvents(em: EntityManager, appspaceId: number, events:
   // read locks are held a few statements longer, which only a writer of the same orders waits for.
   await markChangedDays(em, appspaceId, stored.map(({ e }) => ({ type: e.eventType, day: e.occurredAt.toISOString().slice(0, 10), transactionId: e.transactionId })), writes);
   await writeDetails(em, appspaceId, stored, writes);
-  const more = again.length ? (await writeEvents(em, appspaceId, again.map(r => r.e), again.map(r => r.id), now, writes)).stored : [];
-  return { stored: [...stored.map(s => s.e), ...more] };
+  const more = retried.length ? await writeEvents(em, appspaceId, retried.map(r => r.e), retried.map(r => r.id), now, writes) : { stored: [], restated: [] };
+  return { stored: [...stored.map(s => s.e), ...more.stored], restated: [...restated, ...more.restated] };
 }
-
-type Pending = { e: NormalizedEvent; id: number };
 
 /** Events with an eventId in its order, then those without (which no other transaction can hold). */
 const byEventId = (a: Pending, b: Pending) => {
@@ -78,42 +77,6 @@ const byEventId = (a: Pending, b: Pending) => {
   if (a.e.eventId === null || b.e.eventId === null) return a.e.eventId === null ? 1 : -1;
   return a.e.eventId < b.e.eventId ? -1 : 1;
 };
-
-/** Takes the 24-hour claim on each PURCHASE's transactionId; returns the events that are not duplicates. */
-async function claimPurchases(em: EntityManager, appspaceId: number, rows: Pending[], now: Date): Promise<Pending[]> {
-  const first = new Map<string, Pending>();
-  for (const r of rows) if (r.e.eventType === EventType.PURCHASE && !first.has(r.e.transactionId!)) first.set(r.e.transactionId!, r);
-  if (first.size === 0) return rows;
-
-  const claims = [...first.values()].sort((a, b) => (a.e.transactionId! < b.e.transactionId! ? -1 : 1)); // one lock order
-  const cutoff = dbTime(new Date(now.getTime() - 24 * 3600 * 1000));
-  const columns = ["appspace_id", "transaction_id", "claimed_at", "event_row_id"];
-  const values = claims.map(c => [appspaceId, c.e.transactionId, dbTime(now), c.id]);
-  const [sql, params] = isMysql(em)
-    ? multiRowInsert("purchase_claims", columns, values,
-      "ON DUPLICATE KEY UPDATE event_row_id = LAST_INSERT_ID(IF(claimed_at <= ?, VALUES(event_row_id), event_row_id)), claimed_at = IF(claimed_at <= ?, VALUES(claimed_at), claimed_at)")
-    : multiRowInsert("purchase_claims", columns, values,
-      "ON CONFLICT (appspace_id, transaction_id) DO UPDATE SET claimed_at = excluded.claimed_at, event_row_id = excluded.event_row_id WHERE purchase_claims.claimed_at <= ?");
-  const inserted: { info?: string; affectedRows?: number; insertId?: unknown } | undefined = await em.query(sql, isMysql(em) ? [...params, cutoff, cutoff] : [...params, cutoff]);
-  // MySQL sums up a multi-row insert as "Records: n  Duplicates: d  Warnings: w", and counts 1 affected row per insert,
-  // 2 per claim taken over, 0 or 1 (with mysql2's default FOUND_ROWS) per claim left as it was: no duplicate and one
-  // row each means every claim is new and ours, whatever the connection flags. A one-row insert has no summary; its
-  // insert id is the claim's holder (LAST_INSERT_ID above) when the row was there, 0 when it is new.
-  const allNew = /\bDuplicates: 0\b/.test(inserted?.info ?? "") && inserted?.affectedRows === claims.length;
-  const holder = isMysql(em) && claims.length === 1 ? Number(inserted?.insertId ?? NaN) : NaN;
-  let winners: number[];
-  if (allNew || holder === 0) winners = claims.map(c => c.id);
-  else if (Number.isSafeInteger(holder)) winners = [holder];
-  else {
-    const held: { event_row_id: unknown }[] = await em.query(
-      `SELECT event_row_id FROM purchase_claims WHERE appspace_id = ? AND transaction_id IN (${placeholders(claims.length)})`,
-      [appspaceId, ...claims.map(c => c.e.transactionId)],
-    );
-    winners = held.map(h => Number(h.event_row_id));
-  }
-  const ours = new Set(winners);
-  return rows.filter(r => r.e.eventType !== EventType.PURCHASE || ours.has(r.id));
-}
 
 /** Within one batch, the first event with a given eventId is the one that counts. */
 function dropRepeatedEventIds(rows: Pending[]): Pending[] {
@@ -201,7 +164,7 @@ export async function selectEvents(em: EntityManager, appspaceId: number, where:
 }
 
 /**
- * Deletes events of one appspace with their items, properties and purchase claims, in the caller's
+ * Deletes events of one appspace with their items, properties and orders' purchases, in the caller's
  * transaction, and marks stale the rollup days they change (markChangedDays).
  */
 export async function deleteEvents(em: EntityManager, appspaceId: number, events: readonly StoredEvent[]): Promise<void> {
@@ -212,10 +175,10 @@ export async function deleteEvents(em: EntityManager, appspaceId: number, events
   for (const table of ["event_items", "event_properties"]) {
     await em.query(`DELETE FROM ${table} WHERE appspace_id = ? AND event_row_id IN (${idList})`, [appspaceId, ...ids]);
   }
-  // Claims are keyed by order: found through the orders of the purchases, not by a scan of the appspace's claims.
+  // An order whose purchase goes is free again (a purchase sent later counts); its row is found by its transactionId.
   const orders = [...new Set(events.flatMap(e => (e.type === EventType.PURCHASE && e.transactionId !== null ? [e.transactionId] : [])))];
   if (orders.length > 0) {
-    await em.query(`DELETE FROM purchase_claims WHERE appspace_id = ? AND transaction_id IN (${placeholders(orders.length)}) AND event_row_id IN (${idList})`,
+    await em.query(`DELETE FROM orders WHERE appspace_id = ? AND transaction_id IN (${placeholders(orders.length)}) AND purchase_row_id IN (${idList})`,
       [appspaceId, ...orders, ...ids]);
   }
   await em.query(`DELETE FROM events WHERE appspace_id = ? AND id IN (${idList})`, [appspaceId, ...ids]);

@@ -11,6 +11,7 @@ export enum EventType {
   PURCHASE = "PURCHASE",
   REFUND = "REFUND",
   CANCEL = "CANCEL",
+  FULFILL = "FULFILL",
   SEARCH = "SEARCH",
   SHARE = "SHARE",
   RATE = "RATE",
@@ -21,6 +22,7 @@ registerEnumType(EventType, {
   name: "EventType",
   valuesConfig: {
     CANCEL: { description: "An order cancelled before fulfilment: transactionId required; revenue optional (defaults to what is left of the order). Counts like a refund." },
+    FULFILL: { description: "An order (or part of it) shipped or handed over: transactionId required; items optional (the lines fulfilled, for a partial fulfilment). Counted by overview.fulfilledOrders and avgHoursToFulfil." },
   },
 });
 
@@ -70,7 +72,7 @@ export class EventInput {
   eventId?: string;
   @Field(() => Date, { nullable: true, description: "When it happened; default: when it was received. Backfill of history is allowed back to the appspace's retention; more than 1 hour in the future is rejected." })
   timestamp?: Date;
-  @Field(() => String, { nullable: true, description: "Order id. Required for PURCHASE, REFUND, CANCEL. A PURCHASE whose transactionId was already seen within 24 hours is ignored." })
+  @Field(() => String, { nullable: true, description: "Order id. Required for PURCHASE, REFUND, CANCEL and FULFILL. A PURCHASE of an order already stored is a duplicate and ignored, however long after it comes (an order counts once)." })
   transactionId?: string;
   @Field(() => Float, { nullable: true, description: "Order total. Required for PURCHASE, REFUND, SPEND_CREDITS; must be >= 0." })
   revenue?: number;

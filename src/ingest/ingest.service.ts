@@ -36,8 +36,13 @@ export class QuotaExceededError extends AppError {
 /** Outcome counts, by outcome and by rule or error code ("" for the outcome's total). */
 class Tally {
   readonly counts = new Map<string, number>();
-  add(outcome: string, codes: readonly string[] = []) {
-    for (const code of ["", ...codes]) this.counts.set(`${outcome}|${code}`, (this.counts.get(`${outcome}|${code}`) ?? 0) + 1);
+  add(outcome: string, codes: readonly string[] = [], n = 1) {
+    for (const code of ["", ...codes]) this.counts.set(`${outcome}|${code}`, (this.counts.get(`${outcome}|${code}`) ?? 0) + n);
+  }
+  /** An event stored with these flags (null: clean). */
+  addStored(flags: string | null, n = 1) {
+    if (flags) this.add("flagged", flags.split(","), n);
+    else this.add("stored", [], n);
   }
   addAll(other: Tally) {
     for (const [key, n] of other.counts) this.counts.set(key, (this.counts.get(key) ?? 0) + n);
@@ -84,19 +89,23 @@ export function eventWrites(db: DataSource): EventWrites {
     if (events.some(links)) await lockIdentities(em, appspaceId);
     const now = new Date(Math.max(...jobs.map(j => j.now.getTime())));
     const writes = new Writes();
-    const kept = new Set(events.length ? (await writeEvents(em, appspaceId, events, jobs.flatMap(j => j.ids), now, writes)).stored : []);
+    const outcome = events.length ? await writeEvents(em, appspaceId, events, jobs.flatMap(j => j.ids), now, writes) : { stored: [], restated: [] };
+    const kept = new Set(outcome.stored);
     // Per day of receipt; counted afresh on each attempt (a deadlock retries the whole transaction).
     const days = new Map<string, Tally>();
+    const tallyOf = (day: string) => days.get(day) ?? days.set(day, new Tally()).get(day)!;
     for (const job of jobs) {
-      const day = job.now.toISOString().slice(0, 10);
-      let tally = days.get(day);
-      if (!tally) days.set(day, (tally = new Tally()));
+      const tally = tallyOf(job.now.toISOString().slice(0, 10));
       tally.addAll(job.tally);
       for (const e of job.events) {
-        if (!kept.has(e)) tally.add("duplicate");
-        else if (e.flags) tally.add("flagged", e.flags.split(","));
-        else tally.add("stored");
+        if (kept.has(e)) tally.addStored(e.flags);
+        else tally.add("duplicate");
       }
+    }
+    // Refunds that took the flags of a purchase sent after them move to its outcome on their own day of receipt.
+    for (const r of outcome.restated) {
+      tallyOf(r.receivedDay).addStored(r.was, -1);
+      tallyOf(r.receivedDay).addStored(r.now);
     }
     // Days in order, so that two transactions lock the stats rows in one order.
     for (const [day, tally] of [...days].sort(([a], [b]) => (a < b ? -1 : 1))) if (tally.counts.size) writes.add(statsUpsert(em, appspaceId, day, tally));

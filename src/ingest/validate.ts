@@ -23,7 +23,7 @@ export const LIMITS = {
   futureMs: 60 * 60 * 1000,
 } as const;
 
-const NEEDS_TRANSACTION = new Set([EventType.PURCHASE, EventType.REFUND, EventType.CANCEL]);
+const NEEDS_TRANSACTION = new Set([EventType.PURCHASE, EventType.REFUND, EventType.CANCEL, EventType.FULFILL]);
 const NEEDS_REVENUE = new Set([EventType.PURCHASE, EventType.REFUND, EventType.SPEND_CREDITS]);
 const NEEDS_ITEMS = new Set([EventType.VIEW_ITEM, EventType.ADD_TO_CART, EventType.REMOVE_FROM_CART, EventType.ADD_TO_WISHLIST]);
 const CHANNEL_KEYS = ["campaign", "source", "medium"] as const;

@@ -12,6 +12,8 @@ export class Overview {
   @Field(() => Float) refundAmount!: number;
   @Field(() => Float) avgOrderValue!: number;
   @Field(() => Int) totalItemsSold!: number;
+  @Field(() => Int, { description: "Orders with a FULFILL event in the range, counted once however many partial fulfilments they had." }) fulfilledOrders!: number;
+  @Field(() => Float, { description: "Mean hours (one decimal) from the purchase of each of fulfilledOrders to its first FULFILL in the range; 0 when none." }) avgHoursToFulfil!: number;
   @Field(() => Float, { description: "Percent, 0-100." }) cartAbandonmentRate!: number;
   @Field(() => Float, { description: "Percent of people who viewed an item and added one to a cart." }) addToCartRate!: number;
   @Field(() => String) currency!: string;

@@ -8,7 +8,7 @@ import { CompareTo, DateRange, Period, previousPeriod, resolveRange } from "./ra
 import {
   BreakdownRow, CartAbandonment, ChannelRevenue, CouponRevenue, Funnel, Overview, RevenueBreakdown, RevenueTimeseries, TopProducts,
 } from "./report.types";
-import { dailySales, refundTotals, salesTotals } from "./revenue.service";
+import { dailySales, fulfilmentTotals, refundTotals, salesTotals } from "./revenue.service";
 import { money, percent, ReportScope } from "./scope";
 import { topProducts } from "./top-products.service";
 
@@ -21,7 +21,9 @@ export function scopeOf(ctx: Context, range?: DateRange | null, includeFlagged =
 const withPeriod = (scope: ReportScope, period: Period): ReportScope => ({ ...scope, period });
 
 export async function overview(scope: ReportScope, compareTo?: CompareTo | null): Promise<Overview> {
-  const [sales, refunds, funnel, carts] = await Promise.all([salesTotals(scope), refundTotals(scope), funnelCounts(scope, 2), cartTotals(scope)]);
+  const [sales, refunds, funnel, carts, fulfilled] = await Promise.all([
+    salesTotals(scope), refundTotals(scope), funnelCounts(scope, 2), cartTotals(scope), fulfilmentTotals(scope),
+  ]);
   const [viewed, added] = funnel;
   return {
     totalRevenue: money(scope, sales.revenue),
@@ -32,6 +34,8 @@ export async function overview(scope: ReportScope, compareTo?: CompareTo | null)
     // Half-up to the minor unit: exact, since a quotient ending in .5 is representable.
     avgOrderValue: sales.orders === 0 ? 0 : money(scope, Math.round(sales.revenue / sales.orders)),
     totalItemsSold: sales.itemsSold,
+    fulfilledOrders: fulfilled.orders,
+    avgHoursToFulfil: fulfilled.avgHours,
     cartAbandonmentRate: carts.abandonmentRate,
     addToCartRate: percent(added.count, viewed.count),
     currency: scope.appspace.baseCurrency,

@@ -1,7 +1,7 @@
-import { queryRows, sql } from "../db/query";
+import { queryRows, secondsBetween, sql } from "../db/query";
 import { toNumber } from "../db/sql";
 import { daysOf } from "./range";
-import { ReportScope } from "./scope";
+import { eventsIn, ReportScope } from "./scope";
 import { refundSource, salesSource } from "./sources";
 
 export interface SalesTotals {
@@ -46,4 +46,25 @@ export async function dailySales(scope: ReportScope): Promise<DailySales[]> {
     const r = byDay.get(date);
     return { date, revenue: toNumber(r?.revenue), orders: toNumber(r?.orders) };
   });
+}
+
+export interface FulfilmentTotals {
+  orders: number;
+  /** Mean hours from purchase to fulfilment, over the orders whose purchase is stored; 0 for none. */
+  avgHours: number;
+}
+
+/**
+ * Orders fulfilled in the period: those with a FULFILL event in it, counted once however many partial fulfilments
+ * they had, and the mean time from each one's purchase to its first FULFILL of the period. FULFILL events are few
+ * (one or two per order, when a shop sends them at all): read raw, through the type index.
+ */
+export async function fulfilmentTotals(scope: ReportScope): Promise<FulfilmentTotals> {
+  const [row] = await queryRows(scope.db, sql`
+    SELECT COUNT(*) AS orders, AVG(${secondsBetween(scope.db, "p.occurred_at", "f.first_at")}) AS seconds FROM (
+      SELECT f.transaction_id, MIN(f.occurred_at) AS first_at FROM events f WHERE ${eventsIn(scope, ["FULFILL"], "f")} GROUP BY f.transaction_id
+    ) f LEFT JOIN orders o ON o.appspace_id = ${scope.appspace.id} AND o.transaction_id = f.transaction_id
+    LEFT JOIN events p ON p.id = o.purchase_row_id`);
+  const seconds = row.seconds === null ? 0 : Number(row.seconds);
+  return { orders: toNumber(row.orders), avgHours: Math.round(seconds / 360) / 10 };
 }

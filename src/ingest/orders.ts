@@ -1,0 +1,122 @@
+import { EntityManager } from "typeorm";
+import { dayOf, joinSql, queryRows, sql } from "../db/query";
+import { isMysql, multiRowInsert, placeholders } from "../db/sql";
+import { orderEvents } from "../reports/sources";
+import { EventType } from "./event.input";
+import { NormalizedEvent } from "./validate";
+
+/** An event about to be written, with its pre-allocated row id. */
+export interface Pending {
+  e: NormalizedEvent;
+  id: number;
+}
+
+/** Event types that belong to an order (by transactionId): their writers lock the order's row first. */
+export const ORDER_EVENT_TYPES: ReadonlySet<string> = new Set([EventType.PURCHASE, EventType.REFUND, EventType.CANCEL, EventType.FULFILL]);
+
+/** Types that follow their order: flagged exactly when its purchase is (refunds, cancels and fulfilments). */
+const FOLLOWS_ORDER: ReadonlySet<string> = new Set([EventType.REFUND, EventType.CANCEL, EventType.FULFILL]);
+
+/** The PURCHASE that counts for an order, and its fraud flags. */
+interface Holder {
+  purchaseId: number | null;
+  flags: string | null;
+}
+
+/**
+ * Locks the orders these events belong to (their rows of `orders`, made on first sight, in transactionId order, so
+ * that two writers lock them in one order) and decides what of them is stored:
+ * - a PURCHASE counts when it is the first of its order, whenever the order is re-sent (a later one is a duplicate);
+ * - a REFUND, CANCEL or FULFILL of an order whose purchase is stored takes the purchase's flags (set on its event
+ *   here), so that a report without flagged events leaves out both or neither.
+ * Returns the events that are not duplicates. Holding the order's row until the commit, the caller's transaction is the
+ * only writer of the order's events: restateRefunds then finds every refund stored before the purchase.
+ */
+export async function claimOrders(em: EntityManager, appspaceId: number, rows: readonly Pending[]): Promise<Pending[]> {
+  const firstPurchase = new Map<string, Pending | null>();
+  for (const r of rows) {
+    const order = r.e.transactionId;
+    if (order === null || !ORDER_EVENT_TYPES.has(r.e.eventType)) continue;
+    if (r.e.eventType === EventType.PURCHASE && !firstPurchase.get(order)) firstPurchase.set(order, r);
+    else if (!firstPurchase.has(order)) firstPurchase.set(order, null);
+  }
+  if (firstPurchase.size === 0) return [...rows];
+
+  const holders = await lockOrders(em, appspaceId, firstPurchase);
+  const holderOf = (e: NormalizedEvent) => holders.get(e.transactionId!)!;
+  for (const { e } of rows) {
+    if (FOLLOWS_ORDER.has(e.eventType) && holderOf(e).purchaseId !== null) e.flags = holderOf(e).flags;
+  }
+  return rows.filter(r => r.e.eventType !== EventType.PURCHASE || r.e.transactionId === null || holderOf(r.e).purchaseId === r.id);
+}
+
+/** Upserts the orders' rows (a purchase fills an empty one) and returns who holds each. */
+async function lockOrders(em: EntityManager, appspaceId: number, firstPurchase: Map<string, Pending | null>): Promise<Map<string, Holder>> {
+  const orders = [...firstPurchase.keys()].sort();
+  const values = orders.map(order => [appspaceId, order, firstPurchase.get(order)?.id ?? null]);
+  const lonePurchase = orders.length === 1 && firstPurchase.get(orders[0]) !== null;
+  const columns = ["appspace_id", "transaction_id", "purchase_row_id"];
+  // On MySQL, a lone purchase learns the holder from the statement itself: LAST_INSERT_ID(x) makes x the insert id.
+  const fill = lonePurchase ? "LAST_INSERT_ID(COALESCE(purchase_row_id, VALUES(purchase_row_id)))" : "COALESCE(purchase_row_id, VALUES(purchase_row_id))";
+  const [text, params] = isMysql(em)
+    ? multiRowInsert("orders", columns, values, `ON DUPLICATE KEY UPDATE purchase_row_id = ${fill}`)
+    : multiRowInsert("orders", columns, values,
+      "ON CONFLICT (appspace_id, transaction_id) DO UPDATE SET purchase_row_id = excluded.purchase_row_id WHERE orders.purchase_row_id IS NULL");
+  const result: { info?: string; insertId?: unknown } | undefined = await em.query(text, params);
+
+  const ours = (order: string): Holder => {
+    const p = firstPurchase.get(order)!;
+    return { purchaseId: p?.id ?? null, flags: p?.e.flags ?? null };
+  };
+  // MySQL sums up a multi-row insert as "Records: n  Duplicates: d  Warnings: w": no duplicate, every row is new.
+  // A one-row insert has no summary; a lone purchase's insert id is 0 for a new row, else the holder.
+  const allNew = /\bDuplicates: 0\b/.test(result?.info ?? "");
+  const holder = isMysql(em) && lonePurchase ? Number(result?.insertId ?? NaN) : NaN;
+  if (allNew || holder === 0) return new Map(orders.map(order => [order, ours(order)]));
+  if (Number.isSafeInteger(holder)) return new Map([[orders[0], holder === ours(orders[0]).purchaseId ? ours(orders[0]) : { purchaseId: holder, flags: null }]]);
+
+  const held: { transaction_id: string; purchase_row_id: unknown; flags: string | null }[] = await em.query(
+    `SELECT o.transaction_id, o.purchase_row_id, p.flags FROM orders o LEFT JOIN events p ON p.id = o.purchase_row_id
+     WHERE o.appspace_id = ? AND o.transaction_id IN (${placeholders(orders.length)})`, [appspaceId, ...orders]);
+  return new Map(held.map(h => {
+    const purchaseId = h.purchase_row_id === null ? null : Number(h.purchase_row_id);
+    return [h.transaction_id, purchaseId !== null && purchaseId === firstPurchase.get(h.transaction_id)?.id ? ours(h.transaction_id) : { purchaseId, flags: h.flags }];
+  }));
+}
+
+/** Gives back the orders of PURCHASEs that were not stored after all (dropped for a repeated eventId). */
+export async function releaseOrders(em: EntityManager, appspaceId: number, purchaseIds: readonly number[]): Promise<void> {
+  if (purchaseIds.length === 0) return;
+  await em.query(`UPDATE orders SET purchase_row_id = NULL WHERE appspace_id = ? AND purchase_row_id IN (${placeholders(purchaseIds.length)})`,
+    [appspaceId, ...purchaseIds]);
+}
+
+/** A stored event whose flags changed: counted in the ingestion stats of its day of receipt as it was, and now. */
+export interface Restated {
+  receivedDay: string;
+  was: string | null;
+  now: string | null;
+}
+
+/**
+ * Gives the refunds, cancels and fulfilments stored before these purchases arrived their purchase's flags, in the caller's
+ * transaction (which holds the orders' rows: claimOrders). Returns what changed, for the ingestion stats; the days of
+ * those refunds are marked stale by the purchases' own marks (markChangedDays).
+ */
+export async function restateRefunds(em: EntityManager, appspaceId: number, purchases: readonly Pending[]): Promise<Restated[]> {
+  const flagsOf = new Map(purchases.filter(p => p.e.transactionId !== null).map(p => [p.e.transactionId!, p.e.flags]));
+  if (flagsOf.size === 0) return [];
+  const refunds = await queryRows<{ id: unknown; transaction_id: string; flags: string | null; received_day: string }>(em, sql`
+    SELECT e.id, e.transaction_id, e.flags, ${dayOf(em, "e.received_at")} AS received_day FROM ${orderEvents(em, "e")}
+    WHERE e.appspace_id = ${appspaceId} AND e.transaction_id IN (${joinSql([...flagsOf.keys()].map(t => sql`${t}`))}) AND e.event_type IN ('REFUND', 'CANCEL', 'FULFILL')`);
+  const changed = refunds.filter(r => r.flags !== flagsOf.get(r.transaction_id));
+  const byFlags = new Map<string | null, number[]>();
+  for (const r of changed) {
+    const flags = flagsOf.get(r.transaction_id)!;
+    byFlags.set(flags, [...(byFlags.get(flags) ?? []), Number(r.id)]);
+  }
+  for (const [flags, ids] of byFlags) {
+    await em.query(`UPDATE events SET flags = ? WHERE appspace_id = ? AND id IN (${placeholders(ids.length)})`, [flags, appspaceId, ...ids]);
+  }
+  return changed.map(r => ({ receivedDay: r.received_day, was: r.flags, now: flagsOf.get(r.transaction_id)! }));
+}

@@ -1,0 +1,157 @@
+import { refreshRollups } from "../src/rollups/rollups";
+import { dbTargets } from "./helpers/databases";
+import { TRACK_EVENTS } from "./helpers/documents";
+import { Harness, startHarness } from "./helpers/harness";
+
+/*
+ * Orders through their lifecycle, through the API: every case is read twice, from raw events (the days are stale)
+ * and after the refresher rolled the days up, and must answer the same. The server's clock: 2026-03-10 20:00 UTC;
+ * appspaces in USD, whose maxOrderValue (100,000) flags a purchase of 150,000.
+ */
+const NOW = new Date("2026-03-10T20:00:00Z");
+const t = (day: string, time = "12:00") => `2026-03-${day}T${time}:00Z`;
+
+const REPORTS = /* GraphQL */ `
+  query Reports($flagged: Boolean!) {
+    overview(range: { start: "2026-03-01", end: "2026-03-10" }, includeFlagged: $flagged) {
+      totalRevenue netRevenue totalOrders totalRefunds refundAmount fulfilledOrders avgHoursToFulfil
+    }
+    revenueTimeseries(range: { start: "2026-03-01", end: "2026-03-10" }, includeFlagged: $flagged) { series { date revenue orders } }
+    revenueByCountry(range: { start: "2026-03-01", end: "2026-03-10" }, includeFlagged: $flagged) { countries { country revenue orders } }
+    cohorts(months: 1, includeFlagged: $flagged) { totalPurchasingUsers avgLtv cohorts { month users revenueByMonth { monthOffset revenue } } }
+  }
+`;
+const STATS = "query { ingestionStats(range: { start: \"2026-03-01\", end: \"2026-03-10\" }) { stored flagged duplicates rules { rule flagged } } }";
+
+describe.each(dbTargets())("order lifecycle on $name", target => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness(target, [], () => NOW);
+  });
+  afterAll(() => h.close());
+
+  async function shop(events: object[]) {
+    const space = await h.appspace({ currency: "USD" });
+    for (const batch of events) {
+      const res = await h.gql(TRACK_EVENTS, { events: Array.isArray(batch) ? batch : [batch] }, space.publishableKey);
+      expect(res.body.errors).toBeUndefined();
+    }
+    return space;
+  }
+
+  /** The reports without and with flagged events: the same from raw events (stale days) and from rollups. */
+  async function reports(secretKey: string) {
+    const read = async (flagged: boolean) => {
+      const res = await h.gql(REPORTS, { flagged }, secretKey);
+      expect(res.body.errors).toBeUndefined();
+      return res.body.data!;
+    };
+    expect(await h.count("rollup_dirty")).toBeGreaterThan(0);
+    const raw = { clean: await read(false), all: await read(true) };
+    await refreshRollups(h.db, { waitSeconds: 10 });
+    expect(await h.count("rollup_dirty")).toBe(0);
+    expect({ clean: await read(false), all: await read(true) }).toEqual(raw);
+    return raw;
+  }
+
+  const stats = async (secretKey: string) => {
+    const res = await h.gql(STATS, {}, secretKey);
+    expect(res.body.errors).toBeUndefined();
+    return res.body.data!.ingestionStats;
+  };
+
+  describe("a refund or cancel follows its order's flag", () => {
+    const clean = { eventType: "PURCHASE", userId: "cleo", transactionId: "ok-1", revenue: 100, timestamp: t("03"), context: { country: "US" } };
+    const big = { eventType: "PURCHASE", userId: "hugo", transactionId: "big-1", revenue: 150_000, timestamp: t("04"), context: { country: "DE" } };
+    const cancel = { eventType: "CANCEL", transactionId: "big-1", timestamp: t("05") };
+
+    it.each([
+      ["sent after its purchase", [clean, big, cancel]],
+      ["sent before its purchase", [clean, cancel, big]],
+    ])("a flagged order's cancel is left out with it, and counted with it (%s)", async (_, events) => {
+      const space = await shop(events);
+      const { clean: without, all } = await reports(space.secretKey);
+      expect(without.overview).toMatchObject({ totalRevenue: 100, netRevenue: 100, totalOrders: 1, totalRefunds: 0, refundAmount: 0 });
+      expect(without.revenueByCountry.countries).toEqual([{ country: "US", revenue: 100, orders: 1 }]);
+      expect(without.cohorts).toMatchObject({ totalPurchasingUsers: 1, avgLtv: 100 });
+
+      // Cancelled whole: the order and its cancel net to zero.
+      expect(all.overview).toMatchObject({ totalRevenue: 150_100, netRevenue: 100, totalOrders: 2, totalRefunds: 1, refundAmount: 150_000 });
+      expect(all.cohorts).toMatchObject({ totalPurchasingUsers: 2, avgLtv: 50 });
+      expect(all.cohorts.cohorts[0].revenueByMonth).toEqual([{ monthOffset: 0, revenue: 100 }]);
+
+      // Both flagged by the purchase's rule, counted on their day of receipt.
+      expect(await stats(space.secretKey)).toMatchObject({ stored: 1, flagged: 2, duplicates: 0, rules: [{ rule: "max_order_value", flagged: 2 }] });
+      const rows = await h.db.query("SELECT event_type, flags FROM events WHERE appspace_id = ? AND transaction_id = 'big-1' ORDER BY event_type", [space.appspaceId]);
+      expect(rows).toEqual([{ event_type: "CANCEL", flags: "max_order_value" }, { event_type: "PURCHASE", flags: "max_order_value" }]);
+    });
+
+    it("a clean order's refunds are counted, whatever a rule would say of them alone", async () => {
+      // Back offices often send refunds from a server whose user agent reads as a bot (flagged here, not blocked).
+      const space = await h.appspace({ currency: "USD" });
+      await h.db.query("UPDATE appspaces SET settings = ? WHERE id = ?", [JSON.stringify({ severities: { bot: 1 } }), space.appspaceId]);
+      const refund = (revenue: number, day: string) => ({ eventType: "REFUND", transactionId: "r-1", revenue, timestamp: t(day), context: { userAgent: "curl/8.5.0" } });
+      const send = async (event: object) => expect((await h.gql(TRACK_EVENTS, { events: [event] }, space.publishableKey)).body.errors).toBeUndefined();
+      await send(refund(30, "06"));
+      expect(await stats(space.secretKey)).toMatchObject({ stored: 0, flagged: 1, rules: [{ rule: "bot", flagged: 1 }] });
+      await send({ eventType: "PURCHASE", userId: "rita", transactionId: "r-1", revenue: 100, timestamp: t("05") });
+      await send(refund(20, "07"));
+      const { clean } = await reports(space.secretKey);
+      expect(clean.overview).toMatchObject({ totalRevenue: 100, netRevenue: 50, totalOrders: 1, totalRefunds: 2, refundAmount: 50 });
+      expect(await stats(space.secretKey)).toMatchObject({ stored: 3, flagged: 0 });
+    });
+  });
+
+  it("flags each refund as its order, when the purchase and its refunds arrive at once", async () => {
+    const space = await h.appspace({ currency: "USD" });
+    const orders = Array.from({ length: 12 }, (_, i) => `race-${i}`);
+    const send = (event: object) => h.gql(TRACK_EVENTS, { events: [event] }, space.publishableKey);
+    await Promise.all(orders.flatMap((order, i) => [
+      send({ eventType: "PURCHASE", userId: `p${i}`, transactionId: order, revenue: i % 2 ? 150_000 : 10, timestamp: t("04") }),
+      send({ eventType: "REFUND", transactionId: order, revenue: 1, timestamp: t("05") }),
+      send({ eventType: "CANCEL", transactionId: order, timestamp: t("06") }),
+    ]));
+    const rows: { transaction_id: string; event_type: string; flags: string | null }[] = await h.db.query(
+      "SELECT transaction_id, event_type, flags FROM events WHERE appspace_id = ? ORDER BY transaction_id, event_type", [space.appspaceId]);
+    expect(rows).toHaveLength(36);
+    for (const r of rows) expect([r.transaction_id, r.flags]).toEqual([r.transaction_id, Number(r.transaction_id.slice(5)) % 2 ? "max_order_value" : null]);
+    expect(await stats(space.secretKey)).toMatchObject({ stored: 18, flagged: 18 });
+  });
+
+  describe("fulfilment", () => {
+    it("counts orders fulfilled in the range once, and the mean hours from purchase to first fulfilment", async () => {
+      const space = await shop([[
+        { eventType: "PURCHASE", userId: "fay", transactionId: "f-1", revenue: 10, timestamp: t("02", "10:00"), items: [{ itemId: "a", price: 5, quantity: 2 }] },
+        // Two partial fulfilments: the first counts, 24 hours after the purchase.
+        { eventType: "FULFILL", transactionId: "f-1", timestamp: t("03", "10:00"), items: [{ itemId: "a", quantity: 1 }] },
+        { eventType: "FULFILL", transactionId: "f-1", timestamp: t("04", "10:00"), items: [{ itemId: "a", quantity: 1 }] },
+        { eventType: "PURCHASE", userId: "gus", transactionId: "f-2", revenue: 20, timestamp: t("05", "00:00") },
+        { eventType: "FULFILL", transactionId: "f-2", timestamp: t("05", "12:00") },
+        // A flagged order's fulfilment is left out with it.
+        { eventType: "PURCHASE", userId: "hal", transactionId: "f-3", revenue: 150_000, timestamp: t("06", "00:00") },
+        { eventType: "FULFILL", transactionId: "f-3", timestamp: t("06", "06:00") },
+      ]]);
+      const { clean, all } = await reports(space.secretKey);
+      expect(clean.overview).toMatchObject({ totalOrders: 2, fulfilledOrders: 2, avgHoursToFulfil: 18 });
+      expect(all.overview).toMatchObject({ totalOrders: 3, fulfilledOrders: 3, avgHoursToFulfil: 14 });
+      const missing = await h.gql(TRACK_EVENTS, { events: [{ eventType: "FULFILL" }] }, space.publishableKey);
+      expect(missing.body.data!.trackEvents.errors).toEqual([{ index: 0, code: "MISSING_FIELD", message: "events[0]: transactionId is required for FULFILL events" }]);
+    });
+  });
+
+  describe("an order counts once, whenever it is sent again", () => {
+    it("a purchase re-sent days later, alone or in a batch, is a duplicate", async () => {
+      const order = { eventType: "PURCHASE", userId: "ivy", transactionId: "again-1", revenue: 40, timestamp: t("02") };
+      const space = await shop([order]);
+      // As if the first had arrived 200 days ago: a replay of the order history.
+      await h.db.query("UPDATE events SET received_at = '2025-08-22 12:00:00.000' WHERE appspace_id = ?", [space.appspaceId]);
+      await shop([]);
+      for (const batch of [[order], [{ ...order, revenue: 41 }, { ...order, transactionId: "again-2" }]]) {
+        expect((await h.gql(TRACK_EVENTS, { events: batch }, space.publishableKey)).body.data!.trackEvents).toMatchObject({ ok: true, accepted: batch.length });
+      }
+      const { clean } = await reports(space.secretKey);
+      expect(clean.overview).toMatchObject({ totalRevenue: 80, totalOrders: 2 });
+      expect(await stats(space.secretKey)).toMatchObject({ duplicates: 2 });
+    });
+  });
+});

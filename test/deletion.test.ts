@@ -5,7 +5,8 @@ import { TRACK_EVENTS } from "./helpers/documents";
 import { Harness, startHarness } from "./helpers/harness";
 import { at, EVENTS, item, NOW } from "./helpers/report-fixture";
 
-// Xavier, on top of the report fixture: seen as x-anon-9f, then as xavier-9f, who names x-old-9f as an alias.
+// Xavier, on top of the report fixture: seen as x-anon-9f, then as xavier-9f, who names x-old-9f (the anonymous id of
+// another device of his) as an alias. His order's refund comes from the back office, with the transactionId only.
 const XAVIER = ["x-anon-9f", "x-old-9f", "xavier-9f"];
 const XAVIER_EVENTS = [
   {
@@ -18,8 +19,8 @@ const XAVIER_EVENTS = [
     properties: [{ key: "campaign", value: "xmas" }, { key: "source", value: "tv" }],
     items: [item("sku-a", 30), item("sku-x", 40, 1, { itemName: "X only", itemCategory: "secret", merchantId: "m-x" })],
   },
-  { eventType: "REFUND", userId: "xavier-9f", transactionId: "x-1", revenue: 10, timestamp: at("04", "09:00") },
-  { eventType: "ADD_TO_CART", userId: "x-old-9f", timestamp: at("05", "09:00"), items: [item("sku-b", 40)] },
+  { eventType: "REFUND", transactionId: "x-1", revenue: 10, timestamp: at("04", "09:00") },
+  { eventType: "ADD_TO_CART", anonymousId: "x-old-9f", timestamp: at("05", "09:00"), items: [item("sku-b", 40)] },
   { eventType: "SEARCH", userId: "xavier-9f", timestamp: at("06", "09:00"), properties: [{ key: "search_term", value: "tee" }] },
 ];
 
@@ -66,9 +67,9 @@ describe.each(dbTargets())("GDPR deletion on $name", target => {
   };
 
   it("a dry run counts what would go and deletes nothing", async () => {
-    const res = await h.gql(DELETE_USER, { userId: "x-old-9f", dryRun: true }, withXavier.sk);
+    const res = await h.gql(DELETE_USER, { userId: "xavier-9f", dryRun: true }, withXavier.sk);
     expect(res.body.data!.deleteUser).toEqual({
-      id: "dry-run", ok: true, deletedUserId: "x-old-9f", status: "DONE", dryRun: true, eventsDeleted: 5, identifiersDeleted: 3,
+      id: "dry-run", ok: true, deletedUserId: "xavier-9f", status: "DONE", dryRun: true, eventsDeleted: 5, identifiersDeleted: 3,
       requestedAt: NOW.toISOString(), completedAt: NOW.toISOString(), reason: null,
     });
     expect(await traces()).toEqual(["events", "identity_links", "identity_persons"]);

@@ -58,7 +58,8 @@ const COHORT_EVENTS = [
   { eventType: "PURCHASE", userId: "eve", transactionId: "c-eve-2", revenue: 20, timestamp: t("2026-01-05") },
 ];
 
-// Journey: jules was seen as the anonymous j-anon and, before that, under an old userId j-old (an alias).
+// Journey: jules was seen as the anonymous j-anon and, before that, under an old userId j-old (an alias): joining two
+// userIds takes the secret key, so the shop's server sends these.
 const JOURNEY_EVENTS = [
   { eventType: "VIEW_ITEM", anonymousId: "j-anon", timestamp: t("2026-03-01", "10:00"), items: [{ itemId: "sku-1", itemName: "Mug", price: 10 }] },
   { eventType: "SEARCH", userId: "j-old", timestamp: t("2026-03-01", "11:00"), properties: [{ key: "search_term", value: "mug" }] },
@@ -79,7 +80,7 @@ describe.each(dbTargets())("people on $name", target => {
     for (const [name, events] of Object.entries({ attribution: ATTRIBUTION_EVENTS, cohorts: COHORT_EVENTS, journey: JOURNEY_EVENTS })) {
       const created = await h.appspace({ name, currency: "EUR" });
       keys[name] = { pk: created.publishableKey, sk: created.secretKey };
-      const res = await h.gql(TRACK_EVENTS, { events }, created.publishableKey);
+      const res = await h.gql(TRACK_EVENTS, { events }, name === "journey" ? created.secretKey : created.publishableKey);
       expect(res.body.data).toEqual({ trackEvents: { ok: true, accepted: events.length, errors: [] } });
     }
   });
@@ -209,7 +210,7 @@ describe.each(dbTargets())("people on $name", target => {
   it("links are transitive: two people joined by a later link become one, named by the smallest userId", async () => {
     const { publishableKey, secretKey, appspaceId } = await h.appspace({ name: "links", currency: "EUR" });
     const persons = () => h.db.query("SELECT identifier, person FROM identity_persons WHERE appspace_id = ? ORDER BY identifier", [appspaceId]);
-    const send = async (events: object[]) => expect((await h.gql(TRACK_EVENTS, { events }, publishableKey)).body.data!.trackEvents.accepted).toBe(events.length);
+    const send = async (events: object[], key = publishableKey) => expect((await h.gql(TRACK_EVENTS, { events }, key)).body.data!.trackEvents.accepted).toBe(events.length);
     await send([
       { eventType: "SEARCH", userId: "zoe", anonymousId: "phone", timestamp: t("2026-03-01") },
       { eventType: "SEARCH", userId: "yan", anonymousId: "laptop", timestamp: t("2026-03-02") },
@@ -217,7 +218,8 @@ describe.each(dbTargets())("people on $name", target => {
     expect(await persons()).toEqual([
       { identifier: "laptop", person: "yan" }, { identifier: "phone", person: "zoe" }, { identifier: "yan", person: "yan" }, { identifier: "zoe", person: "zoe" },
     ]);
-    await send([{ eventType: "SEARCH", userId: "zoe", aliases: ["yan"], timestamp: t("2026-03-03") }]);
+    // Joining two userIds: the shop's server, with the secret key.
+    await send([{ eventType: "SEARCH", userId: "zoe", aliases: ["yan"], timestamp: t("2026-03-03") }], secretKey);
     expect(await persons()).toEqual([
       { identifier: "laptop", person: "yan" }, { identifier: "phone", person: "yan" }, { identifier: "yan", person: "yan" }, { identifier: "zoe", person: "yan" },
     ]);

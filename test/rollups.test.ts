@@ -897,8 +897,8 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     expect(await h.count("rollup_cart_pairs", "appspace_id = ?", [space.id])).toBeGreaterThan(0);
     expect(await carts(true)).toEqual(expected);
 
-    // The migrations since RollupPairs (IdentityLocks, Orders), then RollupPairs.
-    for (let undo = 0; undo < 3; undo++) await h.db.undoLastMigration({ transaction: "each" });
+    // The migrations since RollupPairs (IdentityLocks, Orders, IdentityConflicts), then RollupPairs.
+    for (let undo = 0; undo < 4; undo++) await h.db.undoLastMigration({ transaction: "each" });
     const runner = h.db.createQueryRunner();
     for (const table of ["rollup_cart_pairs", "rollup_funnel_pairs", "rollup_funnel_people"]) expect(await runner.hasTable(table)).toBe(false);
     await runner.release();

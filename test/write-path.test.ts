@@ -45,6 +45,7 @@ describe.each(dbTargets())("the write path on $name", target => {
       "SELECT id FROM", // which eventIds were new
       "SELECT e.id, e.transaction_id,", // refunds sent before these purchases, which take their flags
       "SELECT DISTINCT DATE_FORMAT(e.occurred_at,", // the days of these orders' refunds, whose amounts may change
+      "SELECT identifier AS", // whom the identifiers to link belong to, and which are userIds (a storefront may not join two)
       "INSERT INTO identity_links", // 10 links
       "SELECT identifier, person", // the people those links touch
       "INSERT INTO identity_persons", // 20 identifiers, 10 people

@@ -4,7 +4,8 @@ import { Appspace } from "../appspaces/appspace.entity";
 import { Db, dbTime, fromDbTime, placeholders, toNumber } from "../db/sql";
 import { BadUserInputError } from "../errors";
 import { DeletionStatus, UserDeletion } from "./identity.types";
-import { identifiersOf } from "./persons";
+import { joinSql, queryRows, raw, Sql, sql } from "../db/query";
+import { ownIdentifiers } from "./links";
 
 /** What a deletion request keeps of the userId once it is done. */
 export function userHash(appspaceId: number, userId: string): string {
@@ -12,19 +13,45 @@ export function userHash(appspaceId: number, userId: string): string {
 }
 
 
-/** How many events, and how many identifiers with any data, the person userId belongs to has. */
+/** The events of a person's own: under one of `identifiers` as userId, or as anonymousId with no userId. */
+export function ownEvents(identifiers: readonly string[], e = "e"): Sql {
+  const list = joinSql(identifiers.map(id => sql`${id}`));
+  return sql`(${raw(e)}.user_id IN (${list}) OR (${raw(e)}.user_id IS NULL AND ${raw(e)}.anonymous_id IN (${list})))`;
+}
+
+/** The orders a person placed: the transactionIds of their own PURCHASE events. */
+export async function ordersOf(db: Db, appspaceId: number, identifiers: readonly string[]): Promise<string[]> {
+  const rows = await queryRows<{ transaction_id: string }>(db, sql`SELECT DISTINCT e.transaction_id FROM events e
+    WHERE e.appspace_id = ${appspaceId} AND e.event_type = 'PURCHASE' AND e.transaction_id IS NOT NULL AND ${ownEvents(identifiers)}`);
+  return rows.map(r => r.transaction_id).sort();
+}
+
+/**
+ * What a deletion of userId takes: its own identifiers (ownIdentifiers), their events, and every event of the orders
+ * they placed (refunds, cancels and fulfilments a back office sent with the transactionId only).
+ */
+export async function deletionScope(db: Db, appspaceId: number, userId: string): Promise<{ identifiers: string[]; orders: string[] }> {
+  const identifiers = await ownIdentifiers(db, appspaceId, userId);
+  return { identifiers, orders: await ordersOf(db, appspaceId, identifiers) };
+}
+
+/** The events of the person's orders and own: what a deletion takes (deletionScope). */
+export function eventsOfPerson(scope: { identifiers: readonly string[]; orders: readonly string[] }, e = "e"): Sql {
+  if (scope.orders.length === 0) return ownEvents(scope.identifiers, e);
+  return sql`(${ownEvents(scope.identifiers, e)} OR ${raw(e)}.transaction_id IN (${joinSql(scope.orders.map(o => sql`${o}`))}))`;
+}
+
+/** How many events, and how many identifiers with any data, a deletion of userId takes. */
 export async function countPersonData(db: Db, appspaceId: number, userId: string): Promise<{ events: number; identifiers: number }> {
-  const { identifiers } = await identifiersOf(db, appspaceId, userId);
-  const list = placeholders(identifiers.length);
-  const [events] = await db.query(
-    `SELECT COUNT(*) AS n FROM events WHERE appspace_id = ? AND (user_id IN (${list}) OR anonymous_id IN (${list}))`,
-    [appspaceId, ...identifiers, ...identifiers],
-  );
+  const scope = await deletionScope(db, appspaceId, userId);
+  const [events] = await queryRows<{ n: unknown }>(db, sql`SELECT COUNT(*) AS n FROM events e WHERE e.appspace_id = ${appspaceId} AND ${eventsOfPerson(scope)}`);
+  const list = placeholders(scope.identifiers.length);
+  const ids = scope.identifiers;
   const present: { id: string }[] = await db.query(
     `SELECT identifier AS id FROM identity_persons WHERE appspace_id = ? AND identifier IN (${list})
      UNION SELECT user_id FROM events WHERE appspace_id = ? AND user_id IN (${list})
      UNION SELECT anonymous_id FROM events WHERE appspace_id = ? AND anonymous_id IN (${list})`,
-    [appspaceId, ...identifiers, appspaceId, ...identifiers, appspaceId, ...identifiers],
+    [appspaceId, ...ids, appspaceId, ...ids, appspaceId, ...ids],
   );
   return { events: toNumber(events.n), identifiers: present.length };
 }

@@ -1,11 +1,11 @@
 import { DataSource, EntityManager } from "typeorm";
 import { dbTime, fromDbTime, isMysql, multiRowInsert, placeholders, toNumber, withTransaction } from "../db/sql";
-import { joinSql, sql } from "../db/query";
+import { joinSql, Sql, sql } from "../db/query";
 import { deleteEvents, selectEvents } from "../ingest/event-writer";
 import { forgetInRollups, lockPeopleRollups, markPeopleDays } from "../rollups/rollups";
 import { reportFailure } from "../db/health";
-import { countPersonData } from "./deletion.service";
-import { identifiersOf, lockIdentities } from "./persons";
+import { countPersonData, deletionScope, ownEvents } from "./deletion.service";
+import { identifiersOf, linkPersons, lockIdentities } from "./persons";
 
 export interface DeletionWorkerOptions {
   /** Events deleted per transaction. */
@@ -20,6 +20,9 @@ export interface DeletionWorkerOptions {
 }
 
 const MAX_ATTEMPTS = 3;
+
+/** Orders whose events one statement looks for (bound values stay well within SQLite's limit). */
+const ORDERS_AT_ONCE = 500;
 
 interface Claimed { id: number; appspaceId: number; userId: string; attempts: number }
 
@@ -103,18 +106,19 @@ export class DeletionWorker {
 
   private async process(job: Claimed): Promise<void> {
     try {
-      const { identifiers } = await identifiersOf(this.db, job.appspaceId, job.userId);
       // Counted before anything goes; a resumed request keeps the count of its first run.
       const present = (await countPersonData(this.db, job.appspaceId, job.userId)).identifiers;
       await this.db.query(
         "UPDATE deletion_requests SET identifiers_deleted = CASE WHEN identifiers_deleted < ? THEN ? ELSE identifiers_deleted END WHERE id = ?",
         [present, present, job.id],
       );
-      while (!this.stopped) {
-        const deleted = await withTransaction(this.db, em => this.deleteChunk(em, job, identifiers));
-        if (deleted === 0) break;
-        if (this.pauseMs) await new Promise(r => setTimeout(r, this.pauseMs));
+      const { identifiers, orders } = await deletionScope(this.db, job.appspaceId, job.userId);
+      // The person's orders whole first, their purchases last: a resumed request finds the orders again by those.
+      for (let i = 0; i < orders.length && !this.stopped; i += ORDERS_AT_ONCE) {
+        const some = joinSql(orders.slice(i, i + ORDERS_AT_ONCE).map(o => sql`${o}`));
+        await this.deleteAll(job, identifiers, sql`transaction_id IN (${some})`, "CASE WHEN event_type = 'PURCHASE' THEN 1 ELSE 0 END, id");
       }
+      await this.deleteAll(job, identifiers, ownEvents(identifiers, "events"), "id");
       if (this.stopped) return;
       await withTransaction(this.db, em => this.finish(em, job, identifiers));
     } catch (err) {
@@ -129,11 +133,19 @@ export class DeletionWorker {
     }
   }
 
-  /** Deletes one chunk of the person's events with their items, properties and claims, and refreshes the catalog they described. */
-  private async deleteChunk(em: EntityManager, job: Claimed, identifiers: string[]): Promise<number> {
+  /** Deletes the events `where` matches, a chunk per transaction, until none is left or the worker stops. */
+  private async deleteAll(job: Claimed, identifiers: string[], where: Sql, order: string): Promise<void> {
+    while (!this.stopped) {
+      const deleted = await withTransaction(this.db, em => this.deleteChunk(em, job, identifiers, where, order));
+      if (deleted === 0) return;
+      if (this.pauseMs) await new Promise(r => setTimeout(r, this.pauseMs));
+    }
+  }
+
+  /** Deletes one chunk of the events with their items, properties and orders, and refreshes the catalog they described. */
+  private async deleteChunk(em: EntityManager, job: Claimed, identifiers: string[], where: Sql, order: string): Promise<number> {
     await lockPeopleRollups(em, job.appspaceId, true);
-    const list = joinSql(identifiers.map(i => sql`${i}`));
-    const events = await selectEvents(em, job.appspaceId, sql`(user_id IN (${list}) OR anonymous_id IN (${list}))`, "id", this.chunkSize);
+    const events = await selectEvents(em, job.appspaceId, where, order, this.chunkSize);
     if (events.length === 0) return 0;
     const items: { item_id: string }[] = await em.query(
       `SELECT DISTINCT item_id FROM event_items WHERE appspace_id = ? AND event_row_id IN (${placeholders(events.length)})`, [job.appspaceId, ...events.map(e => e.id)]);
@@ -147,17 +159,30 @@ export class DeletionWorker {
     return events.length;
   }
 
-  /** Removes the person's identity links and marks the request done, keeping only the hash of the userId. */
+  /**
+   * Removes the person's identity links and marks the request done, keeping only the hash of the userId. Whoever
+   * else belonged to the same person (another userId a secret key joined to it, and its identifiers) stays, as the
+   * person its remaining links make: named afresh, its days marked to be rolled up again.
+   */
   private async finish(em: EntityManager, job: Claimed, identifiers: string[]): Promise<void> {
     await lockPeopleRollups(em, job.appspaceId, true);
     await lockIdentities(em, job.appspaceId);
+    const { person, identifiers: members } = await identifiersOf(em, job.appspaceId, job.userId);
+    const deleted = new Set(identifiers);
+    const remaining = members.filter(m => !deleted.has(m));
     const list = placeholders(identifiers.length);
     await em.query(`DELETE FROM identity_links WHERE appspace_id = ? AND (identifier IN (${list}) OR user_id IN (${list}))`,
       [job.appspaceId, ...identifiers, ...identifiers]);
-    // Events sent since the last chunk (if any) now count for their own ids: their days' rollups change.
-    await markPeopleDays(em, job.appspaceId, identifiers);
-    await forgetInRollups(em, job.appspaceId, identifiers, null);
-    await em.query(`DELETE FROM identity_persons WHERE appspace_id = ? AND identifier IN (${list})`, [job.appspaceId, ...identifiers]);
+    await em.query(`DELETE FROM identity_persons WHERE appspace_id = ? AND identifier IN (${placeholders(members.length)})`, [job.appspaceId, ...members]);
+    if (remaining.length) {
+      const links: { identifier: string; user_id: string }[] = await em.query(
+        `SELECT identifier, user_id FROM identity_links WHERE appspace_id = ? AND (identifier IN (${placeholders(remaining.length)}) OR user_id IN (${placeholders(remaining.length)}))`,
+        [job.appspaceId, ...remaining, ...remaining]);
+      await linkPersons(em, job.appspaceId, links.map(l => [l.identifier, l.user_id] as const));
+    }
+    // Events sent since the last chunk (if any) now count for their own ids, and the others for their new person.
+    await markPeopleDays(em, job.appspaceId, [...identifiers, ...remaining]);
+    await forgetInRollups(em, job.appspaceId, [...new Set([...identifiers, person])], null);
     await em.query(
       "UPDATE deletion_requests SET status = 'DONE', pending_user_id = NULL, reason = NULL, lease_until = NULL, completed_at = ? WHERE id = ?",
       [dbTime(this.now()), job.id],

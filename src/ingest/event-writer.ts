@@ -1,6 +1,7 @@
 import { EntityManager } from "typeorm";
 import { dayOf, raw, Sql, sql } from "../db/query";
 import { dbTime, insertChunked, insertIgnoring, isMysql, multiRowInsert, placeholders, Row, toNumber, Writes } from "../db/sql";
+import { admitLinks, LinkRequest } from "../identity/links";
 import { linkPersons } from "../identity/persons";
 import { ChangedEvent, markChangedDays, markPeopleDays } from "../rollups/rollups";
 import { EVENT_COLUMNS, ITEM_COLUMNS } from "./columns";
@@ -13,6 +14,8 @@ export interface WriteOutcome {
   stored: NormalizedEvent[];
   /** Refunds stored earlier whose flags changed, as a purchase of their order arrived. */
   restated: Restated[];
+  /** Stored events whose identity link was refused (admitLinks). */
+  conflicts: NormalizedEvent[];
 }
 
 const PRODUCT_FIELDS = ["name", "category", "brand", "variant", "group_id", "image_url"];
@@ -28,7 +31,7 @@ const PRODUCT_FIELDS = ["name", "category", "brand", "variant", "group_id", "ima
 export async function writeEvents(em: EntityManager, appspaceId: number, events: NormalizedEvent[], ids: number[], now: Date, writes: Writes): Promise<WriteOutcome> {
   const unique = dropRepeatedEventIds(events.map((e, i) => ({ e, id: ids[i] })));
   const candidates = await claimOrders(em, appspaceId, unique);
-  if (candidates.length === 0) return { stored: [], restated: [] };
+  if (candidates.length === 0) return { stored: [], restated: [], conflicts: [] };
 
   const money = (a: { base: number; original: number } | null, key: "base" | "original") => (a ? a[key] : null);
   const receivedAt = dbTime(now);
@@ -66,9 +69,10 @@ export async function writeEvents(em: EntityManager, appspaceId: number, events:
   // locked before products, as the deletion worker locks them. The order index entries the refund-day
   // read locks are held a few statements longer, which only a writer of the same orders waits for.
   await markChangedDays(em, appspaceId, stored.map(({ e }) => ({ type: e.eventType, day: e.occurredAt.toISOString().slice(0, 10), transactionId: e.transactionId })), writes);
-  await writeDetails(em, appspaceId, stored, writes);
-  const more = retried.length ? await writeEvents(em, appspaceId, retried.map(r => r.e), retried.map(r => r.id), now, writes) : { stored: [], restated: [] };
-  return { stored: [...stored.map(s => s.e), ...more.stored], restated: [...restated, ...more.restated] };
+  const conflicts = await writeDetails(em, appspaceId, stored, writes);
+  if (retried.length === 0) return { stored: stored.map(s => s.e), restated, conflicts };
+  const more = await writeEvents(em, appspaceId, retried.map(r => r.e), retried.map(r => r.id), now, writes);
+  return { stored: [...stored.map(s => s.e), ...more.stored], restated: [...restated, ...more.restated], conflicts: [...conflicts, ...more.conflicts] };
 }
 
 /** Events with an eventId in its order, then those without (which no other transaction can hold). */
@@ -90,10 +94,9 @@ function dropRepeatedEventIds(rows: Pending[]): Pending[] {
 }
 
 /** Items, properties, identity links and the product catalog of the stored events (items, properties and catalog left in `writes`). */
-async function writeDetails(em: EntityManager, appspaceId: number, stored: Pending[], writes: Writes): Promise<void> {
+async function writeDetails(em: EntityManager, appspaceId: number, stored: Pending[], writes: Writes): Promise<NormalizedEvent[]> {
   const items: Row[] = [];
   const props: Row[] = [];
-  const links = new Map<string, Row>();
   const products = new Map<string, { at: Date; row: (string | null)[] }>();
 
   for (const { e, id } of stored) {
@@ -111,30 +114,42 @@ async function writeDetails(em: EntityManager, appspaceId: number, stored: Pendi
       else prev.row = prev.row.map((v, i) => v ?? described[i]);
     });
     for (const [key, value] of e.properties) props.push([id, key, appspaceId, value]);
-    if (e.userId !== null) {
-      const add = (identifier: string, kind: string) => {
-        const key = `${identifier}\u0000${e.userId}`;
-        const prev = links.get(key);
-        if (identifier !== e.userId && (!prev || (prev[4] as string) > dbTime(e.occurredAt))) {
-          links.set(key, [appspaceId, identifier, e.userId, kind, dbTime(e.occurredAt)]);
-        }
-      };
-      if (e.anonymousId !== null) add(e.anonymousId, "anonymous");
-      for (const alias of e.aliases) add(alias, "alias");
-    }
   }
 
   writes.addRows(r => multiRowInsert("event_items", ITEM_COLUMNS, r), ITEM_COLUMNS.length, items);
   const propColumns = ["event_row_id", "prop_key", "appspace_id", "prop_value"];
   writes.addRows(r => multiRowInsert("event_properties", propColumns, r), propColumns.length, props);
-  const linkColumns = ["appspace_id", "identifier", "user_id", "kind", "first_seen_at"];
-  const linkRows = [...links.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, row]) => row);
-  if (linkRows.length) await insertChunked(em, r => insertIgnoring(em, "identity_links", linkColumns, r), linkColumns.length, linkRows);
-  await markPeopleDays(em, appspaceId, await linkPersons(em, appspaceId, linkRows.map(r => [r[1] as string, r[2] as string] as const)), writes);
+  const refused = await writeLinks(em, appspaceId, stored.map(s => s.e), writes);
 
   const productRows = [...products.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([itemId, p]) => [appspaceId, itemId, ...p.row, dbTime(p.at)]);
   writes.addRows(r => upsertProducts(em, r), 9, productRows);
+  return refused;
+}
+
+/**
+ * The identity links the events ask for that admitLinks lets through, with the people they change; returns the
+ * events refused a link. Each link is written once, with the time of its earliest event.
+ */
+async function writeLinks(em: EntityManager, appspaceId: number, events: NormalizedEvent[], writes: Writes): Promise<NormalizedEvent[]> {
+  const requests: LinkRequest<NormalizedEvent>[] = events.flatMap(e => (e.userId === null ? [] : [
+    ...(e.anonymousId !== null && e.anonymousId !== e.userId ? [{ identifier: e.anonymousId, kind: "anonymous" as const }] : []),
+    ...e.aliases.map(alias => ({ identifier: alias, kind: "alias" as const })),
+  ].map(l => ({ ...l, userId: e.userId!, trusted: e.linksUserIds, event: e }))));
+  if (requests.length === 0) return [];
+  const { admitted, refused } = await admitLinks(em, appspaceId, requests, events.flatMap(e => (e.userId === null ? [] : [e.userId])));
+
+  const links = new Map<string, Row>();
+  for (const { identifier, userId, kind, event } of admitted) {
+    const key = `${identifier}\u0000${userId}`;
+    const prev = links.get(key);
+    if (!prev || (prev[4] as string) > dbTime(event.occurredAt)) links.set(key, [appspaceId, identifier, userId, kind, dbTime(event.occurredAt)]);
+  }
+  const linkColumns = ["appspace_id", "identifier", "user_id", "kind", "first_seen_at"];
+  const linkRows = [...links.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, row]) => row);
+  if (linkRows.length) await insertChunked(em, r => insertIgnoring(em, "identity_links", linkColumns, r), linkColumns.length, linkRows);
+  await markPeopleDays(em, appspaceId, await linkPersons(em, appspaceId, linkRows.map(r => [r[1] as string, r[2] as string] as const)), writes);
+  return [...refused];
 }
 
 /** Insert or refresh catalog rows: a newer event overwrites the fields it carries, an older one only fills gaps. */

@@ -1,5 +1,6 @@
 import { DataSource, EntityManager } from "typeorm";
 import { Appspace } from "../appspaces/appspace.entity";
+import { KeyKind } from "../appspaces/api-key.entity";
 import { settingsOf } from "../appspaces/settings";
 import { IdAllocator } from "../db/id-allocator";
 import { Db, failedOnItsOwn, isMysql, multiRowInsert, toNumber, withTransaction, Writes } from "../db/sql";
@@ -89,8 +90,9 @@ export function eventWrites(db: DataSource): EventWrites {
     if (events.some(links)) await lockIdentities(em, appspaceId);
     const now = new Date(Math.max(...jobs.map(j => j.now.getTime())));
     const writes = new Writes();
-    const outcome = events.length ? await writeEvents(em, appspaceId, events, jobs.flatMap(j => j.ids), now, writes) : { stored: [], restated: [] };
+    const outcome = events.length ? await writeEvents(em, appspaceId, events, jobs.flatMap(j => j.ids), now, writes) : { stored: [], restated: [], conflicts: [] };
     const kept = new Set(outcome.stored);
+    const conflicts = new Set(outcome.conflicts);
     // Per day of receipt; counted afresh on each attempt (a deadlock retries the whole transaction).
     const days = new Map<string, Tally>();
     const tallyOf = (day: string) => days.get(day) ?? days.set(day, new Tally()).get(day)!;
@@ -100,6 +102,8 @@ export function eventWrites(db: DataSource): EventWrites {
       for (const e of job.events) {
         if (kept.has(e)) tally.addStored(e.flags);
         else tally.add("duplicate");
+        // Stored all the same: counted beside its outcome, not as one.
+        if (conflicts.has(e)) tally.add(IDENTITY_CONFLICT);
       }
     }
     // Refunds that took the flags of a purchase sent after them move to its outcome on their own day of receipt.
@@ -118,7 +122,7 @@ export function eventWrites(db: DataSource): EventWrites {
  * the events that pass in one transaction, with the day's ingestion stats (requests
  * of the appspace that come while its previous write runs share one: eventWrites).
  */
-export async function ingest(deps: IngestDeps, appspace: Appspace, inputs: EventInput[]): Promise<IngestResult> {
+export async function ingest(deps: IngestDeps, appspace: Appspace, keyKind: KeyKind, inputs: EventInput[]): Promise<IngestResult> {
   const now = deps.now();
   await deps.rates.refresh(now.getTime());
   const valid: NormalizedEvent[] = [];
@@ -126,7 +130,9 @@ export async function ingest(deps: IngestDeps, appspace: Appspace, inputs: Event
   const tally = new Tally();
   inputs.forEach((input, index) => {
     try {
-      valid.push(normalizeEvent(input, appspace, deps.rates, now));
+      const e = normalizeEvent(input, appspace, deps.rates, now);
+      e.linksUserIds = keyKind === "secret";
+      valid.push(e);
     } catch (err) {
       if (!(err instanceof Problem)) throw err;
       problems.push({ index, problem: err });
@@ -155,11 +161,14 @@ export async function ingest(deps: IngestDeps, appspace: Appspace, inputs: Event
   return { accepted: valid.length, problems };
 }
 
+/** An event stored (or a duplicate) whose identity link a publishable key may not make (admitLinks): a stat beside the outcomes. */
+export const IDENTITY_CONFLICT = "identity_conflict";
+
 /** Valid events taken in this calendar month (UTC), whatever became of them. */
 async function eventsThisMonth(db: DataSource, appspaceId: number, now: Date): Promise<number> {
   const month = now.toISOString().slice(0, 7);
   const [row] = await db.query(
-    "SELECT COALESCE(SUM(n), 0) AS n FROM ingestion_stats WHERE appspace_id = ? AND day >= ? AND day <= ? AND code = '' AND outcome <> 'rejected'",
+    "SELECT COALESCE(SUM(n), 0) AS n FROM ingestion_stats WHERE appspace_id = ? AND day >= ? AND day <= ? AND code = '' AND outcome IN ('stored', 'flagged', 'duplicate', 'blocked')",
     [appspaceId, `${month}-01`, `${month}-31`],
   );
   return toNumber(row.n);

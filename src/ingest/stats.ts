@@ -2,6 +2,7 @@ import { Arg, Authorized, Ctx, Field, Int, ObjectType, Query, Resolver } from "t
 import { Context } from "../context";
 import { toNumber } from "../db/sql";
 import { DateRange, resolveRange } from "../reports/range";
+import { IDENTITY_CONFLICT } from "./ingest.service";
 
 @ObjectType()
 export class RuleCount {
@@ -21,9 +22,12 @@ export class IngestionStats {
   @Field(() => Int, { description: "Answered ok: stored + flagged + duplicates + blocked." }) accepted!: number;
   @Field(() => Int, { description: "Stored clean." }) stored!: number;
   @Field(() => Int, { description: "Stored, flagged by a fraud rule of severity 1." }) flagged!: number;
-  @Field(() => Int, { description: "Not stored again: an eventId or a PURCHASE transactionId already seen." }) duplicates!: number;
+  @Field(() => Int, { description: "Not stored again: an eventId already stored, or a PURCHASE of an order already stored." }) duplicates!: number;
   @Field(() => Int, { description: "Not stored: a fraud rule of severity 2 (answered ok all the same)." }) blocked!: number;
   @Field(() => Int, { description: "Refused as invalid." }) rejected!: number;
+  @Field(() => Int, {
+    description: "Stored events (counted above too) whose identity link a publishable key may not make: an anonymousId or alias that belongs to another userId, or is a userId itself. The event is stored; it links nothing.",
+  }) identityConflicts!: number;
   @Field(() => [RuleCount]) rules!: RuleCount[];
   @Field(() => [ErrorCount]) errors!: ErrorCount[];
   @Field(() => Int) days!: number;
@@ -50,6 +54,7 @@ export class IngestionStatsResolver {
       accepted: stored + flagged + duplicates + blocked,
       stored, flagged, duplicates, blocked,
       rejected: total("rejected"),
+      identityConflicts: total(IDENTITY_CONFLICT),
       rules: [...rules.values()],
       errors: rows.filter(r => r.outcome === "rejected" && r.code !== "").map(r => ({ code: r.code, count: toNumber(r.n) })),
       days: period.days,

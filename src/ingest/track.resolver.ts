@@ -16,7 +16,7 @@ export class TrackResolver {
   @Mutation(() => TrackResult, { description: "Any valid key, publishable or secret." })
   async trackEvent(@Arg("event", () => EventInput) event: EventInput, @Ctx() ctx: Context): Promise<TrackResult> {
     checkPlan(ctx);
-    const result = await ingest(ctx.services, ctx.appspace!, [event]);
+    const result = await ingest(ctx.services, ctx.appspace!, ctx.keyKind!, [event]);
     const failed = result.problems[0]?.problem;
     if (failed) throw new BadUserInputError(failed.message, { field: failed.field, reason: failed.code });
     return { ok: true };
@@ -28,7 +28,7 @@ export class TrackResolver {
     checkPlan(ctx);
     if (events.length === 0) throw new BadUserInputError("events array is required and must not be empty", { field: "events" });
     if (events.length > LIMITS.batch) throw new BadUserInputError(`Maximum ${LIMITS.batch} events per batch`, { field: "events" });
-    const result = await ingest(ctx.services, ctx.appspace!, events);
+    const result = await ingest(ctx.services, ctx.appspace!, ctx.keyKind!, events);
     return {
       ok: true,
       accepted: result.accepted,

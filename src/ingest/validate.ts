@@ -96,6 +96,8 @@ export interface NormalizedEvent {
   ip: string | null;
   /** Fraud rules that flagged the event (set by the fraud checks); null for a clean event. */
   flags: string | null;
+  /** Sent with a secret key: its links may join two userIds (admitLinks). */
+  linksUserIds: boolean;
 }
 
 /** Throws a Problem; validation stops at the first one, as the error list names one per event. */
@@ -284,5 +286,6 @@ export function normalizeEvent(input: EventInput, appspace: Appspace, rates: Rat
     ipAnon: ip !== null && ctx.dataProtection === false ? anonymizeIp(ip.trim()) : null,
     ip: ip?.trim() ?? null,
     flags: null,
+    linksUserIds: false,
   };
 }

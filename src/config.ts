@@ -17,6 +17,14 @@ export interface Config {
   readonly retentionPurgeMs: number;
   /** How long a shutdown (SIGTERM, SIGINT) may take before what is left is abandoned (exit 1), in ms. */
   readonly shutdownTimeoutMs: number;
+  /** The deletion audit's HMAC key as hex (AUDIT_SECRET); null: the file auditSecretFile, made at first start. */
+  readonly auditSecret: string | null;
+  readonly auditSecretFile: string;
+  /**
+   * Which proxies in front of the server are trusted to say the client's address (X-Forwarded-For), as Express's
+   * "trust proxy": false (the default: the connection's own address), a number of hops, or addresses and subnets.
+   */
+  readonly trustProxy: boolean | number | string;
 }
 
 function fail(message: string): never {
@@ -27,6 +35,22 @@ function whole(env: NodeJS.ProcessEnv, name: string, fallback: number, min: numb
   const value = Number(env[name] ?? fallback);
   if (!Number.isInteger(value) || value < min) fail(`${name} must be a whole number of at least ${min}, got "${env[name]}"`);
   return value;
+}
+
+function auditSecret(value: string | undefined): string | null {
+  const v = value?.trim() ?? "";
+  if (v === "") return null;
+  if (!/^([0-9a-f]{2}){32,}$/i.test(v)) fail("AUDIT_SECRET must be at least 64 hex digits (32 random bytes: openssl rand -hex 32)");
+  return v;
+}
+
+function trustProxy(value: string | undefined): boolean | number | string {
+  const v = value?.trim() ?? "";
+  if (v === "" || v === "false" || v === "0") return false;
+  if (v === "true") return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  if (!/^[\w.:/,\s-]+$/.test(v)) fail(`TRUST_PROXY must be true, false, a number of proxies, or addresses and subnets separated by commas, got "${value}"`);
+  return v;
 }
 
 /** Reads and validates the environment once; the only reader of process.env. */
@@ -50,5 +74,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rollupRefreshMs: whole(env, "ROLLUP_REFRESH_MS", 1000, 10),
     retentionPurgeMs: whole(env, "RETENTION_PURGE_MS", 3_600_000, 1000),
     shutdownTimeoutMs: whole(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 0),
+    auditSecret: auditSecret(env.AUDIT_SECRET),
+    auditSecretFile: path.resolve(env.AUDIT_SECRET_FILE ?? "data/audit-secret.key"),
+    trustProxy: trustProxy(env.TRUST_PROXY),
   });
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { Request } from "express";
 import { DataSource } from "typeorm";
 import { Appspace } from "./appspaces/appspace.entity";
@@ -37,6 +37,8 @@ export interface Services {
   /** Event writes, coalesced per appspace (group commit). */
   writes: EventWrites;
   requests: RequestLimiter;
+  /** The key of the deletion audit's HMAC (loadAuditSecret). */
+  auditSecret: Buffer;
 }
 
 export interface ServiceOptions {
@@ -49,6 +51,8 @@ export interface ServiceOptions {
   /** How often data older than each appspace's retention is purged, in ms (the first purge one interval after start). */
   retentionPurgeMs?: number;
   reportsFromRollups?: boolean;
+  /** The deletion audit's key; by default a new one (tests): src/index.ts passes the installation's. */
+  auditSecret?: Buffer;
 }
 
 export function createServices(db: DataSource, opts: ServiceOptions = {}): Services {
@@ -64,6 +68,7 @@ export function createServices(db: DataSource, opts: ServiceOptions = {}): Servi
     fraud: new FraudChecks(),
     writes: eventWrites(db),
     requests: new RequestLimiter(opts.rateLimitWindowSeconds ?? 60),
+    auditSecret: opts.auditSecret ?? randomBytes(32),
   };
 }
 
@@ -78,6 +83,8 @@ export interface Context {
   /** From the API key; null when the request carries none. */
   appspace: Appspace | null;
   keyKind: KeyKind | null;
+  /** The client's address: the connection's, or what a trusted proxy says (TRUST_PROXY). Never stored or logged. */
+  clientAddress: string | null;
   db: DataSource;
   services: Services;
   /** Fresh per request, so no cached row crosses requests or tenants. */
@@ -130,6 +137,7 @@ export async function createContext(services: Services, req: Request): Promise<C
     requestId,
     appspace: auth?.appspace ?? null,
     keyKind: auth?.keyKind ?? null,
+    clientAddress: req.ip ?? null,
     db: services.db,
     services,
     loaders: createLoaders(services.db, auth?.appspace ?? null),

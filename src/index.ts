@@ -2,6 +2,7 @@ import "reflect-metadata";
 import { createAppspace, countAppspaces } from "./appspaces/appspace.service";
 import { loadConfig } from "./config";
 import { openDatabase } from "./db/open";
+import { loadAuditSecret } from "./identity/audit-secret";
 import { logFailure } from "./log";
 import { createServer } from "./server";
 
@@ -15,7 +16,7 @@ async function main() {
 
   const server = await createServer(db, {
     production: config.nodeEnv === "production", deletion: config.deletion, rateLimitWindowSeconds: config.rateLimitWindowSeconds, rollupRefreshMs: config.rollupRefreshMs,
-    retentionPurgeMs: config.retentionPurgeMs,
+    retentionPurgeMs: config.retentionPurgeMs, auditSecret: loadAuditSecret(config.auditSecret, config.auditSecretFile), trustProxy: config.trustProxy,
   });
   const running = await server.listen(config.port);
   const where = config.databaseUrl ? config.databaseUrl.replace(/\/\/[^@]*@/, "//***@") : config.sqlitePath;

@@ -99,6 +99,8 @@ export const MAX_TOKENS = 5000;
 /** Apollo on Express with the body limit, CORS, error masking and graceful drain; the app and the tests both start it here. */
 export interface ServerOptions extends ServiceOptions {
   production?: boolean;
+  /** Express's "trust proxy" (TRUST_PROXY): which proxies may say the client's address in X-Forwarded-For. */
+  trustProxy?: boolean | number | string;
 }
 
 export async function createServer(db: DataSource, opts: ServerOptions = {}) {
@@ -128,6 +130,7 @@ export async function createServer(db: DataSource, opts: ServerOptions = {}) {
   await apollo.start();
 
   app.disable("x-powered-by");
+  app.set("trust proxy", opts.trustProxy ?? false);
   const drain = new RequestDrain(httpServer);
   app.use(drain.middleware);
   app.use(

@@ -1,3 +1,4 @@
+import { createHash, createHmac, randomBytes } from "node:crypto";
 import { personHash } from "../src/rollups/people-sets";
 import { refreshRollups } from "../src/rollups/rollups";
 import { dbTargets } from "./helpers/databases";
@@ -24,19 +25,21 @@ const XAVIER_EVENTS = [
   { eventType: "SEARCH", userId: "xavier-9f", timestamp: at("06", "09:00"), properties: [{ key: "search_term", value: "tee" }] },
 ];
 
+const AUDIT_SECRET = randomBytes(32);
+
 describe.each(dbTargets())("GDPR deletion on $name", target => {
   let h: Harness;
-  let withXavier: { pk: string; sk: string };
-  let never: { pk: string; sk: string };
+  let withXavier: { pk: string; sk: string; appspaceId: number };
+  let never: { pk: string; sk: string; appspaceId: number };
 
   beforeAll(async () => {
-    h = await startHarness(target, [], () => NOW);
+    h = await startHarness(target, [], () => NOW, { auditSecret: AUDIT_SECRET });
     const spaces = [];
     for (const events of [[...EVENTS, ...XAVIER_EVENTS], EVENTS]) {
       const created = await h.appspace({ currency: "EUR" });
       const res = await h.gql(TRACK_EVENTS, { events }, created.publishableKey);
       expect(res.body.data!.trackEvents.errors).toEqual([]);
-      spaces.push({ pk: created.publishableKey, sk: created.secretKey });
+      spaces.push({ pk: created.publishableKey, sk: created.secretKey, appspaceId: created.appspaceId });
     }
     [withXavier, never] = spaces;
   });
@@ -97,8 +100,10 @@ describe.each(dbTargets())("GDPR deletion on $name", target => {
     });
     expect(done).toEqual({
       ...request, status: "DONE", eventsDeleted: 5, identifiersDeleted: 3, completedAt: NOW.toISOString(),
-      deletedUserId: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      deletedUserId: `hmac-sha256:${createHmac("sha256", AUDIT_SECRET).update(`${withXavier.appspaceId}:xavier-9f`).digest("hex")}`,
     });
+    // Not the bare SHA-256 a dictionary of userIds would reverse.
+    expect(done.deletedUserId).not.toContain(createHash("sha256").update(`${withXavier.appspaceId}:xavier-9f`).digest("hex"));
     expect(await traces()).toEqual([]);
     expect(await numbered()).toBe(0);
     expect(await reports(withXavier.sk)).toEqual(await reports(never.sk));

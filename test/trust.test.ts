@@ -44,8 +44,9 @@ describe.each(dbTargets())("trust and safety on $name", target => {
   };
 
   it.each([1, 2] as const)("fraud rules of severity %d", async severity => {
-    const { publishableKey, secretKey, appspaceId } = await space({ ...RULES, severities: severities(severity) });
-    const res = await h.gql(TRACK_EVENTS, { events: EVENTS }, publishableKey);
+    const { secretKey, appspaceId } = await space({ ...RULES, severities: severities(severity) });
+    // From a shop's server (the secret key): its connection's address is not the buyers' (see the velocity test below).
+    const res = await h.gql(TRACK_EVENTS, { events: EVENTS }, secretKey);
     // Blocked or not, every valid event is answered as accepted, so detection is not revealed.
     expect(res.body.data!.trackEvents).toEqual({
       ok: true, accepted: EVENTS.length - 1,
@@ -73,6 +74,40 @@ describe.each(dbTargets())("trust and safety on $name", target => {
       flagged: outcome === "flagged" ? 6 : 0, blocked: outcome === "blocked" ? 6 : 0,
       rules: [rule("bot", 1), rule("currency", 1), rule("items_mismatch", 1), rule("max_order_value", 1), rule("velocity", 2)],
       errors: [{ code: "MISSING_FIELD", count: 1 }],
+    });
+  });
+
+  describe("velocity by the client's address when an event does not say it", () => {
+    const send = (key: string, userId: string, headers: Record<string, string> = {}, harness = h) =>
+      harness.post(JSON.stringify({ query: TRACK_EVENT, variables: { event: purchase(userId, 1) } }), { authorization: `Bearer ${key}`, ...headers });
+    const flagged = async (appspaceId: number, harness = h) =>
+      (await harness.db.query("SELECT user_id FROM events WHERE appspace_id = ? AND flags = 'velocity' ORDER BY user_id", [appspaceId])).map((r: { user_id: string }) => r.user_id);
+    const limits = { purchasesPerMinute: 2 }; // velocity flags (severity 1) by default
+
+    it("counts a browser's purchases by its connection; a server's (secret key) are not counted by address", async () => {
+      const { publishableKey, secretKey, appspaceId } = await space(limits);
+      for (const userId of ["b-1", "b-2", "b-3"]) expect((await send(publishableKey, userId)).status).toBe(200);
+      for (const userId of ["s-1", "s-2", "s-3"]) expect((await send(secretKey, userId)).status).toBe(200);
+      expect(await flagged(appspaceId)).toEqual(["b-3"]);
+    });
+
+    it("takes the address from X-Forwarded-For only behind a trusted proxy (TRUST_PROXY)", async () => {
+      const { publishableKey, appspaceId } = await space(limits);
+      // Not trusted by default: three addresses claimed, one connection counted.
+      for (const [n, ip] of ["198.51.100.1", "198.51.100.2", "198.51.100.3"].entries()) await send(publishableKey, `x-${n}`, { "x-forwarded-for": ip });
+      expect(await flagged(appspaceId)).toEqual(["x-2"]);
+
+      const behindProxy = await startHarness(target, [], () => clock, { trustProxy: 1 });
+      try {
+        const other = await behindProxy.appspace({ currency: "EUR" });
+        await updateSettings(behindProxy.db, other.appspaceId, limits);
+        for (const [n, ip] of ["198.51.100.1", "198.51.100.2", "198.51.100.3"].entries()) await send(other.publishableKey, `p-${n}`, { "x-forwarded-for": ip }, behindProxy);
+        expect(await flagged(other.appspaceId, behindProxy)).toEqual([]);
+        for (const n of [3, 4, 5]) await send(other.publishableKey, `p-${n}`, { "x-forwarded-for": "198.51.100.9" }, behindProxy);
+        expect(await flagged(other.appspaceId, behindProxy)).toEqual(["p-5"]);
+      } finally {
+        await behindProxy.close();
+      }
     });
   });
 

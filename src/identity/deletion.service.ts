@@ -1,16 +1,13 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { DataSource } from "typeorm";
 import { Appspace } from "../appspaces/appspace.entity";
 import { Db, dbTime, fromDbTime, placeholders, toNumber } from "../db/sql";
 import { BadUserInputError } from "../errors";
 import { DeletionStatus, UserDeletion } from "./identity.types";
 import { joinSql, queryRows, raw, Sql, sql } from "../db/query";
+import { userHash } from "./audit-secret";
 import { ownIdentifiers } from "./links";
 
-/** What a deletion request keeps of the userId once it is done. */
-export function userHash(appspaceId: number, userId: string): string {
-  return createHash("sha256").update(`${appspaceId}:${userId}`).digest("hex");
-}
 
 
 /** The events of a person's own: under one of `identifiers` as userId, or as anonymousId with no userId. */
@@ -65,7 +62,7 @@ function checkUserId(userId: string) {
  * background. A request for a person already queued returns that request. A dry
  * run only counts what would go.
  */
-export async function requestDeletion(db: DataSource, appspace: Appspace, userId: string, dryRun: boolean, now: Date): Promise<UserDeletion> {
+export async function requestDeletion(db: DataSource, auditSecret: Buffer, appspace: Appspace, userId: string, dryRun: boolean, now: Date): Promise<UserDeletion> {
   checkUserId(userId);
   if (dryRun) {
     const counts = await countPersonData(db, appspace.id, userId);
@@ -74,7 +71,7 @@ export async function requestDeletion(db: DataSource, appspace: Appspace, userId
       dryRun: true, eventsDeleted: counts.events, identifiersDeleted: counts.identifiers, reason: null,
     };
   }
-  const hash = userHash(appspace.id, userId);
+  const hash = userHash(auditSecret, appspace.id, userId);
   const open = await findRequest(db, appspace.id, "user_hash = ? AND status IN ('PENDING', 'RUNNING')", [hash]);
   if (open) return open;
   const publicId = randomUUID();
@@ -101,7 +98,7 @@ async function findRequest(db: DataSource, appspaceId: number, where: string, pa
     id: r.public_id,
     ok: r.status !== DeletionStatus.FAILED,
     // Once done, only the hash of the userId is kept.
-    deletedUserId: r.pending_user_id ?? `sha256:${r.user_hash}`,
+    deletedUserId: r.pending_user_id ?? `hmac-sha256:${r.user_hash}`,
     status: r.status as DeletionStatus,
     requestedAt: fromDbTime(r.requested_at),
     completedAt: r.completed_at ? fromDbTime(r.completed_at) : null,

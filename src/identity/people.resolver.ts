@@ -29,7 +29,7 @@ export class PeopleResolver {
     @Arg("dryRun", () => Boolean, { nullable: true, defaultValue: false, description: "Only count what would be deleted." }) dryRun: boolean,
     @Ctx() ctx: Context,
   ) {
-    const deletion = await requestDeletion(ctx.db, ctx.appspace!, userId, dryRun, ctx.services.now());
+    const deletion = await requestDeletion(ctx.db, ctx.services.auditSecret, ctx.appspace!, userId, dryRun, ctx.services.now());
     if (!dryRun) ctx.services.deletions.kick();
     return deletion;
   }

@@ -117,12 +117,18 @@ export function eventWrites(db: DataSource): EventWrites {
   }, "READ COMMITTED"), job => job.events.reduce((rows, e) => rows + 1 + e.items.length + e.properties.length + e.aliases.length, 1), GROUP_ROWS, failedOnItsOwn, isMysql(db) ? MYSQL_FLUSHES : 1);
 }
 
+/** Who sent a request: the kind of its key, and the client's address (Context.clientAddress). */
+export interface Sender {
+  keyKind: KeyKind;
+  address: string | null;
+}
+
 /**
  * Validates every event, checks the monthly quota and the fraud rules, then stores
  * the events that pass in one transaction, with the day's ingestion stats (requests
  * of the appspace that come while its previous write runs share one: eventWrites).
  */
-export async function ingest(deps: IngestDeps, appspace: Appspace, keyKind: KeyKind, inputs: EventInput[]): Promise<IngestResult> {
+export async function ingest(deps: IngestDeps, appspace: Appspace, sender: Sender, inputs: EventInput[]): Promise<IngestResult> {
   const now = deps.now();
   await deps.rates.refresh(now.getTime());
   const valid: NormalizedEvent[] = [];
@@ -131,7 +137,11 @@ export async function ingest(deps: IngestDeps, appspace: Appspace, keyKind: KeyK
   inputs.forEach((input, index) => {
     try {
       const e = normalizeEvent(input, appspace, deps.rates, now);
-      e.linksUserIds = keyKind === "secret";
+      e.linksUserIds = sender.keyKind === "secret";
+      // The velocity rule counts a browser's purchases by its address when the event does not say it: a publishable
+      // key is a browser's, whose connection is the buyer's (or its proxy's, with TRUST_PROXY); a secret key is a
+      // server's, whose one address sends every customer's orders.
+      if (e.ip === null && sender.keyKind === "publishable") e.ip = sender.address;
       valid.push(e);
     } catch (err) {
       if (!(err instanceof Problem)) throw err;

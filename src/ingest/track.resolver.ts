@@ -10,13 +10,15 @@ function checkPlan(ctx: Context) {
   if (ctx.appspace!.plan === "free") throw new ForbiddenError("Ecommerce events are not available on the free tier");
 }
 
+const sender = (ctx: Context) => ({ keyKind: ctx.keyKind!, address: ctx.clientAddress });
+
 @Resolver()
 export class TrackResolver {
   @Authorized()
   @Mutation(() => TrackResult, { description: "Any valid key, publishable or secret." })
   async trackEvent(@Arg("event", () => EventInput) event: EventInput, @Ctx() ctx: Context): Promise<TrackResult> {
     checkPlan(ctx);
-    const result = await ingest(ctx.services, ctx.appspace!, ctx.keyKind!, [event]);
+    const result = await ingest(ctx.services, ctx.appspace!, sender(ctx), [event]);
     const failed = result.problems[0]?.problem;
     if (failed) throw new BadUserInputError(failed.message, { field: failed.field, reason: failed.code });
     return { ok: true };
@@ -28,7 +30,7 @@ export class TrackResolver {
     checkPlan(ctx);
     if (events.length === 0) throw new BadUserInputError("events array is required and must not be empty", { field: "events" });
     if (events.length > LIMITS.batch) throw new BadUserInputError(`Maximum ${LIMITS.batch} events per batch`, { field: "events" });
-    const result = await ingest(ctx.services, ctx.appspace!, ctx.keyKind!, events);
+    const result = await ingest(ctx.services, ctx.appspace!, sender(ctx), events);
     return {
       ok: true,
       accepted: result.accepted,

@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
-import { dbTargets } from "./helpers/databases";
+import { dbTargetsAndReads } from "./helpers/databases";
 import { TRACK_EVENTS } from "./helpers/documents";
-import { Harness, startHarness } from "./helpers/harness";
+import { Harness, settleReads, startHarness } from "./helpers/harness";
 import { NOW } from "./helpers/report-fixture";
 
 const t = (date: string, time = "12:00") => `${date}T${time}:00Z`;
@@ -71,7 +71,7 @@ const JOURNEY_EVENTS = [
   { eventType: "VIEW_ITEM", userId: "kim", timestamp: t("2026-03-02"), items: [{ itemId: "sku-1" }] },
 ];
 
-describe.each(dbTargets())("people on $name", target => {
+describe.each(dbTargetsAndReads())("people on $name from $reads", target => {
   let h: Harness;
   const keys: Record<string, { pk: string; sk: string }> = {};
 
@@ -83,6 +83,7 @@ describe.each(dbTargets())("people on $name", target => {
       const res = await h.gql(TRACK_EVENTS, { events }, name === "journey" ? created.secretKey : created.publishableKey);
       expect(res.body.data).toEqual({ trackEvents: { ok: true, accepted: events.length, errors: [] } });
     }
+    await settleReads(h, target.reads);
   });
   afterAll(() => h.close());
 

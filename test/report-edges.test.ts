@@ -1,6 +1,6 @@
-import { dbTargets } from "./helpers/databases";
+import { dbTargetsAndReads } from "./helpers/databases";
 import { TRACK_EVENTS } from "./helpers/documents";
-import { Harness, startHarness } from "./helpers/harness";
+import { Harness, settleReads, startHarness } from "./helpers/harness";
 import { NOW } from "./helpers/report-fixture";
 
 /*
@@ -32,7 +32,7 @@ const EVENTS = [
   { eventType: "PURCHASE", userId: "u6", transactionId: "o-early", revenue: 2, timestamp: "2026-03-09T00:00:00.000Z" },
 ];
 
-describe.each(dbTargets())("report edge cases on $name", target => {
+describe.each(dbTargetsAndReads())("report edge cases on $name from $reads", target => {
   let h: Harness;
   let sk: string;
 
@@ -41,6 +41,7 @@ describe.each(dbTargets())("report edge cases on $name", target => {
     const created = await h.appspace({ currency: "EUR" });
     sk = created.secretKey;
     expect((await h.gql(TRACK_EVENTS, { events: EVENTS }, created.publishableKey)).body.data!.trackEvents.errors).toEqual([]);
+    await settleReads(h, target.reads);
   });
   afterAll(() => h.close());
 

@@ -1,11 +1,11 @@
 import fs from "node:fs";
 import path from "node:path";
-import { dbTargets } from "./helpers/databases";
+import { dbTargets, dbTargetsAndReads } from "./helpers/databases";
 import { TRACK_EVENTS } from "./helpers/documents";
-import { Harness, startHarness } from "./helpers/harness";
+import { Harness, settleReads, startHarness } from "./helpers/harness";
 import { at, EVENTS, NOW, range } from "./helpers/report-fixture";
 
-describe.each(dbTargets())("revenue reports on $name", target => {
+describe.each(dbTargetsAndReads())("revenue reports on $name from $reads", target => {
   let h: Harness;
   let sk: string;
   let pk: string;
@@ -16,6 +16,7 @@ describe.each(dbTargets())("revenue reports on $name", target => {
     const res = await h.gql(TRACK_EVENTS, { events: EVENTS }, pk);
     expect(res.body).toEqual({ data: { trackEvents: { ok: true, accepted: EVENTS.length, errors: [] } } });
     expect(await h.count("events")).toBe(EVENTS.length - 1);
+    await settleReads(h, target.reads);
   });
   afterAll(() => h.close());
 

@@ -42,3 +42,11 @@ export function dbTargets(): DbTarget[] {
   const url = process.env.MYSQL_TEST_URL;
   return url ? [sqlite, mariadb(url)] : [sqlite];
 }
+
+/** Where a suite's reports read the days of its fixture: raw events (the days are stale), or the rollups. */
+export type Reads = "raw events" | "rollups";
+
+/** Each database target twice: a suite with pinned numbers must answer them from raw events and from rollups alike. */
+export function dbTargetsAndReads(): (DbTarget & { reads: Reads })[] {
+  return dbTargets().flatMap(target => (["raw events", "rollups"] as const).map(reads => ({ ...target, reads })));
+}

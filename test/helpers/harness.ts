@@ -5,7 +5,8 @@ import { createAppspace, CreatedAppspace, NewAppspace } from "../../src/appspace
 import { createDataSource } from "../../src/db/data-source";
 import { loadRates, OxrFile } from "../../src/ingest/rates/rates.service";
 import { createServer, RunningServer, ServerOptions } from "../../src/server";
-import { DbTarget } from "./databases";
+import { refreshRollups } from "../../src/rollups/rollups";
+import { DbTarget, Reads } from "./databases";
 
 /** Counts the SQL statements the app sends (transaction control excluded). */
 export class StatementCounter implements Logger {
@@ -78,4 +79,17 @@ export async function startHarness(target: DbTarget, extraRates: OxrFile[] = [],
       await created.drop();
     },
   };
+}
+
+/**
+ * Makes the reports of a suite read its fixture as `reads` says: "raw events" leaves the days stale (reports compute
+ * them from events), "rollups" runs the refresher first, so that every day is read from the rollup tables.
+ */
+export async function settleReads(h: Harness, reads: Reads): Promise<void> {
+  if (reads === "rollups") {
+    await refreshRollups(h.db, { waitSeconds: 10 });
+    expect(await h.count("rollup_dirty")).toBe(0);
+  } else {
+    expect(await h.count("rollup_dirty")).toBeGreaterThan(0);
+  }
 }

@@ -38,7 +38,7 @@ describe.each(dbTargets())("the data generator on $name", target => {
     const direct = await h.appspace({ currency: "EUR" });
     const api = await h.appspace({ currency: "EUR" });
     const written = await generate(h.db, direct.appspaceId, OPTIONS);
-    const replayed = await replay(h.url, api.publishableKey, OPTIONS);
+    const replayed = await replay(h.url, api.secretKey, OPTIONS);
     expect(replayed).toEqual(written);
     expect(written.events).toBeGreaterThanOrEqual(1500);
 

@@ -225,8 +225,12 @@ export function toEventInput(e: GeneratedEvent): Record<string, unknown> {
 
 const TRACK_EVENTS = "mutation ($events: [EventInput!]!) { trackEvents(events: $events) { accepted errors { index code message } } }";
 
-/** Sends the same sessions through the GraphQL API, in batches of up to 100 events; the server converts and stores them. */
-export async function replay(url: string, publishableKey: string, opts: GenerateOptions & { concurrency?: number }): Promise<Generated> {
+/**
+ * Sends the same sessions through the GraphQL API, in batches of up to 100 events; the server converts and stores
+ * them. With the secret key, as a shop's server would: from a publishable key (a browser), the purchases of thousands
+ * of people from one address would trip the velocity rule.
+ */
+export async function replay(url: string, key: string, opts: GenerateOptions & { concurrency?: number }): Promise<Generated> {
   const total: Generated = { events: 0, items: 0, people: 0 };
   const batches: GeneratedEvent[][] = [[]];
   for (const person of sessions(opts)) {
@@ -242,7 +246,7 @@ export async function replay(url: string, publishableKey: string, opts: Generate
   await Promise.all(Array.from({ length: opts.concurrency ?? 4 }, async () => {
     for (let b = next++; b < batches.length; b = next++) {
       const res = await fetch(url, {
-        method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${publishableKey}` },
+        method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
         body: JSON.stringify({ query: TRACK_EVENTS, variables: { events: batches[b].map(toEventInput) } }),
       });
       const body = (await res.json()) as { data?: { trackEvents: { accepted: number; errors: unknown[] } }; errors?: unknown };

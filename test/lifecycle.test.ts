@@ -19,6 +19,7 @@ const REPORTS = /* GraphQL */ `
     }
     revenueTimeseries(range: { start: "2026-03-01", end: "2026-03-10" }, includeFlagged: $flagged) { series { date revenue orders } }
     revenueByCountry(range: { start: "2026-03-01", end: "2026-03-10" }, includeFlagged: $flagged) { countries { country revenue orders } }
+    revenueByChannel(range: { start: "2026-03-01", end: "2026-03-10" }, includeFlagged: $flagged) { channels { campaign source medium revenue orders conversionRate } }
     cohorts(months: 1, includeFlagged: $flagged) { totalPurchasingUsers avgLtv cohorts { month users revenueByMonth { monthOffset revenue } } }
   }
 `;
@@ -245,6 +246,56 @@ describe.each(dbTargets())("orders and people through their lifecycle on $name",
       expect(persons).toEqual([{ identifier: "bob", person: "bob" }, { identifier: "dev-b", person: "bob" }]);
       const { clean } = await reports(space);
       expect(clean.cohorts).toMatchObject({ totalPurchasingUsers: 1, avgLtv: 30 });
+    });
+  });
+
+  describe("channels: a purchase without one is credited to where its person came from", () => {
+    const tags = (campaign: string | null, source: string, medium: string) =>
+      [...(campaign ? [{ key: "campaign", value: campaign }] : []), { key: "source", value: source }, { key: "medium", value: medium }];
+    const SPRING = tags("spring", "news", "email");
+    const GOOGLE = tags(null, "google", "cpc");
+    const view = (who: object, at: string, properties: object[]) => ({ eventType: "VIEW_ITEM", ...who, timestamp: at, properties, items: [{ itemId: "a" }] });
+    const buy = (who: object, order: string, revenue: number, at: string, properties: object[] = []) =>
+      ({ eventType: "PURCHASE", ...who, transactionId: order, revenue, timestamp: at, properties });
+    const row = (campaign: string | null, source: string | null, medium: string | null, revenue: number, orders: number, conversionRate: number) =>
+      ({ campaign, source, medium, revenue, orders, conversionRate });
+
+    it("credits the channel of the person's latest visit with one in the 24 hours before, and converts who arrived through it", async () => {
+      const space = await shop([[
+        // ann lands anonymously from the newsletter, then buys logged in (linking her device): spring.
+        view({ anonymousId: "dev-ann" }, t("03", "10:00"), SPRING),
+        buy({ userId: "ann", anonymousId: "dev-ann" }, "c-1", 40, t("03", "12:00")),
+        // ben came from Google 25 hours before he bought: too long ago, no channel.
+        view({ userId: "ben" }, t("04", "09:00"), GOOGLE),
+        buy({ userId: "ben" }, "c-2", 25, t("05", "10:00")),
+        // cy's visit late on the 5th credits his purchase early on the 6th.
+        view({ userId: "cy" }, t("05", "23:30"), SPRING),
+        buy({ userId: "cy" }, "c-3", 60, t("06", "00:30")),
+        // dee's purchase carries its own channel; ed only visits.
+        buy({ userId: "dee" }, "c-4", 10, t("07"), GOOGLE),
+        view({ userId: "ed" }, t("08"), SPRING),
+        // fay came from the newsletter on the last day of February and bought on March 1st: credited, but she did not
+        // arrive through it in the range, so she is no conversion of it.
+        view({ userId: "fay" }, "2026-02-28T20:00:00Z", SPRING),
+        buy({ userId: "fay" }, "c-5", 5, t("01", "08:00")),
+      ]]);
+      const { clean } = await reports(space);
+      expect(clean.revenueByChannel.channels).toEqual([
+        // people ann, cy, ed; buyers among them ann, cy.
+        row("spring", "news", "email", 105, 3, 66.7),
+        // people who had an event without a channel: ann, ben, cy, fay (their purchases); bought without one: ben.
+        row(null, null, null, 25, 1, 25),
+        row(null, "google", "cpc", 10, 1, 50),
+      ]);
+
+      // A visit sent late (a backfill) credits ben's purchase after all: read raw, then rolled up again.
+      await h.gql(TRACK_EVENTS, { events: [view({ userId: "ben" }, t("05", "08:00"), tags("fall", "news", "email"))] }, space.publishableKey);
+      const later = await reports(space);
+      expect(later.clean.revenueByChannel.channels).toEqual([
+        row("spring", "news", "email", 105, 3, 66.7),
+        row("fall", "news", "email", 25, 1, 100),
+        row(null, "google", "cpc", 10, 1, 50),
+      ]);
     });
   });
 

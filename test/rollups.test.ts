@@ -321,8 +321,9 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     expect((await attribution(true)).attributed).toEqual([expect.objectContaining({ campaign: "late", revenue: 30, orders: 1 })]);
     expect(await attribution(true)).toEqual(await attribution(false));
     expect(await stored()).toEqual([[null, 3000, 1000]]);
-    // Refreshing the touch's day computes the purchase's day again: credited within 30 days, not within 14.
-    expect(await refreshRollups(h.db, { waitSeconds: 10 })).toBe(1);
+    // Refreshing the touch's day (and the next, whose purchases its channel may be credited to) computes the purchase's
+    // day again: credited within 30 days, not within 14.
+    expect(await refreshRollups(h.db, { waitSeconds: 10 })).toBe(2);
     expect(await h.count("rollup_attribution_dirty")).toBe(0);
     expect(await stored()).toEqual([["late", 3000, 1000]]);
     expect((await attribution(true, 14)).unattributed).toEqual({ revenue: 30, orders: 1 });
@@ -340,9 +341,10 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     await refreshRollups(h.db, { waitSeconds: 10 });
     expect(await stored()).toEqual([["late", 3000, 1000]]);
 
-    // A touch 80 days before the purchase counts within 90 days only; its day's refresh computes the purchase's day again.
+    // A touch 80 days before the purchase counts within 90 days only; its day's refresh (with the next day's, for the
+    // channel credit of its purchases) computes the purchase's day again.
     await send([{ eventType: "VIEW_ITEM", userId: "cred", timestamp: "2025-12-30T10:00:00Z", properties: [{ key: "campaign", value: "early" }], items: [{ itemId: "a" }] }]);
-    expect(await refreshRollups(h.db, { waitSeconds: 10 })).toBe(1);
+    expect(await refreshRollups(h.db, { waitSeconds: 10 })).toBe(2);
     const linear = async (window: number) => (await h.db.query(`SELECT campaign, revenue FROM rollup_attribution
       WHERE appspace_id = ? AND day = '2026-03-20' AND with_flagged = 0 AND model = 'LINEAR' AND window_days = ? ORDER BY campaign`, [space.id, window]))
       .map((r: Record<string, unknown>) => [r.campaign, Number(r.revenue)]);

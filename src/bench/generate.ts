@@ -181,7 +181,9 @@ export async function generate(db: DataSource, appspaceId: number, opts: Generat
         const size = Math.floor(MAX_BOUND_VALUES / columns.length);
         for (let i = 0; i < rows.length; i += size) await em.query(...multiRowInsert(table, columns, rows.slice(i, i + size)));
       }
-      await markChangedDays(em, appspaceId, evs.map(e => ({ type: e.type, day: new Date(e.at).toISOString().slice(0, 10), transactionId: e.transactionId })));
+      await markChangedDays(em, appspaceId, evs.map(e => ({
+        type: e.type, day: new Date(e.at).toISOString().slice(0, 10), transactionId: e.transactionId, tagged: e.channel.some(v => v !== null),
+      })));
       if (links.size) {
         const rows = [...links].map(([identifier, userId]) => [appspaceId, identifier, userId, "anonymous", received]);
         const tail = isMysql(em) ? "ON DUPLICATE KEY UPDATE kind = kind" : "ON CONFLICT DO NOTHING";

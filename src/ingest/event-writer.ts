@@ -3,7 +3,7 @@ import { dayOf, raw, Sql, sql } from "../db/query";
 import { dbTime, insertChunked, insertIgnoring, isMysql, multiRowInsert, placeholders, Row, toNumber, Writes } from "../db/sql";
 import { admitLinks, LinkRequest } from "../identity/links";
 import { linkPersons } from "../identity/persons";
-import { ChangedEvent, markChangedDays, markPeopleDays } from "../rollups/rollups";
+import { ChangedEvent, markChangedDays, markPeopleDays, taggedFlag } from "../rollups/rollups";
 import { EVENT_COLUMNS, ITEM_COLUMNS } from "./columns";
 import { EventType } from "./event.input";
 import { claimOrders, Pending, releaseOrders, restateRefunds, Restated } from "./orders";
@@ -68,7 +68,10 @@ export async function writeEvents(em: EntityManager, appspaceId: number, events:
   // stats): locked from there to the commit, they keep the others waiting for as short a time as possible. Events are
   // locked before products, as the deletion worker locks them. The order index entries the refund-day
   // read locks are held a few statements longer, which only a writer of the same orders waits for.
-  await markChangedDays(em, appspaceId, stored.map(({ e }) => ({ type: e.eventType, day: e.occurredAt.toISOString().slice(0, 10), transactionId: e.transactionId })), writes);
+  await markChangedDays(em, appspaceId, stored.map(({ e }) => ({
+    type: e.eventType, day: e.occurredAt.toISOString().slice(0, 10), transactionId: e.transactionId,
+    tagged: e.channel.campaign !== null || e.channel.source !== null || e.channel.medium !== null,
+  })), writes);
   const conflicts = await writeDetails(em, appspaceId, stored, writes);
   if (retried.length === 0) return { stored: stored.map(s => s.e), restated, conflicts };
   const more = await writeEvents(em, appspaceId, retried.map(r => r.e), retried.map(r => r.id), now, writes);
@@ -172,10 +175,10 @@ export interface StoredEvent extends ChangedEvent {
 
 /** Up to `limit` of the appspace's events that match `where` (on `events`), in `order`. */
 export async function selectEvents(em: EntityManager, appspaceId: number, where: Sql, order: string, limit: number): Promise<StoredEvent[]> {
-  const query = sql`SELECT id, event_type AS type, ${dayOf(em, "occurred_at")} AS day, transaction_id AS transactionId
+  const query = sql`SELECT id, event_type AS type, ${dayOf(em, "occurred_at")} AS day, transaction_id AS transactionId, ${taggedFlag("events")} AS tagged
     FROM events WHERE appspace_id = ${appspaceId} AND ${where} ORDER BY ${raw(order)} LIMIT ${limit}`;
-  const rows: (StoredEvent & { id: unknown })[] = await em.query(query.text, [...query.params]);
-  return rows.map(r => ({ ...r, id: toNumber(r.id) }));
+  const rows: (StoredEvent & { id: unknown; tagged: unknown })[] = await em.query(query.text, [...query.params]);
+  return rows.map(r => ({ ...r, id: toNumber(r.id), tagged: toNumber(r.tagged) === 1 }));
 }
 
 /**

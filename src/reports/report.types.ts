@@ -66,14 +66,16 @@ export class TopProducts {
   @Field(() => Int) days!: number;
 }
 
-@ObjectType()
+@ObjectType({ description: "Purchases credited to a channel: their own campaign, source and medium, or when they carry none, those of the same person's latest event with one in the 24 hours before." })
 export class ChannelRevenue {
   @Field(() => String, { nullable: true }) campaign!: string | null;
   @Field(() => String, { nullable: true }) source!: string | null;
   @Field(() => String, { nullable: true }) medium!: string | null;
   @Field(() => Float) revenue!: number;
   @Field(() => Int) orders!: number;
-  @Field(() => Float, { description: "Percent of people who interacted with this channel in the range and bought." }) conversionRate!: number;
+  @Field(() => Float, {
+    description: "Percent of the people who arrived through this channel in the range (an event carrying it) who bought through it: a purchase credited to it, by its own channel or, when it carries none, by the channel of the same person's latest event with one in the 24 hours before.",
+  }) conversionRate!: number;
 }
 
 @ObjectType()

@@ -49,11 +49,59 @@ export interface RawSelection {
 
 const flaggedOf = (alias: string) => raw(`CASE WHEN ${alias}.flags IS NULL THEN 0 ELSE 1 END`);
 
-/** One row per purchase: day, flagged, the order dimensions, orders (1), revenue, discount, items (units). */
-export function purchaseRows(db: Db, { from, where }: RawSelection): Sql {
+/** Whether an event carries a channel: a campaign, source or medium. */
+const tagged = (alias: string) => raw(`(${alias}.campaign IS NOT NULL OR ${alias}.source IS NOT NULL OR ${alias}.medium IS NOT NULL)`);
+
+/** Hours before a purchase in which its person's latest event with a channel gives it that channel, if it has none. */
+export const CHANNEL_CREDIT_HOURS = 24;
+
+/**
+ * The event whose channel a purchase (alias `p`) without one is credited to: the latest event with a channel of the same
+ * person within CHANNEL_CREDIT_HOURS before it (null: none). Its time and id packed (fixed width, so the greatest is the
+ * latest), found through the person's identifiers: the purchase's own one (as userId, or as anonymousId of an event
+ * without a userId), and those linked to the same person; each through its own index, so that a lookup reads the
+ * person's events, not the day's.
+ */
+function creditTouch(db: Db, p: string): Sql {
+  const mysql = isMysql(db);
+  const pack = raw(mysql ? "CONCAT(DATE_FORMAT(t.occurred_at, '%Y%m%d%H%i%s%f'), LPAD(t.id, 20, '0'))" : "t.occurred_at || printf('%020d', t.id)");
+  const start = raw(mysql ? `${p}.occurred_at - INTERVAL ${CHANNEL_CREDIT_HOURS} HOUR` : `strftime('%Y-%m-%d %H:%M:%f', ${p}.occurred_at, '-${CHANNEL_CREDIT_HOURS} hours')`);
+  const within = sql`t.appspace_id = ${raw(p)}.appspace_id AND ${tagged("t")} AND t.occurred_at >= ${start} AND t.occurred_at <= ${raw(p)}.occurred_at`;
+  const key = raw(`COALESCE(${p}.user_id, ${p}.anonymous_id)`);
+  const linked = raw(`identity_persons x JOIN identity_persons m ON m.appspace_id = x.appspace_id AND m.person = x.person`);
+  const ofLinked = raw(`x.appspace_id = ${p}.appspace_id AND x.identifier = COALESCE(${p}.user_id, ${p}.anonymous_id)`);
+  const latest = [
+    sql`SELECT MAX(${pack}) FROM events t WHERE ${within} AND t.user_id = ${key}`,
+    sql`SELECT MAX(${pack}) FROM events t WHERE ${within} AND t.user_id IS NULL AND t.anonymous_id = ${key}`,
+    sql`SELECT MAX(${pack}) FROM ${linked} JOIN events t ON t.appspace_id = m.appspace_id AND t.user_id = m.identifier WHERE ${ofLinked} AND ${within}`,
+    sql`SELECT MAX(${pack}) FROM ${linked} JOIN events t ON t.appspace_id = m.appspace_id AND t.user_id IS NULL AND t.anonymous_id = m.identifier WHERE ${ofLinked} AND ${within}`,
+  ].map(q => sql`COALESCE((${q}), '')`);
+  return sql`CASE WHEN ${tagged(p)} THEN NULL ELSE NULLIF(${raw(mysql ? "GREATEST" : "MAX")}(${joinSql(latest)}), '') END`;
+}
+
+/** The row id in a packed touch (creditTouch). */
+const touchId = (db: Db, packed: string) => raw(isMysql(db) ? `CAST(SUBSTRING(${packed}, 21) AS UNSIGNED)` : `CAST(substr(${packed}, 24) AS INTEGER)`);
+
+/**
+ * Purchases of `selection` as a derived table `e` of their order-level columns, with the channel they are credited to
+ * as campaign, source and medium: their own, or when they carry none, that of their person's latest event with one in
+ * the CHANNEL_CREDIT_HOURS before them (creditTouch). Their days' rollups depend on the day before: events with a
+ * channel mark the day after theirs stale too (markChangedDays, markPeopleDays).
+ */
+export function creditedPurchases(db: Db, { from, where }: RawSelection): Sql {
+  const own = (d: string) => raw(`CASE WHEN e.touch IS NULL THEN e.${d} ELSE c.${d} END AS ${d}`);
+  return sql`(SELECT e.id, e.appspace_id, e.occurred_at, e.flags, e.user_id, e.anonymous_id, ${own("campaign")}, ${own("source")}, ${own("medium")},
+      e.coupon_code, e.device_type, e.platform, e.country, e.revenue, e.discount
+    FROM (SELECT e.id, e.appspace_id, e.occurred_at, e.flags, e.user_id, e.anonymous_id, e.campaign, e.source, e.medium, e.coupon_code,
+        e.device_type, e.platform, e.country, e.revenue, e.discount, ${creditTouch(db, "e")} AS touch FROM ${from} WHERE ${where}) e
+      LEFT JOIN events c ON c.id = ${touchId(db, "e.touch")}) e`;
+}
+
+/** One row per purchase: day, flagged, the order dimensions (its credited channel), orders (1), revenue, discount, items (units). */
+export function purchaseRows(db: Db, selection: RawSelection): Sql {
   return sql`SELECT ${dayOf(db, "e.occurred_at")} AS day, ${flaggedOf("e")} AS flagged, ${raw(ORDER_DIMENSIONS.map(d => `e.${d}`).join(", "))},
       1 AS orders, e.revenue, e.discount, (SELECT SUM(i.quantity) FROM event_items i WHERE i.event_row_id = e.id) AS items
-    FROM ${from} WHERE ${where}`;
+    FROM ${creditedPurchases(db, selection)}`;
 }
 
 /** Purchased lines per day, flagged and item: revenue (price x quantity), quantity and orders. */
@@ -108,17 +156,21 @@ export function refundRows(db: Db, selection: RawSelection): Sql {
 }
 
 /**
- * Who met each campaign/source/medium: one row per day, flagged, channel and person with
- * events (any type) carrying it, and whether they bought with it (bought: 1 or 0).
- * Events of no person are left out: they reach nobody.
+ * Who met each campaign/source/medium, and who bought through it: one row per day, flagged, channel and person, with
+ * reached 1 when the person has events (any type) carrying it, and bought 1 when they have a purchase credited to it
+ * (creditedPurchases: its own channel, or the one they came through in the 24 hours before). Events of no person are
+ * left out: they reach nobody.
  */
 export function reachRows(db: Db, { from, where }: RawSelection): Sql {
   const { join, person } = personOf();
-  const day = dayOf(db, "e.occurred_at");
-  return sql`SELECT ${day} AS day, ${flaggedOf("e")} AS flagged, e.campaign, e.source, e.medium, ${person} AS person,
-      MAX(CASE WHEN e.event_type = 'PURCHASE' THEN 1 ELSE 0 END) AS bought
-    FROM ${from} ${join} WHERE ${where} AND (e.user_id IS NOT NULL OR e.anonymous_id IS NOT NULL)
-    GROUP BY ${day}, ${flaggedOf("e")}, e.campaign, e.source, e.medium, ${person}`;
+  const someone = raw("(e.user_id IS NOT NULL OR e.anonymous_id IS NOT NULL)");
+  const purchases = creditedPurchases(db, { from, where: sql`${where} AND e.event_type = 'PURCHASE' AND ${someone}` });
+  return sql`SELECT day, flagged, campaign, source, medium, person, MAX(reached) AS reached, MAX(bought) AS bought FROM (
+      SELECT ${dayOf(db, "e.occurred_at")} AS day, ${flaggedOf("e")} AS flagged, e.campaign, e.source, e.medium, ${person} AS person, 1 AS reached, 0 AS bought
+        FROM ${from} ${join} WHERE ${where} AND ${someone}
+      UNION ALL
+      SELECT ${dayOf(db, "e.occurred_at")}, ${flaggedOf("e")}, e.campaign, e.source, e.medium, ${person}, 0, 1 FROM ${purchases} ${join}
+    ) r GROUP BY day, flagged, campaign, source, medium, person`;
 }
 
 /** A row of reachRows. */
@@ -128,6 +180,7 @@ export interface ReachRow {
   source: string | null;
   medium: string | null;
   person: string;
+  reached: unknown;
   bought: unknown;
 }
 
@@ -140,7 +193,7 @@ export interface ReachSet {
   buyers: PeopleSet;
 }
 
-/** reachRows as sets of people, per flagged and channel (the groups the database made): who met it, who bought with it. */
+/** reachRows as sets of people, per flagged and channel (the groups the database made): who met it, who bought through it. */
 export function reachSets(rows: readonly ReachRow[], numberOf: (person: string) => number): ReachSet[] {
   const groups = new Map<string, ReachSet>();
   for (const r of rows) {
@@ -148,7 +201,7 @@ export function reachSets(rows: readonly ReachRow[], numberOf: (person: string) 
     const key = JSON.stringify([flagged, r.campaign, r.source, r.medium]);
     let group = groups.get(key);
     if (!group) groups.set(key, (group = { flagged, campaign: r.campaign, source: r.source, medium: r.medium, people: emptySet(), buyers: emptySet() }));
-    group.people.add(numberOf(r.person));
+    if (toNumber(r.reached) === 1) group.people.add(numberOf(r.person));
     if (toNumber(r.bought) === 1) group.buyers.add(numberOf(r.person));
   }
   return [...groups.values()];

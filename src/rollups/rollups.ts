@@ -20,25 +20,30 @@ const ORDER_TYPES: ReadonlySet<string> = new Set(["PURCHASE", "REFUND", "CANCEL"
 /** The daily rollup tables: a day's rows in each are recomputed together (seven-day ones follow from them). */
 export const DAY_TABLES = ["rollup_sales", "rollup_products", "rollup_refunds", "rollup_funnel_sets", "rollup_funnel_people", "rollup_reach_sets", "rollup_buyers", "rollup_carts", "rollup_cart_totals", "rollup_touches"] as const;
 
-/** An event written or about to be deleted: its type, UTC day (YYYY-MM-DD) and order. */
+/** An event written or about to be deleted: its type, UTC day (YYYY-MM-DD), order, and whether it carries a channel. */
 export interface ChangedEvent {
   type: string;
   day: string;
   transactionId: string | null;
+  /** It carries a campaign, source or medium: purchases of the next 24 hours may be credited to it (creditedPurchases). */
+  tagged: boolean;
 }
+
+/** The days whose rollups an event of `day` changes: its own, and the next when it carries a channel (purchases of the next 24 hours may be credited to it). */
+const daysOfEvent = (day: string, tagged: boolean) => (tagged ? [day, addDays(day, 1)] : [day]);
 
 /**
  * Marks stale, in the caller's transaction (so the mark commits or rolls back
  * with the change), the days whose rollups these events change: their own day
  * (every event counts in the reach of its channel), and for purchases, refunds and
  * cancels the days of their orders' refunds, since what a refund takes back
- * depends on its order's purchase and the refunds before it. The marks are appended to a log instead of updating a row per day,
+ * depends on its order's purchase and the refunds before it; for events with a channel, the next day (daysOfEvent). The marks are appended to a log instead of updating a row per day,
  * so concurrent writers never wait on each other. With `writes`, the marks go with them (sent by the caller).
  */
 export async function markChangedDays(em: Db | EntityManager, appspaceId: number, events: readonly ChangedEvent[], writes?: Writes): Promise<void> {
   if (events.length === 0) return;
   const refundDays = await refundDaysOf(em, appspaceId, events.flatMap(e => (e.transactionId === null || !ORDER_TYPES.has(e.type) ? [] : [e.transactionId])));
-  await markDays(em, appspaceId, [...events.map(e => e.day), ...refundDays], writes);
+  await markDays(em, appspaceId, [...events.flatMap(e => daysOfEvent(e.day, e.tagged)), ...refundDays], writes);
 }
 
 async function markDays(em: Db | EntityManager, appspaceId: number, days: readonly string[], writes?: Writes): Promise<void> {
@@ -51,8 +56,8 @@ async function markDays(em: Db | EntityManager, appspaceId: number, days: readon
 
 /**
  * Marks stale, in the caller's transaction, the days of the events of these identifiers (an event's is its userId,
- * or its anonymousId when it has none), and of the refunds and cancels of their orders: identity links that give
- * them another person change who those events count for. With `writes`, the marks go with them (sent by the caller).
+ * or its anonymousId when it has none; for events with a channel, the next day too), and of the refunds and cancels
+ * of their orders: identity links that give them another person change who those events count for. With `writes`, the marks go with them (sent by the caller).
  */
 export async function markPeopleDays(em: Db | EntityManager, appspaceId: number, identifiers: readonly string[], writes?: Writes): Promise<void> {
   const unique = [...new Set(identifiers)];
@@ -61,13 +66,13 @@ export async function markPeopleDays(em: Db | EntityManager, appspaceId: number,
     const ids = joinSql(unique.slice(i, i + 2000).map(id => sql`${id}`));
     // An OR of the two would read the appspace's events: each id column through its own index.
     const of = (alias: string) => [sql`${raw(alias)}.user_id IN (${ids})`, sql`${raw(alias)}.anonymous_id IN (${ids}) AND ${raw(alias)}.user_id IS NULL`];
-    const rows = await queryRows<{ day: string }>(em, joinSql([
-      ...of("e").map(own => sql`SELECT ${dayOf(em, "e.occurred_at")} AS day FROM events e WHERE e.appspace_id = ${appspaceId} AND ${own}`),
-      ...of("p").map(own => sql`SELECT ${dayOf(em, "c.occurred_at")} AS day FROM events p JOIN ${orderEvents(em, "c")}
+    const rows = await queryRows<{ day: string; tagged: unknown }>(em, joinSql([
+      ...of("e").map(own => sql`SELECT ${dayOf(em, "e.occurred_at")} AS day, ${taggedFlag("e")} AS tagged FROM events e WHERE e.appspace_id = ${appspaceId} AND ${own}`),
+      ...of("p").map(own => sql`SELECT ${dayOf(em, "c.occurred_at")} AS day, 0 AS tagged FROM events p JOIN ${orderEvents(em, "c")}
         ON c.appspace_id = p.appspace_id AND c.transaction_id = p.transaction_id AND c.event_type IN ('REFUND', 'CANCEL')
         WHERE p.appspace_id = ${appspaceId} AND p.event_type = 'PURCHASE' AND ${own}`),
     ].map(lockingRead(em)), " UNION "));
-    await markDays(em, appspaceId, rows.map(r => r.day), writes);
+    await markDays(em, appspaceId, rows.flatMap(r => daysOfEvent(r.day, toNumber(r.tagged) === 1)), writes);
   }
 }
 
@@ -76,6 +81,10 @@ export async function markPeopleDays(em: Db | EntityManager, appspaceId: number,
  * already have rolled up for its old person) and waits for what is being written. SQLite writes one at a time.
  */
 const lockingRead = (em: Db | EntityManager) => (query: Sql): Sql => (isMysql(em) ? sql`(${query} LOCK IN SHARE MODE)` : query);
+
+/** 1 when the event carries a channel (campaign, source or medium), else 0. */
+export const taggedFlag = (alias: string) =>
+  raw(`CASE WHEN ${alias}.campaign IS NOT NULL OR ${alias}.source IS NOT NULL OR ${alias}.medium IS NOT NULL THEN 1 ELSE 0 END`);
 
 /** The days of the refunds and cancels of these orders. */
 async function refundDaysOf(em: Db | EntityManager, appspaceId: number, transactionIds: readonly string[]): Promise<string[]> {
@@ -362,7 +371,7 @@ const PART_EVENTS = 20_000;
 async function refreshPeople(db: EntityManager, appspaceId: number, day: string, partEvents: number, check: () => void): Promise<void> {
   const insertRows = (table: string, columns: readonly string[], rows: Row[]) => insertChunked(db, r => multiRowInsert(table, columns, r), columns.length, rows);
   const { from, to } = periodOf(day, day);
-  const reach = await queryRows<ReachRow>(db, sql`SELECT flagged, campaign, source, medium, person, bought
+  const reach = await queryRows<ReachRow>(db, sql`SELECT flagged, campaign, source, medium, person, reached, bought
     FROM (${reachRows(db, { from: raw("events e"), where: sql`e.appspace_id = ${appspaceId} AND e.occurred_at >= ${from} AND e.occurred_at < ${to}` })}) s`);
   // Everyone with an event that day, numbered once for the reach and the funnel.
   const numbers = new Map<string, number>();

@@ -30,7 +30,7 @@ const PRODUCT_FIELDS = ["name", "category", "brand", "variant", "group_id", "ima
  */
 export async function writeEvents(em: EntityManager, appspaceId: number, events: NormalizedEvent[], ids: number[], now: Date, writes: Writes): Promise<WriteOutcome> {
   const unique = dropRepeatedEventIds(events.map((e, i) => ({ e, id: ids[i] })));
-  const candidates = await claimOrders(em, appspaceId, unique);
+  const { kept: candidates, made } = await claimOrders(em, appspaceId, unique);
   if (candidates.length === 0) return { stored: [], restated: [], conflicts: [] };
 
   const money = (a: { base: number; original: number } | null, key: "base" | "original") => (a ? a[key] : null);
@@ -62,7 +62,7 @@ export async function writeEvents(em: EntityManager, appspaceId: number, events:
     const tried = new Set(candidates);
     retried = unique.filter(r => !tried.has(r) && r.e.eventType === EventType.PURCHASE && lostOrders.has(r.e.transactionId));
   }
-  const restated = await restateRefunds(em, appspaceId, stored.filter(s => s.e.eventType === EventType.PURCHASE));
+  const restated = await restateRefunds(em, appspaceId, stored.filter(s => s.e.eventType === EventType.PURCHASE && !made.has(s.e.transactionId!)));
 
   // The catalog rows, which concurrent batches share, are written last (in `writes`, before the caller's
   // stats): locked from there to the commit, they keep the others waiting for as short a time as possible. Events are

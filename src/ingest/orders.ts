@@ -17,10 +17,19 @@ export const ORDER_EVENT_TYPES: ReadonlySet<string> = new Set([EventType.PURCHAS
 /** Types that follow their order: flagged exactly when its purchase is (refunds, cancels and fulfilments). */
 const FOLLOWS_ORDER: ReadonlySet<string> = new Set([EventType.REFUND, EventType.CANCEL, EventType.FULFILL]);
 
-/** The PURCHASE that counts for an order, and its fraud flags. */
+/** The PURCHASE that counts for an order, and its fraud flags; `made`: the order's row was made by this batch. */
 interface Holder {
   purchaseId: number | null;
   flags: string | null;
+  made: boolean;
+}
+
+/** What claimOrders decided. */
+export interface Claimed {
+  /** The events that are not duplicates. */
+  kept: Pending[];
+  /** Orders first seen in this batch: no refund of theirs can be stored before (restateRefunds has nothing to do). */
+  made: Set<string>;
 }
 
 /**
@@ -29,10 +38,10 @@ interface Holder {
  * - a PURCHASE counts when it is the first of its order, whenever the order is re-sent (a later one is a duplicate);
  * - a REFUND, CANCEL or FULFILL of an order whose purchase is stored takes the purchase's flags (set on its event
  *   here), so that a report without flagged events leaves out both or neither.
- * Returns the events that are not duplicates. Holding the order's row until the commit, the caller's transaction is the
- * only writer of the order's events: restateRefunds then finds every refund stored before the purchase.
+ * Holding the order's row until the commit, the caller's transaction is the only writer of the order's events:
+ * restateRefunds then finds every refund stored before the purchase.
  */
-export async function claimOrders(em: EntityManager, appspaceId: number, rows: readonly Pending[]): Promise<Pending[]> {
+export async function claimOrders(em: EntityManager, appspaceId: number, rows: readonly Pending[]): Promise<Claimed> {
   const firstPurchase = new Map<string, Pending | null>();
   for (const r of rows) {
     const order = r.e.transactionId;
@@ -40,14 +49,17 @@ export async function claimOrders(em: EntityManager, appspaceId: number, rows: r
     if (r.e.eventType === EventType.PURCHASE && !firstPurchase.get(order)) firstPurchase.set(order, r);
     else if (!firstPurchase.has(order)) firstPurchase.set(order, null);
   }
-  if (firstPurchase.size === 0) return [...rows];
+  if (firstPurchase.size === 0) return { kept: [...rows], made: new Set() };
 
   const holders = await lockOrders(em, appspaceId, firstPurchase);
   const holderOf = (e: NormalizedEvent) => holders.get(e.transactionId!)!;
   for (const { e } of rows) {
     if (FOLLOWS_ORDER.has(e.eventType) && holderOf(e).purchaseId !== null) e.flags = holderOf(e).flags;
   }
-  return rows.filter(r => r.e.eventType !== EventType.PURCHASE || r.e.transactionId === null || holderOf(r.e).purchaseId === r.id);
+  return {
+    kept: rows.filter(r => r.e.eventType !== EventType.PURCHASE || r.e.transactionId === null || holderOf(r.e).purchaseId === r.id),
+    made: new Set([...holders].filter(([, h]) => h.made).map(([order]) => order)),
+  };
 }
 
 /** Upserts the orders' rows (a purchase fills an empty one) and returns who holds each. */
@@ -64,23 +76,23 @@ async function lockOrders(em: EntityManager, appspaceId: number, firstPurchase: 
       "ON CONFLICT (appspace_id, transaction_id) DO UPDATE SET purchase_row_id = excluded.purchase_row_id WHERE orders.purchase_row_id IS NULL");
   const result: { info?: string; insertId?: unknown } | undefined = await em.query(text, params);
 
-  const ours = (order: string): Holder => {
+  const ours = (order: string, made = false): Holder => {
     const p = firstPurchase.get(order)!;
-    return { purchaseId: p?.id ?? null, flags: p?.e.flags ?? null };
+    return { purchaseId: p?.id ?? null, flags: p?.e.flags ?? null, made };
   };
   // MySQL sums up a multi-row insert as "Records: n  Duplicates: d  Warnings: w": no duplicate, every row is new.
   // A one-row insert has no summary; a lone purchase's insert id is 0 for a new row, else the holder.
   const allNew = /\bDuplicates: 0\b/.test(result?.info ?? "");
   const holder = isMysql(em) && lonePurchase ? Number(result?.insertId ?? NaN) : NaN;
-  if (allNew || holder === 0) return new Map(orders.map(order => [order, ours(order)]));
-  if (Number.isSafeInteger(holder)) return new Map([[orders[0], holder === ours(orders[0]).purchaseId ? ours(orders[0]) : { purchaseId: holder, flags: null }]]);
+  if (allNew || holder === 0) return new Map(orders.map(order => [order, ours(order, true)]));
+  if (Number.isSafeInteger(holder)) return new Map([[orders[0], holder === ours(orders[0]).purchaseId ? ours(orders[0]) : { purchaseId: holder, flags: null, made: false }]]);
 
   const held: { transaction_id: string; purchase_row_id: unknown; flags: string | null }[] = await em.query(
     `SELECT o.transaction_id, o.purchase_row_id, p.flags FROM orders o LEFT JOIN events p ON p.id = o.purchase_row_id
      WHERE o.appspace_id = ? AND o.transaction_id IN (${placeholders(orders.length)})`, [appspaceId, ...orders]);
   return new Map(held.map(h => {
     const purchaseId = h.purchase_row_id === null ? null : Number(h.purchase_row_id);
-    return [h.transaction_id, purchaseId !== null && purchaseId === firstPurchase.get(h.transaction_id)?.id ? ours(h.transaction_id) : { purchaseId, flags: h.flags }];
+    return [h.transaction_id, purchaseId !== null && purchaseId === firstPurchase.get(h.transaction_id)?.id ? ours(h.transaction_id) : { purchaseId, flags: h.flags, made: false }];
   }));
 }
 

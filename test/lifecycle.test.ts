@@ -299,6 +299,45 @@ describe.each(dbTargets())("orders and people through their lifecycle on $name",
     });
   });
 
+  describe("carts are abandoned once idle, and open until then", () => {
+    const CARTS = "query ($start: Date!, $end: Date!) { cartAbandonment(range: { start: $start, end: $end }) { abandonedCarts completedCarts openCarts abandonedRevenue } }";
+    const add = (userId: string, at: string, price = 10) => ({ eventType: "ADD_TO_CART", userId, timestamp: at, items: [{ itemId: "a", price }] });
+
+    /** cartAbandonment over the range, read raw (the days are stale) and again rolled up: both must agree. */
+    async function carts(space: CreatedAppspace, ranges: [string, string][]) {
+      const read = async () => Promise.all(ranges.map(async ([start, end]) => {
+        const res = await h.gql(CARTS, { start: `2026-03-${start}`, end: `2026-03-${end}` }, space.secretKey);
+        expect(res.body.errors).toBeUndefined();
+        return res.body.data!.cartAbandonment;
+      }));
+      expect(await h.count("rollup_dirty", "appspace_id = ?", [space.appspaceId])).toBeGreaterThan(0);
+      const raw = await read();
+      await refreshRollups(h.db, { waitSeconds: 10 });
+      expect(await read()).toEqual(raw);
+      return raw;
+    }
+
+    it("counts a cart added to within cartIdleMinutes of the range's end, or of now, as open", async () => {
+      const space = await shop([[
+        add("oli", t("10", "19:30")), // 30 minutes before now (20:00): open
+        add("pam", t("10", "18:30")), // 90 minutes before now: abandoned
+        add("quin", t("05", "10:00")), { eventType: "PURCHASE", userId: "quin", transactionId: "q-1", revenue: 10, timestamp: t("06") },
+        add("ray", t("05", "23:30")), // 30 minutes before the 5th ends: open in a range ending then
+      ]]);
+      const [today, fifth, sixth] = await carts(space, [["01", "10"], ["01", "05"], ["01", "06"]]);
+      expect(today).toEqual({ abandonedCarts: 2, completedCarts: 1, openCarts: 1, abandonedRevenue: 20 });
+      // quin buys on the 6th, after this range: abandoned in it.
+      expect(fifth).toEqual({ abandonedCarts: 1, completedCarts: 0, openCarts: 1, abandonedRevenue: 10 });
+      expect(sixth).toEqual({ abandonedCarts: 1, completedCarts: 1, openCarts: 0, abandonedRevenue: 10 });
+
+      // Ten idle minutes make oli's cart abandoned too.
+      await h.db.query("UPDATE appspaces SET settings = ? WHERE id = ?", [JSON.stringify({ cartIdleMinutes: 10 }), space.appspaceId]);
+      await h.gql(TRACK_EVENTS, { events: [{ eventType: "VIEW_CART", userId: "oli", timestamp: t("10", "19:40") }] }, space.publishableKey);
+      const [later] = await carts(space, [["01", "10"]]);
+      expect(later).toEqual({ abandonedCarts: 3, completedCarts: 1, openCarts: 0, abandonedRevenue: 30 });
+    });
+  });
+
   async function deleteUser(secretKey: string, userId: string, counts: { eventsDeleted: number; identifiersDeleted: number }) {
     const DELETE = "mutation ($userId: String!) { deleteUser(userId: $userId) { id } }";
     const STATUS = "query ($id: ID!) { userDeletion(id: $id) { status eventsDeleted identifiersDeleted } }";

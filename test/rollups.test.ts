@@ -594,8 +594,8 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     const many = await statements();
     expect(many.carts).toMatchObject({ abandonedCarts: 200, abandonedValue: 80_000 }); // two units at 2.00 each
     expect(many.funnel.slice(0, 3)).toEqual([200, 200, 200]);
-    // Each report: its stale days (none), then one sum.
-    expect(many.run).toHaveLength(4);
+    // Each report: its stale days (none), then (carts) the carts still open on the range's last day (none), then one sum.
+    expect(many.run).toHaveLength(5);
     expect(many.run).toEqual(few.run);
   });
 
@@ -621,7 +621,7 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     ];
     expect((await h.gql(TRACK_EVENTS, { events }, other.publishableKey)).body.data!.trackEvents).toMatchObject({ ok: true, accepted: events.length });
     const scope: ReportScope = { db: h.db, appspace: space, period: periodOf("2026-03-01", "2026-03-31"), includeFlagged: false };
-    const expected = { completedCarts: 3, abandonedCarts: 2, abandonedValue: 3200, abandonmentRate: 40 };
+    const expected = { completedCarts: 3, abandonedCarts: 2, abandonedValue: 3200, abandonmentRate: 40, openCarts: 0 };
     expect(await cartTotals({ ...scope, rollups: false })).toEqual(expected);
     expect(await cartTotals(scope)).toEqual(expected); // stale days, from raw events
     await refreshRollups(h.db, { waitSeconds: 10 });
@@ -638,7 +638,7 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     // From the 4th on, only u-c's removal is left of its runs (no add: no cart), and k2 holds both its adds.
     const later = { ...scope, period: periodOf("2026-03-04", "2026-03-31") };
     for (const rollups of [true, false]) {
-      expect(await cartTotals({ ...later, rollups })).toEqual({ completedCarts: 0, abandonedCarts: 1, abandonedValue: 1800, abandonmentRate: 100 });
+      expect(await cartTotals({ ...later, rollups })).toEqual({ completedCarts: 0, abandonedCarts: 1, abandonedValue: 1800, abandonmentRate: 100, openCarts: 0 });
     }
   });
 
@@ -725,7 +725,7 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     expect((await h.gql(TRACK_EVENTS, { events }, other.publishableKey)).body.data!.trackEvents).toMatchObject({ ok: true, accepted: events.length });
     await refreshRollups(h.db, { waitSeconds: 10 });
     const scope: ReportScope = { db: h.db, appspace: space, period: periodOf("2026-03-01", "2026-03-05"), includeFlagged: false };
-    const expected = { completedCarts: 1, abandonedCarts: 1, abandonedValue: 1000, abandonmentRate: 50 };
+    const expected = { completedCarts: 1, abandonedCarts: 1, abandonedValue: 1000, abandonmentRate: 50, openCarts: 0 };
     expect(await cartTotals({ ...scope, rollups: false })).toEqual(expected);
     expect(await cartTotals(scope)).toEqual(expected);
   });
@@ -837,8 +837,8 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     // run of the 15th (5) are left; cart "k" (3) is left, "k " bought. MariaDB: one eva, whose purchases of the 12th and 14th end her
     // run of the 11th and complete c-eva, and whose run of the 15th (2 + 5) is left; one cart k, bought.
     const expected = target.name === "sqlite"
-      ? { completedCarts: 2, abandonedCarts: 4, abandonedValue: 1700, abandonmentRate: 66.7 }
-      : { completedCarts: 3, abandonedCarts: 1, abandonedValue: 700, abandonmentRate: 25 };
+      ? { completedCarts: 2, abandonedCarts: 4, abandonedValue: 1700, abandonmentRate: 66.7, openCarts: 0 }
+      : { completedCarts: 3, abandonedCarts: 1, abandonedValue: 700, abandonmentRate: 25, openCarts: 0 };
     expect(await carts(false)).toEqual(expected);
     expect(await carts(true)).toEqual(expected); // stale days: read raw
     await refreshRollups(h.db, { waitSeconds: 10, partEvents: 1 });
@@ -925,13 +925,13 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     await refreshRollups(h.db, { waitSeconds: 10 });
     const carts = (rollups: boolean) => cartTotals({ db: h.db, appspace: space, period: periodOf("2026-03-01", "2026-03-04"), includeFlagged: false, rollups });
     // m-1 spans the 2nd and the 4th: one cart, left with 4 units; bought on the 5th, both carts would be completed.
-    const expected = { completedCarts: 0, abandonedCarts: 2, abandonedValue: 1800, abandonmentRate: 100 };
+    const expected = { completedCarts: 0, abandonedCarts: 2, abandonedValue: 1800, abandonmentRate: 100, openCarts: 0 };
     expect(await carts(false)).toEqual(expected);
     expect(await h.count("rollup_cart_pairs", "appspace_id = ?", [space.id])).toBeGreaterThan(0);
     expect(await carts(true)).toEqual(expected);
 
-    // The migrations since RollupPairs (IdentityLocks, Orders, IdentityConflicts), then RollupPairs.
-    for (let undo = 0; undo < 4; undo++) await h.db.undoLastMigration({ transaction: "each" });
+    // The migrations since RollupPairs (IdentityLocks, Orders, IdentityConflicts, CartLastAdds, ChannelCredit), then RollupPairs.
+    for (let undo = 0; undo < 6; undo++) await h.db.undoLastMigration({ transaction: "each" });
     const runner = h.db.createQueryRunner();
     for (const table of ["rollup_cart_pairs", "rollup_funnel_pairs", "rollup_funnel_people"]) expect(await runner.hasTable(table)).toBe(false);
     await runner.release();

@@ -19,6 +19,8 @@ export interface AppspaceSettings {
   monthlyEventQuota: number | null;
   /** Requests per API key per rate-limit window (RATE_LIMIT_WINDOW_SECONDS, default a minute). */
   requestLimit: number;
+  /** A cart is abandoned once this long without an add at the end of the range (or now): 0 to 1440 minutes. */
+  cartIdleMinutes: number;
 }
 
 const QUOTA_BY_PLAN: Record<Plan, number | null> = { free: 0, pro: 10_000_000, enterprise: null };
@@ -32,6 +34,7 @@ export function defaultSettings(plan: Plan): AppspaceSettings {
     severities: { bot: 2, max_order_value: 1, items_mismatch: 1, velocity: 1, currency: 2 },
     monthlyEventQuota: QUOTA_BY_PLAN[plan],
     requestLimit: 1200,
+    cartIdleMinutes: 60,
   };
 }
 
@@ -41,6 +44,9 @@ export function settingsOf(appspace: Pick<Appspace, "plan" | "settings">): Appsp
   const stored = appspace.settings ? (JSON.parse(appspace.settings) as Partial<AppspaceSettings>) : {};
   return { ...defaults, ...stored, severities: { ...defaults.severities, ...stored.severities } };
 }
+
+/** The longest cartIdleMinutes: the days a cart report reads raw for it stay one or two. */
+export const MAX_CART_IDLE_MINUTES = 1440;
 
 /** Checks overrides before they are stored; throws with the field and rule. */
 export function checkSettings(overrides: Partial<AppspaceSettings>): Partial<AppspaceSettings> {
@@ -55,6 +61,10 @@ export function checkSettings(overrides: Partial<AppspaceSettings>): Partial<App
   positive("purchasesPerMinute", overrides.purchasesPerMinute);
   positive("monthlyEventQuota", overrides.monthlyEventQuota, true);
   positive("requestLimit", overrides.requestLimit);
+  positive("cartIdleMinutes", overrides.cartIdleMinutes);
+  if (overrides.cartIdleMinutes !== undefined && overrides.cartIdleMinutes > MAX_CART_IDLE_MINUTES) {
+    throw new Error(`cartIdleMinutes must be at most ${MAX_CART_IDLE_MINUTES} (a day)`);
+  }
   const currencies = overrides.allowedCurrencies;
   if (currencies !== undefined && currencies !== null && (!Array.isArray(currencies) || currencies.some(c => !/^[A-Z]{3}$/.test(c)))) {
     throw new Error("allowedCurrencies must be a list of ISO 4217 codes, or null");

@@ -1,5 +1,6 @@
 import { queryRows, raw, sql } from "../db/query";
-import { Db, isMysql, toNumber, withTransaction } from "../db/sql";
+import { Db, dbTime, isMysql, toNumber, withTransaction } from "../db/sql";
+import { settingsOf } from "../appspaces/settings";
 import { personOf } from "../identity/persons";
 import { CartCounts, cartCounts } from "./cart-days";
 import { daysOf } from "./range";
@@ -12,6 +13,17 @@ export interface CartTotals {
   /** Minor units of the base currency. */
   abandonedValue: number;
   abandonmentRate: number;
+  /** Not completed, not emptied, added to within the appspace's cartIdleMinutes before the range's end (or now). */
+  openCarts: number;
+}
+
+/**
+ * The moment before which a cart's last add must come for it to count as abandoned: the appspace's cartIdleMinutes
+ * before the end of the range, or before now when the range ends later (today).
+ */
+export function idleCutoff(scope: ReportScope): Date {
+  const end = Math.min(Date.parse(scope.period.to), (scope.now ?? new Date(scope.period.to)).getTime());
+  return new Date(end - settingsOf(scope.appspace).cartIdleMinutes * 60_000);
 }
 
 /**
@@ -20,29 +32,31 @@ export interface CartTotals {
  * when a purchase follows within the period (for a cartId: one carrying that
  * cartId, or one without a cartId by the same person). An abandoned cart is worth
  * the units left after removals, each at the item's latest add-to-cart price; a
- * cart emptied by removals and never bought is no cart. From rollups, the days'
+ * cart emptied by removals and never bought is no cart. A cart not completed whose last add came less than the
+ * appspace's cartIdleMinutes before the end of the period (or now, if earlier) is open, not abandoned. From rollups, the days'
  * totals of rollup_cart_totals and the pairs of days of rollup_cart_pairs, and
  * where stale days cut the range, the few carts they change (cart-days.ts: cartCounts).
  */
 export async function cartTotals(scope: ReportScope): Promise<CartTotals> {
-  const { completed, abandoned, abandonedValue } = fromRollups(scope)
-    ? await cartsFromRollups(scope)
-    : await cartsFromEvents(scope);
-  return { abandonedCarts: abandoned, completedCarts: completed, abandonedValue, abandonmentRate: percent(abandoned, abandoned + completed) };
+  const cutoff = idleCutoff(scope);
+  const { completed, abandoned, abandonedValue, open } = fromRollups(scope)
+    ? await cartsFromRollups(scope, cutoff)
+    : await cartsFromEvents(scope, cutoff);
+  return { abandonedCarts: abandoned, completedCarts: completed, abandonedValue, abandonmentRate: percent(abandoned, abandoned + completed), openCarts: open };
 }
 
 /**
  * The period's carts from rollups: its stale days, then the rollups as of one moment: without stale days one statement
  * on MySQL, else one transaction (on SQLite's shared connection, a read outside the queue could see a refresh half done).
  */
-async function cartsFromRollups(scope: ReportScope): Promise<CartCounts> {
+async function cartsFromRollups(scope: ReportScope, cutoff: Date): Promise<CartCounts> {
   const stale = await staleDaysOf(scope);
-  const counts = (db: Db) => cartCounts(db, scope.appspace.id, daysOf(scope.period), stale, scope.includeFlagged);
+  const counts = (db: Db) => cartCounts(db, scope.appspace.id, daysOf(scope.period), stale, scope.includeFlagged, cutoff.getTime());
   return stale.size === 0 && isMysql(scope.db) ? counts(scope.db) : withTransaction(scope.db, counts);
 }
 
 /** The period's carts from raw events, in one statement. */
-async function cartsFromEvents(scope: ReportScope): Promise<CartCounts> {
+async function cartsFromEvents(scope: ReportScope, cutoff: Date): Promise<CartCounts> {
   const { join, person } = personOf();
   const latest = isMysql(scope.db)
     ? {
@@ -91,22 +105,23 @@ async function cartsFromEvents(scope: ReportScope): Promise<CartCounts> {
       FROM cart_lines GROUP BY k1, k2
     ),
     carts AS (
-      SELECT k1, k2, MIN(cart_id) AS cart_id, MAX(run_ended) AS run_ended, MIN(person) AS person, MIN(at) AS first_at
+      SELECT k1, k2, MIN(cart_id) AS cart_id, MAX(run_ended) AS run_ended, MIN(person) AS person, MIN(at) AS first_at, MAX(at) AS last_add
       FROM moves WHERE t = 'ADD_TO_CART' GROUP BY k1, k2
     ),
     by_cart AS (SELECT cart_id, MAX(at) AS last_at FROM ev WHERE t = 'PURCHASE' AND cart_id IS NOT NULL GROUP BY cart_id),
     by_person AS (SELECT person, MAX(at) AS last_at FROM ev WHERE t = 'PURCHASE' AND cart_id IS NULL AND person IS NOT NULL GROUP BY person),
     outcomes AS (
       -- A cartId's cart is completed by a purchase at or after its first add carrying the cartId, or carrying none by the same person.
-      SELECT COALESCE(k.units, 0) AS units, COALESCE(k.value, 0) AS value,
+      SELECT COALESCE(k.units, 0) AS units, COALESCE(k.value, 0) AS value, CASE WHEN c.last_add >= ${dbTime(cutoff)} THEN 1 ELSE 0 END AS recent,
         CASE WHEN c.run_ended = 1 OR bc.last_at >= c.first_at OR bp.last_at >= c.first_at THEN 1 ELSE 0 END AS done
       FROM carts c LEFT JOIN contents k ON k.k1 = c.k1 AND k.k2 = c.k2
         LEFT JOIN by_cart bc ON bc.cart_id = c.cart_id
         LEFT JOIN by_person bp ON c.cart_id IS NOT NULL AND bp.person = c.person
     )
     SELECT COALESCE(SUM(done), 0) AS completed,
-      COALESCE(SUM(CASE WHEN done = 0 AND units > 0 THEN 1 ELSE 0 END), 0) AS abandoned,
-      COALESCE(SUM(CASE WHEN done = 0 AND units > 0 THEN value ELSE 0 END), 0) AS abandoned_value
+      COALESCE(SUM(CASE WHEN done = 0 AND units > 0 AND recent = 0 THEN 1 ELSE 0 END), 0) AS abandoned,
+      COALESCE(SUM(CASE WHEN done = 0 AND units > 0 AND recent = 0 THEN value ELSE 0 END), 0) AS abandoned_value,
+      COALESCE(SUM(CASE WHEN done = 0 AND units > 0 AND recent = 1 THEN 1 ELSE 0 END), 0) AS open
     FROM outcomes`);
-  return { completed: toNumber(row.completed), abandoned: toNumber(row.abandoned), abandonedValue: toNumber(row.abandoned_value) };
+  return { completed: toNumber(row.completed), abandoned: toNumber(row.abandoned), abandonedValue: toNumber(row.abandoned_value), open: toNumber(row.open) };
 }

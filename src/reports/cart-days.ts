@@ -141,13 +141,18 @@ export interface CartCounts {
   abandoned: number;
   /** Minor units: the units left of each abandoned cart's items, at their latest add-to-cart price. */
   abandonedValue: number;
+  /** Carts with units left whose last add came at or after the idle cutoff: not abandoned (yet). */
+  open: number;
 }
 
-/** Folds the days' summaries, oldest first, into the carts of the range and their outcomes. */
-export function foldCarts(days: readonly DaySummaries[]): CartCounts {
+/**
+ * Folds the days' summaries, oldest first, into the carts of the range and their outcomes. A cart not completed
+ * whose last add is at or after `idleCutoff` (ms) is open, not abandoned; by default none is.
+ */
+export function foldCarts(days: readonly DaySummaries[], idleCutoff = Infinity): CartCounts {
   const fold = new CartFold();
   for (const day of days) fold.add(day);
-  return fold.counts();
+  return fold.counts(idleCutoff);
 }
 
 /** Days' summaries folded oldest first: the carts so far, and what their outcomes would be were the range to end there. */
@@ -186,15 +191,15 @@ export class CartFold {
   }
 
   /** The outcomes of the carts folded so far (the summaries added are never changed: a fold can go on after). */
-  counts(): CartCounts {
+  counts(idleCutoff = Infinity): CartCounts {
     const out = new Outcomes();
     out.add(this.ended.counts());
-    for (const run of this.open.values()) if (run?.adds) out.leave(leftOf(run));
+    for (const run of this.open.values()) if (run?.adds) out.leave(leftOf(run), idleCutoff);
     for (const cart of this.carts.values()) {
       if (!cart.contents.adds) continue;
       const paid = cart.person === null ? null : this.lastPlain.get(cart.person) ?? null;
       if (completes(cart.lastPurchase, cart.firstAdd!) || completes(paid, cart.firstAdd!)) out.completed++;
-      else out.leave(leftOf(cart.contents));
+      else out.leave(leftOf(cart.contents), idleCutoff);
     }
     return out.counts();
   }
@@ -205,10 +210,15 @@ class Outcomes {
   completed = 0;
   abandoned = 0;
   abandonedValue = 0;
+  open = 0;
 
-  /** A cart or run left as it was: abandoned if it holds units. */
-  leave([units, value]: [units: number, value: number]): void {
+  /** A cart or run left as it was: if it holds units, open when added to at or after the idle cutoff, else abandoned. */
+  leave([units, value, lastAdd]: Left, idleCutoff = Infinity): void {
     if (units <= 0) return;
+    if (lastAdd !== null && lastAdd >= idleCutoff) {
+      this.open++;
+      return;
+    }
     this.abandoned++;
     this.abandonedValue += value;
   }
@@ -218,23 +228,28 @@ class Outcomes {
     this.completed += sign * c.completed;
     this.abandoned += sign * c.abandoned;
     this.abandonedValue += sign * c.abandonedValue;
+    this.open += sign * c.open;
   }
 
   counts(): CartCounts {
-    return { completed: this.completed, abandoned: this.abandoned, abandonedValue: this.abandonedValue };
+    return { completed: this.completed, abandoned: this.abandoned, abandonedValue: this.abandonedValue, open: this.open };
   }
 }
 
-/** The units left of a cart's items (those with any), and their value at each item's latest add-to-cart price. */
-function leftOf(contents: Contents): [units: number, value: number] {
+/** What a cart left: units (of the items with any), their value at each item's latest add-to-cart price, and its last add (ms). */
+type Left = [units: number, value: number, lastAdd: number | null];
+
+function leftOf(contents: Contents): Left {
   let units = 0;
   let value = 0;
-  for (const [n, , , , price] of contents.items.values()) {
+  let lastAdd: number | null = null;
+  for (const [n, at, , , price] of contents.items.values()) {
+    lastAdd = maxOf(lastAdd, at);
     if (n <= 0) continue;
     units += n;
     value += n * (price ?? 0);
   }
-  return [units, value];
+  return [units, value, lastAdd];
 }
 
 /** Whether a purchase at `at` (carrying the cartId, or by the cart's person without one) completes a cart first added to at `firstAdd`. */
@@ -316,7 +331,7 @@ function addSets(sets: CartSets, day: DaySummaries): void {
 export class CartDayTotals {
   private readonly outcomes = new Outcomes();
   private readonly lastPlain = new Map<string, number>();
-  private readonly pending: [person: string, firstAdd: number, left: [units: number, value: number]][] = [];
+  private readonly pending: [person: string, firstAdd: number, left: Left][] = [];
   private readonly sets = emptySets();
 
   add(day: DaySummaries | undefined): void {
@@ -361,12 +376,23 @@ export function cartDayRows(clean: DaySummaries | undefined, all: DaySummaries |
     const paying = payingPerson(d);
     return [JSON.stringify([paying, d.firstAdd, d.lastPurchase, storedContents(d.contents, !doneOnDay(d))]), paying === null ? null : keyHash("p", paying)];
   };
-  for (const key of all?.people.keys() ?? []) rows.push(["p", key, keyHash("p", key), person(clean?.people.get(key)), null, person(all!.people.get(key)), null]);
-  for (const key of all?.carts.keys() ?? []) rows.push(["c", key, keyHash("c", key), ...cart(clean?.carts.get(key)), ...cart(all!.carts.get(key))]);
+  for (const key of all?.people.keys() ?? []) {
+    const [c, a] = [clean?.people.get(key), all!.people.get(key)];
+    rows.push(["p", key, keyHash("p", key), person(c), null, person(a), null, openRunAdd(c), openRunAdd(a)]);
+  }
+  for (const key of all?.carts.keys() ?? []) {
+    const [c, a] = [clean?.carts.get(key), all!.carts.get(key)];
+    rows.push(["c", key, keyHash("c", key), ...cart(c), ...cart(a), openCartAdd(c), openCartAdd(a)]);
+  }
   return rows;
 }
 
-export const CART_ROW_COLUMNS = ["kind", "cart_key", "key_hash", "state", "person_hash", "state_all", "person_hash_all"] as const;
+/** The last add (ms) of what a summary leaves open at the day's end: the run after its last purchase, or a cart not done that day. */
+const lastAddOf = (contents: Contents) => [...contents.items.values()].reduce<number | null>((last, [, at]) => maxOf(last, at), null);
+const openRunAdd = (d: PersonDay | undefined) => (d ? lastAddOf(d.purchases === 0 ? d.lead : d.trail!) : null);
+const openCartAdd = (d: CartDay | undefined) => (d && !doneOnDay(d) ? lastAddOf(d.contents) : null);
+
+export const CART_ROW_COLUMNS = ["kind", "cart_key", "key_hash", "state", "person_hash", "state_all", "person_hash_all", "last_add", "last_add_all"] as const;
 
 export const emptyDay = (): DaySummaries => ({ people: new Map(), carts: new Map() });
 
@@ -382,6 +408,16 @@ export function addStored(day: DaySummaries, kind: string, key: string, state: s
 }
 
 
+/** The hashes of the keys whose run or cart a clean day of `days` leaves open with an add at or after the cutoff (ms). */
+async function lateKeys(db: Db, appspaceId: number, days: readonly string[], withFlagged: boolean, idleCutoff: number): Promise<RoaringBitmap32> {
+  const from = Number.isFinite(idleCutoff) ? new Date(idleCutoff).toISOString().slice(0, 10) : null;
+  const near = from === null ? [] : days.filter(d => d >= from);
+  if (near.length === 0) return emptySet();
+  const rows = await queryRows<{ key_hash: unknown }>(db, sql`SELECT key_hash FROM rollup_carts WHERE appspace_id = ${appspaceId}
+    AND day IN (${joinSql(near.map(d => sql`${d}`))}) AND ${raw(withFlagged ? "last_add_all" : "last_add")} >= ${idleCutoff}`);
+  return new RoaringBitmap32(rows.map(r => toNumber(r.key_hash)));
+}
+
 /**
  * The carts of a range of days (oldest first) and their outcomes. The range is cut into pieces: runs of clean days, and
  * each stale day alone. A run of clean days counts its days' carts taken alone (rollup_cart_totals) and what carts
@@ -390,9 +426,11 @@ export function addStored(day: DaySummaries, kind: string, key: string, state: s
  * range instead: people and cartIds with summaries in two pieces, the earlier leaving a run or cart open (it goes on),
  * carts a later purchase without a cartId by their person completes. The days' sets tell which. A range of clean days
  * reads one sum of its totals and pairs, however many carts it holds. With stale days (and on SQLite always), call it
- * in a transaction, so that its reads see one state of the rollups.
+ * in a transaction, so that its reads see one state of the rollups. A cart whose last add is at or after `idleCutoff`
+ * (ms) is open, not abandoned: the caller passes the days from the cutoff on as stale, so such carts are folded over the
+ * range, never taken from a day's totals.
  */
-export async function cartCounts(db: Db, appspaceId: number, days: readonly string[], stale: ReadonlySet<string>, withFlagged: boolean): Promise<CartCounts> {
+export async function cartCounts(db: Db, appspaceId: number, days: readonly string[], stale: ReadonlySet<string>, withFlagged: boolean, idleCutoff = Infinity): Promise<CartCounts> {
   const [first, last] = [days[0], days[days.length - 1]];
   const flag = withFlagged ? 1 : 0;
   const staleDays = days.filter(d => stale.has(d));
@@ -403,13 +441,17 @@ export async function cartCounts(db: Db, appspaceId: number, days: readonly stri
   }
 
   type Sums = { completed: unknown; abandoned: unknown; abandoned_value: unknown };
-  const countsOf = (s: Sums): CartCounts => ({ completed: toNumber(s.completed), abandoned: toNumber(s.abandoned), abandonedValue: toNumber(s.abandoned_value) });
+  // The rollups count a day's carts as the day left them: none is open there (the days near the cutoff are read raw).
+  const countsOf = (s: Sums): CartCounts => ({ completed: toNumber(s.completed), abandoned: toNumber(s.abandoned), abandonedValue: toNumber(s.abandoned_value), open: 0 });
   const sums = raw("COALESCE(SUM(completed), 0) AS completed, COALESCE(SUM(abandoned), 0) AS abandoned, COALESCE(SUM(abandoned_value), 0) AS abandoned_value");
   // Pairs of days within one piece of clean days: no stale day between them, nor at either end.
   const pairs = sql`SELECT completed, abandoned, abandoned_value FROM rollup_cart_pairs WHERE appspace_id = ${appspaceId} AND with_flagged = ${flag}
     AND day_from >= ${first} AND day_from <= ${last} AND day_to <= ${last}${joinSql(staleDays.map(d => sql` AND NOT (day_from <= ${d} AND day_to >= ${d})`), "")}`;
   const totalsOf = (columns: Sql) => sql`SELECT ${columns} FROM rollup_cart_totals WHERE appspace_id = ${appspaceId} AND day >= ${first} AND day <= ${last} AND with_flagged = ${flag}`;
-  if (staleDays.length === 0) {
+  // Carts added to at or after the idle cutoff on a clean day are still open: folded over the range, like those the
+  // stale days change, instead of counted abandoned by the totals.
+  const late = await lateKeys(db, appspaceId, days.filter(d => !stale.has(d)), withFlagged, idleCutoff);
+  if (staleDays.length === 0 && late.size === 0) {
     const [all] = await queryRows<Sums>(db, sql`SELECT ${sums} FROM (${totalsOf(raw("completed, abandoned, abandoned_value"))} UNION ALL ${pairs}) s`);
     return countsOf(all);
   }
@@ -435,7 +477,8 @@ export async function cartCounts(db: Db, appspaceId: number, days: readonly stri
       if (!summaries) continue;
       addSets(sets, summaries);
       for (const c of summaries.carts.values()) if (c.person !== null) wanted.add(keyHash("p", c.person));
-    } else {
+    } else if (pieces.length > 1) {
+      // (A range of one clean piece, read for its late keys only, has no other piece to meet: no sets were read.)
       for (const day of piece) {
         const t = stored.get(day);
         if (!t) continue;
@@ -453,6 +496,7 @@ export async function cartCounts(db: Db, appspaceId: number, days: readonly stri
 
   // Their rows (of clean days): by key and by paying person, then those of the people of the carts read. Each list is
   // joined as a table of values: a lookup per value in the key (as an IN list with a range of days, MariaDB takes twice as long).
+  wanted.orInPlace(late);
   const [state, personHash] = withFlagged ? [raw("state_all"), raw("person_hash_all")] : [raw("state"), raw("person_hash")];
   type Read = { day: string; kind: string; cart_key: string; state: string; person_hash: unknown };
   const read = async (lists: [column: Sql, hashes: RoaringBitmap32][]) => {
@@ -481,6 +525,6 @@ export async function cartCounts(db: Db, appspaceId: number, days: readonly stri
   }
   // Their outcomes within their pieces, which the totals and pairs hold, give way to those over the range.
   for (const piece of pieces) if (piece.some(d => readDays.has(d))) counts.add(foldCarts(piece.map(d => readDays.get(d) ?? emptyDay())), -1);
-  counts.add(foldCarts(days.map(d => (stale.has(d) ? fresh.days.get(d) : readDays.get(d)) ?? emptyDay())));
+  counts.add(foldCarts(days.map(d => (stale.has(d) ? fresh.days.get(d) : readDays.get(d)) ?? emptyDay()), idleCutoff));
   return counts.counts();
 }

@@ -143,6 +143,7 @@ export class CartAbandonment {
   @Field(() => Int) abandonedCarts!: number;
   @Field(() => Float, { description: "Value of what was left in the abandoned carts." }) abandonedRevenue!: number;
   @Field(() => Int) completedCarts!: number;
+  @Field(() => Int, { description: "Carts neither completed nor emptied whose last add came less than the appspace's cartIdleMinutes (default 60) before the end of the range, or before now if that is earlier: not abandoned yet." }) openCarts!: number;
   @Field(() => Int) days!: number;
 }
 

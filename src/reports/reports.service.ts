@@ -15,7 +15,8 @@ import { topProducts } from "./top-products.service";
 /** The scope of a report request: the caller's appspace over the checked range. */
 export function scopeOf(ctx: Context, range?: DateRange | null, includeFlagged = false): ReportScope {
   const appspace: Appspace = ctx.appspace!;
-  return { db: ctx.db, appspace, period: resolveRange(appspace, range, ctx.services.now()), includeFlagged, rollups: ctx.services.reportsFromRollups };
+  const now = ctx.services.now();
+  return { db: ctx.db, appspace, period: resolveRange(appspace, range, now), includeFlagged, rollups: ctx.services.reportsFromRollups, now };
 }
 
 const withPeriod = (scope: ReportScope, period: Period): ReportScope => ({ ...scope, period });
@@ -128,6 +129,7 @@ export async function cartAbandonment(scope: ReportScope): Promise<CartAbandonme
     abandonedCarts: carts.abandonedCarts,
     abandonedRevenue: money(scope, carts.abandonedValue),
     completedCarts: carts.completedCarts,
+    openCarts: carts.openCarts,
     days: scope.period.days,
   };
 }

@@ -14,6 +14,8 @@ export interface ReportScope {
   includeFlagged: boolean;
   /** false: compute from raw events only, never from rollups (for the equality test and the benchmark's baseline). */
   rollups?: boolean;
+  /** The server's clock (a range that ends today ends, for what is still open, now); by default the end of the period. */
+  now?: Date;
 }
 
 /** Event types as a literal SQL list: they come from the EventType enum and fixed lists, never from input. */

@@ -93,6 +93,12 @@ describe.each(dbTargets())("orders and people through their lifecycle on $name",
       expect(rows).toEqual([{ event_type: "CANCEL", flags: "max_order_value" }, { event_type: "PURCHASE", flags: "max_order_value" }]);
     });
 
+    it("a refund sent beside a re-sent purchase of its flagged order takes the stored purchase's flags", async () => {
+      const space = await shop([big, [{ ...big, revenue: 150_001 }, { eventType: "REFUND", transactionId: "big-1", revenue: 10, timestamp: t("06") }]]);
+      const rows = await h.db.query("SELECT event_type, flags FROM events WHERE appspace_id = ? ORDER BY event_type", [space.appspaceId]);
+      expect(rows).toEqual([{ event_type: "PURCHASE", flags: "max_order_value" }, { event_type: "REFUND", flags: "max_order_value" }]);
+    });
+
     it("a clean order's refunds are counted, whatever a rule would say of them alone", async () => {
       // Back offices often send refunds from a server whose user agent reads as a bot (flagged here, not blocked).
       const space = await h.appspace({ currency: "USD" });
@@ -176,6 +182,14 @@ describe.each(dbTargets())("orders and people through their lifecycle on $name",
       { eventType: "CANCEL", transactionId: "b-1", revenue: 5, timestamp: t("05") },
     ];
 
+    it("keeps another userId's events that name the person's order", async () => {
+      // bob asks about alice's order (a gift): his event is his, not part of her order.
+      const asked = { eventType: "VIEW_CART", userId: "bob", transactionId: "a-1", timestamp: t("04") };
+      const space = await shop([alice, [asked]]);
+      await deleteUser(space.secretKey, "alice", { eventsDeleted: 4, identifiersDeleted: 2 });
+      expect(await h.db.query("SELECT user_id, event_type FROM events WHERE appspace_id = ?", [space.appspaceId])).toEqual([{ user_id: "bob", event_type: "VIEW_CART" }]);
+    });
+
     it("every report equals the same data without the person, raw and rolled up", async () => {
       const space = await shop([alice, bob]);
       const twin = await shop([bob]);
@@ -230,6 +244,17 @@ describe.each(dbTargets())("orders and people through their lifecycle on $name",
       expect((await journey(space.secretKey, "erin")).identifiers).toEqual(["erin"]);
       expect((await h.gql("query { ingestionStats(range: { days: 1 }) { identityConflicts } }", {}, space.secretKey)).body.data!.ingestionStats)
         .toEqual({ identityConflicts: 2 });
+    });
+
+    it("an anonymous id a secret key linked to two userIds links again for either, no conflict", async () => {
+      const space = await shop([]);
+      await h.gql(TRACK_EVENTS, { events: [
+        { eventType: "SEARCH", userId: "u1", anonymousId: "dev-s", timestamp: t("02") },
+        { eventType: "SEARCH", userId: "u2", anonymousId: "dev-s", timestamp: t("03") },
+      ] }, space.secretKey);
+      await h.gql(TRACK_EVENTS, { events: [{ eventType: "SEARCH", userId: "u2", anonymousId: "dev-s", timestamp: t("04") }] }, space.publishableKey);
+      expect((await h.gql("query { ingestionStats(range: { days: 1 }) { stored identityConflicts } }", {}, space.secretKey)).body.data!.ingestionStats)
+        .toEqual({ stored: 3, identityConflicts: 0 });
     });
 
     it("the secret key joins two userIds; deleting one keeps the other's events, as a person of its own", async () => {

@@ -44,7 +44,7 @@ describe.each(dbTargets())("the write path on $name", target => {
       "INSERT INTO events", // 100 rows
       "SELECT id FROM", // which eventIds were new
       // Refunds sent before these purchases, which take their flags: none can be where MySQL said every order is new.
-      ...(target.name === "sqlite" ? ["SELECT e.id, e.transaction_id,"] : []),
+      ...(target.name === "sqlite" ? ["SELECT e.id, e.event_type,"] : []),
       "SELECT DISTINCT DATE_FORMAT(e.occurred_at,", // the days of these orders' refunds, whose amounts may change
       "SELECT identifier AS", // whom the identifiers to link belong to, and which are userIds (a storefront may not join two)
       "INSERT INTO identity_links", // 10 links

@@ -8,8 +8,6 @@ import { joinSql, queryRows, raw, Sql, sql } from "../db/query";
 import { userHash } from "./audit-secret";
 import { ownIdentifiers } from "./links";
 
-
-
 /** The events of a person's own: under one of `identifiers` as userId, or as anonymousId with no userId. */
 export function ownEvents(identifiers: readonly string[], e = "e"): Sql {
   const list = joinSql(identifiers.map(id => sql`${id}`));
@@ -24,18 +22,27 @@ export async function ordersOf(db: Db, appspaceId: number, identifiers: readonly
 }
 
 /**
- * What a deletion of userId takes: its own identifiers (ownIdentifiers), their events, and every event of the orders
- * they placed (refunds, cancels and fulfilments a back office sent with the transactionId only).
+ * What a deletion of userId takes: its own identifiers (ownIdentifiers), their events, and the events of the orders
+ * they placed that are no other userId's (refunds, cancels and fulfilments a back office sent with the transactionId only).
  */
 export async function deletionScope(db: Db, appspaceId: number, userId: string): Promise<{ identifiers: string[]; orders: string[] }> {
   const identifiers = await ownIdentifiers(db, appspaceId, userId);
   return { identifiers, orders: await ordersOf(db, appspaceId, identifiers) };
 }
 
+/**
+ * The events of these of the person's orders that are not another userId's: those sent without one (a back office's
+ * refunds, cancels, fulfilments) or under one of the person's own identifiers.
+ */
+export function eventsOfOrders(identifiers: readonly string[], orders: readonly string[], e = "e"): Sql {
+  const ids = joinSql(identifiers.map(id => sql`${id}`));
+  return sql`${raw(e)}.transaction_id IN (${joinSql(orders.map(o => sql`${o}`))}) AND (${raw(e)}.user_id IS NULL OR ${raw(e)}.user_id IN (${ids}))`;
+}
+
 /** The events of the person's orders and own: what a deletion takes (deletionScope). */
 export function eventsOfPerson(scope: { identifiers: readonly string[]; orders: readonly string[] }, e = "e"): Sql {
   if (scope.orders.length === 0) return ownEvents(scope.identifiers, e);
-  return sql`(${ownEvents(scope.identifiers, e)} OR ${raw(e)}.transaction_id IN (${joinSql(scope.orders.map(o => sql`${o}`))}))`;
+  return sql`(${ownEvents(scope.identifiers, e)} OR (${eventsOfOrders(scope.identifiers, scope.orders, e)}))`;
 }
 
 /** How many events, and how many identifiers with any data, a deletion of userId takes. */

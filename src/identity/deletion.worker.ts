@@ -1,10 +1,10 @@
 import { DataSource, EntityManager } from "typeorm";
 import { dbTime, fromDbTime, isMysql, multiRowInsert, placeholders, toNumber, withTransaction } from "../db/sql";
-import { joinSql, Sql, sql } from "../db/query";
+import { Sql } from "../db/query";
 import { deleteEvents, selectEvents } from "../ingest/event-writer";
 import { forgetInRollups, lockPeopleRollups, markPeopleDays } from "../rollups/rollups";
 import { reportFailure } from "../db/health";
-import { countPersonData, deletionScope, ownEvents } from "./deletion.service";
+import { countPersonData, deletionScope, eventsOfOrders, ownEvents } from "./deletion.service";
 import { identifiersOf, linkPersons, lockIdentities } from "./persons";
 
 export interface DeletionWorkerOptions {
@@ -115,8 +115,8 @@ export class DeletionWorker {
       const { identifiers, orders } = await deletionScope(this.db, job.appspaceId, job.userId);
       // The person's orders whole first, their purchases last: a resumed request finds the orders again by those.
       for (let i = 0; i < orders.length && !this.stopped; i += ORDERS_AT_ONCE) {
-        const some = joinSql(orders.slice(i, i + ORDERS_AT_ONCE).map(o => sql`${o}`));
-        await this.deleteAll(job, identifiers, sql`transaction_id IN (${some})`, "CASE WHEN event_type = 'PURCHASE' THEN 1 ELSE 0 END, id");
+        const some = orders.slice(i, i + ORDERS_AT_ONCE);
+        await this.deleteAll(job, identifiers, eventsOfOrders(identifiers, some, "events"), "CASE WHEN event_type = 'PURCHASE' THEN 1 ELSE 0 END, id");
       }
       await this.deleteAll(job, identifiers, ownEvents(identifiers, "events"), "id");
       if (this.stopped) return;

@@ -15,7 +15,7 @@ export interface LinkRequest<E> {
  * Which requested links are made. PostHog's rule is the anchor: an identified person is never merged into another
  * by a client. A publishable key sits in every storefront's page source, so a link it sends is refused when its
  * identifier
- * - already belongs to another userId (an anonymousId joins one userId, the first it was sent with), or
+ * - already belongs to other userIds only (an anonymousId joins one userId, the first it was sent with), or
  * - is a userId itself (its `aliases` may name anonymous ids only), or
  * - was taken for another userId by an earlier request of the same batch.
  * A secret key may link anything: joining two userIds takes one. Runs in the caller's transaction, which holds
@@ -31,34 +31,33 @@ export async function admitLinks<E>(em: EntityManager, appspaceId: number, reque
   const admitted: LinkRequest<E>[] = [];
   const refused = new Set<E>();
   for (const r of requests) {
-    const owner = owners.get(r.identifier);
-    if (!r.trusted && (userIds.has(r.identifier) || (owner !== undefined && owner !== r.userId))) {
+    const held = owners.get(r.identifier);
+    if (!r.trusted && (userIds.has(r.identifier) || (held !== undefined && !held.has(r.userId)))) {
       refused.add(r.event);
       continue;
     }
     admitted.push(r);
-    if (!owners.has(r.identifier)) owners.set(r.identifier, r.userId);
+    if (!held) owners.set(r.identifier, new Set([r.userId]));
+    else held.add(r.userId);
   }
   return { admitted, refused };
 }
 
 /**
- * What the appspace knows of these identifiers, in one round trip: the userId each is linked to (the smallest, when a
- * secret key linked it to several), and which of them are userIds (an event was sent with it as userId, or something
- * links to it).
+ * What the appspace knows of these identifiers, in one round trip: the userIds each is linked to (several, when a
+ * secret key linked it so), and which of them are userIds (an event was sent with it as userId, or something links to it).
  */
-async function identifierFacts(db: Db, appspaceId: number, identifiers: readonly string[]): Promise<{ owners: Map<string, string>; userIds: Set<string> }> {
+async function identifierFacts(db: Db, appspaceId: number, identifiers: readonly string[]): Promise<{ owners: Map<string, Set<string>>; userIds: Set<string> }> {
   if (identifiers.length === 0) return { owners: new Map(), userIds: new Set() };
   const list = placeholders(identifiers.length);
   const rows: { id: string; owner: string | null }[] = await db.query(
-    `SELECT identifier AS id, MIN(user_id) AS owner FROM identity_links WHERE appspace_id = ? AND identifier IN (${list}) GROUP BY identifier
+    `SELECT identifier AS id, user_id AS owner FROM identity_links WHERE appspace_id = ? AND identifier IN (${list})
      UNION ALL SELECT DISTINCT user_id, NULL FROM identity_links WHERE appspace_id = ? AND user_id IN (${list})
      UNION ALL SELECT DISTINCT user_id, NULL FROM events WHERE appspace_id = ? AND user_id IN (${list})`,
     [appspaceId, ...identifiers, appspaceId, ...identifiers, appspaceId, ...identifiers]);
-  return {
-    owners: new Map(rows.filter(r => r.owner !== null).map(r => [r.id, r.owner!])),
-    userIds: new Set(rows.filter(r => r.owner === null).map(r => r.id)),
-  };
+  const owners = new Map<string, Set<string>>();
+  for (const r of rows) if (r.owner !== null) owners.set(r.id, (owners.get(r.id) ?? new Set()).add(r.owner));
+  return { owners, userIds: new Set(rows.filter(r => r.owner === null).map(r => r.id)) };
 }
 
 /**

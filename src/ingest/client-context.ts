@@ -41,3 +41,12 @@ export function anonymizeIp(value: string): string {
   const parts = (addr as ipaddr.IPv6).parts.slice(0, 3).concat([0, 0, 0, 0, 0]);
   return new ipaddr.IPv6(parts).toString();
 }
+
+/**
+ * Whether an address is a public one (unicast on the internet): a connection from a private, loopback, link-local or
+ * carrier-grade NAT address is a proxy's or a load balancer's, not a buyer's.
+ */
+export function isPublicAddress(value: string): boolean {
+  if (!ipaddr.isValid(value)) return false;
+  return ipaddr.process(value).range() === "unicast";
+}

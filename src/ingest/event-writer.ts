@@ -6,7 +6,7 @@ import { linkPersons } from "../identity/persons";
 import { ChangedEvent, markChangedDays, markPeopleDays, taggedFlag } from "../rollups/rollups";
 import { EVENT_COLUMNS, ITEM_COLUMNS } from "./columns";
 import { EventType } from "./event.input";
-import { claimOrders, Pending, releaseOrders, restateRefunds, Restated } from "./orders";
+import { claimOrders, ORDER_EVENT_TYPES, Pending, releaseOrders, restateRefunds, Restated } from "./orders";
 import { NormalizedEvent } from "./validate";
 
 export interface WriteOutcome {
@@ -28,16 +28,15 @@ const PRODUCT_FIELDS = ["name", "category", "brand", "variant", "group_id", "ima
  * The statements whose results it does not read (rollup marks, items, properties,
  * then the catalog) are left in `writes`, for the caller to send in one round trip.
  */
-export async function writeEvents(em: EntityManager, appspaceId: number, events: NormalizedEvent[], ids: number[], now: Date, writes: Writes): Promise<WriteOutcome> {
+export async function writeEvents(em: EntityManager, appspaceId: number, events: NormalizedEvent[], ids: number[], writes: Writes): Promise<WriteOutcome> {
   const unique = dropRepeatedEventIds(events.map((e, i) => ({ e, id: ids[i] })));
   const { kept: candidates, made } = await claimOrders(em, appspaceId, unique);
   if (candidates.length === 0) return { stored: [], restated: [], conflicts: [] };
 
   const money = (a: { base: number; original: number } | null, key: "base" | "original") => (a ? a[key] : null);
-  const receivedAt = dbTime(now);
   // In eventId order: concurrent inserts of the same eventIds lock them in one order.
   const eventRows: Row[] = [...candidates].sort(byEventId).map(({ e, id }) => [
-    id, appspaceId, e.eventId, e.eventType, dbTime(e.occurredAt), receivedAt, e.transactionId, e.userId, e.anonymousId,
+    id, appspaceId, e.eventId, e.eventType, dbTime(e.occurredAt), dbTime(e.receivedAt), e.transactionId, e.userId, e.anonymousId,
     e.sessionId, e.cartId, e.couponCode, money(e.revenue, "base"), money(e.discount, "base"), money(e.shipping, "base"),
     money(e.tax, "base"), e.currency, money(e.revenue, "original"), money(e.discount, "original"), money(e.shipping, "original"),
     money(e.tax, "original"), e.fxRate, e.fxRateDate, e.channel.campaign, e.channel.source, e.channel.medium,
@@ -57,7 +56,7 @@ export async function writeEvents(em: EntityManager, appspaceId: number, events:
     // A PURCHASE that took its order but was then dropped as a repeated eventId gives the order back,
     // and the other purchases of that order in the batch get their turn (below).
     const lost = candidates.filter(c => c.e.eventId !== null && !landed.has(c.id) && c.e.eventType === EventType.PURCHASE);
-    await releaseOrders(em, appspaceId, lost.map(c => c.id));
+    await releaseOrders(em, appspaceId, lost);
     const lostOrders = new Set(lost.map(c => c.e.transactionId));
     const tried = new Set(candidates);
     retried = unique.filter(r => !tried.has(r) && r.e.eventType === EventType.PURCHASE && lostOrders.has(r.e.transactionId));
@@ -68,13 +67,13 @@ export async function writeEvents(em: EntityManager, appspaceId: number, events:
   // stats): locked from there to the commit, they keep the others waiting for as short a time as possible. Events are
   // locked before products, as the deletion worker locks them. The order index entries the refund-day
   // read locks are held a few statements longer, which only a writer of the same orders waits for.
-  await markChangedDays(em, appspaceId, stored.map(({ e }) => ({
+  await markChangedDays(em, appspaceId, [...stored.map(({ e }) => ({
     type: e.eventType, day: e.occurredAt.toISOString().slice(0, 10), transactionId: e.transactionId,
     tagged: e.channel.campaign !== null || e.channel.source !== null || e.channel.medium !== null,
-  })), writes);
+  })), ...restated], writes);
   const conflicts = await writeDetails(em, appspaceId, stored, writes);
   if (retried.length === 0) return { stored: stored.map(s => s.e), restated, conflicts };
-  const more = await writeEvents(em, appspaceId, retried.map(r => r.e), retried.map(r => r.id), now, writes);
+  const more = await writeEvents(em, appspaceId, retried.map(r => r.e), retried.map(r => r.id), writes);
   return { stored: [...stored.map(s => s.e), ...more.stored], restated: [...restated, ...more.restated], conflicts: [...conflicts, ...more.conflicts] };
 }
 
@@ -168,6 +167,17 @@ function upsertProducts(em: EntityManager, rows: Row[]): [string, unknown[]] {
     `ON CONFLICT (appspace_id, item_id) DO UPDATE SET ${set.join(", ")}, last_seen_at = MAX(products.last_seen_at, excluded.last_seen_at)`);
 }
 
+/**
+ * On MySQL, locks the rows of `orders` of these events' orders (in transactionId order) before their events, as
+ * ingest does (claimOrders): a deletion and a write of the same orders then wait for each other instead of deadlocking.
+ */
+async function lockOrdersOf(em: EntityManager, appspaceId: number, events: readonly StoredEvent[]): Promise<void> {
+  const orders = [...new Set(events.flatMap(e => (e.transactionId !== null && ORDER_EVENT_TYPES.has(e.type) ? [e.transactionId] : [])))].sort();
+  if (orders.length === 0 || !isMysql(em)) return;
+  await em.query(`SELECT transaction_id FROM orders WHERE appspace_id = ? AND transaction_id IN (${placeholders(orders.length)})
+    ORDER BY transaction_id FOR UPDATE`, [appspaceId, ...orders]);
+}
+
 /** A stored event, as its deletion needs it: row id, type, UTC day and order. */
 export interface StoredEvent extends ChangedEvent {
   id: number;
@@ -187,6 +197,7 @@ export async function selectEvents(em: EntityManager, appspaceId: number, where:
  */
 export async function deleteEvents(em: EntityManager, appspaceId: number, events: readonly StoredEvent[]): Promise<void> {
   if (events.length === 0) return;
+  await lockOrdersOf(em, appspaceId, events);
   await markChangedDays(em, appspaceId, events);
   const ids = events.map(e => e.id);
   const idList = placeholders(ids.length);

@@ -11,6 +11,7 @@ import { writeEvents } from "./event-writer";
 import { FraudChecks } from "./fraud";
 import { GroupCommit } from "./group-commit";
 import { RatesCache } from "./rates/rates.service";
+import { isPublicAddress } from "./client-context";
 import { normalizeEvent, NormalizedEvent, Problem } from "./validate";
 
 export interface IngestDeps {
@@ -88,9 +89,8 @@ export function eventWrites(db: DataSource): EventWrites {
   return new GroupCommit<number, WriteJob>((appspaceId, jobs) => withTransaction(db, async em => {
     const events = jobs.flatMap(j => j.events);
     if (events.some(links)) await lockIdentities(em, appspaceId);
-    const now = new Date(Math.max(...jobs.map(j => j.now.getTime())));
     const writes = new Writes();
-    const outcome = events.length ? await writeEvents(em, appspaceId, events, jobs.flatMap(j => j.ids), now, writes) : { stored: [], restated: [], conflicts: [] };
+    const outcome = events.length ? await writeEvents(em, appspaceId, events, jobs.flatMap(j => j.ids), writes) : { stored: [], restated: [], conflicts: [] };
     const kept = new Set(outcome.stored);
     const conflicts = new Set(outcome.conflicts);
     // Per day of receipt; counted afresh on each attempt (a deadlock retries the whole transaction).
@@ -139,9 +139,10 @@ export async function ingest(deps: IngestDeps, appspace: Appspace, sender: Sende
       const e = normalizeEvent(input, appspace, deps.rates, now);
       e.linksUserIds = sender.keyKind === "secret";
       // The velocity rule counts a browser's purchases by its address when the event does not say it: a publishable
-      // key is a browser's, whose connection is the buyer's (or its proxy's, with TRUST_PROXY); a secret key is a
-      // server's, whose one address sends every customer's orders.
-      if (e.ip === null && sender.keyKind === "publishable") e.ip = sender.address;
+      // key is a browser's, whose public address is the buyer's (as the connection's, or as a trusted proxy says it:
+      // TRUST_PROXY). A private address is a load balancer's, and a secret key is a server's, whose one address sends
+      // every customer's orders: neither is counted.
+      if (e.ip === null && sender.keyKind === "publishable" && sender.address !== null && isPublicAddress(sender.address)) e.ip = sender.address;
       valid.push(e);
     } catch (err) {
       if (!(err instanceof Problem)) throw err;

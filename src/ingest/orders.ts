@@ -1,6 +1,7 @@
 import { EntityManager } from "typeorm";
 import { dayOf, joinSql, queryRows, sql } from "../db/query";
-import { isMysql, multiRowInsert, placeholders } from "../db/sql";
+import { isMysql, multiRowInsert, placeholders, toNumber } from "../db/sql";
+import { ChangedEvent, taggedFlag } from "../rollups/rollups";
 import { orderEvents } from "../reports/sources";
 import { EventType } from "./event.input";
 import { NormalizedEvent } from "./validate";
@@ -51,7 +52,8 @@ export async function claimOrders(em: EntityManager, appspaceId: number, rows: r
   }
   if (firstPurchase.size === 0) return { kept: [...rows], made: new Set() };
 
-  const holders = await lockOrders(em, appspaceId, firstPurchase);
+  const followed = new Set(rows.filter(r => FOLLOWS_ORDER.has(r.e.eventType)).map(r => r.e.transactionId!));
+  const holders = await lockOrders(em, appspaceId, firstPurchase, followed);
   const holderOf = (e: NormalizedEvent) => holders.get(e.transactionId!)!;
   for (const { e } of rows) {
     if (FOLLOWS_ORDER.has(e.eventType) && holderOf(e).purchaseId !== null) e.flags = holderOf(e).flags;
@@ -62,8 +64,11 @@ export async function claimOrders(em: EntityManager, appspaceId: number, rows: r
   };
 }
 
-/** Upserts the orders' rows (a purchase fills an empty one) and returns who holds each. */
-async function lockOrders(em: EntityManager, appspaceId: number, firstPurchase: Map<string, Pending | null>): Promise<Map<string, Holder>> {
+/**
+ * Upserts the orders' rows (a purchase fills an empty one) and returns who holds each; the flags of a holder not in
+ * the batch are read only for the orders in `followed` (which have refunds, cancels or fulfilments in the batch).
+ */
+async function lockOrders(em: EntityManager, appspaceId: number, firstPurchase: Map<string, Pending | null>, followed: ReadonlySet<string>): Promise<Map<string, Holder>> {
   const orders = [...firstPurchase.keys()].sort();
   const values = orders.map(order => [appspaceId, order, firstPurchase.get(order)?.id ?? null]);
   const lonePurchase = orders.length === 1 && firstPurchase.get(orders[0]) !== null;
@@ -74,18 +79,21 @@ async function lockOrders(em: EntityManager, appspaceId: number, firstPurchase: 
     ? multiRowInsert("orders", columns, values, `ON DUPLICATE KEY UPDATE purchase_row_id = ${fill}`)
     : multiRowInsert("orders", columns, values,
       "ON CONFLICT (appspace_id, transaction_id) DO UPDATE SET purchase_row_id = excluded.purchase_row_id WHERE orders.purchase_row_id IS NULL");
-  const result: { info?: string; insertId?: unknown } | undefined = await em.query(text, params);
+  const result: { info?: string; affectedRows?: number; insertId?: unknown } | undefined = await em.query(text, params);
 
   const ours = (order: string, made = false): Holder => {
     const p = firstPurchase.get(order)!;
     return { purchaseId: p?.id ?? null, flags: p?.e.flags ?? null, made };
   };
-  // MySQL sums up a multi-row insert as "Records: n  Duplicates: d  Warnings: w": no duplicate, every row is new.
-  // A one-row insert has no summary; a lone purchase's insert id is 0 for a new row, else the holder.
-  const allNew = /\bDuplicates: 0\b/.test(result?.info ?? "");
+  // MySQL sums up a multi-row insert as "Records: n  Duplicates: d  Warnings: w" and counts 1 affected row per insert:
+  // no duplicate and one row each means every row is new, whatever the connection flags. A one-row insert has no
+  // summary; a lone purchase's insert id is 0 for a new row, else the holder.
+  const allNew = /\bDuplicates: 0\b/.test(result?.info ?? "") && result?.affectedRows === orders.length;
   const holder = isMysql(em) && lonePurchase ? Number(result?.insertId ?? NaN) : NaN;
   if (allNew || holder === 0) return new Map(orders.map(order => [order, ours(order, true)]));
-  if (Number.isSafeInteger(holder)) return new Map([[orders[0], holder === ours(orders[0]).purchaseId ? ours(orders[0]) : { purchaseId: holder, flags: null, made: false }]]);
+  if (holder === ours(orders[0]).purchaseId) return new Map([[orders[0], ours(orders[0])]]);
+  // Held by an earlier purchase: its flags matter only to the order's other events in the batch.
+  if (Number.isSafeInteger(holder) && !followed.has(orders[0])) return new Map([[orders[0], { purchaseId: holder, flags: null, made: false }]]);
 
   const held: { transaction_id: string; purchase_row_id: unknown; flags: string | null }[] = await em.query(
     `SELECT o.transaction_id, o.purchase_row_id, p.flags FROM orders o LEFT JOIN events p ON p.id = o.purchase_row_id
@@ -97,14 +105,17 @@ async function lockOrders(em: EntityManager, appspaceId: number, firstPurchase: 
 }
 
 /** Gives back the orders of PURCHASEs that were not stored after all (dropped for a repeated eventId). */
-export async function releaseOrders(em: EntityManager, appspaceId: number, purchaseIds: readonly number[]): Promise<void> {
-  if (purchaseIds.length === 0) return;
-  await em.query(`UPDATE orders SET purchase_row_id = NULL WHERE appspace_id = ? AND purchase_row_id IN (${placeholders(purchaseIds.length)})`,
-    [appspaceId, ...purchaseIds]);
+export async function releaseOrders(em: EntityManager, appspaceId: number, purchases: readonly Pending[]): Promise<void> {
+  if (purchases.length === 0) return;
+  await em.query(`UPDATE orders SET purchase_row_id = NULL WHERE appspace_id = ? AND transaction_id IN (${placeholders(purchases.length)})
+    AND purchase_row_id IN (${placeholders(purchases.length)})`, [appspaceId, ...purchases.map(p => p.e.transactionId), ...purchases.map(p => p.id)]);
 }
 
-/** A stored event whose flags changed: counted in the ingestion stats of its day of receipt as it was, and now. */
-export interface Restated {
+/**
+ * A stored event whose flags changed: counted in the ingestion stats of its day of receipt as it was, and now; its
+ * own day's rollups (and the next day's, for a channel) change with it.
+ */
+export interface Restated extends ChangedEvent {
   receivedDay: string;
   was: string | null;
   now: string | null;
@@ -112,14 +123,16 @@ export interface Restated {
 
 /**
  * Gives the refunds, cancels and fulfilments stored before these purchases arrived their purchase's flags, in the caller's
- * transaction (which holds the orders' rows: claimOrders). Returns what changed, for the ingestion stats; the days of
- * those refunds are marked stale by the purchases' own marks (markChangedDays).
+ * transaction (which holds the orders' rows: claimOrders). Returns what changed, for the ingestion stats and the
+ * caller's marks of their days (markChangedDays).
  */
 export async function restateRefunds(em: EntityManager, appspaceId: number, purchases: readonly Pending[]): Promise<Restated[]> {
   const flagsOf = new Map(purchases.filter(p => p.e.transactionId !== null).map(p => [p.e.transactionId!, p.e.flags]));
   if (flagsOf.size === 0) return [];
-  const refunds = await queryRows<{ id: unknown; transaction_id: string; flags: string | null; received_day: string }>(em, sql`
-    SELECT e.id, e.transaction_id, e.flags, ${dayOf(em, "e.received_at")} AS received_day FROM ${orderEvents(em, "e")}
+  type Row = { id: unknown; event_type: string; transaction_id: string; flags: string | null; received_day: string; day: string; tagged: unknown };
+  const refunds = await queryRows<Row>(em, sql`
+    SELECT e.id, e.event_type, e.transaction_id, e.flags, ${dayOf(em, "e.received_at")} AS received_day, ${dayOf(em, "e.occurred_at")} AS day,
+      ${taggedFlag("e")} AS tagged FROM ${orderEvents(em, "e")}
     WHERE e.appspace_id = ${appspaceId} AND e.transaction_id IN (${joinSql([...flagsOf.keys()].map(t => sql`${t}`))}) AND e.event_type IN ('REFUND', 'CANCEL', 'FULFILL')`);
   const changed = refunds.filter(r => r.flags !== flagsOf.get(r.transaction_id));
   const byFlags = new Map<string | null, number[]>();
@@ -130,5 +143,8 @@ export async function restateRefunds(em: EntityManager, appspaceId: number, purc
   for (const [flags, ids] of byFlags) {
     await em.query(`UPDATE events SET flags = ? WHERE appspace_id = ? AND id IN (${placeholders(ids.length)})`, [flags, appspaceId, ...ids]);
   }
-  return changed.map(r => ({ receivedDay: r.received_day, was: r.flags, now: flagsOf.get(r.transaction_id)! }));
+  return changed.map(r => ({
+    receivedDay: r.received_day, was: r.flags, now: flagsOf.get(r.transaction_id)!,
+    type: r.event_type, day: r.day, transactionId: r.transaction_id, tagged: toNumber(r.tagged) === 1,
+  }));
 }

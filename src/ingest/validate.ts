@@ -65,6 +65,8 @@ export interface NormalizedEvent {
   eventType: EventType;
   eventId: string | null;
   occurredAt: Date;
+  /** When the request that sent it came: its day is the day of receipt the ingestion stats count it on. */
+  receivedAt: Date;
   transactionId: string | null;
   userId: string | null;
   anonymousId: string | null;
@@ -257,6 +259,7 @@ export function normalizeEvent(input: EventInput, appspace: Appspace, rates: Rat
     eventType: type,
     eventId,
     occurredAt,
+    receivedAt: now,
     transactionId,
     userId,
     anonymousId,

@@ -4,7 +4,9 @@ import { MigrationInterface, QueryRunner, Table } from "typeorm";
  * orders replaces purchase_claims: a row per transactionId an order event (PURCHASE, REFUND, CANCEL, FULFILL) has
  * named, holding the PURCHASE that counts for it (null until one arrives). The 24-hour expiry of the claims goes: an
  * order counts once whenever it is re-sent (src/ingest/orders.ts). Every writer of an order's events locks its row
- * first, so what a refund copies of its purchase (its flag) never races the purchase's arrival.
+ * first, so what a refund copies of its purchase (its flag) never races the purchase's arrival. Refunds, cancels and
+ * fulfilments stored before take their purchase's flags here (their days are marked stale; the ingestion stats of their
+ * days of receipt stay as counted then).
  */
 export class Orders1768521600000 implements MigrationInterface {
   name = "Orders1768521600000";
@@ -21,6 +23,24 @@ export class Orders1768521600000 implements MigrationInterface {
     }));
     await qr.query("INSERT INTO orders (appspace_id, transaction_id, purchase_row_id) SELECT appspace_id, transaction_id, event_row_id FROM purchase_claims");
     await qr.dropTable("purchase_claims");
+    // Orders known only by their refunds, cancels or fulfilments get their row, so that a purchase arriving later
+    // finds them; those of an order with a purchase take its flags, and their days are rolled up again.
+    await qr.query(`INSERT INTO orders (appspace_id, transaction_id, purchase_row_id)
+      SELECT DISTINCT e.appspace_id, e.transaction_id, NULL FROM events e
+      WHERE e.event_type IN ('REFUND', 'CANCEL', 'FULFILL') AND e.transaction_id IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.appspace_id = e.appspace_id AND o.transaction_id = e.transaction_id)`);
+    const astray = `FROM events r JOIN orders o ON o.appspace_id = r.appspace_id AND o.transaction_id = r.transaction_id
+      JOIN events p ON p.id = o.purchase_row_id
+      WHERE r.event_type IN ('REFUND', 'CANCEL', 'FULFILL') AND COALESCE(r.flags, '') <> COALESCE(p.flags, '')`;
+    const day = mysql ? "DATE_FORMAT(r.occurred_at, '%Y-%m-%d')" : "substr(r.occurred_at, 1, 10)";
+    await qr.query(`INSERT INTO rollup_dirty (appspace_id, day) SELECT DISTINCT r.appspace_id, ${day} ${astray}`);
+    await qr.query(mysql
+      ? `UPDATE events r JOIN orders o ON o.appspace_id = r.appspace_id AND o.transaction_id = r.transaction_id
+          JOIN events p ON p.id = o.purchase_row_id SET r.flags = p.flags
+          WHERE r.event_type IN ('REFUND', 'CANCEL', 'FULFILL') AND COALESCE(r.flags, '') <> COALESCE(p.flags, '')`
+      : `UPDATE events SET flags = (SELECT p.flags FROM orders o JOIN events p ON p.id = o.purchase_row_id
+            WHERE o.appspace_id = events.appspace_id AND o.transaction_id = events.transaction_id)
+          WHERE id IN (SELECT r.id ${astray})`);
   }
 
   async down(qr: QueryRunner): Promise<void> {

@@ -427,8 +427,8 @@ async function lateKeys(db: Db, appspaceId: number, days: readonly string[], wit
  * carts a later purchase without a cartId by their person completes. The days' sets tell which. A range of clean days
  * reads one sum of its totals and pairs, however many carts it holds. With stale days (and on SQLite always), call it
  * in a transaction, so that its reads see one state of the rollups. A cart whose last add is at or after `idleCutoff`
- * (ms) is open, not abandoned: the caller passes the days from the cutoff on as stale, so such carts are folded over the
- * range, never taken from a day's totals.
+ * (ms) is open, not abandoned: on the clean days near the cutoff such carts are found by their rows' last add
+ * (lateKeys) and folded over the range like those the stale days change, never taken from a day's totals.
  */
 export async function cartCounts(db: Db, appspaceId: number, days: readonly string[], stale: ReadonlySet<string>, withFlagged: boolean, idleCutoff = Infinity): Promise<CartCounts> {
   const [first, last] = [days[0], days[days.length - 1]];
@@ -441,7 +441,7 @@ export async function cartCounts(db: Db, appspaceId: number, days: readonly stri
   }
 
   type Sums = { completed: unknown; abandoned: unknown; abandoned_value: unknown };
-  // The rollups count a day's carts as the day left them: none is open there (the days near the cutoff are read raw).
+  // The totals count a day's carts as the day left them, none open: the open ones are folded apart (lateKeys).
   const countsOf = (s: Sums): CartCounts => ({ completed: toNumber(s.completed), abandoned: toNumber(s.abandoned), abandonedValue: toNumber(s.abandoned_value), open: 0 });
   const sums = raw("COALESCE(SUM(completed), 0) AS completed, COALESCE(SUM(abandoned), 0) AS abandoned, COALESCE(SUM(abandoned_value), 0) AS abandoned_value");
   // Pairs of days within one piece of clean days: no stale day between them, nor at either end.

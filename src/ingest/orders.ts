@@ -1,8 +1,8 @@
 import { EntityManager } from "typeorm";
 import { dayOf, joinSql, queryRows, sql } from "../db/query";
 import { isMysql, multiRowInsert, placeholders, toNumber } from "../db/sql";
-import { ChangedEvent, taggedFlag } from "../rollups/rollups";
-import { orderEvents } from "../reports/sources";
+import { ChangedEvent } from "../rollups/rollups";
+import { orderEvents, taggedFlag } from "../reports/sources";
 import { EventType } from "./event.input";
 import { NormalizedEvent } from "./validate";
 

@@ -388,9 +388,8 @@ export function cartDayRows(clean: DaySummaries | undefined, all: DaySummaries |
 }
 
 /** The last add (ms) of what a summary leaves open at the day's end: the run after its last purchase, or a cart not done that day. */
-const lastAddOf = (contents: Contents) => [...contents.items.values()].reduce<number | null>((last, [, at]) => maxOf(last, at), null);
-const openRunAdd = (d: PersonDay | undefined) => (d ? lastAddOf(d.purchases === 0 ? d.lead : d.trail!) : null);
-const openCartAdd = (d: CartDay | undefined) => (d && !doneOnDay(d) ? lastAddOf(d.contents) : null);
+const openRunAdd = (d: PersonDay | undefined) => (d ? leftOf(d.purchases === 0 ? d.lead : d.trail!)[2] : null);
+const openCartAdd = (d: CartDay | undefined) => (d && !doneOnDay(d) ? leftOf(d.contents)[2] : null);
 
 export const CART_ROW_COLUMNS = ["kind", "cart_key", "key_hash", "state", "person_hash", "state_all", "person_hash_all", "last_add", "last_add_all"] as const;
 

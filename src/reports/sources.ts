@@ -52,6 +52,9 @@ const flaggedOf = (alias: string) => raw(`CASE WHEN ${alias}.flags IS NULL THEN 
 /** Whether an event carries a channel: a campaign, source or medium. */
 const tagged = (alias: string) => raw(`(${alias}.campaign IS NOT NULL OR ${alias}.source IS NOT NULL OR ${alias}.medium IS NOT NULL)`);
 
+/** 1 when the event carries a channel, else 0 (for the marks of the day after: markChangedDays). */
+export const taggedFlag = (alias: string) => raw(`CASE WHEN ${tagged(alias).text} THEN 1 ELSE 0 END`);
+
 /** Hours before a purchase in which its person's latest event with a channel gives it that channel, if it has none. */
 export const CHANNEL_CREDIT_HOURS = 24;
 

@@ -12,7 +12,7 @@ import { forgetPeople, numberPeople, samePerson, storedSet } from "./people-sets
 import { eachDayEvents } from "./day-events";
 import { dayCartRows, updateCartPairs } from "./cart-pairs";
 import { dayFunnelRows, updateFunnelPairs } from "./funnel-pairs";
-import { buyerRows, ORDER_DIMENSIONS, orderEvents, productRows, purchaseRows, RawSelection, ReachRow, reachRows, reachSets, refundRows, ROLLUP_GRAINS, WEEK } from "../reports/sources";
+import { buyerRows, ORDER_DIMENSIONS, orderEvents, productRows, purchaseRows, RawSelection, ReachRow, reachRows, reachSets, refundRows, ROLLUP_GRAINS, taggedFlag, WEEK } from "../reports/sources";
 
 /** The event types of orders, which the sales rollups sum. */
 const ORDER_TYPES: ReadonlySet<string> = new Set(["PURCHASE", "REFUND", "CANCEL"]);
@@ -81,10 +81,6 @@ export async function markPeopleDays(em: Db | EntityManager, appspaceId: number,
  * already have rolled up for its old person) and waits for what is being written. SQLite writes one at a time.
  */
 const lockingRead = (em: Db | EntityManager) => (query: Sql): Sql => (isMysql(em) ? sql`(${query} LOCK IN SHARE MODE)` : query);
-
-/** 1 when the event carries a channel (campaign, source or medium), else 0. */
-export const taggedFlag = (alias: string) =>
-  raw(`CASE WHEN ${alias}.campaign IS NOT NULL OR ${alias}.source IS NOT NULL OR ${alias}.medium IS NOT NULL THEN 1 ELSE 0 END`);
 
 /** The days of the refunds and cancels of these orders. */
 async function refundDaysOf(em: Db | EntityManager, appspaceId: number, transactionIds: readonly string[]): Promise<string[]> {

@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner, Table } from "typeorm";
+import { MigrationInterface, QueryRunner, Table, TableColumnOptions } from "typeorm";
 
 /**
  * orders replaces purchase_claims: a row per transactionId an order event (PURCHASE, REFUND, CANCEL, FULFILL) has
@@ -8,19 +8,18 @@ import { MigrationInterface, QueryRunner, Table } from "typeorm";
  * fulfilments stored before take their purchase's flags here (their days are marked stale; the ingestion stats of their
  * days of receipt stay as counted then).
  */
+/** The key both tables share: appspace and transactionId (compared byte for byte on MySQL, as events' are). */
+const orderKey = (qr: QueryRunner): TableColumnOptions[] => [
+  { name: "appspace_id", type: "integer", isPrimary: true },
+  { name: "transaction_id", type: "varchar", length: "128", isPrimary: true, ...(qr.connection.options.type === "mysql" ? { charset: "utf8mb4", collation: "utf8mb4_bin" } : {}) },
+];
+
 export class Orders1768521600000 implements MigrationInterface {
   name = "Orders1768521600000";
 
   async up(qr: QueryRunner): Promise<void> {
     const mysql = qr.connection.options.type === "mysql";
-    await qr.createTable(new Table({
-      name: "orders",
-      columns: [
-        { name: "appspace_id", type: "integer", isPrimary: true },
-        { name: "transaction_id", type: "varchar", length: "128", isPrimary: true, ...(mysql ? { charset: "utf8mb4", collation: "utf8mb4_bin" } : {}) },
-        { name: "purchase_row_id", type: "bigint", isNullable: true },
-      ],
-    }));
+    await qr.createTable(new Table({ name: "orders", columns: [...orderKey(qr), { name: "purchase_row_id", type: "bigint", isNullable: true }] }));
     await qr.query("INSERT INTO orders (appspace_id, transaction_id, purchase_row_id) SELECT appspace_id, transaction_id, event_row_id FROM purchase_claims");
     await qr.dropTable("purchase_claims");
     // Orders known only by their refunds, cancels or fulfilments get their row, so that a purchase arriving later
@@ -44,15 +43,9 @@ export class Orders1768521600000 implements MigrationInterface {
   }
 
   async down(qr: QueryRunner): Promise<void> {
-    const mysql = qr.connection.options.type === "mysql";
     await qr.createTable(new Table({
       name: "purchase_claims",
-      columns: [
-        { name: "appspace_id", type: "integer", isPrimary: true },
-        { name: "transaction_id", type: "varchar", length: "128", isPrimary: true, ...(mysql ? { charset: "utf8mb4", collation: "utf8mb4_bin" } : {}) },
-        { name: "claimed_at", type: "datetime", precision: 3 },
-        { name: "event_row_id", type: "bigint" },
-      ],
+      columns: [...orderKey(qr), { name: "claimed_at", type: "datetime", precision: 3 }, { name: "event_row_id", type: "bigint" }],
     }));
     await qr.query(`INSERT INTO purchase_claims (appspace_id, transaction_id, claimed_at, event_row_id)
       SELECT o.appspace_id, o.transaction_id, e.received_at, o.purchase_row_id FROM orders o JOIN events e ON e.id = o.purchase_row_id`);

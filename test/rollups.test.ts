@@ -701,6 +701,24 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     expect(await cartsOf(pair.day_from, addDays(pair.day_to, -1), false, true)).toMatchObject({ abandonedCarts: before.abandonedCarts });
   });
 
+  it("counts a cart read through its person's later purchase with every day of it, also the day of a purchase carrying its cartId", async () => {
+    const other = await h.appspace({ currency: "EUR" });
+    const space = await h.db.getRepository(Appspace).findOneByOrFail({ id: other.appspaceId });
+    const send = async (events: object[]) => expect((await h.gql(TRACK_EVENTS, { events }, other.secretKey)).body.data!.trackEvents).toMatchObject({ accepted: events.length });
+    // zed's cart k-1 is bought on the 2nd by someone else carrying its cartId (that day's row of k-1 names no person)...
+    await send([
+      { eventType: "ADD_TO_CART", userId: "zed", cartId: "k-1", timestamp: "2026-03-01T10:00:00Z", items: [{ itemId: "a", price: 5 }] },
+      { eventType: "PURCHASE", userId: "yve", cartId: "k-1", transactionId: "k-o1", revenue: 5, timestamp: "2026-03-02T10:00:00Z" },
+    ]);
+    await refreshRollups(h.db, { waitSeconds: 10 });
+    // ...and zed buys without a cartId on the 6th, a stale day: his cart is read through him, and must be read whole.
+    await send([{ eventType: "PURCHASE", userId: "zed", transactionId: "k-o2", revenue: 5, timestamp: "2026-03-06T10:00:00Z" }]);
+    const scope: ReportScope = { db: h.db, appspace: space, period: periodOf("2026-03-01", "2026-03-10"), includeFlagged: false };
+    const expected = { completedCarts: 1, abandonedCarts: 0, abandonedValue: 0, abandonmentRate: 0, openCarts: 0 };
+    expect(await cartTotals({ ...scope, rollups: false })).toEqual(expected);
+    expect(await cartTotals(scope)).toEqual(expected);
+  });
+
   it("counts carts that share a key hash with a cart read for its other days as they stand alone", async () => {
     const other = await h.appspace({ currency: "EUR" });
     const space = await h.db.getRepository(Appspace).findOneByOrFail({ id: other.appspaceId });

@@ -493,7 +493,7 @@ export async function cartCounts(db: Db, appspaceId: number, days: readonly stri
     carted.orInPlace(sets.cartPeople);
   }
 
-  // Their rows (of clean days): by key and by paying person, then those of the people of the carts read. Each list is
+  // Their rows (of clean days): by key and by paying person, then the people and other days of the carts read. Each list is
   // joined as a table of values: a lookup per value in the key (as an IN list with a range of days, MariaDB takes twice as long).
   wanted.orInPlace(late);
   const [state, personHash] = withFlagged ? [raw("state_all"), raw("person_hash_all")] : [raw("state"), raw("person_hash")];
@@ -508,8 +508,13 @@ export async function cartCounts(db: Db, appspaceId: number, days: readonly stri
     return queryRows<Read>(db, sql`WITH ${tables} ${joinSql(selects, " UNION ALL ")}`);
   };
   const rows = await read([[raw("key_hash"), wanted], [personHash, paying]]);
+  // Then the people of the carts read, and every day of the carts read by their paying person (a day with only the
+  // purchase carrying the cartId names no person): their outcome within a piece is then the one its totals and pairs hold.
   const people = new RoaringBitmap32(rows.filter(r => r.person_hash !== null && !wanted.has(toNumber(r.person_hash))).map(r => toNumber(r.person_hash)));
-  for (const r of await read([[raw("key_hash"), people]])) if (r.kind === "p") rows.push(r);
+  const carts = new RoaringBitmap32(rows.filter(r => r.kind === "c").map(r => keyHash("c", r.cart_key)).filter(h => !wanted.has(h)));
+  for (const r of await read([[raw("key_hash"), RoaringBitmap32.or(people, carts)]])) {
+    if ((r.kind === "p" ? people : carts).has(keyHash(r.kind as "p" | "c", r.cart_key))) rows.push(r);
+  }
 
   const readDays = new Map<string, DaySummaries>();
   const taken = new Set<string>();

@@ -324,7 +324,7 @@ describe.each(dbTargets())("orders and people through their lifecycle on $name",
     });
   });
 
-  describe("carts are abandoned once idle, and open until then", () => {
+  describe("carts as the README defines them", () => {
     const CARTS = "query ($start: Date!, $end: Date!) { cartAbandonment(range: { start: $start, end: $end }) { abandonedCarts completedCarts openCarts abandonedRevenue } }";
     const add = (userId: string, at: string, price = 10) => ({ eventType: "ADD_TO_CART", userId, timestamp: at, items: [{ itemId: "a", price }] });
 
@@ -360,6 +360,54 @@ describe.each(dbTargets())("orders and people through their lifecycle on $name",
       await h.gql(TRACK_EVENTS, { events: [{ eventType: "VIEW_CART", userId: "oli", timestamp: t("10", "19:40") }] }, space.publishableKey);
       const [later] = await carts(space, [["01", "10"]]);
       expect(later).toEqual({ abandonedCarts: 3, completedCarts: 1, openCarts: 0, abandonedRevenue: 30 });
+    });
+
+    /** A cart event of `userId` at `at`, with a cartId or (null) without: two units of item "a" at `price`. */
+    const move = (eventType: string, userId: string, cartId: string | null, at: string, price = 10) =>
+      ({ eventType, userId, ...(cartId ? { cartId } : {}), timestamp: at, items: [{ itemId: "a", price, quantity: 2 }] });
+    const buy = (userId: string, id: string, at: string, cartId?: string) => ({ eventType: "PURCHASE", userId, transactionId: id, revenue: 20, timestamp: at, ...(cartId ? { cartId } : {}) });
+
+    /** The same ranges again with one of their days stale (a view marks it), read as clean and stale pieces. */
+    async function withStaleDay(space: CreatedAppspace, day: string, ranges: [string, string][]) {
+      await h.gql(TRACK_EVENTS, { events: [{ eventType: "VIEW_ITEM", userId: "nobody", timestamp: t(day), items: [{ itemId: "a", price: 1 }] }] }, space.publishableKey);
+      return carts(space, ranges);
+    }
+
+    it("a purchase without a cartId completes only its person's most recent open cart", async () => {
+      const space = await shop([[
+        move("ADD_TO_CART", "sue", "c-1", t("02")), move("ADD_TO_CART", "sue", "c-2", t("03")), move("ADD_TO_CART", "sue", null, t("04")),
+        buy("sue", "s-1", t("05")), buy("sue", "s-2", t("06")),
+        // Another person's cart is never hers, nor is a cart someone else started.
+        move("ADD_TO_CART", "ted", "c-3", t("03", "09:00")), move("ADD_TO_CART", "sue", "c-3", t("03", "11:00")),
+      ]]);
+      const ranges: [string, string][] = [["01", "09"], ["02", "05"], ["04", "06"]];
+      const expected = [
+        // s-1 completes her cart without id (added to last, on the 4th), s-2 then c-2; c-1 and ted's c-3 are left.
+        { abandonedCarts: 2, completedCarts: 2, openCarts: 0, abandonedRevenue: 20 + 40 },
+        { abandonedCarts: 3, completedCarts: 1, openCarts: 0, abandonedRevenue: 20 + 20 + 40 },
+        // From the 4th, her only cart is the one without id.
+        { abandonedCarts: 0, completedCarts: 1, openCarts: 0, abandonedRevenue: 0 },
+      ];
+      expect(await carts(space, ranges)).toEqual(expected);
+      expect(await withStaleDay(space, "04", ranges)).toEqual(expected);
+    });
+
+    it("an emptied cart is neither abandoned nor completed, and purchases pass it over", async () => {
+      const space = await shop([[
+        // tom's newer cart is emptied: his purchase completes the older one.
+        move("ADD_TO_CART", "tom", "t-old", t("02")), move("ADD_TO_CART", "tom", "t-new", t("03")), move("REMOVE_FROM_CART", "tom", "t-new", t("03", "12:05")),
+        buy("tom", "t-1", t("04")),
+        // uma empties her cart without id, then buys; vic empties a cartId's cart, then buys with it.
+        move("ADD_TO_CART", "uma", null, t("02")), move("REMOVE_FROM_CART", "uma", null, t("02", "12:05")), buy("uma", "u-1", t("03")),
+        move("ADD_TO_CART", "vic", "v-1", t("02")), move("REMOVE_FROM_CART", "vic", "v-1", t("02", "12:05")), buy("vic", "v-o", t("03"), "v-1"),
+        // wes removes more than he added, then adds: one unit held, abandoned.
+        move("ADD_TO_CART", "wes", null, t("05")), { ...move("REMOVE_FROM_CART", "wes", null, t("05", "12:05")), items: [{ itemId: "a", quantity: 5 }] },
+        { ...move("ADD_TO_CART", "wes", null, t("06")), items: [{ itemId: "a", price: 10, quantity: 1 }] },
+      ]]);
+      const ranges: [string, string][] = [["01", "09"], ["03", "09"]];
+      const expected = [{ abandonedCarts: 1, completedCarts: 1, openCarts: 0, abandonedRevenue: 10 }, { abandonedCarts: 1, completedCarts: 0, openCarts: 0, abandonedRevenue: 10 }];
+      expect(await carts(space, ranges)).toEqual(expected);
+      expect(await withStaleDay(space, "03", ranges)).toEqual(expected);
     });
   });
 

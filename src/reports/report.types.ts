@@ -140,9 +140,11 @@ export class CountryBreakdown {
 @ObjectType()
 export class CartAbandonment {
   @Field(() => Float, { description: "Percent, 0-100: abandoned / (abandoned + completed)." }) abandonmentRate!: number;
-  @Field(() => Int) abandonedCarts!: number;
+  @Field(() => Int, { description: "Carts still holding units at the end of the range, idle for the appspace's cartIdleMinutes." }) abandonedCarts!: number;
   @Field(() => Float, { description: "Value of what was left in the abandoned carts." }) abandonedRevenue!: number;
-  @Field(() => Int) completedCarts!: number;
+  @Field(() => Int, {
+    description: "Carts a purchase completed: one carrying the cartId, or one without a cartId by the cart's person, which completes their most recent open cart only. An emptied cart is neither completed nor abandoned.",
+  }) completedCarts!: number;
   @Field(() => Int, { description: "Carts neither completed nor emptied whose last add came less than the appspace's cartIdleMinutes (default 60) before the end of the range, or before now if that is earlier: not abandoned yet." }) openCarts!: number;
   @Field(() => Int) days!: number;
 }

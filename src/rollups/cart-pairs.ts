@@ -1,75 +1,34 @@
-import { joinSql, queryRows, raw, sql, valueList } from "../db/query";
+import { queryRows, sql } from "../db/query";
 import { Db, toNumber } from "../db/sql";
-import { addStored, CartFold, DaySummaries, emptyDay } from "../reports/cart-days";
+import { addStored, CartFold, CartRow, cartRowHashes, DaySummaries, emptyDay, groupRows } from "../reports/cart-days";
 import { PairDeltas } from "./pairs";
 
 /*
  * What carts spanning days add to a range, per pair of days (rollup_cart_pairs; pairs.ts), so that a range of clean days
  * sums its days' totals (rollup_cart_totals: G(p, p)) and its pairs instead of reading and folding the carts that span
- * its days. A group is a person with the carts that name them as paying person (a cart's outcome reads its person's
- * purchases without a cartId), folded as foldCarts folds them (cart-days.ts).
+ * its days. A group is a person with the carts they own (their purchases without a cartId choose among them), folded as
+ * foldCarts folds them (cart-days.ts).
  */
 
-/** A row of rollup_carts. */
-export interface CartRow {
-  day: string;
-  kind: string;
-  cart_key: string;
-  key_hash: unknown;
-  state: string | null;
-  person_hash: unknown;
-  state_all: string | null;
-  person_hash_all: unknown;
-}
-
-const COLUMNS = raw("r.day, r.kind, r.cart_key, r.key_hash, r.state, r.person_hash, r.state_all, r.person_hash_all");
-
 export const dayCartRows = (db: Db, appspaceId: number, day: string) =>
-  queryRows<CartRow>(db, sql`SELECT ${COLUMNS} FROM rollup_carts r WHERE r.appspace_id = ${appspaceId} AND r.day = ${day}`);
-
-/** Rows of days but `day` whose key, or the person of whose cart (in either variant), has one of these hashes. */
-async function linkedRows(db: Db, appspaceId: number, day: string, hashes: readonly number[]): Promise<CartRow[]> {
-  const rows: CartRow[] = [];
-  for (let i = 0; i < hashes.length; i += 10_000) {
-    const selects = ["key_hash", "person_hash", "person_hash_all"].map(column =>
-      sql`SELECT ${COLUMNS} FROM h JOIN rollup_carts r ON r.appspace_id = ${appspaceId} AND r.${raw(column)} = h.h AND r.day <> ${day}`);
-    rows.push(...await queryRows<CartRow>(db, sql`WITH h (h) AS (VALUES ${valueList(hashes.slice(i, i + 10_000))}) ${joinSql(selects, " UNION ALL ")}`));
-  }
-  return rows;
-}
-
-const hashesOf = (r: CartRow) => [r.key_hash, r.person_hash, r.person_hash_all].filter(h => h !== null).map(toNumber);
+  queryRows<CartRow>(db, sql`SELECT r.day, r.kind, r.cart_key, r.key_hash, r.state, r.person_hash, r.state_all, r.person_hash_all
+    FROM rollup_carts r WHERE r.appspace_id = ${appspaceId} AND r.day = ${day}`);
 
 /**
  * Brings rollup_cart_pairs in line with a day's rows of rollup_carts, just replaced (in the caller's transaction):
- * `before` were its rows, the table holds the new ones. The people and cartIds of either, and the people of their carts,
- * are followed through the rows of other days to every cart and person linked to them; for those groups with rows on
+ * `before` were its rows, the table holds the new ones. The people and cartIds of either, and the owners of their carts,
+ * are followed through the rows of other days to every cart and person linked to them (groupRows); for those groups with rows on
  * other days, the pairs around the day go from what the old rows made of them to what the new ones make.
  */
 export async function updateCartPairs(db: Db, appspaceId: number, day: string, before: readonly CartRow[]): Promise<void> {
   const after = await dayCartRows(db, appspaceId, day);
-  const known = new Set([...before, ...after].flatMap(hashesOf));
-  const others = new Map<string, CartRow>();
-  for (let next = [...known]; next.length > 0;) {
-    const found = await linkedRows(db, appspaceId, day, next);
-    next = [];
-    for (const r of found) {
-      const id = `${r.day}|${r.kind}|${r.cart_key}`;
-      if (others.has(id)) continue;
-      others.set(id, r);
-      for (const h of hashesOf(r)) {
-        if (known.has(h)) continue;
-        known.add(h);
-        next.push(h);
-      }
-    }
-  }
-  if (others.size === 0) return;
+  const others = await groupRows(db, appspaceId, [...before, ...after].flatMap(cartRowHashes), { from: null, to: null, except: day });
+  if (others.length === 0) return;
 
-  // Groups: a person's rows with those of the carts naming them, by hash (two people sharing one only make a larger group).
+  // Groups: a person's rows with those of the carts they own, by hash (two people sharing one only make a larger group).
   const groups = new Groups();
   const nodes = (r: CartRow) => [`${r.kind}|${r.cart_key}`, ...(r.kind === "p" ? [r.key_hash] : [r.person_hash, r.person_hash_all]).filter(h => h !== null).map(h => `#${toNumber(h)}`)];
-  for (const r of [...others.values(), ...before, ...after]) groups.join(nodes(r));
+  for (const r of [...others, ...before, ...after]) groups.join(nodes(r));
   type Members = { others: CartRow[]; before: CartRow[]; after: CartRow[] };
   const members = new Map<string, Members>();
   const memberOf = (r: CartRow) => {
@@ -78,7 +37,7 @@ export async function updateCartPairs(db: Db, appspaceId: number, day: string, b
     if (!m) members.set(root, (m = { others: [], before: [], after: [] }));
     return m;
   };
-  for (const r of others.values()) memberOf(r).others.push(r);
+  for (const r of others) memberOf(r).others.push(r);
   for (const r of before) memberOf(r).before.push(r);
   for (const r of after) memberOf(r).after.push(r);
 

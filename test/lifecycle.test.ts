@@ -285,7 +285,7 @@ describe.each(dbTargets())("orders and people through their lifecycle on $name",
     const row = (campaign: string | null, source: string | null, medium: string | null, revenue: number, orders: number, conversionRate: number) =>
       ({ campaign, source, medium, revenue, orders, conversionRate });
 
-    it("credits the channel of the person's latest visit with one in the 24 hours before, and converts who arrived through it", async () => {
+    it("credits the channel of the latest visit with one of the person or session in the 24 hours before, and converts who arrived through it", async () => {
       const space = await shop([[
         // ann lands anonymously from the newsletter, then buys logged in (linking her device): spring.
         view({ anonymousId: "dev-ann" }, t("03", "10:00"), SPRING),
@@ -303,14 +303,18 @@ describe.each(dbTargets())("orders and people through their lifecycle on $name",
         // arrive through it in the range, so she is no conversion of it.
         view({ userId: "fay" }, "2026-02-28T20:00:00Z", SPRING),
         buy({ userId: "fay" }, "c-5", 5, t("01", "08:00")),
+        // gil's ad click is on a device never linked to him; the purchase carries the same sessionId: google.
+        view({ anonymousId: "dev-gil", sessionId: "s-gil" }, t("08", "09:00"), GOOGLE),
+        buy({ userId: "gil", sessionId: "s-gil" }, "c-6", 30, t("08", "09:30")),
       ]]);
       const { clean } = await reports(space);
       expect(clean.revenueByChannel.channels).toEqual([
         // people ann, cy, ed; buyers among them ann, cy.
         row("spring", "news", "email", 105, 3, 66.7),
-        // people who had an event without a channel: ann, ben, cy, fay (their purchases); bought without one: ben.
-        row(null, null, null, 25, 1, 25),
-        row(null, "google", "cpc", 10, 1, 50),
+        // people ben, dee, dev-gil; buyers among them dee (gil bought through it, but arrived as dev-gil, never linked to him).
+        row(null, "google", "cpc", 40, 2, 33.3),
+        // people who had an event without a channel: ann, ben, cy, fay, gil (their purchases); bought without one: ben.
+        row(null, null, null, 25, 1, 20),
       ]);
 
       // A visit sent late (a backfill) credits ben's purchase after all: read raw, then rolled up again.
@@ -318,8 +322,8 @@ describe.each(dbTargets())("orders and people through their lifecycle on $name",
       const later = await reports(space);
       expect(later.clean.revenueByChannel.channels).toEqual([
         row("spring", "news", "email", 105, 3, 66.7),
+        row(null, "google", "cpc", 40, 2, 33.3),
         row("fall", "news", "email", 25, 1, 100),
-        row(null, "google", "cpc", 10, 1, 50),
       ]);
     });
   });

@@ -128,7 +128,7 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
           const who = rand();
           const channel = pick([null, ["spring", "google", "cpc"], ["fall", "mail", "email"]]);
           return {
-            eventType: pick(steps), timestamp: at(), cartId: pick(carts),
+            eventType: pick(steps), timestamp: at(), cartId: pick(carts), sessionId: pick([null, null, "s-1", "s-2"]),
             properties: channel ? [{ key: "campaign", value: channel[0] }, { key: "source", value: channel[1] }, { key: "medium", value: channel[2] }] : [],
             ...(who < 0.8 ? { anonymousId: pick(anons) } : {}), ...(who > 0.5 ? { userId: pick(users) } : {}),
             // Aliases of anonymous ids, or of another userId: a link only the secret key may make.
@@ -148,7 +148,7 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
           orders.push(transactionId);
           const channel = pick([null, ["spring", "google", "cpc"], ["fall", "mail", "email"]]);
           return {
-            eventType: "PURCHASE", transactionId, timestamp: at(), revenue: amount(200), cartId: pick(carts),
+            eventType: "PURCHASE", transactionId, timestamp: at(), revenue: amount(200), cartId: pick(carts), sessionId: pick([null, null, "s-1", "s-2"]),
             ...(rand() < 0.8 ? { userId: pick(users) } : { anonymousId: pick(anons) }),
             currency: pick(["EUR", "EUR", "USD"]), couponCode: pick([null, "A", "B"]), discount: pick([null, amount(5)]),
             properties: channel ? [{ key: "campaign", value: channel[0] }, { key: "source", value: channel[1] }, { key: "medium", value: channel[2] }] : [],
@@ -948,8 +948,8 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     expect(await h.count("rollup_cart_pairs", "appspace_id = ?", [space.id])).toBeGreaterThan(0);
     expect(await carts(true)).toEqual(expected);
 
-    // The migrations since RollupPairs (IdentityLocks, Orders, IdentityConflicts, CartLastAdds, ChannelCredit, CartEvents), then RollupPairs.
-    for (let undo = 0; undo < 7; undo++) await h.db.undoLastMigration({ transaction: "each" });
+    // The migrations since RollupPairs (IdentityLocks, Orders, IdentityConflicts, CartLastAdds, ChannelCredit, CartEvents, SessionCredit), then RollupPairs.
+    for (let undo = 0; undo < 8; undo++) await h.db.undoLastMigration({ transaction: "each" });
     const runner = h.db.createQueryRunner();
     for (const table of ["rollup_cart_pairs", "rollup_funnel_pairs", "rollup_funnel_people"]) expect(await runner.hasTable(table)).toBe(false);
     await runner.release();

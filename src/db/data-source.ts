@@ -33,9 +33,10 @@ import { IdentityConflicts1768608000000 } from "./migrations/1768608000000-Ident
 import { CartLastAdds1768694400000 } from "./migrations/1768694400000-CartLastAdds";
 import { ChannelCredit1768780800000 } from "./migrations/1768780800000-ChannelCredit";
 import { CartEvents1768867200000 } from "./migrations/1768867200000-CartEvents";
+import { SessionCredit1768953600000 } from "./migrations/1768953600000-SessionCredit";
 
 export const entities = [Appspace, ApiKey, EventRecord, EventItem, EventProperty, Order, IdentityLink, Product, ExchangeRate, IdBlock];
-export const migrations = [Init1767225600000, People1767312000000, TrustAndSafety1767398400000, Rollups1767484800000, RollupKeys1767571200000, RollupWeeks1767657600000, RollupPeople1767744000000, RollupCohorts1767830400000, RollupCohortDays1767916800000, RollupPeopleSets1768003200000, RollupCartsCompact1768089600000, RollupAttribution1768176000000, RollupCartTotals1768262400000, RollupPairs1768348800000, IdentityLocks1768435200000, Orders1768521600000, IdentityConflicts1768608000000, CartLastAdds1768694400000, ChannelCredit1768780800000, CartEvents1768867200000];
+export const migrations = [Init1767225600000, People1767312000000, TrustAndSafety1767398400000, Rollups1767484800000, RollupKeys1767571200000, RollupWeeks1767657600000, RollupPeople1767744000000, RollupCohorts1767830400000, RollupCohortDays1767916800000, RollupPeopleSets1768003200000, RollupCartsCompact1768089600000, RollupAttribution1768176000000, RollupCartTotals1768262400000, RollupPairs1768348800000, IdentityLocks1768435200000, Orders1768521600000, IdentityConflicts1768608000000, CartLastAdds1768694400000, ChannelCredit1768780800000, CartEvents1768867200000, SessionCredit1768953600000];
 
 export interface DbOptions {
   databaseUrl: string | null;

@@ -66,7 +66,7 @@ export class TopProducts {
   @Field(() => Int) days!: number;
 }
 
-@ObjectType({ description: "Purchases credited to a channel: their own campaign, source and medium, or when they carry none, those of the same person's latest event with one in the 24 hours before." })
+@ObjectType({ description: "Purchases credited to a channel: their own campaign, source and medium, or when they carry none, those of the latest event with one of the same person or the same sessionId in the 24 hours before." })
 export class ChannelRevenue {
   @Field(() => String, { nullable: true }) campaign!: string | null;
   @Field(() => String, { nullable: true }) source!: string | null;
@@ -74,7 +74,7 @@ export class ChannelRevenue {
   @Field(() => Float) revenue!: number;
   @Field(() => Int) orders!: number;
   @Field(() => Float, {
-    description: "Percent of the people who arrived through this channel in the range (an event carrying it) who bought through it: a purchase credited to it, by its own channel or, when it carries none, by the channel of the same person's latest event with one in the 24 hours before.",
+    description: "Percent of the people who arrived through this channel in the range (an event carrying it) who bought through it: a purchase credited to it, by its own channel or, when it carries none, by the channel of the latest event with one of the same person or the same sessionId in the 24 hours before. A purchase credited through another person's event of its session counts as a conversion only if its buyer arrived through the channel too.",
   }) conversionRate!: number;
 }
 

@@ -55,15 +55,15 @@ const tagged = (alias: string) => raw(`(${alias}.campaign IS NOT NULL OR ${alias
 /** 1 when the event carries a channel, else 0 (for the marks of the day after: markChangedDays). */
 export const taggedFlag = (alias: string) => raw(`CASE WHEN ${tagged(alias).text} THEN 1 ELSE 0 END`);
 
-/** Hours before a purchase in which its person's latest event with a channel gives it that channel, if it has none. */
+/** Hours before a purchase in which the latest event with a channel of its person or session gives it that channel, if it has none. */
 export const CHANNEL_CREDIT_HOURS = 24;
 
 /**
  * The event whose channel a purchase (alias `p`) without one is credited to: the latest event with a channel of the same
- * person within CHANNEL_CREDIT_HOURS before it (null: none). Its time and id packed (fixed width, so the greatest is the
- * latest), found through the person's identifiers: the purchase's own one (as userId, or as anonymousId of an event
- * without a userId), and those linked to the same person; each through its own index, so that a lookup reads the
- * person's events, not the day's.
+ * person or the same session within CHANNEL_CREDIT_HOURS before it (null: none). Its time and id packed (fixed width, so
+ * the greatest is the latest), found through the purchase's sessionId and the person's identifiers: the purchase's own
+ * one (as userId, or as anonymousId of an event without a userId), and those linked to the same person; each through
+ * its own index, so that a lookup reads the person's or the session's events, not the day's.
  */
 function creditTouch(db: Db, p: string): Sql {
   const mysql = isMysql(db);
@@ -78,6 +78,7 @@ function creditTouch(db: Db, p: string): Sql {
     sql`SELECT MAX(${pack}) FROM events t WHERE ${within} AND t.user_id IS NULL AND t.anonymous_id = ${key}`,
     sql`SELECT MAX(${pack}) FROM ${linked} JOIN events t ON t.appspace_id = m.appspace_id AND t.user_id = m.identifier WHERE ${ofLinked} AND ${within}`,
     sql`SELECT MAX(${pack}) FROM ${linked} JOIN events t ON t.appspace_id = m.appspace_id AND t.user_id IS NULL AND t.anonymous_id = m.identifier WHERE ${ofLinked} AND ${within}`,
+    sql`SELECT MAX(${pack}) FROM events t WHERE ${within} AND t.session_id = ${raw(p)}.session_id`,
   ].map(q => sql`COALESCE((${q}), '')`);
   return sql`CASE WHEN ${tagged(p)} THEN NULL ELSE NULLIF(${raw(mysql ? "GREATEST" : "MAX")}(${joinSql(latest)}), '') END`;
 }
@@ -87,8 +88,8 @@ const touchId = (db: Db, packed: string) => raw(isMysql(db) ? `CAST(SUBSTRING(${
 
 /**
  * Purchases of `selection` as a derived table `e` of their order-level columns, with the channel they are credited to
- * as campaign, source and medium: their own, or when they carry none, that of their person's latest event with one in
- * the CHANNEL_CREDIT_HOURS before them (creditTouch). Their days' rollups depend on the day before: events with a
+ * as campaign, source and medium: their own, or when they carry none, that of the latest event with one of their person
+ * or session in the CHANNEL_CREDIT_HOURS before them (creditTouch). Their days' rollups depend on the day before: events with a
  * channel mark the day after theirs stale too (markChangedDays, markPeopleDays).
  */
 export function creditedPurchases(db: Db, { from, where }: RawSelection): Sql {

@@ -8,7 +8,8 @@ import { createAttributionLoader } from "./attribution/attribution.service";
 import { createProductLoader } from "./catalog/product.loader";
 import { DeletionWorker, DeletionWorkerOptions } from "./identity/deletion.worker";
 import { createEventItemsLoader } from "./identity/journey.service";
-import { RollupRefresher } from "./rollups/rollups";
+import { READ_MODELS } from "./read-models";
+import { RollupRefresher } from "./rollups/refresher";
 import { RetentionPurger } from "./retention/retention";
 import { FraudChecks } from "./ingest/fraud";
 import { RequestLimiter } from "./appspaces/request-limiter";
@@ -61,9 +62,9 @@ export function createServices(db: DataSource, opts: ServiceOptions = {}): Servi
     db, now,
     eventIds: new IdAllocator(db, "events"),
     rates: new RatesCache(db),
-    deletions: new DeletionWorker(db, { now, ...opts.deletion }),
-    rollups: new RollupRefresher(db, opts.rollupRefreshMs ?? 1000),
-    retention: new RetentionPurger(db, opts.retentionPurgeMs ?? 3_600_000, now),
+    deletions: new DeletionWorker(db, READ_MODELS, { now, ...opts.deletion }),
+    rollups: new RollupRefresher(db, READ_MODELS, opts.rollupRefreshMs ?? 1000),
+    retention: new RetentionPurger(db, READ_MODELS, opts.retentionPurgeMs ?? 3_600_000, now),
     reportsFromRollups: opts.reportsFromRollups ?? true,
     fraud: new FraudChecks(),
     writes: eventWrites(db),

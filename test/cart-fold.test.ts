@@ -1,5 +1,5 @@
-import { CartDays, CartDayTotals, foldCarts, DaySummaries, emptyDay } from "../src/reports/cart-days";
-import { DayEvent } from "../src/rollups/day-events";
+import { CartDays, CartDayTotals, foldCarts, DaySummaries, emptyDay } from "../src/reports/carts/cart-days";
+import { DayEvent } from "../src/events/day-events";
 
 /*
  * The cart fold (src/reports/cart-days.ts) alone: the rules of the README's cartAbandonment, one at a time, and a day

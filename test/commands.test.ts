@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import Database from "better-sqlite3";
-import { oldestKept } from "../src/reports/range";
+import { oldestKept } from "../src/days";
 import { TRACK_EVENT } from "./helpers/documents";
 import { gqlAt, root, startServerProcess, tsx } from "./helpers/process";
 

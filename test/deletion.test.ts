@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { personHash } from "../src/rollups/people-sets";
-import { refreshRollups } from "../src/rollups/rollups";
+import { refreshRollups } from "../src/read-models";
 import { dbTargets } from "./helpers/databases";
 import { TRACK_EVENTS } from "./helpers/documents";
 import { Harness, startHarness } from "./helpers/harness";

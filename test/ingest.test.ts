@@ -1,5 +1,5 @@
 import { CreatedAppspace } from "../src/appspaces/appspace.service";
-import { oldestKept } from "../src/reports/range";
+import { oldestKept } from "../src/days";
 import { dbTargets } from "./helpers/databases";
 import { TRACK_EVENT, TRACK_EVENTS } from "./helpers/documents";
 import { Harness, startHarness } from "./helpers/harness";

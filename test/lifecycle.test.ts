@@ -1,5 +1,5 @@
 import { CreatedAppspace } from "../src/appspaces/appspace.service";
-import { refreshRollups } from "../src/rollups/rollups";
+import { refreshRollups } from "../src/read-models";
 import { dbTargets } from "./helpers/databases";
 import { TRACK_EVENTS } from "./helpers/documents";
 import { Harness, startHarness } from "./helpers/harness";

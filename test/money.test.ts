@@ -1,4 +1,4 @@
-import { convertMinor, fromMinor, toMinor } from "../src/ingest/money";
+import { convertMinor, fromMinor, toMinor } from "../src/money";
 import { dbTargets } from "./helpers/databases";
 import { TRACK_EVENTS } from "./helpers/documents";
 import { Harness, startHarness } from "./helpers/harness";

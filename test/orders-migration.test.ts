@@ -1,4 +1,4 @@
-import { refreshRollups } from "../src/rollups/rollups";
+import { refreshRollups } from "../src/read-models";
 import { dbTargets } from "./helpers/databases";
 import { TRACK_EVENTS } from "./helpers/documents";
 import { Harness, startHarness } from "./helpers/harness";

@@ -1,10 +1,10 @@
 import { Appspace } from "../src/appspaces/appspace.entity";
-import { periodOf } from "../src/reports/range";
-import { refundTotals, salesTotals } from "../src/reports/revenue.service";
+import { periodOf } from "../src/days";
+import { refundTotals, salesTotals } from "../src/reports/sales/revenue.service";
 import { ReportScope } from "../src/reports/scope";
-import { topProducts } from "../src/reports/top-products.service";
+import { topProducts } from "../src/reports/sales/top-products.service";
 import { purgeExpired } from "../src/retention/retention";
-import { refreshRollups } from "../src/rollups/rollups";
+import { READ_MODELS, refreshRollups } from "../src/read-models";
 import { dbTargets } from "./helpers/databases";
 import { TRACK_EVENTS } from "./helpers/documents";
 import { Harness, startHarness } from "./helpers/harness";
@@ -60,7 +60,7 @@ describe.each(dbTargets())("retention purge on $name", target => {
 
     // Three days on, the oldest day the 30 days keep is 02-12: 02-10 and 02-11 expire. One event per transaction.
     clock = new Date("2026-03-13T12:00:00Z");
-    expect(await purgeExpired(h.db, { now: clock, chunkSize: 1 })).toEqual(new Map([[a.appspaceId, 2]]));
+    expect(await purgeExpired(h.db, READ_MODELS, { now: clock, chunkSize: 1 })).toEqual(new Map([[a.appspaceId, 2]]));
 
     const ids = async (table: string, column: string, appspaceId: number) =>
       (await h.db.query(`SELECT ${column} AS v FROM ${table} WHERE appspace_id = ? ORDER BY ${column}`, [appspaceId])).map((r: { v: unknown }) => String(r.v));
@@ -108,7 +108,7 @@ describe.each(dbTargets())("retention purge on $name", target => {
     }
 
     // Nothing more to do: a second purge deletes nothing.
-    expect(await purgeExpired(h.db, { now: clock })).toEqual(new Map());
+    expect(await purgeExpired(h.db, READ_MODELS, { now: clock })).toEqual(new Map());
     expect(await h.count("events", "appspace_id = ?", [a.appspaceId])).toBe(3);
   });
 
@@ -123,7 +123,7 @@ describe.each(dbTargets())("retention purge on $name", target => {
       accepted: 1,
       errors: [{ index: 0, code: "INVALID_VALUE", message: "events[0]: timestamp is older than the appspace's retention of 30 days (it keeps events from 2026-02-12)" }],
     });
-    expect(await purgeExpired(h.db, { now: clock })).toEqual(new Map());
+    expect(await purgeExpired(h.db, READ_MODELS, { now: clock })).toEqual(new Map());
     expect(await h.count("events", "appspace_id = ?", [a.appspaceId])).toBe(1);
   });
 });

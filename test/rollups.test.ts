@@ -3,22 +3,24 @@ import mysql from "mysql2/promise";
 import { Appspace } from "../src/appspaces/appspace.entity";
 import { updateSettings } from "../src/appspaces/appspace.service";
 import { prng } from "../src/bench/generate";
-import { BreakdownDimension, revenueBreakdown } from "../src/reports/breakdown.service";
+import { BreakdownDimension, revenueBreakdown } from "../src/reports/sales/breakdown.service";
 import { attribute, createAttributionLoader } from "../src/attribution/attribution.service";
 import { AttributionModel } from "../src/attribution/attribution.types";
-import { cartTotals } from "../src/reports/cart-abandonment.service";
-import { keyHash } from "../src/reports/cart-days";
-import { cohorts } from "../src/reports/cohorts.service";
-import { FUNNEL_STEPS, funnelCounts } from "../src/reports/funnel.service";
-import { addDays, periodOf } from "../src/reports/range";
+import { cartTotals } from "../src/reports/carts/cart-abandonment.service";
+import { keyHash } from "../src/reports/carts/cart-days";
+import { cohorts } from "../src/reports/cohorts/cohorts.service";
+import { FUNNEL_STEPS, funnelCounts } from "../src/reports/funnel/funnel.service";
+import { addDays, periodOf } from "../src/days";
 import { revenueBy, revenueByChannel, revenueByCoupon } from "../src/reports/reports.service";
-import { dailySales, refundTotals, salesTotals } from "../src/reports/revenue.service";
+import { dailySales, refundTotals, salesTotals } from "../src/reports/sales/revenue.service";
 import { ReportScope } from "../src/reports/scope";
-import { topProducts } from "../src/reports/top-products.service";
+import { topProducts } from "../src/reports/sales/top-products.service";
 import { purgeExpired } from "../src/retention/retention";
-import { DayEvent, eachDayEvents } from "../src/rollups/day-events";
+import { DayEvent, eachDayEvents } from "../src/events/day-events";
 import { withTransaction } from "../src/db/sql";
-import { forgetInRollups, lockPeopleRollups, markPeopleDays, refreshRollups, RollupRefresher } from "../src/rollups/rollups";
+import { READ_MODELS, refreshRollups } from "../src/read-models";
+import { markPeopleDays } from "../src/rollups/marks";
+import { forgetInRollups, lockPeopleRollups, RollupRefresher } from "../src/rollups/refresher";
 import { dbTargets } from "./helpers/databases";
 import { DELETE_USER, TRACK_EVENTS } from "./helpers/documents";
 import { Harness, startHarness } from "./helpers/harness";
@@ -186,7 +188,7 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
         // Retention: the days before an advancing oldest day kept are purged, a few events per transaction. Later rounds write to them again.
         oldest += 1 + Math.floor(rand() * 3);
         const oldestDay = `2026-03-${String(oldest).padStart(2, "0")}`;
-        await purgeExpired(h.db, { now: new Date(Date.parse(oldestDay) + (appspace.retentionDays - 1) * 86_400_000), chunkSize: 1 + Math.floor(rand() * 7) });
+        await purgeExpired(h.db, READ_MODELS, { now: new Date(Date.parse(oldestDay) + (appspace.retentionDays - 1) * 86_400_000), chunkSize: 1 + Math.floor(rand() * 7) });
         expect(await h.count("events", "appspace_id = ? AND occurred_at < ?", [appspace.id, `${oldestDay} 00:00:00`])).toBe(0);
       }
 
@@ -400,7 +402,7 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
   it("refreshes a day in the background once it has been quiet (or waited long), reads it raw meanwhile, and keeps one mark", async () => {
     await refreshRollups(h.db, { waitSeconds: 10 });
     let clock = 1_000_000;
-    const refresher = new RollupRefresher(h.db, 3_600_000, 10_000, 60_000, () => clock);
+    const refresher = new RollupRefresher(h.db, READ_MODELS, 3_600_000, 10_000, 60_000, () => clock);
     refresher.start(); // passes come from kick() below only
     const scope: ReportScope = { db: h.db, appspace, period: periodOf("2026-03-20", "2026-03-20"), includeFlagged: true };
     const purchase = (n: number) => h.gql(TRACK_EVENTS, { events: [{ eventType: "PURCHASE", transactionId: `spaced-${n}`, timestamp: "2026-03-20T12:00:00Z", revenue: 10 }] }, pk);
@@ -876,7 +878,7 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
       expect(refreshed).toBeNull();
       // As a deletion does: the events go, their day is marked, what the rollups hold of the person goes.
       await em.query("DELETE FROM events WHERE appspace_id = ? AND user_id = 'gone'", [other.appspaceId]);
-      await forgetInRollups(em, other.appspaceId, ["gone"], null);
+      await forgetInRollups(em, READ_MODELS, other.appspaceId, ["gone"], null);
     });
     for (let tries = 0; refreshed === null && tries < 200; tries++) await new Promise(r => setTimeout(r, 25));
     expect(refreshed).toBe(1);

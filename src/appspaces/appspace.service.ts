@@ -1,5 +1,5 @@
 import { DataSource } from "typeorm";
-import { isKnownCurrency } from "../ingest/money";
+import { isKnownCurrency } from "../money";
 import { fromDbTime, withTransaction } from "../db/sql";
 import { ApiKey, KeyKind } from "./api-key.entity";
 import { Appspace, Plan, PLANS } from "./appspace.entity";

@@ -1,7 +1,8 @@
 import { Plan } from "./appspace.entity";
 import { KeyKind } from "./api-key.entity";
 import { createAppspace, createKey, listKeys, revokeKey, rotateKey, setRetention, updateSettings } from "./appspace.service";
-import { oldestKept } from "../reports/range";
+import { oldestKept } from "../days";
+import { READ_MODELS } from "../read-models";
 import { purgeExpired } from "../retention/retention";
 import { parseFlags, runCommand } from "../cli";
 
@@ -70,7 +71,7 @@ runCommand(async db => {
     }
     case "purge": {
       const t = performance.now();
-      const purged = await purgeExpired(db);
+      const purged = await purgeExpired(db, READ_MODELS);
       const total = [...purged.values()].reduce((a, b) => a + b, 0);
       for (const [id, events] of purged) console.log(`appspace ${id}: ${events} events deleted`);
       console.log(`Purged ${total} events in ${((performance.now() - t) / 1000).toFixed(1)} s.`);

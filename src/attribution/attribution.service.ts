@@ -3,10 +3,13 @@ import { DataSource } from "typeorm";
 import { joinSql, queryRows, Sql, sql } from "../db/query";
 import { Db, fromDbTime, toNumber, withTransaction } from "../db/sql";
 import { BadUserInputError } from "../errors";
-import { personOf } from "../identity/persons";
-import { addDays, daysOf, Period, periodOf } from "../reports/range";
-import { eventsIn, money, notFlagged, percent, ReportScope } from "../reports/scope";
-import { dayRuns, staleDaysOf, staleEvents } from "../reports/sources";
+import { personOf } from "../events/event-sql";
+import { addDays, daysOf, Period, periodOf } from "../days";
+import { eventsIn, money, percent, ReportScope } from "../reports/scope";
+import { notFlagged } from "../events/event-sql";
+import { staleEvents } from "../reports/sales/sources";
+import { staleDaysOf } from "../reports/scope";
+import { dayRuns } from "../events/event-sql";
 import { Attribution, AttributionModel } from "./attribution.types";
 import { Touch, touchesOf } from "./touches";
 

@@ -1,7 +1,7 @@
 import { queryRows, sql, Sql } from "../db/query";
 import { Db } from "../db/sql";
-import { Period } from "../reports/range";
-import { DayEvent, eachDayEvents } from "../rollups/day-events";
+import { Period } from "../days";
+import { DayEvent, eachDayEvents } from "../events/day-events";
 
 /*
  * Touchpoints (events carrying a campaign, source or medium) by person and day,

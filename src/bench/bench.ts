@@ -9,9 +9,9 @@ import { createAppspace, createKey, updateSettings } from "../appspaces/appspace
 import { parseFlags } from "../cli";
 import { createDataSource } from "../db/data-source";
 import { multiRowInsert } from "../db/sql";
-import { EVENT_COLUMNS, ITEM_COLUMNS } from "../ingest/columns";
+import { EVENT_COLUMNS, ITEM_COLUMNS } from "../events/columns";
 import { ensureRates } from "../ingest/rates/rates.service";
-import { refreshRollups } from "../rollups/rollups";
+import { refreshRollups } from "../read-models";
 import { createServer } from "../server";
 import { startArgs } from "../start-command";
 import { generate } from "./generate";

@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import { parseFlags, runCommand } from "../cli";
-import { refreshRollups } from "../rollups/rollups";
+import { refreshRollups } from "../read-models";
 import { generate, replay } from "./generate";
 
 /*

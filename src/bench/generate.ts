@@ -2,8 +2,8 @@ import { DataSource } from "typeorm";
 import { IdAllocator } from "../db/id-allocator";
 import { dbTime, isMysql, multiRowInsert, Row, withTransaction } from "../db/sql";
 import { linkPersons } from "../identity/persons";
-import { EVENT_COLUMNS, ITEM_COLUMNS } from "../ingest/columns";
-import { markChangedDays, markPeopleDays } from "../rollups/rollups";
+import { EVENT_COLUMNS, ITEM_COLUMNS } from "../events/columns";
+import { markChangedDays, markPeopleDays } from "../rollups/marks";
 
 /** mulberry32: a small seeded PRNG, so a seed always yields the same dataset. */
 export function prng(seed: number): () => number {

@@ -1,7 +1,7 @@
 import http from "node:http";
 import mysql from "mysql2/promise";
 import { multiRowInsert } from "../db/sql";
-import { EVENT_COLUMNS, ITEM_COLUMNS } from "../ingest/columns";
+import { EVENT_COLUMNS, ITEM_COLUMNS } from "../events/columns";
 import { rawRows } from "./rows";
 
 /*

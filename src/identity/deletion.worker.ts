@@ -1,8 +1,10 @@
 import { DataSource, EntityManager } from "typeorm";
 import { dbTime, fromDbTime, isMysql, multiRowInsert, placeholders, toNumber, withTransaction } from "../db/sql";
 import { Sql } from "../db/query";
-import { deleteEvents, selectEvents } from "../ingest/event-writer";
-import { forgetInRollups, lockPeopleRollups, markPeopleDays } from "../rollups/rollups";
+import { selectEvents } from "../events/event-store";
+import { DayRollup } from "../rollups/day-rollup";
+import { deleteAndMark, markPeopleDays } from "../rollups/marks";
+import { forgetInRollups, lockPeopleRollups } from "../rollups/refresher";
 import { reportFailure } from "../db/health";
 import { countPersonData, deletionScope, eventsOfOrders, ownEvents } from "./deletion.service";
 import { identifiersOf, linkPersons, lockIdentities } from "./persons";
@@ -42,7 +44,7 @@ export class DeletionWorker {
   private again = false;
   private stopped = false;
 
-  constructor(private readonly db: DataSource, opts: DeletionWorkerOptions = {}) {
+  constructor(private readonly db: DataSource, private readonly rollups: readonly DayRollup[], opts: DeletionWorkerOptions = {}) {
     this.chunkSize = opts.chunkSize ?? 500;
     this.pauseMs = opts.pauseMs ?? 0;
     this.leaseMs = opts.leaseMs ?? 30_000;
@@ -149,8 +151,8 @@ export class DeletionWorker {
     if (events.length === 0) return 0;
     const items: { item_id: string }[] = await em.query(
       `SELECT DISTINCT item_id FROM event_items WHERE appspace_id = ? AND event_row_id IN (${placeholders(events.length)})`, [job.appspaceId, ...events.map(e => e.id)]);
-    await deleteEvents(em, job.appspaceId, events);
-    await forgetInRollups(em, job.appspaceId, identifiers, events.map(e => e.day));
+    await deleteAndMark(em, job.appspaceId, events);
+    await forgetInRollups(em, this.rollups, job.appspaceId, identifiers, events.map(e => e.day));
     await rebuildProducts(em, job.appspaceId, items.map(i => i.item_id));
     await em.query(
       "UPDATE deletion_requests SET events_deleted = events_deleted + ?, lease_until = ? WHERE id = ?",
@@ -182,7 +184,7 @@ export class DeletionWorker {
     }
     // Events sent since the last chunk (if any) now count for their own ids, and the others for their new person.
     await markPeopleDays(em, job.appspaceId, [...identifiers, ...remaining]);
-    await forgetInRollups(em, job.appspaceId, [...new Set([...identifiers, person])], null);
+    await forgetInRollups(em, this.rollups, job.appspaceId, [...new Set([...identifiers, person])], null);
     await em.query(
       "UPDATE deletion_requests SET status = 'DONE', pending_user_id = NULL, reason = NULL, lease_until = NULL, completed_at = ? WHERE id = ?",
       [dbTime(this.now()), job.id],

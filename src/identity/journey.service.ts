@@ -4,7 +4,7 @@ import { Appspace } from "../appspaces/appspace.entity";
 import { fromDbTime, placeholders, toNumber } from "../db/sql";
 import { BadUserInputError } from "../errors";
 import { EventType } from "../ingest/event.input";
-import { fromMinor } from "../ingest/money";
+import { fromMinor } from "../money";
 import { JourneyItem, UserJourney } from "./identity.types";
 import { identifiersOf } from "./persons";
 

@@ -93,15 +93,3 @@ export async function identifiersOf(db: Db, appspaceId: number, userId: string):
   return { person, identifiers: [...new Set([userId, person, ...linked.map(r => r.identifier)])].sort() };
 }
 
-/**
- * How reports tell people apart: an event belongs to its userId, or to its
- * anonymousId when it has none, and a linked identifier belongs to its person.
- * `join` goes after `FROM events e`; `person` is then the person's key (null for
- * an event with neither id).
- */
-export function personOf(e = "e"): { join: Sql; person: Sql } {
-  return {
-    join: raw(` LEFT JOIN identity_persons ip ON ip.appspace_id = ${e}.appspace_id AND ip.identifier = COALESCE(${e}.user_id, ${e}.anonymous_id)`),
-    person: raw(`COALESCE(ip.person, ${e}.user_id, ${e}.anonymous_id)`),
-  };
-}

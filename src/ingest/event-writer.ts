@@ -3,11 +3,12 @@ import { dayOf, raw, Sql, sql } from "../db/query";
 import { dbTime, insertChunked, insertIgnoring, isMysql, multiRowInsert, placeholders, Row, toNumber, Writes } from "../db/sql";
 import { admitLinks, LinkRequest } from "../identity/links";
 import { linkPersons } from "../identity/persons";
-import { taggedFlag } from "../reports/sources";
-import { ChangedEvent, markChangedDays, markPeopleDays } from "../rollups/rollups";
-import { EVENT_COLUMNS, ITEM_COLUMNS } from "./columns";
+import { taggedFlag } from "../events/event-sql";
+import { ChangedEvent } from "../events/event-store";
+import { markChangedDays, markPeopleDays } from "../rollups/marks";
+import { EVENT_COLUMNS, ITEM_COLUMNS } from "../events/columns";
 import { EventType } from "./event.input";
-import { claimOrders, ORDER_EVENT_TYPES, Pending, releaseOrders, restateRefunds, Restated } from "./orders";
+import { claimOrders, Pending, releaseOrders, restateRefunds, Restated } from "./orders";
 import { NormalizedEvent } from "./validate";
 
 export interface WriteOutcome {
@@ -166,50 +167,4 @@ function upsertProducts(em: EntityManager, rows: Row[]): [string, unknown[]] {
     `${f} = CASE WHEN excluded.last_seen_at >= products.last_seen_at THEN COALESCE(excluded.${f}, products.${f}) ELSE COALESCE(products.${f}, excluded.${f}) END`);
   return multiRowInsert("products", columns, rows,
     `ON CONFLICT (appspace_id, item_id) DO UPDATE SET ${set.join(", ")}, last_seen_at = MAX(products.last_seen_at, excluded.last_seen_at)`);
-}
-
-/**
- * On MySQL, locks the rows of `orders` of these events' orders (in transactionId order) before their events, as
- * ingest does (claimOrders): a deletion and a write of the same orders then wait for each other instead of deadlocking.
- */
-async function lockOrdersOf(em: EntityManager, appspaceId: number, events: readonly StoredEvent[]): Promise<void> {
-  const orders = [...new Set(events.flatMap(e => (e.transactionId !== null && ORDER_EVENT_TYPES.has(e.type) ? [e.transactionId] : [])))].sort();
-  if (orders.length === 0 || !isMysql(em)) return;
-  await em.query(`SELECT transaction_id FROM orders WHERE appspace_id = ? AND transaction_id IN (${placeholders(orders.length)})
-    ORDER BY transaction_id FOR UPDATE`, [appspaceId, ...orders]);
-}
-
-/** A stored event, as its deletion needs it: row id, type, UTC day and order. */
-export interface StoredEvent extends ChangedEvent {
-  id: number;
-}
-
-/** Up to `limit` of the appspace's events that match `where` (on `events`), in `order`. */
-export async function selectEvents(em: EntityManager, appspaceId: number, where: Sql, order: string, limit: number): Promise<StoredEvent[]> {
-  const query = sql`SELECT id, event_type AS type, ${dayOf(em, "occurred_at")} AS day, transaction_id AS transactionId, ${taggedFlag("events")} AS tagged
-    FROM events WHERE appspace_id = ${appspaceId} AND ${where} ORDER BY ${raw(order)} LIMIT ${limit}`;
-  const rows: (StoredEvent & { id: unknown; tagged: unknown })[] = await em.query(query.text, [...query.params]);
-  return rows.map(r => ({ ...r, id: toNumber(r.id), tagged: toNumber(r.tagged) === 1 }));
-}
-
-/**
- * Deletes events of one appspace with their items, properties and orders' purchases, in the caller's
- * transaction, and marks stale the rollup days they change (markChangedDays).
- */
-export async function deleteEvents(em: EntityManager, appspaceId: number, events: readonly StoredEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  await lockOrdersOf(em, appspaceId, events);
-  await markChangedDays(em, appspaceId, events);
-  const ids = events.map(e => e.id);
-  const idList = placeholders(ids.length);
-  for (const table of ["event_items", "event_properties"]) {
-    await em.query(`DELETE FROM ${table} WHERE appspace_id = ? AND event_row_id IN (${idList})`, [appspaceId, ...ids]);
-  }
-  // An order whose purchase goes is free again (a purchase sent later counts); its row is found by its transactionId.
-  const orders = [...new Set(events.flatMap(e => (e.type === EventType.PURCHASE && e.transactionId !== null ? [e.transactionId] : [])))];
-  if (orders.length > 0) {
-    await em.query(`DELETE FROM orders WHERE appspace_id = ? AND transaction_id IN (${placeholders(orders.length)}) AND purchase_row_id IN (${idList})`,
-      [appspaceId, ...orders, ...ids]);
-  }
-  await em.query(`DELETE FROM events WHERE appspace_id = ? AND id IN (${idList})`, [appspaceId, ...ids]);
 }

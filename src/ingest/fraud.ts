@@ -4,7 +4,7 @@ import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { Appspace } from "../appspaces/appspace.entity";
 import { AppspaceSettings, FraudRule, settingsOf } from "../appspaces/settings";
 import { EventType } from "./event.input";
-import { minorDigits } from "./money";
+import { minorDigits } from "../money";
 import { NormalizedEvent } from "./validate";
 
 export interface Verdict {

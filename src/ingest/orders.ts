@@ -1,8 +1,8 @@
 import { EntityManager } from "typeorm";
 import { dayOf, joinSql, queryRows, sql } from "../db/query";
 import { isMysql, multiRowInsert, placeholders, toNumber } from "../db/sql";
-import { ChangedEvent } from "../rollups/rollups";
-import { orderEvents, taggedFlag } from "../reports/sources";
+import { ChangedEvent, ORDER_TYPES } from "../events/event-store";
+import { orderEvents, taggedFlag } from "../events/event-sql";
 import { EventType } from "./event.input";
 import { NormalizedEvent } from "./validate";
 
@@ -11,9 +11,6 @@ export interface Pending {
   e: NormalizedEvent;
   id: number;
 }
-
-/** Event types that belong to an order (by transactionId): their writers lock the order's row first. */
-export const ORDER_EVENT_TYPES: ReadonlySet<string> = new Set([EventType.PURCHASE, EventType.REFUND, EventType.CANCEL, EventType.FULFILL]);
 
 /** Types that follow their order: flagged exactly when its purchase is (refunds, cancels and fulfilments). */
 const FOLLOWS_ORDER: ReadonlySet<string> = new Set([EventType.REFUND, EventType.CANCEL, EventType.FULFILL]);
@@ -46,7 +43,7 @@ export async function claimOrders(em: EntityManager, appspaceId: number, rows: r
   const firstPurchase = new Map<string, Pending | null>();
   for (const r of rows) {
     const order = r.e.transactionId;
-    if (order === null || !ORDER_EVENT_TYPES.has(r.e.eventType)) continue;
+    if (order === null || !ORDER_TYPES.has(r.e.eventType)) continue;
     if (r.e.eventType === EventType.PURCHASE && !firstPurchase.get(order)) firstPurchase.set(order, r);
     else if (!firstPurchase.has(order)) firstPurchase.set(order, null);
   }

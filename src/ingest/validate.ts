@@ -2,9 +2,9 @@ import countries from "i18n-iso-countries";
 import { Appspace } from "../appspaces/appspace.entity";
 import { anonymizeIp, isIpAddress, parseUserAgent } from "./client-context";
 import { EventInput, EventType, ItemInput } from "./event.input";
-import { convertMinor, isKnownCurrency, toMinor } from "./money";
+import { convertMinor, isKnownCurrency, toMinor } from "../money";
 import { RatesCache } from "./rates/rates.service";
-import { oldestKept, oldestKeptMs } from "../reports/range";
+import { oldestKept, oldestKeptMs } from "../days";
 
 export const LIMITS = {
   batch: 100,

@@ -1,7 +1,7 @@
 import { Field, Float, Int, ObjectType } from "type-graphql";
 import { ProductView } from "../catalog/product.type";
 import { DateScalar } from "../scalars";
-import { BreakdownDimension } from "./breakdown.service";
+import { BreakdownDimension } from "./sales/breakdown.service";
 
 @ObjectType()
 export class Overview {

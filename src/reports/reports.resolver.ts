@@ -1,8 +1,8 @@
 import { Arg, Authorized, Ctx, FieldResolver, Int, Query, Resolver, Root } from "type-graphql";
 import { ProductView } from "../catalog/product.type";
 import { Context } from "../context";
-import { BreakdownDimension } from "./breakdown.service";
-import { cohorts, MAX_COHORT_MONTHS } from "./cohorts.service";
+import { BreakdownDimension } from "./sales/breakdown.service";
+import { cohorts, MAX_COHORT_MONTHS } from "./cohorts/cohorts.service";
 import { CompareTo, DateRange, IncludeFlaggedArg } from "./range";
 import {
   CartAbandonment, ChannelBreakdown, Cohorts, CountryBreakdown, CouponBreakdown, DeviceBreakdown, Funnel, Overview, PlatformBreakdown,

@@ -1,16 +1,18 @@
 import { Appspace } from "../appspaces/appspace.entity";
 import { Context } from "../context";
 import { BadUserInputError } from "../errors";
-import { BreakdownDimension, channelReach, revenueBreakdown } from "./breakdown.service";
-import { cartTotals } from "./cart-abandonment.service";
-import { funnelCounts } from "./funnel.service";
-import { CompareTo, DateRange, Period, previousPeriod, resolveRange } from "./range";
+import { BreakdownDimension, revenueBreakdown } from "./sales/breakdown.service";
+import { channelReach } from "./channels/reach";
+import { cartTotals } from "./carts/cart-abandonment.service";
+import { funnelCounts } from "./funnel/funnel.service";
+import { CompareTo, DateRange, resolveRange } from "./range";
+import { Period, previousPeriod } from "../days";
 import {
   BreakdownRow, CartAbandonment, ChannelRevenue, CouponRevenue, Funnel, Overview, RevenueBreakdown, RevenueTimeseries, TopProducts,
 } from "./report.types";
-import { dailySales, fulfilmentTotals, refundTotals, salesTotals } from "./revenue.service";
+import { dailySales, fulfilmentTotals, refundTotals, salesTotals } from "./sales/revenue.service";
 import { money, percent, ReportScope } from "./scope";
-import { topProducts } from "./top-products.service";
+import { topProducts } from "./sales/top-products.service";
 
 /** The scope of a report request: the caller's appspace over the checked range. */
 export function scopeOf(ctx: Context, range?: DateRange | null, includeFlagged = false): ReportScope {

@@ -1,9 +1,11 @@
+import { eventTypeList, notFlagged } from "../events/event-sql";
 import { DataSource } from "typeorm";
 import { Appspace } from "../appspaces/appspace.entity";
 import { raw, Sql, sql } from "../db/query";
-import { toNumber } from "../db/sql";
-import { fromMinor } from "../ingest/money";
-import { Period } from "./range";
+import { Db, toNumber } from "../db/sql";
+import { staleDays } from "../rollups/marks";
+import { fromMinor } from "../money";
+import { Period } from "../days";
 
 /** What every report reads: one appspace's events over one period. */
 export interface ReportScope {
@@ -18,20 +20,10 @@ export interface ReportScope {
   now?: Date;
 }
 
-/** Event types as a literal SQL list: they come from the EventType enum and fixed lists, never from input. */
-export function eventTypeList(types: readonly string[]): Sql {
-  return raw(types.map(t => `'${t.replace(/[^A-Z_]/g, "")}'`).join(", "));
-}
-
 /** `e.appspace_id = ? AND e.event_type IN (...) AND e.occurred_at` within the period. */
 export function eventsIn(scope: Pick<ReportScope, "period" | "includeFlagged"> & { appspace: { id: number } }, types: readonly string[], e = "e"): Sql {
   return sql`${raw(e)}.appspace_id = ${scope.appspace.id} AND ${raw(e)}.event_type IN (${eventTypeList(types)})
     AND ${raw(e)}.occurred_at >= ${scope.period.from} AND ${raw(e)}.occurred_at < ${scope.period.to}${notFlagged(scope.includeFlagged, e)}`;
-}
-
-/** ` AND e.flags IS NULL`, unless flagged events are asked for. */
-export function notFlagged(includeFlagged: boolean, e = "e"): Sql {
-  return raw(includeFlagged ? "" : ` AND ${e}.flags IS NULL`);
 }
 
 /** A summed amount in minor units of the base currency as the major-unit Float the API returns. */
@@ -42,4 +34,12 @@ export function money(scope: ReportScope, minor: unknown): number {
 /** part / whole in percent, one decimal; 0 when whole is 0. */
 export function percent(part: number, whole: number): number {
   return whole === 0 ? 0 : Math.round((part * 1000) / whole) / 10;
+}
+
+/** Reports read rollups unless told otherwise (the equality test and the benchmark's baseline do). */
+export const fromRollups = (scope: ReportScope) => scope.rollups !== false;
+
+/** The period's stale days: read from raw events, whatever their rollups hold. */
+export function staleDaysOf(scope: Pick<ReportScope, "period"> & { db: Db; appspace: { id: number } }): Promise<Set<string>> {
+  return staleDays(scope.db, scope.appspace.id, scope.period);
 }

@@ -1,11 +1,12 @@
 import { DataSource, EntityManager } from "typeorm";
 import { sql } from "../db/query";
 import { dbTime, isMysql, toNumber, withTransaction } from "../db/sql";
-import { deleteEvents, selectEvents } from "../ingest/event-writer";
-import { addDays, oldestKept, oldestKeptMs } from "../reports/range";
-import { WEEK } from "../reports/sources";
+import { selectEvents } from "../events/event-store";
+import { DayRollup } from "../rollups/day-rollup";
+import { deleteAndMark } from "../rollups/marks";
+import { addDays, oldestKept, oldestKeptMs } from "../days";
 import { PeriodicTask } from "../periodic-task";
-import { DAY_TABLES, lockPeopleRollups } from "../rollups/rollups";
+import { purgeRollupsBefore } from "../rollups/refresher";
 
 export interface PurgeOptions {
   /** What "today" is; the oldest day kept follows from it and each appspace's retention. */
@@ -15,9 +16,6 @@ export interface PurgeOptions {
   /** Checked between chunks: true stops the purge there (what is done stays done). */
   stopping?: () => boolean;
 }
-
-/** Seven-day rollups, dropped once all seven days are. */
-const SPAN_TABLES = ["rollup_sales_7d", "rollup_products_7d"] as const;
 
 /**
  * Deletes what every appspace holds from before the oldest day its retention
@@ -34,7 +32,7 @@ const SPAN_TABLES = ["rollup_sales_7d", "rollup_products_7d"] as const;
  * On MySQL one purge runs at a time per database, across servers (a named lock).
  * Returns the number of events deleted per appspace that had any.
  */
-export async function purgeExpired(db: DataSource, opts: PurgeOptions = {}): Promise<Map<number, number>> {
+export async function purgeExpired(db: DataSource, rollups: readonly DayRollup[], opts: PurgeOptions = {}): Promise<Map<number, number>> {
   const now = opts.now ?? new Date();
   const purged = new Map<number, number>();
   const runner = db.createQueryRunner();
@@ -48,7 +46,7 @@ export async function purgeExpired(db: DataSource, opts: PurgeOptions = {}): Pro
       for (const a of appspaces) {
         if (opts.stopping?.()) break;
         const appspaceId = toNumber(a.id);
-        const events = await purgeAppspace(db, appspaceId, toNumber(a.retention_days), now, opts);
+        const events = await purgeAppspace(db, rollups, appspaceId, toNumber(a.retention_days), now, opts);
         if (events > 0) purged.set(appspaceId, events);
       }
       return purged;
@@ -60,7 +58,7 @@ export async function purgeExpired(db: DataSource, opts: PurgeOptions = {}): Pro
   }
 }
 
-async function purgeAppspace(db: DataSource, appspaceId: number, retentionDays: number, now: Date, opts: PurgeOptions): Promise<number> {
+async function purgeAppspace(db: DataSource, rollups: readonly DayRollup[], appspaceId: number, retentionDays: number, now: Date, opts: PurgeOptions): Promise<number> {
   const oldestDay = oldestKept(retentionDays, now);
   const cutoff = dbTime(new Date(oldestKeptMs(retentionDays, now)));
   const chunkSize = opts.chunkSize ?? 1000;
@@ -74,15 +72,8 @@ async function purgeAppspace(db: DataSource, appspaceId: number, retentionDays: 
   // This month's ingestion counts stay whatever the retention: the plan's monthly quota reads them.
   const monthStart = `${now.toISOString().slice(0, 7)}-01`;
   await withTransaction(db, async em => {
-    // After any refresh or deletion of the appspace's days in flight: one may still write pairs of the days purged here.
-    await lockPeopleRollups(em, appspaceId, true);
-    // Buyers' rows stay until the refresher recomputes their (marked) days: it also resets the cohort of the people whose rows go.
-    for (const table of DAY_TABLES.filter(t => t !== "rollup_buyers")) await em.query(`DELETE FROM ${table} WHERE appspace_id = ? AND day < ?`, [appspaceId, oldestDay]);
-    await em.query("DELETE FROM rollup_attribution WHERE appspace_id = ? AND with_flagged IN (0, 1) AND day < ?", [appspaceId, oldestDay]);
-    for (const pairs of ["rollup_cart_pairs", "rollup_funnel_pairs"]) await em.query(`DELETE FROM ${pairs} WHERE appspace_id = ? AND with_flagged IN (0, 1) AND day_from < ?`, [appspaceId, oldestDay]);
-    // A span that also holds kept days stays, for a comparison period reaching past the retention: the purged
-    // days' marks (left to the refresher, like every mark) have it recomputed from what is kept.
-    for (const table of SPAN_TABLES) await em.query(`DELETE FROM ${table} WHERE appspace_id = ? AND day < ?`, [appspaceId, addDays(oldestDay, 1 - WEEK)]);
+    // After any refresh or deletion of the appspace's days in flight (it locks first): one may still write pairs of the days purged here.
+    await purgeRollupsBefore(em, rollups, appspaceId, oldestDay);
     await em.query("DELETE FROM ingestion_stats WHERE appspace_id = ? AND day < ?", [appspaceId, oldestDay < monthStart ? oldestDay : monthStart]);
     // last_seen_at is the latest event mentioning the item: before the cutoff, no kept event does.
     await em.query("DELETE FROM products WHERE appspace_id = ? AND last_seen_at < ?", [appspaceId, cutoff]);
@@ -93,15 +84,15 @@ async function purgeAppspace(db: DataSource, appspaceId: number, retentionDays: 
 /** Deletes the appspace's oldest `chunkSize` events from before `cutoff`, with their details; returns how many. */
 async function deleteChunk(em: EntityManager, appspaceId: number, cutoff: string, chunkSize: number): Promise<number> {
   const events = await selectEvents(em, appspaceId, sql`occurred_at < ${cutoff}`, "occurred_at", chunkSize);
-  await deleteEvents(em, appspaceId, events);
+  await deleteAndMark(em, appspaceId, events);
   return events.length;
 }
 
 /** Runs the purge in the background every `intervalMs`; the log names what each pass deleted. */
 export class RetentionPurger extends PeriodicTask {
-  constructor(db: DataSource, intervalMs: number, now: () => Date) {
+  constructor(db: DataSource, rollups: readonly DayRollup[], intervalMs: number, now: () => Date) {
     super(db, "retention", intervalMs, async stopping => {
-      const purged = await purgeExpired(db, { now: now(), stopping });
+      const purged = await purgeExpired(db, rollups, { now: now(), stopping });
       for (const [appspaceId, events] of purged) console.log(`[retention] appspace ${appspaceId}: deleted ${events} events older than its retention`);
     });
   }

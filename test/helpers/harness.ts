@@ -5,7 +5,7 @@ import { createAppspace, CreatedAppspace, NewAppspace } from "../../src/appspace
 import { createDataSource } from "../../src/db/data-source";
 import { loadRates, OxrFile } from "../../src/ingest/rates/rates.service";
 import { createServer, RunningServer, ServerOptions } from "../../src/server";
-import { refreshRollups } from "../../src/rollups/rollups";
+import { refreshRollups } from "../../src/read-models";
 import { DbTarget, Reads } from "./databases";
 
 /** Counts the SQL statements the app sends (transaction control excluded). */

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { DataSource } from "typeorm";
 import { isMysql, multiRowInsert, toNumber, withTransaction } from "../../db/sql";
-import { isKnownCurrency } from "../money";
+import { isKnownCurrency } from "../../money";
 
 /** The Open Exchange Rates file format: units of each currency per one `base`. */
 export interface OxrFile {

@@ -1,12 +1,12 @@
-import { Db, isMysql, toNumber, withTransaction } from "../db/sql";
-import { joinSql, queryRows, raw, Sql, sql, valueList } from "../db/query";
-import { personOf } from "../identity/persons";
-import { daysOf } from "./range";
-import { eventsIn, percent, ReportScope } from "./scope";
-import { DayEvent, eachDayEvents } from "../rollups/day-events";
-import { fromRollups, staleDaysOf } from "./sources";
+import { Db, isMysql, toNumber, withTransaction } from "../../db/sql";
+import { joinSql, queryRows, raw, Sql, sql, valueList } from "../../db/query";
+import { personOf } from "../../events/event-sql";
+import { daysOf } from "../../days";
+import { eventsIn, percent, ReportScope } from "../scope";
+import { DayEvent, eachDayEvents } from "../../events/day-events";
+import { fromRollups, staleDaysOf } from "../scope";
 import { RoaringBitmap32 } from "roaring";
-import { emptySet, PeopleSet, peopleNumbers, samePerson, setOf } from "../rollups/people-sets";
+import { emptySet, PeopleSet, peopleNumbers, samePerson, setOf } from "../../rollups/people-sets";
 
 export const FUNNEL_STEPS = [
   { name: "view_item", type: "VIEW_ITEM" },

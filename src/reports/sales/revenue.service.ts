@@ -1,7 +1,7 @@
-import { queryRows, secondsBetween, sql } from "../db/query";
-import { toNumber } from "../db/sql";
-import { daysOf } from "./range";
-import { eventsIn, ReportScope } from "./scope";
+import { queryRows, secondsBetween, sql } from "../../db/query";
+import { toNumber } from "../../db/sql";
+import { daysOf } from "../../days";
+import { eventsIn, ReportScope } from "../scope";
 import { refundSource, salesSource } from "./sources";
 
 export interface SalesTotals {

@@ -1,9 +1,8 @@
-import { dayOf, joinSql, queryRows, raw, Sql, sql } from "../db/query";
-import { Db, isMysql, toNumber } from "../db/sql";
-import { emptySet, PeopleSet } from "../rollups/people-sets";
-import { personOf } from "../identity/persons";
-import { addDays, daysOf, periodOf } from "./range";
-import { eventsIn, eventTypeList, notFlagged, ReportScope } from "./scope";
+import { dayOf, joinSql, queryRows, raw, Sql, sql } from "../../db/query";
+import { Db, isMysql, toNumber } from "../../db/sql";
+import { eventTypeList, flaggedOf, notFlagged, onDays, orderEvents, personOf, RawSelection, tagged } from "../../events/event-sql";
+import { addDays, daysOf, periodOf } from "../../days";
+import { eventsIn, fromRollups, ReportScope, staleDaysOf } from "../scope";
 
 /*
  * The rows reports aggregate, from raw events or from the daily rollups.
@@ -40,20 +39,6 @@ export const ROLLUP_GRAINS: Record<string, readonly OrderDimension[]> = {
 export function grainFor(dimensions: readonly OrderDimension[]): string {
   return Object.keys(ROLLUP_GRAINS).find(grain => dimensions.every(d => ROLLUP_GRAINS[grain].includes(d)))!;
 }
-
-/** Where raw rows come from: a FROM clause that binds `events e` (refunds: `events c`) and its conditions. */
-export interface RawSelection {
-  from: Sql;
-  where: Sql;
-}
-
-const flaggedOf = (alias: string) => raw(`CASE WHEN ${alias}.flags IS NULL THEN 0 ELSE 1 END`);
-
-/** Whether an event carries a channel: a campaign, source or medium. */
-const tagged = (alias: string) => raw(`(${alias}.campaign IS NOT NULL OR ${alias}.source IS NOT NULL OR ${alias}.medium IS NOT NULL)`);
-
-/** 1 when the event carries a channel, else 0 (for the marks of the day after: markChangedDays). */
-export const taggedFlag = (alias: string) => raw(`CASE WHEN ${tagged(alias).text} THEN 1 ELSE 0 END`);
 
 /** Hours before a purchase in which the latest event with a channel of its person or session gives it that channel, if it has none. */
 export const CHANNEL_CREDIT_HOURS = 24;
@@ -118,14 +103,6 @@ export function productRows(db: Db, { from, where }: RawSelection): Sql {
 }
 
 /**
- * `events <alias>` read through the order index (appspace, transactionId, type, time). Most
- * events carry no transactionId, so index statistics undersell this index: it is named.
- */
-export function orderEvents(db: Db, alias: string): Sql {
-  return raw(isMysql(db) ? `events ${alias} FORCE INDEX (ix_events_transaction_type)` : `events ${alias} INDEXED BY ix_events_transaction_type`);
-}
-
-/**
  * REFUND and CANCEL events of `selection` (alias c), as a derived table of
  * (id, occurred_at, transaction_id, flags, amount). Each takes back at most what is
  * left of its order: the latest PURCHASE of its transactionId up to it, minus the
@@ -159,84 +136,6 @@ export function refundRows(db: Db, selection: RawSelection): Sql {
     FROM (${refundAmounts(db, selection)}) r GROUP BY ${day}, ${flaggedOf("r")}`;
 }
 
-/**
- * Who met each campaign/source/medium, and who bought through it: one row per day, flagged, channel and person, with
- * reached 1 when the person has events (any type) carrying it, and bought 1 when they have a purchase credited to it
- * (creditedPurchases: its own channel, or the one they came through in the 24 hours before). Events of no person are
- * left out: they reach nobody.
- */
-export function reachRows(db: Db, { from, where }: RawSelection): Sql {
-  const { join, person } = personOf();
-  const someone = raw("(e.user_id IS NOT NULL OR e.anonymous_id IS NOT NULL)");
-  const purchases = creditedPurchases(db, { from, where: sql`${where} AND e.event_type = 'PURCHASE' AND ${someone}` });
-  return sql`SELECT day, flagged, campaign, source, medium, person, MAX(reached) AS reached, MAX(bought) AS bought FROM (
-      SELECT ${dayOf(db, "e.occurred_at")} AS day, ${flaggedOf("e")} AS flagged, e.campaign, e.source, e.medium, ${person} AS person, 1 AS reached, 0 AS bought
-        FROM ${from} ${join} WHERE ${where} AND ${someone}
-      UNION ALL
-      SELECT ${dayOf(db, "e.occurred_at")}, ${flaggedOf("e")}, e.campaign, e.source, e.medium, ${person}, 0, 1 FROM ${purchases} ${join}
-    ) r GROUP BY day, flagged, campaign, source, medium, person`;
-}
-
-/** A row of reachRows. */
-export interface ReachRow {
-  flagged: unknown;
-  campaign: string | null;
-  source: string | null;
-  medium: string | null;
-  person: string;
-  reached: unknown;
-  bought: unknown;
-}
-
-export interface ReachSet {
-  flagged: number;
-  campaign: string | null;
-  source: string | null;
-  medium: string | null;
-  people: PeopleSet;
-  buyers: PeopleSet;
-}
-
-/** reachRows as sets of people, per flagged and channel (the groups the database made): who met it, who bought through it. */
-export function reachSets(rows: readonly ReachRow[], numberOf: (person: string) => number): ReachSet[] {
-  const groups = new Map<string, ReachSet>();
-  for (const r of rows) {
-    const flagged = toNumber(r.flagged);
-    const key = JSON.stringify([flagged, r.campaign, r.source, r.medium]);
-    let group = groups.get(key);
-    if (!group) groups.set(key, (group = { flagged, campaign: r.campaign, source: r.source, medium: r.medium, people: emptySet(), buyers: emptySet() }));
-    if (toNumber(r.reached) === 1) group.people.add(numberOf(r.person));
-    if (toNumber(r.bought) === 1) group.buyers.add(numberOf(r.person));
-  }
-  return [...groups.values()];
-}
-
-/**
- * What people bought, for cohorts: one row per day and person with purchases, or refunds
- * of orders they placed (the person of an order: the smallest of its purchases' people):
- * first_at, their first purchase of the day (null for none), and amount, purchases minus
- * what refunds and cancels took back. `days` are the days read; `withFlagged` counts
- * events a fraud rule flagged.
- */
-export function buyerRows(db: Db, appspaceId: number, days: readonly string[], withFlagged: boolean): Sql {
-  const { join, person } = personOf();
-  const buyer = personOf("p");
-  const someone = (alias: string) => raw(`(${alias}.user_id IS NOT NULL OR ${alias}.anonymous_id IS NOT NULL)`);
-  return sql`SELECT day, person, MIN(first_at) AS first_at, COALESCE(SUM(amount), 0) AS amount FROM (
-      SELECT ${dayOf(db, "e.occurred_at")} AS day, ${person} AS person, e.occurred_at AS first_at, e.revenue AS amount FROM events e ${join}
-      WHERE e.appspace_id = ${appspaceId} AND e.event_type = 'PURCHASE' AND ${someone("e")} AND ${onDays("e", days)}${notFlagged(withFlagged)}
-      UNION ALL
-      SELECT ${dayOf(db, "r.occurred_at")}, r.person, NULL, -r.amount FROM (
-        SELECT x.occurred_at, x.amount, (SELECT MIN(${buyer.person}) FROM ${orderEvents(db, "p")} ${buyer.join}
-          WHERE p.appspace_id = ${appspaceId} AND p.transaction_id = x.transaction_id AND p.event_type = 'PURCHASE' AND ${someone("p")}${notFlagged(withFlagged, "p")}) AS person
-        FROM (${refundAmounts(db, { from: raw("events c"), where: sql`c.appspace_id = ${appspaceId} AND c.event_type IN ('REFUND', 'CANCEL') AND ${onDays("c", days)}${notFlagged(withFlagged, "c")}` })}) x
-      ) r WHERE r.person IS NOT NULL
-    ) b GROUP BY day, person`;
-}
-
-/** Reports read rollups unless told otherwise (the equality test and the benchmark's baseline do). */
-export const fromRollups = (scope: ReportScope) => scope.rollups !== false;
-
 /** Days a seven-day rollup row covers (rollup_sales_7d, rollup_products_7d): `day` and the six after it. */
 export const WEEK = 7;
 
@@ -250,13 +149,6 @@ interface ReadPlan {
   weeks: string[];
   days: string[];
   stale: string[];
-}
-
-/** The period's stale days. */
-export async function staleDaysOf(scope: Pick<ReportScope, "period"> & { db: Db; appspace: { id: number } }): Promise<Set<string>> {
-  const rows = await queryRows<{ day: string }>(scope.db, sql`SELECT DISTINCT day FROM rollup_dirty
-    WHERE appspace_id = ${scope.appspace.id} AND day >= ${scope.period.start} AND day <= ${scope.period.end}`);
-  return new Set(rows.map(r => r.day));
 }
 
 /** Spans of seven clean days from the first day on, greedily; `daily` reads clean days one by one. */
@@ -274,25 +166,6 @@ async function readPlan(scope: ReportScope, daily: boolean): Promise<ReadPlan> {
     }
   }
   return plan;
-}
-
-/** Days (ascending) as runs of consecutive days: [first, last] each. */
-export function dayRuns(days: readonly string[]): [first: string, last: string][] {
-  const runs: [string, string][] = [];
-  for (const day of days) {
-    const last = runs.at(-1);
-    if (last && addDays(last[1], 1) === day) last[1] = day;
-    else runs.push([day, day]);
-  }
-  return runs;
-}
-
-/** `alias.occurred_at` within one of `days`, ascending (runs of consecutive days as one range). */
-export function onDays(alias: string, days: readonly string[]): Sql {
-  return sql`(${joinSql(dayRuns(days).map(([first, last]) => {
-    const { from, to } = periodOf(first, last);
-    return sql`${raw(alias)}.occurred_at >= ${from} AND ${raw(alias)}.occurred_at < ${to}`;
-  }), " OR ")})`;
 }
 
 /** Events of `types` (null: any) on the stale days, for the raw part of a rollup read. */

@@ -1,11 +1,11 @@
-import { Db, isMysql, withTransaction } from "../db/sql";
-import { settingsOf } from "../appspaces/settings";
-import { eachDayEvents } from "../rollups/day-events";
-import { samePerson } from "../rollups/people-sets";
+import { Db, isMysql, withTransaction } from "../../db/sql";
+import { settingsOf } from "../../appspaces/settings";
+import { eachDayEvents } from "../../events/day-events";
+import { samePerson } from "../../rollups/people-sets";
 import { CART_TYPES, CartCounts, cartCounts, CartDays, emptyDay, foldCarts } from "./cart-days";
-import { daysOf } from "./range";
-import { percent, ReportScope } from "./scope";
-import { fromRollups, staleDaysOf } from "./sources";
+import { daysOf } from "../../days";
+import { percent, ReportScope } from "../scope";
+import { fromRollups, staleDaysOf } from "../scope";
 
 export interface CartTotals {
   abandonedCarts: number;

@@ -1,6 +1,6 @@
-import { joinSql, queryRows, sql } from "../db/query";
-import { compareText, toNumber } from "../db/sql";
-import { ReportScope } from "./scope";
+import { joinSql, queryRows, sql } from "../../db/query";
+import { compareText, toNumber } from "../../db/sql";
+import { ReportScope } from "../scope";
 import { productSource } from "./sources";
 
 export interface ProductSales {

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { RoaringBitmap32 } from "roaring";
-import { joinSql, queryRows, raw, sql, Sql, valueList } from "../db/query";
-import { Db, Row, toNumber } from "../db/sql";
-import { DayEvent, eachDayEvents } from "../rollups/day-events";
-import { emptySet, samePerson, setOf, storedSet } from "../rollups/people-sets";
+import { joinSql, queryRows, raw, sql, Sql, valueList } from "../../db/query";
+import { Db, Row, toNumber } from "../../db/sql";
+import { DayEvent, eachDayEvents } from "../../events/day-events";
+import { emptySet, samePerson, setOf, storedSet } from "../../rollups/people-sets";
 
 /*
  * Carts, as the README defines them, by one fold over a person's cart events in time order (CartFold):

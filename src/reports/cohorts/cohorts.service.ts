@@ -1,13 +1,14 @@
 import { DataSource } from "typeorm";
-import { Appspace } from "../appspaces/appspace.entity";
-import { joinSql, queryRows, raw, Sql, sql } from "../db/query";
-import { Db, isMysql, toNumber, withTransaction } from "../db/sql";
-import { BadUserInputError } from "../errors";
-import { personOf } from "../identity/persons";
-import { fromMinor } from "../ingest/money";
-import { Cohorts } from "./report.types";
-import { buyerRows, refundAmounts } from "./sources";
-import { notFlagged } from "./scope";
+import { Appspace } from "../../appspaces/appspace.entity";
+import { joinSql, queryRows, raw, Sql, sql } from "../../db/query";
+import { Db, isMysql, toNumber, withTransaction } from "../../db/sql";
+import { BadUserInputError } from "../../errors";
+import { personOf } from "../../events/event-sql";
+import { fromMinor } from "../../money";
+import { Cohorts } from "../report.types";
+import { refundAmounts } from "../sales/sources";
+import { buyerRows } from "./cohorts.rollup";
+import { notFlagged } from "../../events/event-sql";
 
 export const MAX_COHORT_MONTHS = 24;
 

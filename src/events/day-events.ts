@@ -1,8 +1,8 @@
 import { dayOf, queryRows, raw, sql, Sql } from "../db/query";
 import { dbTime, Db, fromDbTime, isMysql, placeholders, toNumber } from "../db/sql";
-import { personOf } from "../identity/persons";
-import { periodOf } from "../reports/range";
-import { eventTypeList } from "../reports/scope";
+import { personOf } from "./event-sql";
+import { periodOf } from "../days";
+import { eventTypeList } from "./event-sql";
 
 /** An event as the rollups of what people did read it: its person resolved, its lines for cart events. */
 export interface DayEvent {

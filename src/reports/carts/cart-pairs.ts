@@ -1,7 +1,7 @@
-import { queryRows, sql } from "../db/query";
-import { Db, toNumber } from "../db/sql";
-import { addStored, CartFold, CartRow, cartRowHashes, DaySummaries, emptyDay, groupRows } from "../reports/cart-days";
-import { PairDeltas } from "./pairs";
+import { queryRows, sql } from "../../db/query";
+import { Db, toNumber } from "../../db/sql";
+import { addStored, CartFold, CartRow, cartRowHashes, DaySummaries, emptyDay, groupRows } from "./cart-days";
+import { PairDeltas } from "../../rollups/pairs";
 
 /*
  * What carts spanning days add to a range, per pair of days (rollup_cart_pairs; pairs.ts), so that a range of clean days

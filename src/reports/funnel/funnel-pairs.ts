@@ -1,8 +1,8 @@
 import { EntityManager } from "typeorm";
-import { queryRows, sql } from "../db/query";
-import { Db, toNumber } from "../db/sql";
-import { PairDeltas } from "./pairs";
-import { countReached, FUNNEL_TYPES, FunnelRow, NO_MOVES, peopleFunnelRows, stepAfterDay } from "../reports/funnel.service";
+import { queryRows, sql } from "../../db/query";
+import { Db, toNumber } from "../../db/sql";
+import { PairDeltas } from "../../rollups/pairs";
+import { countReached, FUNNEL_TYPES, FunnelRow, NO_MOVES, peopleFunnelRows, stepAfterDay } from "./funnel.service";
 
 /*
  * The funnel per pair of days (rollup_funnel_pairs, the day alone on the diagonal; pairs.ts), so that a range of clean

@@ -1,9 +1,9 @@
 import { registerEnumType } from "type-graphql";
-import { joinSql, queryRows, raw, sql } from "../db/query";
-import { isMysql, toNumber } from "../db/sql";
-import { eventsIn, notFlagged, ReportScope } from "./scope";
-import { creditedPurchases, fromRollups, OrderDimension, ReachRow, reachRows, reachSets, salesSource, staleDaysOf, staleEvents } from "./sources";
-import { emptySet, PeopleSet, peopleNumbers, setOf } from "../rollups/people-sets";
+import { joinSql, queryRows, raw, sql } from "../../db/query";
+import { isMysql, toNumber } from "../../db/sql";
+import { eventsIn, ReportScope } from "../scope";
+import { notFlagged } from "../../events/event-sql";
+import { creditedPurchases, OrderDimension, salesSource } from "./sources";
 
 export enum BreakdownDimension {
   CAMPAIGN = "CAMPAIGN",
@@ -85,53 +85,4 @@ export async function revenueBreakdown(scope: ReportScope, by: readonly Breakdow
     items: toNumber(r.items),
     discount: toNumber(r.discount),
   }));
-}
-
-export interface ChannelReach {
-  /** People with any event carrying the channel in the period, and those of them with a purchase credited to it. */
-  people: number;
-  buyers: number;
-}
-
-/**
- * For each campaign/source/medium: how many people met it in the period, and how many of them bought through it (a
- * purchase credited to it: reachRows), looked up by the channel's values, which are told apart the way the database
- * compares text: MariaDB's utf8mb4_bin ignores trailing spaces, SQLite's BINARY does not. From rollups, the clean days'
- * sets of rollup_reach_sets and the stale days' computed from events, united per channel.
- */
-export async function channelReach(scope: ReportScope): Promise<(channel: readonly (string | null)[]) => ChannelReach | undefined> {
-  const same = isMysql(scope.db) ? (v: string | null) => v?.replace(/ +$/, "") ?? null : (v: string | null) => v;
-  const keyOf = (channel: readonly (string | null)[]) => JSON.stringify(channel.map(same));
-  const met = new Map<string, { people: PeopleSet; buyers: PeopleSet }>();
-  const setsOf = (channel: readonly (string | null)[]) => {
-    const key = keyOf(channel);
-    let sets = met.get(key);
-    if (!sets) met.set(key, (sets = { people: emptySet(), buyers: emptySet() }));
-    return sets;
-  };
-  const stale = fromRollups(scope) ? await staleDaysOf(scope) : null;
-  if (stale !== null) {
-    const stored = await queryRows<{ day: string; campaign: string | null; source: string | null; medium: string | null; people: Buffer; buyers: Buffer }>(scope.db, sql`
-      SELECT day, campaign, source, medium, people, buyers FROM rollup_reach_sets
-      WHERE appspace_id = ${scope.appspace.id} AND day >= ${scope.period.start} AND day <= ${scope.period.end}${raw(scope.includeFlagged ? "" : " AND flagged = 0")}`);
-    for (const r of stored) {
-      if (stale.has(r.day)) continue;
-      const sets = setsOf([r.campaign, r.source, r.medium]);
-      sets.people.orInPlace(setOf(r.people));
-      sets.buyers.orInPlace(setOf(r.buyers));
-    }
-  }
-  // Without rollups, every day is read from events; with them, the stale days.
-  const selection = stale === null
-    ? { from: raw("events e"), where: sql`e.appspace_id = ${scope.appspace.id} AND e.occurred_at >= ${scope.period.from} AND e.occurred_at < ${scope.period.to}${notFlagged(scope.includeFlagged)}` }
-    : stale.size ? staleEvents(scope, null, "e", [...stale].sort()) : null;
-  const fresh = selection ? await queryRows<ReachRow>(scope.db, reachRows(scope.db, selection)) : [];
-  for (const set of reachSets(fresh, await peopleNumbers(scope.db, scope.appspace.id, fresh.map(r => r.person)))) {
-    const sets = setsOf([set.campaign, set.source, set.medium]);
-    sets.people.orInPlace(set.people);
-    sets.buyers.orInPlace(set.buyers);
-  }
-  // Buyers who met the channel in the period: one credited through a visit the day before it began is not among them.
-  const reach = new Map([...met].map(([key, sets]) => [key, { people: sets.people.size, buyers: sets.people.andCardinality(sets.buyers) }]));
-  return channel => reach.get(keyOf(channel));
 }

@@ -1,0 +1,268 @@
+import { DataSource, EntityManager, QueryRunner } from "typeorm";
+import { Db, isMysql, toNumber, withTransaction } from "../db/sql";
+import { reportFailure } from "../db/health";
+import { periodOf } from "../days";
+import { eachDayEvents } from "../events/day-events";
+import { PeriodicTask } from "../periodic-task";
+import { DayRollup, DayWork, FollowUp, RefreshingDay } from "./day-rollup";
+import { forgetPeople, numberPeople } from "./people-sets";
+
+/*
+ * The refresher: recomputes stale days (rollup_dirty) from raw events through the read models it is handed
+ * (src/read-models.ts), one day per transaction, and forgets people in them for a deletion.
+ */
+
+/**
+ * On MySQL, orders what the refresher computes of an appspace's people and what a deletion removes of them: the refresher
+ * takes the appspace's row in share mode for each day it recomputes (other refreshes and ingest go on), a deletion takes
+ * it for update first in each of its transactions. Otherwise a day recomputed from events read just before a deletion
+ * commits could write the person's rows and number back after the deletion removed them. Nothing else locks that row but
+ * changes of the appspace's settings. SQLite runs one transaction at a time.
+ */
+export async function lockPeopleRollups(em: Db, appspaceId: number, forUpdate: boolean): Promise<void> {
+  if (isMysql(em)) await em.query(`SELECT id FROM appspaces WHERE id = ? ${forUpdate ? "FOR UPDATE" : "LOCK IN SHARE MODE"}`, [appspaceId]);
+}
+
+export interface RefreshOptions {
+  /** Marks read at a time; each pass refreshes the days they name. */
+  batch?: number;
+  /** Stop after this many reads (default: until every mark of the log as it was at the start is dealt with). */
+  passes?: number;
+  /** How long to wait for a refresher running elsewhere to finish (MySQL); by default none: leave the work to it. */
+  waitSeconds?: number;
+  /** Checked between days: true stops the refresh there. */
+  stopping?: () => boolean;
+  /** Days it returns true for (given the id of the day's newest mark read) stay stale: their newest mark is left for a later call. */
+  skip?: (appspaceId: number, day: string, newestMark: number) => boolean;
+  /** Told of each day refreshed. */
+  refreshed?: (appspaceId: number, day: string) => void;
+  /** Told of each day whose refresh failed (it stays stale; the error is logged). */
+  failed?: (appspaceId: number, day: string) => void;
+  /** Events of a day collected at once for the rollups of what people did; a busier day is collected in parts. */
+  partEvents?: number;
+}
+
+/**
+ * Recomputes the rollups of the days named in rollup_dirty from raw events, one
+ * day per transaction, until every day marked before the call (and not left by `skip`) has been
+ * refreshed; a mark that commits meanwhile with a lower id than those read is left for the next call. On MySQL one refresher runs at a
+ * time per database, across servers (a named lock), and each day is recomputed
+ * at READ COMMITTED, so it never locks the events ingest is writing. Returns the
+ * number of days refreshed.
+ */
+export async function refreshStaleDays(db: DataSource, rollups: readonly DayRollup[], opts: RefreshOptions = {}): Promise<number> {
+  const runner = db.createQueryRunner();
+  const mysql = isMysql(db);
+  try {
+    if (mysql) {
+      // Named locks are server-wide: the name carries the database's.
+      const [got] = await runner.query("SELECT GET_LOCK(CONCAT(DATABASE(), '.rollups'), ?) AS ok", [opts.waitSeconds ?? 0]);
+      if (toNumber(got.ok) !== 1) return 0;
+    }
+    let refreshed = 0;
+    try {
+      // The marks there are now: days that writers keep marking meanwhile wait for the next call.
+      const [last] = await runner.query("SELECT COALESCE(MAX(id), 0) AS id FROM rollup_dirty");
+      // Marks up to `after` have been dealt with: deleted with their day, or left by `skip`.
+      let after = 0;
+      for (let pass = 0; pass < (opts.passes ?? Infinity) && !opts.stopping?.(); pass++) {
+        const read = await readMarks(db, runner, "rollup_dirty", after, toNumber(last.id), opts.batch);
+        if (!read) break;
+        after = read.after;
+        for (const { appspaceId, day, newest } of read.days) {
+          if (opts.stopping?.()) return refreshed;
+          if (opts.skip?.(appspaceId, day, newest)) {
+            // One mark keeps a day stale: the marks of a day written without pause do not pile up while it waits.
+            const compact = (q: Db | EntityManager | QueryRunner) => q.query("DELETE FROM rollup_dirty WHERE appspace_id = ? AND day = ? AND id < ?", [appspaceId, day, newest]);
+            if (mysql) await compact(runner);
+            else await withTransaction(db, compact);
+            continue;
+          }
+                    try {
+            await inTransaction(db, runner, em => refreshDay(em, rollups, { appspaceId, day, partEvents: opts.partEvents ?? PART_EVENTS, check: checkpoint(opts.stopping) }));
+          } catch (err) {
+            // Told to stop mid-day (a shutdown): rolled back, the day stays stale for the next refresher.
+            if (err instanceof RefreshStopped) return refreshed;
+            // A day that cannot be recomputed stays stale (reports read it raw) without holding up the others.
+            reportFailure(db, "rollups", "day not refreshed", err, { appspace: appspaceId, day });
+            opts.failed?.(appspaceId, day);
+            continue;
+          }
+          opts.refreshed?.(appspaceId, day);
+          refreshed++;
+        }
+      }
+      for (const { followUp } of rollups) {
+        if (followUp && !opts.stopping?.()) await refreshFollowUp(db, runner, followUp, opts);
+      }
+      return refreshed;
+    } finally {
+      if (mysql) await runner.query("SELECT RELEASE_LOCK(CONCAT(DATABASE(), '.rollups'))");
+    }
+  } finally {
+    await runner.release();
+  }
+}
+
+/**
+ * Computes the days named in a read model's own log (attribution's credits), as it is now (with the marks the days
+ * just refreshed added), a day per transaction. A day that fails keeps its mark for a later pass.
+ */
+async function refreshFollowUp(db: DataSource, runner: QueryRunner, followUp: FollowUp, opts: RefreshOptions): Promise<void> {
+  const [last] = await runner.query(`SELECT COALESCE(MAX(id), 0) AS id FROM ${followUp.log}`);
+  for (let after = 0; ;) {
+    const read = await readMarks(db, runner, followUp.log, after, toNumber(last.id), opts.batch);
+    if (!read) return;
+    after = read.after;
+    for (const { appspaceId, day } of read.days) {
+      if (opts.stopping?.()) return;
+      try {
+        await inTransaction(db, runner, em => followUp.refreshDay(em, appspaceId, day));
+      } catch (err) {
+        reportFailure(db, "rollups", `${followUp.log} not computed`, err, { appspace: appspaceId, day });
+      }
+    }
+  }
+}
+
+/**
+ * Up to `batch` marks of a log of days (rollup_dirty, rollup_attribution_dirty) with ids in (after, last], as the days
+ * they name (with the id of each day's newest mark) and the last id read; null when none is left.
+ */
+async function readMarks(db: DataSource, runner: QueryRunner, log: string, after: number, last: number, batch = 1000) {
+  const read = (q: Db | QueryRunner) => q.query(`SELECT id, appspace_id, day FROM ${log} WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`, [after, last, batch]);
+  // On SQLite's shared connection, a read outside the queue could see another request's uncommitted marks.
+  const entries: { id: unknown; appspace_id: unknown; day: string }[] = isMysql(db) ? await read(runner) : await withTransaction(db, read);
+  if (entries.length === 0) return null;
+  const days = new Map<string, { appspaceId: number; day: string; newest: number }>();
+  for (const e of entries) days.set(`${e.appspace_id}|${e.day}`, { appspaceId: toNumber(e.appspace_id), day: e.day, newest: toNumber(e.id) });
+  return { after: toNumber(entries.at(-1)!.id), days: [...days.values()] };
+}
+
+/** fn in a transaction of its own: on MySQL the refresher's connection at READ COMMITTED; SQLite's transactions queue in withTransaction. */
+async function inTransaction(db: DataSource, runner: QueryRunner, fn: (em: EntityManager) => Promise<void>): Promise<void> {
+  if (!isMysql(db)) return withTransaction(db, fn);
+  await runner.startTransaction("READ COMMITTED");
+  try {
+    await fn(runner.manager);
+    await runner.commitTransaction();
+  } catch (err) {
+    await runner.rollbackTransaction();
+    throw err;
+  }
+}
+
+/** Thrown inside a day's refresh when the refresher is told to stop: the transaction rolls back, the day stays stale. */
+class RefreshStopped extends Error {}
+
+/**
+ * Points between the steps of a day's refresh where it may give up (a busy day's refresh takes seconds at 10M events,
+ * and a shutdown should not wait for it): throws RefreshStopped once `stopping` says so.
+ */
+function checkpoint(stopping: (() => boolean) | undefined): () => void {
+  return () => {
+    if (stopping?.()) throw new RefreshStopped("the refresher was told to stop");
+  };
+}
+
+/** Events of a day collected at once by default: a busier day is collected in parts, so that what is held stays small. */
+const PART_EVENTS = 20_000;
+
+interface DayToRefresh {
+  appspaceId: number;
+  day: string;
+  /** Events collected at once (PART_EVENTS). */
+  partEvents: number;
+  check: () => void;
+}
+
+/**
+ * Takes every mark of the day first, then recomputes it. Each statement of a
+ * READ COMMITTED transaction reads what was committed when it starts, so the
+ * recomputation sees the events of every mark it took (a mark commits with its
+ * events); a writer committing after the delete leaves its mark for the next pass.
+ */
+async function refreshDay(db: EntityManager, rollups: readonly DayRollup[], { appspaceId, day, partEvents, check }: DayToRefresh): Promise<void> {
+  await lockPeopleRollups(db, appspaceId, false);
+  await db.query("DELETE FROM rollup_dirty WHERE appspace_id = ? AND day = ?", [appspaceId, day]);
+  // Everyone with an event that day, numbered once for every read model's sets.
+  const numbers = new Map<string, number>();
+  const refreshing: RefreshingDay = { db, appspaceId, day, check, numberPeople: people => numberPeople(db, appspaceId, people, numbers) };
+  const work: DayWork[] = [];
+  for (const rollup of rollups) {
+    check();
+    work.push(await rollup.refreshDay(refreshing));
+  }
+  await collectEvents(refreshing, work, partEvents);
+  for (const w of work) {
+    check();
+    await w.finish?.();
+  }
+}
+
+/**
+ * The one pass over the day's events that read models of what people did share: read a part of the day's people
+ * and cartIds at a time (a busy day in several parts), a page at a time, in time order.
+ */
+async function collectEvents({ db, appspaceId, day, check }: RefreshingDay, work: readonly DayWork[], partEvents: number): Promise<void> {
+  const collectors = work.flatMap(w => (w.events ? [w.events] : []));
+  if (collectors.length === 0) return;
+  const [count] = await db.query("SELECT COUNT(*) AS n FROM events WHERE appspace_id = ? AND occurred_at >= ? AND occurred_at < ?",
+    [appspaceId, periodOf(day, day).from, periodOf(day, day).to]);
+  const parts = Math.max(1, Math.ceil(toNumber(count.n) / partEvents));
+  for (let index = 0; index < parts; index++) {
+    check();
+    await eachDayEvents(db, appspaceId, [day], null, page => collectors.forEach(c => c.add(page)), { part: { index, of: parts } });
+    for (const c of collectors) await c.endPart();
+  }
+}
+
+/**
+ * Removes what the read models hold of these people (a deletion) on `days`, in the caller's transaction; `days`
+ * null: on every day, and their numbers last, once every day that holds those numbers is marked. Call
+ * lockPeopleRollups first in the transaction.
+ */
+export async function forgetInRollups(db: EntityManager, rollups: readonly DayRollup[], appspaceId: number, people: readonly string[],
+  days: readonly string[] | null): Promise<void> {
+  if (days !== null && days.length === 0) return;
+  const unique = days === null ? null : [...new Set(days)];
+  for (const rollup of rollups) await rollup.forget(db, appspaceId, people, unique);
+  if (days === null) await forgetPeople(db, appspaceId, people);
+}
+
+/** Drops every read model's rows of days before `oldestDay` (retention), in the caller's transaction. */
+export async function purgeRollupsBefore(db: EntityManager, rollups: readonly DayRollup[], appspaceId: number, oldestDay: string): Promise<void> {
+  await lockPeopleRollups(db, appspaceId, true);
+  for (const rollup of rollups) await rollup.purgeBefore(db, appspaceId, oldestDay);
+}
+
+/**
+ * Keeps rollups current in the background: a pass every `pollMs`, skipped while one runs (here or, on MySQL, in another server).
+ * A stale day is recomputed once no mark has come for it for `quietMs`, or once it has waited `maxWaitMs`. Reports read a
+ * stale day from raw events whatever its rollups hold, so recomputing a day still being written (today, under steady ingest,
+ * is marked again within milliseconds) only takes database time from ingest, and memory: it waits, with one mark.
+ */
+export class RollupRefresher extends PeriodicTask {
+  constructor(db: DataSource, rollups: readonly DayRollup[], pollMs = 1000, quietMs = 10_000, maxWaitMs = 600_000, clock = () => performance.now()) {
+    /** Per stale day seen ("appspace|day"): its newest mark, when that changed, when the day was first seen stale, and last seen. */
+    const seen = new Map<string, { newest: number; changedAt: number; since: number; lastSeen: number }>();
+    super(db, "rollups", pollMs, stopping => {
+      // A day not seen for a while (refreshed by another server) starts over when it is marked again.
+      for (const [key, s] of seen) if (clock() - s.lastSeen >= quietMs) seen.delete(key);
+      return refreshStaleDays(db, rollups, {
+        stopping,
+        skip: (appspaceId, day, newest) => {
+          const [key, now] = [`${appspaceId}|${day}`, clock()];
+          const s = seen.get(key);
+          if (!s) seen.set(key, { newest, changedAt: now, since: now, lastSeen: now });
+          else Object.assign(s, newest > s.newest ? { newest, changedAt: now, lastSeen: now } : { lastSeen: now });
+          const { changedAt, since } = seen.get(key)!;
+          return now - changedAt < quietMs && now - since < maxWaitMs;
+        },
+        refreshed: (appspaceId, day) => seen.delete(`${appspaceId}|${day}`),
+        // Tried again once quiet, as if just marked.
+        failed: (appspaceId, day) => seen.delete(`${appspaceId}|${day}`),
+      });
+    });
+  }
+}

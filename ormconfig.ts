@@ -1,5 +1,5 @@
 import { loadConfig } from "./src/config";
-import { createDataSource } from "./src/db/data-source";
+import { createDataSource } from "./src/data-source";
 
 // The DataSource the TypeORM CLI uses (`npm run migration:run`); the app builds the same one in src/index.ts.
 export default createDataSource(loadConfig());

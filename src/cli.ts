@@ -1,5 +1,5 @@
 import { DataSource } from "typeorm";
-import { openDatabase } from "./db/open";
+import { openDatabase } from "./open-database";
 
 /** `--name shop --json` -> { name: "shop", json: true } */
 export function parseFlags(argv: string[]): Record<string, string | true> {

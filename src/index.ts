@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { createAppspace, countAppspaces } from "./appspaces/appspace.service";
 import { loadConfig } from "./config";
-import { openDatabase } from "./db/open";
+import { openDatabase } from "./open-database";
 import { loadAuditSecret } from "./identity/audit-secret";
 import { logFailure } from "./log";
 import { createServer } from "./server";

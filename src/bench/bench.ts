@@ -7,7 +7,7 @@ import mysql from "mysql2/promise";
 import { Logger } from "typeorm";
 import { createAppspace, createKey, updateSettings } from "../appspaces/appspace.service";
 import { parseFlags } from "../cli";
-import { createDataSource } from "../db/data-source";
+import { createDataSource } from "../data-source";
 import { multiRowInsert } from "../db/sql";
 import { EVENT_COLUMNS, ITEM_COLUMNS } from "../events/columns";
 import { ensureRates } from "../ingest/rates/rates.service";

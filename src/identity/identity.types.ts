@@ -1,6 +1,6 @@
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from "type-graphql";
 import { ProductView } from "../catalog/product.type";
-import { EventType } from "../ingest/event.input";
+import { EventType } from "../events/event-type";
 
 export enum DeletionStatus {
   PENDING = "PENDING",

@@ -3,7 +3,7 @@ import { DataSource } from "typeorm";
 import { Appspace } from "../appspaces/appspace.entity";
 import { fromDbTime, placeholders, toNumber } from "../db/sql";
 import { BadUserInputError } from "../errors";
-import { EventType } from "../ingest/event.input";
+import { EventType } from "../events/event-type";
 import { fromMinor } from "../money";
 import { JourneyItem, UserJourney } from "./identity.types";
 import { identifiersOf } from "./persons";

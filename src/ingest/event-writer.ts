@@ -7,7 +7,7 @@ import { taggedFlag } from "../events/event-sql";
 import { ChangedEvent } from "../events/event-store";
 import { markChangedDays, markPeopleDays } from "../rollups/marks";
 import { EVENT_COLUMNS, ITEM_COLUMNS } from "../events/columns";
-import { EventType } from "./event.input";
+import { EventType } from "../events/event-type";
 import { claimOrders, Pending, releaseOrders, restateRefunds, Restated } from "./orders";
 import { NormalizedEvent } from "./validate";
 

@@ -3,7 +3,7 @@ import { isbot } from "isbot";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { Appspace } from "../appspaces/appspace.entity";
 import { AppspaceSettings, FraudRule, settingsOf } from "../appspaces/settings";
-import { EventType } from "./event.input";
+import { EventType } from "../events/event-type";
 import { minorDigits } from "../money";
 import { NormalizedEvent } from "./validate";
 

@@ -3,7 +3,7 @@ import { dayOf, joinSql, queryRows, sql } from "../db/query";
 import { isMysql, multiRowInsert, placeholders, toNumber } from "../db/sql";
 import { ChangedEvent, ORDER_TYPES } from "../events/event-store";
 import { orderEvents, taggedFlag } from "../events/event-sql";
-import { EventType } from "./event.input";
+import { EventType } from "../events/event-type";
 import { NormalizedEvent } from "./validate";
 
 /** An event about to be written, with its pre-allocated row id. */

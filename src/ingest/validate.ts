@@ -1,7 +1,8 @@
 import countries from "i18n-iso-countries";
 import { Appspace } from "../appspaces/appspace.entity";
 import { anonymizeIp, isIpAddress, parseUserAgent } from "./client-context";
-import { EventInput, EventType, ItemInput } from "./event.input";
+import { EventInput, ItemInput } from "./event.input";
+import { EventType } from "../events/event-type";
 import { convertMinor, isKnownCurrency, toMinor } from "../money";
 import { RatesCache } from "./rates/rates.service";
 import { oldestKept, oldestKeptMs } from "../days";

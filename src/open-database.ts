@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { DataSource } from "typeorm";
-import { Config, loadConfig } from "../config";
-import { ensureRates } from "../ingest/rates/rates.service";
+import { Config, loadConfig } from "./config";
+import { ensureRates } from "./ingest/rates/rates.service";
 import { createDataSource } from "./data-source";
 
 /** The configured database, migrated, with exchange rates present: what the server and every command start from. */

@@ -1,6 +1,6 @@
 import http from "node:http";
 import { createAppspace } from "../src/appspaces/appspace.service";
-import { createDataSource } from "../src/db/data-source";
+import { createDataSource } from "../src/data-source";
 import { createServer } from "../src/server";
 import { loadRates } from "../src/ingest/rates/rates.service";
 import { TRACK_EVENTS } from "./helpers/documents";

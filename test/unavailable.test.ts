@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { createAppspace } from "../src/appspaces/appspace.service";
-import { createDataSource } from "../src/db/data-source";
+import { createDataSource } from "../src/data-source";
 import { loadRates } from "../src/ingest/rates/rates.service";
 import { createServer } from "../src/server";
 import { TRACK_EVENTS } from "./helpers/documents";

@@ -3,13 +3,10 @@ import { DataSource } from "typeorm";
 import { joinSql, queryRows, Sql, sql } from "../db/query";
 import { Db, fromDbTime, toNumber, withTransaction } from "../db/sql";
 import { BadUserInputError } from "../errors";
-import { personOf } from "../events/event-sql";
+import { dayRuns, notFlagged, personOf } from "../events/event-sql";
 import { addDays, daysOf, Period, periodOf } from "../days";
-import { eventsIn, money, percent, ReportScope } from "../reports/scope";
-import { notFlagged } from "../events/event-sql";
+import { eventsIn, money, percent, ReportScope, staleDaysOf } from "../reports/scope";
 import { staleEvents } from "../reports/sales/sources";
-import { staleDaysOf } from "../reports/scope";
-import { dayRuns } from "../events/event-sql";
 import { Attribution, AttributionModel } from "./attribution.types";
 import { Touch, touchesOf } from "./touches";
 

@@ -1,8 +1,8 @@
-import { dayOf, queryRows, raw, sql, Sql } from "../db/query";
-import { dbTime, Db, fromDbTime, isMysql, placeholders, toNumber } from "../db/sql";
-import { personOf } from "./event-sql";
+import { dayOf, queryRows, raw, Sql, sql } from "../db/query";
+import { Db, dbTime, fromDbTime, placeholders, toNumber } from "../db/sql";
+import { eventTypeList, personOf } from "./event-sql";
+import { dialectOf } from "../db/dialect";
 import { periodOf } from "../days";
-import { eventTypeList } from "./event-sql";
 
 /** An event as the rollups of what people did read it: its person resolved, its lines for cart events. */
 export interface DayEvent {
@@ -48,10 +48,9 @@ export async function eachDayEvents(db: Db, appspaceId: number, days: readonly s
   opts: { part?: Part; pageSize?: number } = {}): Promise<void> {
   const { part = { index: 0, of: 1 }, pageSize = PAGE } = opts;
   const { join, person } = personOf();
-  const bucket = (x: Sql) => (part.of === 1 ? raw("0") : sql`(${raw(isMysql(db) ? "ORD(RIGHT(" : "unicode(substr(")}${x}${raw(isMysql(db) ? ", 1))" : ", -1))")} % ${part.of})`);
-  // By the last character but trailing spaces on MySQL, which tells people and cartIds apart without them: one person, one part.
-  const trimmed = (x: Sql) => (isMysql(db) ? sql`TRIM(TRAILING ' ' FROM ${x})` : x);
-  const [ofPerson, ofCart] = [bucket(trimmed(person)), bucket(trimmed(raw("e.cart_id")))];
+  // By the last character (but trailing spaces on MySQL, which tells people and cartIds apart without them): one person, one part.
+  const bucket = (x: Sql) => (part.of === 1 ? raw("0") : sql`(${dialectOf(db).lastCharCode(x)} % ${part.of})`);
+  const [ofPerson, ofCart] = [bucket(person), bucket(raw("e.cart_id"))];
   const typed = types ? sql` AND e.event_type IN (${eventTypeList(types)})` : raw("");
   const read = (range: Sql, limit: number | null) => queryRows<Record<string, unknown>>(db, sql`
     SELECT ${dayOf(db, "e.occurred_at")} AS day, e.id, e.event_type AS t, e.occurred_at AS at, e.cart_id, ${person} AS person,

@@ -1,6 +1,7 @@
 import { joinSql, raw, Sql, sql } from "../db/query";
-import { Db, isMysql } from "../db/sql";
+import { Db } from "../db/sql";
 import { addDays, periodOf } from "../days";
+import { dialectOf } from "../db/dialect";
 
 /*
  * Pieces of SQL over the events table that reports, rollups and ingest share: how an event's person, flag,
@@ -52,7 +53,7 @@ export function personOf(e = "e"): { join: Sql; person: Sql } {
  * events carry no transactionId, so index statistics undersell this index: it is named.
  */
 export function orderEvents(db: Db, alias: string): Sql {
-  return raw(isMysql(db) ? `events ${alias} FORCE INDEX (ix_events_transaction_type)` : `events ${alias} INDEXED BY ix_events_transaction_type`);
+  return dialectOf(db).throughIndex("events", alias, "ix_events_transaction_type");
 }
 
 /** Days (ascending) as runs of consecutive days: [first, last] each. */

@@ -1,5 +1,5 @@
 import { DataSource, EntityManager } from "typeorm";
-import { dbTime, fromDbTime, isMysql, multiRowInsert, placeholders, toNumber, withTransaction } from "../db/sql";
+import { dbTime, fromDbTime, multiRowInsert, placeholders, toNumber, withTransaction } from "../db/sql";
 import { Sql } from "../db/query";
 import { selectEvents } from "../events/event-store";
 import { DayRollup } from "../rollups/day-rollup";
@@ -8,6 +8,7 @@ import { forgetInRollups, lockPeopleRollups } from "../rollups/refresher";
 import { reportFailure } from "../db/health";
 import { countPersonData, deletionScope, eventsOfOrders, ownEvents } from "./deletion.service";
 import { identifiersOf, linkPersons, lockIdentities } from "./persons";
+import { dialectOf } from "../db/dialect";
 
 export interface DeletionWorkerOptions {
   /** Events deleted per transaction. */
@@ -91,7 +92,7 @@ export class DeletionWorker {
   private claim(): Promise<Claimed | null> {
     return withTransaction(this.db, async em => {
       const now = this.now();
-      const lock = isMysql(em) ? " FOR UPDATE SKIP LOCKED" : "";
+      const lock = dialectOf(em).skipLocked;
       const [r] = await em.query(
         `SELECT id, appspace_id, pending_user_id, attempts FROM deletion_requests
          WHERE status = 'PENDING' OR (status = 'RUNNING' AND lease_until < ?) ORDER BY requested_at, id LIMIT 1${lock}`,

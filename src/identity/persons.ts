@@ -1,6 +1,6 @@
 import { EntityManager } from "typeorm";
-import { raw, Sql } from "../db/query";
 import { Db, isMysql, multiRowInsert, placeholders } from "../db/sql";
+import { dialectOf } from "../db/dialect";
 
 /** A link from an identifier (anonymousId or alias) to a userId. */
 export type Link = readonly [identifier: string, userId: string];
@@ -76,10 +76,8 @@ export async function linkPersons(em: EntityManager, appspaceId: number, links: 
   const added = ids.filter(id => !current.has(id)).map(id => [appspaceId, id, name.get(find(id))!]);
   if (added.length) {
     const columns = ["appspace_id", "identifier", "person"];
-    const [sql, params] = isMysql(em)
-      ? multiRowInsert("identity_persons", columns, added, "ON DUPLICATE KEY UPDATE person = VALUES(person)")
-      : multiRowInsert("identity_persons", columns, added, "ON CONFLICT (appspace_id, identifier) DO UPDATE SET person = excluded.person");
-    await em.query(sql, params);
+    const relink = dialectOf(em).onConflict("identity_persons", ["appspace_id", "identifier"], { person: (_stored, incoming) => incoming });
+    await em.query(...multiRowInsert("identity_persons", columns, added, relink));
   }
   return [...moved];
 }

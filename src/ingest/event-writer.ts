@@ -1,14 +1,11 @@
 import { EntityManager } from "typeorm";
-import { dayOf, raw, Sql, sql } from "../db/query";
-import { dbTime, insertChunked, insertIgnoring, isMysql, multiRowInsert, placeholders, Row, toNumber, Writes } from "../db/sql";
+import { dbTime, insertChunked, insertIgnoring, isMysql, multiRowInsert, placeholders, Row, Writes } from "../db/sql";
 import { admitLinks, LinkRequest } from "../identity/links";
 import { linkPersons } from "../identity/persons";
-import { taggedFlag } from "../events/event-sql";
-import { ChangedEvent } from "../events/event-store";
 import { markChangedDays, markPeopleDays } from "../rollups/marks";
 import { EVENT_COLUMNS, ITEM_COLUMNS } from "../events/columns";
 import { EventType } from "../events/event-type";
-import { claimOrders, Pending, releaseOrders, restateRefunds, Restated } from "./orders";
+import { claimOrders, Pending, releaseOrders, Restated, restateRefunds } from "./orders";
 import { NormalizedEvent } from "./validate";
 
 export interface WriteOutcome {

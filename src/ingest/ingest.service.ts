@@ -12,7 +12,8 @@ import { FraudChecks } from "./fraud";
 import { GroupCommit } from "./group-commit";
 import { RatesCache } from "./rates/rates.service";
 import { isPublicAddress } from "./client-context";
-import { normalizeEvent, NormalizedEvent, Problem } from "./validate";
+import { NormalizedEvent, normalizeEvent, Problem } from "./validate";
+import { dialectOf } from "../db/dialect";
 
 export interface IngestDeps {
   db: DataSource;
@@ -189,7 +190,6 @@ async function eventsThisMonth(db: DataSource, appspaceId: number, now: Date): P
 function statsUpsert(db: Db | EntityManager, appspaceId: number, day: string, tally: Tally): [string, unknown[]] {
   const rows = [...tally.counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, n]) => [appspaceId, day, ...key.split("|"), n]);
   const columns = ["appspace_id", "day", "outcome", "code", "n"];
-  return isMysql(db)
-    ? multiRowInsert("ingestion_stats", columns, rows, "ON DUPLICATE KEY UPDATE n = n + VALUES(n)")
-    : multiRowInsert("ingestion_stats", columns, rows, "ON CONFLICT (appspace_id, day, outcome, code) DO UPDATE SET n = ingestion_stats.n + excluded.n");
+  const add = dialectOf(db).onConflict("ingestion_stats", ["appspace_id", "day", "outcome", "code"], { n: (stored, incoming) => `${stored} + ${incoming}` });
+  return multiRowInsert("ingestion_stats", columns, rows, add);
 }

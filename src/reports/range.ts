@@ -1,6 +1,6 @@
 import { Arg, Field, InputType, Int, registerEnumType } from "type-graphql";
 import { Appspace } from "../appspaces/appspace.entity";
-import { DAY_MS, dateOf, dayMs, oldestKept, Period, periodOf } from "../days";
+import { dateOf, DAY_MS, dayMs, oldestKept, Period, periodOf } from "../days";
 import { BadUserInputError } from "../errors";
 import { DateScalar } from "../scalars";
 

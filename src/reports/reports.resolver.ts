@@ -4,10 +4,7 @@ import { Context } from "../context";
 import { BreakdownDimension } from "./sales/breakdown.service";
 import { cohorts, MAX_COHORT_MONTHS } from "./cohorts/cohorts.service";
 import { CompareTo, DateRange, IncludeFlaggedArg } from "./range";
-import {
-  CartAbandonment, ChannelBreakdown, Cohorts, CountryBreakdown, CouponBreakdown, DeviceBreakdown, Funnel, Overview, PlatformBreakdown,
-  RevenueBreakdown, RevenueTimeseries, TopProduct, TopProducts,
-} from "./report.types";
+import { CartAbandonment, ChannelBreakdown, Cohorts, CountryBreakdown, CouponBreakdown, DeviceBreakdown, Funnel, Overview, PlatformBreakdown, RevenueBreakdown, RevenueTimeseries, TopProduct, TopProducts } from "./report.types";
 import * as reports from "./reports.service";
 
 const RangeArg = () => Arg("range", () => DateRange, { nullable: true });

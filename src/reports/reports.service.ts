@@ -7,9 +7,7 @@ import { cartTotals } from "./carts/cart-abandonment.service";
 import { funnelCounts } from "./funnel/funnel.service";
 import { CompareTo, DateRange, resolveRange } from "./range";
 import { Period, previousPeriod } from "../days";
-import {
-  BreakdownRow, CartAbandonment, ChannelRevenue, CouponRevenue, Funnel, Overview, RevenueBreakdown, RevenueTimeseries, TopProducts,
-} from "./report.types";
+import { BreakdownRow, CartAbandonment, ChannelRevenue, CouponRevenue, Funnel, Overview, RevenueBreakdown, RevenueTimeseries, TopProducts } from "./report.types";
 import { dailySales, fulfilmentTotals, refundTotals, salesTotals } from "./sales/revenue.service";
 import { money, percent, ReportScope } from "./scope";
 import { topProducts } from "./sales/top-products.service";

@@ -1,10 +1,11 @@
 import { DataSource, EntityManager } from "typeorm";
 import { sql } from "../db/query";
-import { dbTime, isMysql, toNumber, withTransaction } from "../db/sql";
+import { dbTime, toNumber, withTransaction } from "../db/sql";
 import { selectEvents } from "../events/event-store";
 import { DayRollup } from "../rollups/day-rollup";
 import { deleteAndMark } from "../rollups/marks";
-import { addDays, oldestKept, oldestKeptMs } from "../days";
+import { oldestKept, oldestKeptMs } from "../days";
+import { withNamedLock } from "../db/named-lock";
 import { PeriodicTask } from "../periodic-task";
 import { purgeRollupsBefore } from "../rollups/refresher";
 
@@ -35,27 +36,16 @@ export interface PurgeOptions {
 export async function purgeExpired(db: DataSource, rollups: readonly DayRollup[], opts: PurgeOptions = {}): Promise<Map<number, number>> {
   const now = opts.now ?? new Date();
   const purged = new Map<number, number>();
-  const runner = db.createQueryRunner();
-  try {
-    if (isMysql(db)) {
-      const [got] = await runner.query("SELECT GET_LOCK(CONCAT(DATABASE(), '.retention'), 0) AS ok");
-      if (toNumber(got.ok) !== 1) return purged;
+  return withNamedLock(db, "retention", 0, purged, async () => {
+    const appspaces: { id: unknown; retention_days: unknown }[] = await db.query("SELECT id, retention_days FROM appspaces ORDER BY id");
+    for (const a of appspaces) {
+      if (opts.stopping?.()) break;
+      const appspaceId = toNumber(a.id);
+      const events = await purgeAppspace(db, rollups, appspaceId, toNumber(a.retention_days), now, opts);
+      if (events > 0) purged.set(appspaceId, events);
     }
-    try {
-      const appspaces: { id: unknown; retention_days: unknown }[] = await db.query("SELECT id, retention_days FROM appspaces ORDER BY id");
-      for (const a of appspaces) {
-        if (opts.stopping?.()) break;
-        const appspaceId = toNumber(a.id);
-        const events = await purgeAppspace(db, rollups, appspaceId, toNumber(a.retention_days), now, opts);
-        if (events > 0) purged.set(appspaceId, events);
-      }
-      return purged;
-    } finally {
-      if (isMysql(db)) await runner.query("SELECT RELEASE_LOCK(CONCAT(DATABASE(), '.retention'))");
-    }
-  } finally {
-    await runner.release();
-  }
+    return purged;
+  });
 }
 
 async function purgeAppspace(db: DataSource, rollups: readonly DayRollup[], appspaceId: number, retentionDays: number, now: Date, opts: PurgeOptions): Promise<number> {

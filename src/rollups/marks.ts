@@ -1,9 +1,10 @@
 import { EntityManager } from "typeorm";
-import { dayOf, joinSql, queryRows, raw, sql, Sql } from "../db/query";
-import { Db, isMysql, multiRowInsert, toNumber, Writes } from "../db/sql";
+import { dayOf, joinSql, queryRows, raw, Sql, sql } from "../db/query";
+import { Db, multiRowInsert, toNumber, Writes } from "../db/sql";
 import { addDays } from "../days";
 import { orderEvents, taggedFlag } from "../events/event-sql";
 import { ChangedEvent, deleteEvents, lockOrdersOf, StoredEvent } from "../events/event-store";
+import { dialectOf } from "../db/dialect";
 
 /*
  * Stale-day marks: rollup_dirty is a log of (appspace, day) rows. Whoever changes what a day's rollups sum marks the
@@ -65,7 +66,7 @@ export async function markPeopleDays(em: Db | EntityManager, appspaceId: number,
  * On MySQL, a locking read: it sees what committed after the transaction's snapshot (an event the refresher may
  * already have rolled up for its old person) and waits for what is being written. SQLite writes one at a time.
  */
-const lockingRead = (em: Db | EntityManager) => (query: Sql): Sql => (isMysql(em) ? sql`(${query} LOCK IN SHARE MODE)` : query);
+const lockingRead = (em: Db | EntityManager) => (query: Sql): Sql => (dialectOf(em).mysql ? sql`(${query}${raw(dialectOf(em).shareLock)})` : query);
 
 /** The days of the refunds and cancels of these orders. */
 async function refundDaysOf(em: Db | EntityManager, appspaceId: number, transactionIds: readonly string[]): Promise<string[]> {
@@ -77,7 +78,7 @@ async function refundDaysOf(em: Db | EntityManager, appspaceId: number, transact
   // lock every refund's, and every concurrent insert of a refund would wait.
   const rows = await queryRows<{ day: string }>(em, sql`
     SELECT DISTINCT ${dayOf(em, "e.occurred_at")} AS day FROM ${orderEvents(em, "e")}
-    WHERE e.appspace_id = ${appspaceId} AND e.transaction_id IN (${joinSql(ids.map(id => sql`${id}`))}) AND e.event_type IN ('REFUND', 'CANCEL')${raw(isMysql(em) ? " LOCK IN SHARE MODE" : "")}`);
+    WHERE e.appspace_id = ${appspaceId} AND e.transaction_id IN (${joinSql(ids.map(id => sql`${id}`))}) AND e.event_type IN ('REFUND', 'CANCEL')${raw(dialectOf(em).shareLock)}`);
   return rows.map(r => r.day);
 }
 

@@ -1,4 +1,5 @@
-import { Db, insertChunked, isMysql, multiRowInsert } from "../db/sql";
+import { Db, insertChunked, multiRowInsert } from "../db/sql";
+import { dialectOf } from "../db/dialect";
 
 /*
  * Rollups per pair of days (rollup_cart_pairs, rollup_funnel_pairs: cart-pairs.ts, funnel-pairs.ts). F(i..j) is what a
@@ -58,9 +59,8 @@ export class PairDeltas {
       return [appspaceId, Number(withFlagged), from, to, ...delta];
     });
     const columns = ["appspace_id", "with_flagged", "day_from", "day_to", ...sums];
-    const tail = isMysql(db)
-      ? `ON DUPLICATE KEY UPDATE ${sums.map(c => `${c} = ${c} + VALUES(${c})`).join(", ")}`
-      : `ON CONFLICT (appspace_id, with_flagged, day_from, day_to) DO UPDATE SET ${sums.map(c => `${c} = ${c} + excluded.${c}`).join(", ")}`;
+    const add = Object.fromEntries(sums.map(c => [c, (stored: string, incoming: string) => `${stored} + ${incoming}`]));
+    const tail = dialectOf(db).onConflict(table, ["appspace_id", "with_flagged", "day_from", "day_to"], add);
     await insertChunked(db, r => multiRowInsert(table, columns, r, tail), columns.length, rows);
   }
 }

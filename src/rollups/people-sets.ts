@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { RoaringBitmap32 } from "roaring";
 import { EntityManager } from "typeorm";
 import { joinSql, queryRows, sql } from "../db/query";
-import { Db, insertChunked, isMysql, multiRowInsert, toNumber } from "../db/sql";
+import { Db, insertChunked, multiRowInsert, toNumber } from "../db/sql";
+import { dialectOf } from "../db/dialect";
 
 /*
  * Sets of people, for the rollups of reports that count people over a range (funnel, channel reach): each day
@@ -27,7 +28,7 @@ export const setOf = (stored: Buffer | Uint8Array): PeopleSet => RoaringBitmap32
  * persons, in the raw reports), SQLite's BINARY does not. People that compare equal share a number.
  */
 export function samePerson(db: Db): (person: string) => string {
-  return isMysql(db) ? person => person.replace(/ +$/, "") : person => person;
+  return dialectOf(db).compared;
 }
 
 /** The key of a person in rollup_people (a person as the database tells them apart: see samePerson). */

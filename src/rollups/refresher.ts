@@ -1,6 +1,7 @@
 import { DataSource, EntityManager, QueryRunner } from "typeorm";
 import { Db, isMysql, toNumber, withTransaction } from "../db/sql";
 import { reportFailure } from "../db/health";
+import { withNamedLock } from "../db/named-lock";
 import { periodOf } from "../days";
 import { eachDayEvents } from "../events/day-events";
 import { PeriodicTask } from "../periodic-task";
@@ -50,58 +51,61 @@ export interface RefreshOptions {
  * at READ COMMITTED, so it never locks the events ingest is writing. Returns the
  * number of days refreshed.
  */
-export async function refreshStaleDays(db: DataSource, rollups: readonly DayRollup[], opts: RefreshOptions = {}): Promise<number> {
-  const runner = db.createQueryRunner();
-  const mysql = isMysql(db);
-  try {
-    if (mysql) {
-      // Named locks are server-wide: the name carries the database's.
-      const [got] = await runner.query("SELECT GET_LOCK(CONCAT(DATABASE(), '.rollups'), ?) AS ok", [opts.waitSeconds ?? 0]);
-      if (toNumber(got.ok) !== 1) return 0;
+export function refreshStaleDays(db: DataSource, rollups: readonly DayRollup[], opts: RefreshOptions = {}): Promise<number> {
+  return withNamedLock(db, "rollups", opts.waitSeconds ?? 0, 0, async runner => {
+    const refreshed = await refreshMarkedDays(db, runner, rollups, opts);
+    for (const { followUp } of rollups) {
+      if (followUp && !opts.stopping?.()) await refreshFollowUp(db, runner, followUp, opts);
     }
-    let refreshed = 0;
-    try {
-      // The marks there are now: days that writers keep marking meanwhile wait for the next call.
-      const [last] = await runner.query("SELECT COALESCE(MAX(id), 0) AS id FROM rollup_dirty");
-      // Marks up to `after` have been dealt with: deleted with their day, or left by `skip`.
-      let after = 0;
-      for (let pass = 0; pass < (opts.passes ?? Infinity) && !opts.stopping?.(); pass++) {
-        const read = await readMarks(db, runner, "rollup_dirty", after, toNumber(last.id), opts.batch);
-        if (!read) break;
-        after = read.after;
-        for (const { appspaceId, day, newest } of read.days) {
-          if (opts.stopping?.()) return refreshed;
-          if (opts.skip?.(appspaceId, day, newest)) {
-            // One mark keeps a day stale: the marks of a day written without pause do not pile up while it waits.
-            const compact = (q: Db | EntityManager | QueryRunner) => q.query("DELETE FROM rollup_dirty WHERE appspace_id = ? AND day = ? AND id < ?", [appspaceId, day, newest]);
-            if (mysql) await compact(runner);
-            else await withTransaction(db, compact);
-            continue;
-          }
-                    try {
-            await inTransaction(db, runner, em => refreshDay(em, rollups, { appspaceId, day, partEvents: opts.partEvents ?? PART_EVENTS, check: checkpoint(opts.stopping) }));
-          } catch (err) {
-            // Told to stop mid-day (a shutdown): rolled back, the day stays stale for the next refresher.
-            if (err instanceof RefreshStopped) return refreshed;
-            // A day that cannot be recomputed stays stale (reports read it raw) without holding up the others.
-            reportFailure(db, "rollups", "day not refreshed", err, { appspace: appspaceId, day });
-            opts.failed?.(appspaceId, day);
-            continue;
-          }
-          opts.refreshed?.(appspaceId, day);
-          refreshed++;
-        }
-      }
-      for (const { followUp } of rollups) {
-        if (followUp && !opts.stopping?.()) await refreshFollowUp(db, runner, followUp, opts);
-      }
-      return refreshed;
-    } finally {
-      if (mysql) await runner.query("SELECT RELEASE_LOCK(CONCAT(DATABASE(), '.rollups'))");
+    return refreshed;
+  });
+}
+
+/** The days of the marks there are now, a batch at a time (days that writers keep marking wait for the next call). */
+async function refreshMarkedDays(db: DataSource, runner: QueryRunner, rollups: readonly DayRollup[], opts: RefreshOptions): Promise<number> {
+  const [last] = await runner.query("SELECT COALESCE(MAX(id), 0) AS id FROM rollup_dirty");
+  let refreshed = 0;
+  // Marks up to `after` have been dealt with: deleted with their day, or left by `skip`.
+  let after = 0;
+  for (let pass = 0; pass < (opts.passes ?? Infinity) && !opts.stopping?.(); pass++) {
+    const read = await readMarks(db, runner, "rollup_dirty", after, toNumber(last.id), opts.batch);
+    if (!read) break;
+    after = read.after;
+    for (const { appspaceId, day, newest } of read.days) {
+      if (opts.stopping?.()) return refreshed;
+      const outcome = opts.skip?.(appspaceId, day, newest)
+        ? await leaveStale(db, runner, appspaceId, day, newest)
+        : await refreshOneDay(db, runner, rollups, appspaceId, day, opts);
+      if (outcome === "stopped") return refreshed;
+      if (outcome === "refreshed") refreshed++;
     }
-  } finally {
-    await runner.release();
   }
+  return refreshed;
+}
+
+/** Keeps a day stale with one mark (its newest): the marks of a day written without pause do not pile up while it waits. */
+async function leaveStale(db: DataSource, runner: QueryRunner, appspaceId: number, day: string, newest: number): Promise<"skipped"> {
+  const compact = (q: Db | QueryRunner) => q.query("DELETE FROM rollup_dirty WHERE appspace_id = ? AND day = ? AND id < ?", [appspaceId, day, newest]);
+  if (isMysql(db)) await compact(runner);
+  else await withTransaction(db, compact);
+  return "skipped";
+}
+
+/** Recomputes one day in its own transaction; a day that fails stays stale (reports read it raw) without holding up the others. */
+async function refreshOneDay(db: DataSource, runner: QueryRunner, rollups: readonly DayRollup[], appspaceId: number, day: string,
+  opts: RefreshOptions): Promise<"refreshed" | "failed" | "stopped"> {
+  const toRefresh = { appspaceId, day, partEvents: opts.partEvents ?? PART_EVENTS, check: checkpoint(opts.stopping) };
+  try {
+    await inTransaction(db, runner, em => refreshDay(em, rollups, toRefresh));
+  } catch (err) {
+    // Told to stop mid-day (a shutdown): rolled back, the day stays stale for the next refresher.
+    if (err instanceof RefreshStopped) return "stopped";
+    reportFailure(db, "rollups", "day not refreshed", err, { appspace: appspaceId, day });
+    opts.failed?.(appspaceId, day);
+    return "failed";
+  }
+  opts.refreshed?.(appspaceId, day);
+  return "refreshed";
 }
 
 /**

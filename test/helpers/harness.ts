@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { DataSource, Logger } from "typeorm";
 import { createAppspace, CreatedAppspace, NewAppspace } from "../../src/appspaces/appspace.service";
-import { createDataSource } from "../../src/db/data-source";
+import { createDataSource } from "../../src/data-source";
 import { loadRates, OxrFile } from "../../src/ingest/rates/rates.service";
 import { createServer, RunningServer, ServerOptions } from "../../src/server";
 import { refreshRollups } from "../../src/read-models";

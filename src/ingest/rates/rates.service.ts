@@ -2,8 +2,9 @@ import Big from "big.js";
 import fs from "node:fs";
 import path from "node:path";
 import { DataSource } from "typeorm";
-import { isMysql, multiRowInsert, toNumber, withTransaction } from "../../db/sql";
+import { multiRowInsert, toNumber, withTransaction } from "../../db/sql";
 import { isKnownCurrency } from "../../money";
+import { dialectOf } from "../../db/dialect";
 
 /** The Open Exchange Rates file format: units of each currency per one `base`. */
 export interface OxrFile {
@@ -114,9 +115,7 @@ export async function loadRates(db: DataSource, file: OxrFile): Promise<{ date: 
     rows.push([code, date, new Big(value).div(baseInUsd).prec(15).toFixed()]);
   }
   if (!rows.some(r => r[0] === "USD")) rows.push(["USD", date, "1"]);
-  const tail = isMysql(db)
-    ? "ON DUPLICATE KEY UPDATE per_usd = VALUES(per_usd)"
-    : "ON CONFLICT (currency, rate_date) DO UPDATE SET per_usd = excluded.per_usd";
+  const tail = dialectOf(db).onConflict("exchange_rates", ["currency", "rate_date"], { per_usd: (_stored, incoming) => incoming });
   await withTransaction(db, em => em.query(...multiRowInsert("exchange_rates", ["currency", "rate_date", "per_usd"], rows, tail)));
   return { date, count: rows.length };
 }

@@ -2,10 +2,9 @@ import { Db, isMysql, withTransaction } from "../../db/sql";
 import { settingsOf } from "../../appspaces/settings";
 import { eachDayEvents } from "../../events/day-events";
 import { samePerson } from "../../rollups/people-sets";
-import { CART_TYPES, CartCounts, cartCounts, CartDays, emptyDay, foldCarts } from "./cart-days";
+import { CART_TYPES, cartCounts, CartCounts, CartDays, emptyDay, foldCarts } from "./cart-days";
 import { daysOf } from "../../days";
-import { percent, ReportScope } from "../scope";
-import { fromRollups, staleDaysOf } from "../scope";
+import { fromRollups, percent, ReportScope, staleDaysOf } from "../scope";
 
 export interface CartTotals {
   abandonedCarts: number;

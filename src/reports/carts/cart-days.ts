@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { RoaringBitmap32 } from "roaring";
-import { joinSql, queryRows, raw, sql, Sql, valueList } from "../../db/query";
+import { joinSql, queryRows, raw, Sql, sql, valueList } from "../../db/query";
 import { Db, Row, toNumber } from "../../db/sql";
 import { DayEvent, eachDayEvents } from "../../events/day-events";
 import { emptySet, samePerson, setOf, storedSet } from "../../rollups/people-sets";

@@ -4,7 +4,7 @@ import { DayEvent } from "../../events/day-events";
 import { DayRollup } from "../../rollups/day-rollup";
 import { samePerson } from "../../rollups/people-sets";
 import { dayCartRows, updateCartPairs } from "./cart-pairs";
-import { CART_ROW_COLUMNS, CartDays, CartDayTotals, cartDayRows } from "./cart-days";
+import { CART_ROW_COLUMNS, cartDayRows, CartDays, CartDayTotals } from "./cart-days";
 
 /*
  * The carts' read model: per day, the cart events of each person and cartId (rollup_carts), the outcomes of the

@@ -1,11 +1,12 @@
-import { dayOf, queryRows, raw, sql, Sql } from "../../db/query";
-import { Db, insertChunked, isMysql, multiRowInsert, toNumber } from "../../db/sql";
+import { dayOf, queryRows, raw, Sql, sql } from "../../db/query";
+import { Db, insertChunked, multiRowInsert, toNumber } from "../../db/sql";
 import { periodOf } from "../../days";
 import { flaggedOf, notFlagged, personOf, RawSelection, someone } from "../../events/event-sql";
 import { DayRollup } from "../../rollups/day-rollup";
-import { emptySet, PeopleSet, peopleNumbers, setOf, storedSet } from "../../rollups/people-sets";
+import { emptySet, peopleNumbers, PeopleSet, setOf, storedSet } from "../../rollups/people-sets";
 import { fromRollups, ReportScope, staleDaysOf } from "../scope";
 import { creditedPurchases, staleEvents } from "../sales/sources";
+import { dialectOf } from "../../db/dialect";
 
 /*
  * Channel reach, for revenueByChannel's people and conversion: per day, flagged and campaign/source/medium, the set
@@ -104,7 +105,7 @@ export interface ChannelReach {
  * sets of rollup_reach_sets and the stale days' computed from events, united per channel.
  */
 export async function channelReach(scope: ReportScope): Promise<(channel: readonly (string | null)[]) => ChannelReach | undefined> {
-  const same = isMysql(scope.db) ? (v: string | null) => v?.replace(/ +$/, "") ?? null : (v: string | null) => v;
+  const same = (v: string | null) => (v === null ? null : dialectOf(scope.db).compared(v));
   const keyOf = (channel: readonly (string | null)[]) => JSON.stringify(channel.map(same));
   const met = new Map<string, { people: PeopleSet; buyers: PeopleSet }>();
   const setsOf = (channel: readonly (string | null)[]) => {

@@ -1,9 +1,10 @@
 import { EntityManager } from "typeorm";
-import { dayOf, joinSql, queryRows, raw, sql, Sql } from "../../db/query";
+import { dayOf, joinSql, queryRows, raw, Sql, sql } from "../../db/query";
 import { Db, isMysql } from "../../db/sql";
 import { notFlagged, onDays, orderEvents, personOf, someone } from "../../events/event-sql";
 import { DayRollup } from "../../rollups/day-rollup";
 import { refundAmounts } from "../sales/sources";
+import { dialectOf } from "../../db/dialect";
 
 /*
  * The cohorts read model: rollup_buyers holds, per day and person, what they bought (purchases minus what refunds
@@ -78,12 +79,12 @@ async function refreshCohorts(db: EntityManager, appspaceId: number, day: string
   for (let i = 0; i < people.length; i += 500) {
     const chosen = sql`appspace_id = ${appspaceId} AND with_flagged IN (0, 1) AND person IN (${joinSql(people.slice(i, i + 500).map(p => sql`${p}`))})`;
     const firsts = sql`SELECT with_flagged, person, MIN(first_at) AS first_at FROM rollup_buyers WHERE ${chosen} GROUP BY with_flagged, person`;
-    const [cohort, isFirst] = [raw(mysql ? "DATE_FORMAT(f.first_at, '%Y-%m')" : "substr(f.first_at, 1, 7)"), raw("CASE WHEN b.first_at = f.first_at THEN 1 ELSE 0 END")];
+    const [cohort, isFirst] = [dialectOf(db).month("f.first_at"), raw("CASE WHEN b.first_at = f.first_at THEN 1 ELSE 0 END")];
     // Named: with hundreds of people MariaDB would rather join through the primary key, reading the appspace's rows per person.
     const joined = sql`rollup_buyers b${raw(mysql ? " FORCE INDEX (ix_rollup_buyers_person)" : "")} JOIN (${firsts}) f
       ON b.appspace_id = ${appspaceId} AND b.with_flagged = f.with_flagged AND b.person = f.person`;
     const days = await queryRows<{ day: string }>(db, sql`SELECT DISTINCT b.day FROM ${joined}
-      WHERE ${raw(mysql ? "NOT (b.cohort <=> " : "b.cohort IS NOT (")}${cohort}) OR b.is_first <> ${isFirst}`);
+      WHERE NOT (${raw(dialectOf(db).same("b.cohort", cohort.text))}) OR b.is_first <> ${isFirst}`);
     if (days.length === 0) continue;
     days.forEach(d => changed.add(d.day));
     await queryRows(db, mysql

@@ -1,19 +1,20 @@
 import { DataSource } from "typeorm";
 import { Appspace } from "../../appspaces/appspace.entity";
 import { joinSql, queryRows, raw, Sql, sql } from "../../db/query";
-import { Db, isMysql, toNumber, withTransaction } from "../../db/sql";
+import { Db, toNumber, withTransaction } from "../../db/sql";
 import { BadUserInputError } from "../../errors";
-import { personOf } from "../../events/event-sql";
+import { notFlagged, personOf } from "../../events/event-sql";
 import { fromMinor } from "../../money";
 import { Cohorts } from "../report.types";
 import { refundAmounts } from "../sales/sources";
 import { buyerRows } from "./cohorts.rollup";
-import { notFlagged } from "../../events/event-sql";
+import { dialectOf } from "../../db/dialect";
+import { staleDays } from "../../rollups/marks";
 
 export const MAX_COHORT_MONTHS = 24;
 
 /** YYYY-MM of a DATETIME column. */
-const monthOf = (db: Db, column: string) => raw(isMysql(db) ? `DATE_FORMAT(${column}, '%Y-%m')` : `substr(${column}, 1, 7)`);
+const monthOf = (db: Db, column: string) => dialectOf(db).month(column);
 
 const monthIndex = (yyyyMm: string) => Number(yyyyMm.slice(0, 4)) * 12 + Number(yyyyMm.slice(5, 7)) - 1;
 const monthAt = (index: number) => `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, "0")}`;
@@ -74,7 +75,7 @@ interface Cell {
  * one snapshot (a transaction).
  */
 async function cellsFromRollups(db: Db, appspaceId: number, withFlagged: boolean): Promise<Cell[]> {
-  const stale = (await queryRows<{ day: string }>(db, sql`SELECT DISTINCT day FROM rollup_dirty WHERE appspace_id = ${appspaceId} ORDER BY day`)).map(r => r.day);
+  const stale = [...(await staleDays(db, appspaceId))].sort();
   const variant = sql`appspace_id = ${appspaceId} AND with_flagged = ${withFlagged ? 1 : 0}`;
   const rows = sql`FROM rollup_buyers WHERE ${variant}`;
   // Buyer rows count their person where they hold the first purchase; a cohort day counts its people.
@@ -82,10 +83,10 @@ async function cellsFromRollups(db: Db, appspaceId: number, withFlagged: boolean
   const sum = (from: { table: Sql; people: Sql }, where: Sql) => queryRows<Cell>(db, sql`SELECT cohort, substr(day, 1, 7) AS month, SUM(${from.people}) AS people,
     SUM(amount) AS amount FROM ${from.table} WHERE ${variant}${where} AND cohort IS NOT NULL GROUP BY cohort, substr(day, 1, 7)`);
   if (stale.length === 0) return sum(cohortDays, raw(""));
-  const staleDays = joinSql(stale.map(d => sql`${d}`));
+  const staleList = joinSql(stale.map(d => sql`${d}`));
   const fresh = buyerRows(db, appspaceId, stale, withFlagged);
-  const touched = sql`SELECT person ${rows} AND day IN (${staleDays}) UNION SELECT person FROM (${fresh}) f`;
-  const clean = sql` AND day NOT IN (${staleDays})`;
+  const touched = sql`SELECT person ${rows} AND day IN (${staleList}) UNION SELECT person FROM (${fresh}) f`;
+  const clean = sql` AND day NOT IN (${staleList})`;
   const month = (column: string) => monthOf(db, column);
   const [all, theirs, recomputed] = [await sum(cohortDays, clean), await sum(buyerDays, sql`${clean} AND person IN (${touched})`), await queryRows<Cell>(db, sql`
     WITH buyers AS (SELECT day, person, first_at, amount ${rows}${clean} AND person IN (${touched}) UNION ALL ${fresh}),

@@ -2,11 +2,10 @@ import { Db, isMysql, toNumber, withTransaction } from "../../db/sql";
 import { joinSql, queryRows, raw, Sql, sql, valueList } from "../../db/query";
 import { personOf } from "../../events/event-sql";
 import { daysOf } from "../../days";
-import { eventsIn, percent, ReportScope } from "../scope";
+import { eventsIn, fromRollups, percent, ReportScope, staleDaysOf } from "../scope";
 import { DayEvent, eachDayEvents } from "../../events/day-events";
-import { fromRollups, staleDaysOf } from "../scope";
 import { RoaringBitmap32 } from "roaring";
-import { emptySet, PeopleSet, peopleNumbers, samePerson, setOf } from "../../rollups/people-sets";
+import { emptySet, peopleNumbers, PeopleSet, samePerson, setOf } from "../../rollups/people-sets";
 
 export const FUNNEL_STEPS = [
   { name: "view_item", type: "VIEW_ITEM" },

@@ -1,8 +1,7 @@
 import { registerEnumType } from "type-graphql";
 import { joinSql, queryRows, raw, sql } from "../../db/query";
-import { isMysql, toNumber } from "../../db/sql";
+import { toNumber } from "../../db/sql";
 import { eventsIn, ReportScope } from "../scope";
-import { notFlagged } from "../../events/event-sql";
 import { creditedPurchases, OrderDimension, salesSource } from "./sources";
 
 export enum BreakdownDimension {

@@ -1,4 +1,4 @@
-import { joinSql, queryRows, raw, sql, Sql } from "../../db/query";
+import { joinSql, queryRows, raw, Sql, sql } from "../../db/query";
 import { addDays, periodOf } from "../../days";
 import { RawSelection } from "../../events/event-sql";
 import { DayRollup, RefreshingDay } from "../../rollups/day-rollup";

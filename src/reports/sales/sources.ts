@@ -1,8 +1,9 @@
-import { dayOf, joinSql, queryRows, raw, Sql, sql } from "../../db/query";
-import { Db, isMysql, toNumber } from "../../db/sql";
-import { eventTypeList, flaggedOf, notFlagged, onDays, orderEvents, personOf, RawSelection, tagged } from "../../events/event-sql";
-import { addDays, daysOf, periodOf } from "../../days";
+import { dayOf, joinSql, raw, Sql, sql } from "../../db/query";
+import { Db, isMysql } from "../../db/sql";
+import { eventTypeList, flaggedOf, notFlagged, onDays, orderEvents, RawSelection, tagged } from "../../events/event-sql";
+import { daysOf } from "../../days";
 import { eventsIn, fromRollups, ReportScope, staleDaysOf } from "../scope";
+import { dialectOf } from "../../db/dialect";
 
 /*
  * The rows reports aggregate, from raw events or from the daily rollups.
@@ -53,7 +54,7 @@ export const CHANNEL_CREDIT_HOURS = 24;
 function creditTouch(db: Db, p: string): Sql {
   const mysql = isMysql(db);
   const pack = raw(mysql ? "CONCAT(DATE_FORMAT(t.occurred_at, '%Y%m%d%H%i%s%f'), LPAD(t.id, 20, '0'))" : "t.occurred_at || printf('%020d', t.id)");
-  const start = raw(mysql ? `${p}.occurred_at - INTERVAL ${CHANNEL_CREDIT_HOURS} HOUR` : `strftime('%Y-%m-%d %H:%M:%f', ${p}.occurred_at, '-${CHANNEL_CREDIT_HOURS} hours')`);
+  const start = dialectOf(db).hoursBefore(`${p}.occurred_at`, CHANNEL_CREDIT_HOURS);
   const within = sql`t.appspace_id = ${raw(p)}.appspace_id AND ${tagged("t")} AND t.occurred_at >= ${start} AND t.occurred_at <= ${raw(p)}.occurred_at`;
   const key = raw(`COALESCE(${p}.user_id, ${p}.anonymous_id)`);
   const linked = raw(`identity_persons x JOIN identity_persons m ON m.appspace_id = x.appspace_id AND m.person = x.person`);
@@ -65,7 +66,7 @@ function creditTouch(db: Db, p: string): Sql {
     sql`SELECT MAX(${pack}) FROM ${linked} JOIN events t ON t.appspace_id = m.appspace_id AND t.user_id IS NULL AND t.anonymous_id = m.identifier WHERE ${ofLinked} AND ${within}`,
     sql`SELECT MAX(${pack}) FROM events t WHERE ${within} AND t.session_id = ${raw(p)}.session_id`,
   ].map(q => sql`COALESCE((${q}), '')`);
-  return sql`CASE WHEN ${tagged(p)} THEN NULL ELSE NULLIF(${raw(mysql ? "GREATEST" : "MAX")}(${joinSql(latest)}), '') END`;
+  return sql`CASE WHEN ${tagged(p)} THEN NULL ELSE NULLIF(${raw(dialectOf(db).greatest)}(${joinSql(latest)}), '') END`;
 }
 
 /** The row id in a packed touch (creditTouch). */

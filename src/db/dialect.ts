@@ -1,0 +1,67 @@
+import { raw, Sql, sql } from "./query";
+import { Db, isMysql } from "./sql";
+
+/*
+ * What MySQL/MariaDB and SQLite spell differently, in one place: features ask the dialect of their connection
+ * (dialectOf) instead of branching on the database. Values are never spliced in: these build trusted text around
+ * column names and bound placeholders.
+ */
+
+/** How a column is set on conflict: from its stored value and the incoming one (SQL expressions). */
+export type OnConflictSet = Record<string, (stored: string, incoming: string) => string>;
+
+export interface Dialect {
+  readonly mysql: boolean;
+  /** After a SELECT: a locking read that waits for writers in flight (MySQL); SQLite writes one at a time. */
+  readonly shareLock: string;
+  /** After a SELECT: lock the rows for update, skipping rows others hold (MySQL's SKIP LOCKED; SQLite: nothing). */
+  readonly skipLocked: string;
+  /** `events e` read through a named index, which index statistics undersell. */
+  throughIndex(table: string, alias: string, index: string): Sql;
+  /** The YYYY-MM of a datetime column. */
+  month(column: string): Sql;
+  /** A datetime column `hours` hours earlier. */
+  hoursBefore(column: string, hours: number): Sql;
+  /** The greatest of several values of a row (SQLite's multi-argument MAX). */
+  readonly greatest: string;
+  /** `a` IS NOT DISTINCT FROM `b`, as an SQL condition. */
+  same(a: string, b: string): string;
+  /** The tail of a multi-row INSERT that updates the rows whose `key` is already stored. */
+  onConflict(table: string, key: readonly string[], set: OnConflictSet): string;
+  /** Text as the database compares it: MariaDB's utf8mb4_bin ignores trailing spaces, SQLite's BINARY does not. */
+  compared(text: string): string;
+  /** The code of the last character of a text as the database compares it (trailing spaces aside on MySQL). */
+  lastCharCode(text: Sql): Sql;
+}
+
+const mysqlDialect: Dialect = {
+  mysql: true,
+  shareLock: " LOCK IN SHARE MODE",
+  skipLocked: " FOR UPDATE SKIP LOCKED",
+  throughIndex: (table, alias, index) => raw(`${table} ${alias} FORCE INDEX (${index})`),
+  month: column => raw(`DATE_FORMAT(${column}, '%Y-%m')`),
+  hoursBefore: (column, hours) => raw(`${column} - INTERVAL ${Math.trunc(hours)} HOUR`),
+  greatest: "GREATEST",
+  same: (a, b) => `${a} <=> ${b}`,
+  onConflict: (_table, _key, set) =>
+    `ON DUPLICATE KEY UPDATE ${Object.entries(set).map(([c, value]) => `${c} = ${value(c, `VALUES(${c})`)}`).join(", ")}`,
+  compared: text => text.replace(/ +$/, ""),
+  lastCharCode: text => sql`ORD(RIGHT(TRIM(TRAILING ' ' FROM ${text}), 1))`,
+};
+
+const sqliteDialect: Dialect = {
+  mysql: false,
+  shareLock: "",
+  skipLocked: "",
+  throughIndex: (table, alias, index) => raw(`${table} ${alias} INDEXED BY ${index}`),
+  month: column => raw(`substr(${column}, 1, 7)`),
+  hoursBefore: (column, hours) => raw(`strftime('%Y-%m-%d %H:%M:%f', ${column}, '-${Math.trunc(hours)} hours')`),
+  greatest: "MAX",
+  same: (a, b) => `${a} IS ${b}`,
+  onConflict: (table, key, set) => `ON CONFLICT (${key.join(", ")}) DO UPDATE SET ${Object.entries(set)
+    .map(([c, value]) => `${c} = ${value(`${table}.${c}`, `excluded.${c}`)}`).join(", ")}`,
+  compared: text => text,
+  lastCharCode: text => sql`unicode(substr(${text}, -1))`,
+};
+
+export const dialectOf = (db: Db): Dialect => (isMysql(db) ? mysqlDialect : sqliteDialect);

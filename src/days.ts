@@ -23,7 +23,13 @@ export const dateOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 export function periodOf(start: string, end: string): Period {
   const to = dayMs(end) + DAY_MS;
-  return { start, end, days: Math.round((to - dayMs(start)) / DAY_MS), from: dbTime(new Date(dayMs(start))), to: dbTime(new Date(to)) };
+  return {
+    start,
+    end,
+    days: Math.round((to - dayMs(start)) / DAY_MS),
+    from: dbTime(new Date(dayMs(start))),
+    to: dbTime(new Date(to)),
+  };
 }
 
 /** The day `n` days after `day` (before, for a negative n); YYYY-MM-DD. */
@@ -40,7 +46,10 @@ export function daysOf(period: Period): string[] {
   return Array.from({ length: period.days }, (_, i) => dateOf(dayMs(period.start) + i * DAY_MS));
 }
 
-/** When the oldest UTC day an appspace keeps starts (ms): its retention counts today as the first day. Older events are refused and purged. */
+/**
+ * When the oldest UTC day an appspace keeps starts (ms): its retention counts today as the first day. Older events are
+ * refused and purged.
+ */
 export function oldestKeptMs(retentionDays: number, now: Date): number {
   return (Math.floor(now.getTime() / DAY_MS) - (retentionDays - 1)) * DAY_MS;
 }

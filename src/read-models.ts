@@ -13,7 +13,14 @@ import { RefreshOptions, refreshStaleDays } from "./rollups/refresher";
  * handed this list and know nothing else of the tables. A stale day is recomputed in this order; the channels' sets
  * number the day's people before the funnel's do, as the sales rows come before attribution's marks of later days.
  */
-export const READ_MODELS: readonly DayRollup[] = [salesRollup, cohortsRollup, channelsRollup, funnelRollup, cartsRollup, attributionRollup];
+export const READ_MODELS: readonly DayRollup[] = [
+  salesRollup,
+  cohortsRollup,
+  channelsRollup,
+  funnelRollup,
+  cartsRollup,
+  attributionRollup,
+];
 
 /** Recomputes every stale day of every read model (the tests' and commands' way to settle the rollups). */
 export const refreshRollups = (db: DataSource, opts?: RefreshOptions) => refreshStaleDays(db, READ_MODELS, opts);

@@ -8,11 +8,20 @@ import { Attribution, AttributionModel } from "./attribution.types";
 @Resolver()
 export class AttributionResolver {
   @Authorized("secret")
-  @Query(() => Attribution, { description: "Purchase revenue credited to the channels that led to it. Several models over one range share one read." })
+  @Query(() => Attribution, {
+    description:
+      "Purchase revenue credited to the channels that led to it. Several models over one range share one read.",
+  })
   async attribution(
     @Arg("range", () => DateRange, { nullable: true }) range: DateRange | undefined,
-    @Arg("model", () => AttributionModel, { nullable: true, defaultValue: AttributionModel.LAST_CLICK }) model: AttributionModel,
-    @Arg("window", () => Int, { nullable: true, defaultValue: 30, description: "Days before a purchase that count: 7, 14, 30, 60 or 90." }) window: number,
+    @Arg("model", () => AttributionModel, { nullable: true, defaultValue: AttributionModel.LAST_CLICK })
+    model: AttributionModel,
+    @Arg("window", () => Int, {
+      nullable: true,
+      defaultValue: 30,
+      description: "Days before a purchase that count: 7, 14, 30, 60 or 90.",
+    })
+    window: number,
     @IncludeFlaggedArg() includeFlagged: boolean,
     @Ctx() ctx: Context,
   ): Promise<Attribution> {

@@ -1,9 +1,10 @@
 import { EntityManager } from "typeorm";
-import { joinSql, queryRows, raw, sql } from "../db/query";
+import { inList, queryRows, raw, sql } from "../db/query";
 import { insertChunked, multiRowInsert } from "../db/sql";
 import { addDays } from "../days";
 import { DayEvent } from "../events/day-events";
 import { DayRollup } from "../rollups/day-rollup";
+import { deleteDayRows, deleteRowsBefore } from "../rollups/day-rows";
 import { isMarked } from "../rollups/marks";
 import { daysWithSales } from "../reports/sales/sales.rollup";
 import { attributionDayRows, WINDOWS } from "./attribution.service";
@@ -20,14 +21,26 @@ import { DayTouches } from "./touches";
 const ATTRIBUTION_DAYS = Math.max(...WINDOWS);
 
 const TOUCH_COLUMNS = ["appspace_id", "person", "day", "touches"];
-const CREDIT_COLUMNS = ["appspace_id", "day", "with_flagged", "seq", "model", "window_days", "campaign", "source", "medium", "revenue", "orders"];
+const CREDIT_COLUMNS = [
+  "appspace_id",
+  "day",
+  "with_flagged",
+  "seq",
+  "model",
+  "window_days",
+  "campaign",
+  "source",
+  "medium",
+  "revenue",
+  "orders",
+];
 
 export const attributionRollup: DayRollup = {
   name: "attribution",
   tables: ["rollup_touches", "rollup_attribution", "rollup_attribution_dirty"],
 
   async refreshDay({ db, appspaceId, day }) {
-    await db.query("DELETE FROM rollup_touches WHERE appspace_id = ? AND day = ?", [appspaceId, day]);
+    await deleteDayRows(db, appspaceId, day, ["rollup_touches"]);
     let part = new DayTouches();
     return {
       events: {
@@ -42,34 +55,46 @@ export const attributionRollup: DayRollup = {
       // a day whose purchases are not, or no longer, is stale, and its own refresh marks it.
       finish: async () => {
         const later = await daysWithSales(db, appspaceId, day, addDays(day, ATTRIBUTION_DAYS));
-        await db.query(...multiRowInsert("rollup_attribution_dirty", ["appspace_id", "day"], [day, ...later].map(d => [appspaceId, d])));
+        const marks = [day, ...later].map(d => [appspaceId, d]);
+        await db.query(...multiRowInsert("rollup_attribution_dirty", ["appspace_id", "day"], marks));
       },
     };
   },
 
   async forget(db, appspaceId, people, days) {
-    const chosenDays = days === null ? raw("") : sql` AND day IN (${joinSql(days.map(d => sql`${d}`))})`;
-    await queryRows(db, sql`DELETE FROM rollup_touches WHERE appspace_id = ${appspaceId}
-      AND person IN (${joinSql(people.map(p => sql`${p}`))})${chosenDays}`);
+    const chosenDays = days === null ? raw("") : sql` AND day IN (${inList(days)})`;
+    await queryRows(
+      db,
+      sql`DELETE FROM rollup_touches
+      WHERE appspace_id = ${appspaceId} AND person IN (${inList(people)})${chosenDays}`,
+    );
   },
 
   async purgeBefore(db, appspaceId, oldestDay) {
-    await db.query("DELETE FROM rollup_touches WHERE appspace_id = ? AND day < ?", [appspaceId, oldestDay]);
-    await db.query("DELETE FROM rollup_attribution WHERE appspace_id = ? AND with_flagged IN (0, 1) AND day < ?", [appspaceId, oldestDay]);
+    await deleteRowsBefore(db, appspaceId, oldestDay, ["rollup_touches"]);
+    await queryRows(
+      db,
+      sql`DELETE FROM rollup_attribution
+      WHERE appspace_id = ${appspaceId} AND with_flagged IN (0, 1) AND day < ${oldestDay}`,
+    );
   },
 
   followUp: { log: "rollup_attribution_dirty", refreshDay: refreshCredits },
 };
 
 /**
- * Takes the marks of the day, then computes its credits from its purchases and their people's touches in rollup_touches.
- * While a day whose touches they read is stale, reports do not read them, and that day's refresh marks this one again:
- * they are left out until then.
+ * Takes the marks of the day, then computes its credits from its purchases and their people's touches in
+ * rollup_touches. While a day whose touches they read is stale, reports do not read them, and that day's refresh marks
+ * this one again: they are left out until then.
  */
 async function refreshCredits(db: EntityManager, appspaceId: number, day: string): Promise<void> {
-  await db.query("DELETE FROM rollup_attribution_dirty WHERE appspace_id = ? AND day = ?", [appspaceId, day]);
+  await queryRows(db, sql`DELETE FROM rollup_attribution_dirty WHERE appspace_id = ${appspaceId} AND day = ${day}`);
   // Both variants named: the key is (appspace_id, with_flagged, day, seq).
-  await db.query("DELETE FROM rollup_attribution WHERE appspace_id = ? AND with_flagged IN (0, 1) AND day = ?", [appspaceId, day]);
+  await queryRows(
+    db,
+    sql`DELETE FROM rollup_attribution
+    WHERE appspace_id = ${appspaceId} AND with_flagged IN (0, 1) AND day = ${day}`,
+  );
   if (await isMarked(db, appspaceId, addDays(day, -ATTRIBUTION_DAYS), day)) return;
   const rows = (await attributionDayRows(db, appspaceId, day)).map(r => [appspaceId, day, ...r]);
   await insertChunked(db, r => multiRowInsert("rollup_attribution", CREDIT_COLUMNS, r), CREDIT_COLUMNS.length, rows);

@@ -11,15 +11,31 @@ import { DayEvent, eachDayEvents } from "../events/day-events";
  * every touch of the window resolved to its person.
  */
 
-export interface Touch { at: number; id: number; campaign: string | null; source: string | null; medium: string | null; flagged: boolean }
+export interface Touch {
+  at: number;
+  id: number;
+  campaign: string | null;
+  source: string | null;
+  medium: string | null;
+  flagged: boolean;
+}
 
-type StoredTouch = [at: number, id: number, campaign: string | null, source: string | null, medium: string | null, flagged: 0 | 1];
+type StoredTouch = [
+  at: number,
+  id: number,
+  campaign: string | null,
+  source: string | null,
+  medium: string | null,
+  flagged: 0 | 1,
+];
 
 /** The touches among these events: events of a person carrying a channel. */
 function touchesAmong(events: readonly DayEvent[]): { person: string; touch: StoredTouch }[] {
-  return events.flatMap(e => (e.person !== null && e.ofPerson && (e.campaign !== null || e.source !== null || e.medium !== null)
-    ? [{ person: e.person, touch: [e.at, e.id, e.campaign, e.source, e.medium, e.flagged ? 1 : 0] as StoredTouch }]
-    : []));
+  return events.flatMap(e =>
+    e.person !== null && e.ofPerson && (e.campaign !== null || e.source !== null || e.medium !== null)
+      ? [{ person: e.person, touch: [e.at, e.id, e.campaign, e.source, e.medium, e.flagged ? 1 : 0] as StoredTouch }]
+      : [],
+  );
 }
 
 /** Collects, a page of a day's events at a time, that day's touches per person. */
@@ -44,13 +60,22 @@ export class DayTouches {
  * The touches in `window` of the buyers `query` selects (in a column person), per person in time order, and the buyers
  * it selected: clean days from rollup_touches, stale ones from raw events.
  */
-export async function touchesOf(db: Db, appspaceId: number, window: Period, stale: ReadonlySet<string>, query: Sql):
-  Promise<{ touches: Map<string, Touch[]>; buyers: Set<string> }> {
+export async function touchesOf(
+  db: Db,
+  appspaceId: number,
+  window: Period,
+  stale: ReadonlySet<string>,
+  query: Sql,
+): Promise<{ touches: Map<string, Touch[]>; buyers: Set<string> }> {
   // From the buyers to their rows (primary key: appspace, person, day): MySQL would rather scan the appspace's rows.
   // A buyer without rows comes once, with none.
-  const stored = await queryRows<{ person: string; day: string | null; touches: string | null }>(db, sql`
+  const stored = await queryRows<{ person: string; day: string | null; touches: string | null }>(
+    db,
+    sql`
     SELECT b.person, t.day, t.touches FROM (SELECT DISTINCT b.person FROM (${query}) b WHERE b.person IS NOT NULL) b
-      LEFT JOIN rollup_touches t ON t.appspace_id = ${appspaceId} AND t.person = b.person AND t.day >= ${window.start} AND t.day <= ${window.end}`);
+      LEFT JOIN rollup_touches t ON t.appspace_id = ${appspaceId} AND t.person = b.person AND t.day >= ${window.start}
+      AND t.day <= ${window.end}`,
+  );
   const buyers = new Set(stored.map(r => r.person));
   const touches = new Map<string, Touch[]>();
   const add = (person: string, [at, id, campaign, source, medium, flagged]: StoredTouch) => {
@@ -59,7 +84,9 @@ export async function touchesOf(db: Db, appspaceId: number, window: Period, stal
     if (list) list.push(touch);
     else touches.set(person, [touch]);
   };
-  for (const r of stored) if (r.touches !== null && !stale.has(r.day!)) for (const t of JSON.parse(r.touches) as StoredTouch[]) add(r.person, t);
+  for (const r of stored)
+    if (r.touches !== null && !stale.has(r.day!))
+      for (const t of JSON.parse(r.touches) as StoredTouch[]) add(r.person, t);
   await eachDayEvents(db, appspaceId, [...stale].sort(), null, page => {
     for (const { person, touch } of touchesAmong(page)) if (buyers.has(person)) add(person, touch);
   });

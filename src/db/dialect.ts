@@ -18,8 +18,15 @@ export interface Dialect {
   readonly skipLocked: string;
   /** `events e` read through a named index, which index statistics undersell. */
   throughIndex(table: string, alias: string, index: string): Sql;
+  /** The UTC calendar day (YYYY-MM-DD) of a datetime column, as text. */
+  day(column: string): Sql;
   /** The YYYY-MM of a datetime column. */
   month(column: string): Sql;
+  /** Seconds from one datetime column to another (fractional). */
+  secondsBetween(from: string, to: string): Sql;
+  /** A row's time and id as one text whose greatest is the latest row (fixed width), and the id back from it. */
+  timeAndId(time: string, id: string): Sql;
+  idOfTimeAndId(packed: string): Sql;
   /** A datetime column `hours` hours earlier. */
   hoursBefore(column: string, hours: number): Sql;
   /** The greatest of several values of a row (SQLite's multi-argument MAX). */
@@ -39,12 +46,18 @@ const mysqlDialect: Dialect = {
   shareLock: " LOCK IN SHARE MODE",
   skipLocked: " FOR UPDATE SKIP LOCKED",
   throughIndex: (table, alias, index) => raw(`${table} ${alias} FORCE INDEX (${index})`),
+  day: column => raw(`DATE_FORMAT(${column}, '%Y-%m-%d')`),
   month: column => raw(`DATE_FORMAT(${column}, '%Y-%m')`),
+  secondsBetween: (from, to) => raw(`TIMESTAMPDIFF(MICROSECOND, ${from}, ${to}) / 1000000`),
+  timeAndId: (time, id) => raw(`CONCAT(DATE_FORMAT(${time}, '%Y%m%d%H%i%s%f'), LPAD(${id}, 20, '0'))`),
+  idOfTimeAndId: packed => raw(`CAST(SUBSTRING(${packed}, 21) AS UNSIGNED)`),
   hoursBefore: (column, hours) => raw(`${column} - INTERVAL ${Math.trunc(hours)} HOUR`),
   greatest: "GREATEST",
   same: (a, b) => `${a} <=> ${b}`,
   onConflict: (_table, _key, set) =>
-    `ON DUPLICATE KEY UPDATE ${Object.entries(set).map(([c, value]) => `${c} = ${value(c, `VALUES(${c})`)}`).join(", ")}`,
+    `ON DUPLICATE KEY UPDATE ${Object.entries(set)
+      .map(([c, value]) => `${c} = ${value(c, `VALUES(${c})`)}`)
+      .join(", ")}`,
   compared: text => text.replace(/ +$/, ""),
   lastCharCode: text => sql`ORD(RIGHT(TRIM(TRAILING ' ' FROM ${text}), 1))`,
 };
@@ -54,14 +67,26 @@ const sqliteDialect: Dialect = {
   shareLock: "",
   skipLocked: "",
   throughIndex: (table, alias, index) => raw(`${table} ${alias} INDEXED BY ${index}`),
+  day: column => raw(`substr(${column}, 1, 10)`),
   month: column => raw(`substr(${column}, 1, 7)`),
+  secondsBetween: (from, to) => raw(`(julianday(${to}) - julianday(${from})) * 86400`),
+  timeAndId: (time, id) => raw(`${time} || printf('%020d', ${id})`),
+  idOfTimeAndId: packed => raw(`CAST(substr(${packed}, 24) AS INTEGER)`),
   hoursBefore: (column, hours) => raw(`strftime('%Y-%m-%d %H:%M:%f', ${column}, '-${Math.trunc(hours)} hours')`),
   greatest: "MAX",
   same: (a, b) => `${a} IS ${b}`,
-  onConflict: (table, key, set) => `ON CONFLICT (${key.join(", ")}) DO UPDATE SET ${Object.entries(set)
-    .map(([c, value]) => `${c} = ${value(`${table}.${c}`, `excluded.${c}`)}`).join(", ")}`,
+  onConflict: (table, key, set) =>
+    `ON CONFLICT (${key.join(", ")}) DO UPDATE SET ${Object.entries(set)
+      .map(([c, value]) => `${c} = ${value(`${table}.${c}`, `excluded.${c}`)}`)
+      .join(", ")}`,
   compared: text => text,
   lastCharCode: text => sql`unicode(substr(${text}, -1))`,
 };
 
 export const dialectOf = (db: Db): Dialect => (isMysql(db) ? mysqlDialect : sqliteDialect);
+
+/** The UTC calendar day (YYYY-MM-DD) of a datetime column, as text on both databases. */
+export const dayOf = (db: Db, column: string): Sql => dialectOf(db).day(column);
+
+/** Seconds from one datetime column to another (fractional), on both databases. */
+export const secondsBetween = (db: Db, from: string, to: string): Sql => dialectOf(db).secondsBetween(from, to);

@@ -6,7 +6,13 @@ import { isMysql, toNumber } from "./sql";
  * so that one process at a time per database does the work; `busy` is returned when another holds it. Named
  * locks are server-wide: the name carries the database's. SQLite serves one process: no lock.
  */
-export async function withNamedLock<T>(db: DataSource, name: string, waitSeconds: number, busy: T, fn: (runner: QueryRunner) => Promise<T>): Promise<T> {
+export async function withNamedLock<T>(
+  db: DataSource,
+  name: string,
+  waitSeconds: number,
+  busy: T,
+  fn: (runner: QueryRunner) => Promise<T>,
+): Promise<T> {
   const runner = db.createQueryRunner();
   try {
     if (!isMysql(db)) return await fn(runner);

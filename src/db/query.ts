@@ -1,11 +1,17 @@
-import { Db, isMysql } from "./sql";
+import { QueryRunner } from "typeorm";
+import { Db } from "./sql";
 
 /** A piece of SQL with its bound values, built by the `sql` tag so text and parameters never drift apart. */
 export class Sql {
-  constructor(readonly text: string, readonly params: readonly unknown[]) {}
+  constructor(
+    readonly text: string,
+    readonly params: readonly unknown[],
+  ) {}
 }
 
-/** `sql\`... ${value} ...\``: values become `?` placeholders; nested Sql pieces are spliced in with their own values. */
+/**
+ * `sql\`... ${value} ...\``: values become `?` placeholders; nested Sql pieces are spliced in with their own values.
+ */
 export function sql(strings: TemplateStringsArray, ...values: unknown[]): Sql {
   let text = strings[0];
   const params: unknown[] = [];
@@ -28,22 +34,18 @@ export function raw(text: string): Sql {
 }
 
 export function joinSql(parts: readonly Sql[], separator = ", "): Sql {
-  return new Sql(parts.map(p => p.text).join(separator), parts.flatMap(p => p.params));
+  return new Sql(
+    parts.map(p => p.text).join(separator),
+    parts.flatMap(p => p.params),
+  );
 }
+
+/** Values bound as the list of an IN (...): `x IN (${inList(ids)})`. */
+export const inList = (values: Iterable<unknown>): Sql => joinSql([...values].map(v => sql`${v}`));
 
 /** Runs a statement and returns its raw rows (no entities). */
-export function queryRows<T = Record<string, unknown>>(db: Db, query: Sql): Promise<T[]> {
+export function queryRows<T = Record<string, unknown>>(db: Db | QueryRunner, query: Sql): Promise<T[]> {
   return db.query(query.text, [...query.params]);
-}
-
-/** The UTC calendar day (YYYY-MM-DD) of a DATETIME column, as text on both databases. */
-export function dayOf(db: Db, column: string): Sql {
-  return raw(isMysql(db) ? `DATE_FORMAT(${column}, '%Y-%m-%d')` : `substr(${column}, 1, 10)`);
-}
-
-/** Seconds from one DATETIME column to another (fractional), on both databases. */
-export function secondsBetween(db: Db, from: string, to: string): Sql {
-  return raw(isMysql(db) ? `TIMESTAMPDIFF(MICROSECOND, ${from}, ${to}) / 1000000` : `(julianday(${to}) - julianday(${from})) * 86400`);
 }
 
 /**

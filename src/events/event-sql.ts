@@ -27,7 +27,8 @@ export interface RawSelection {
 export const flaggedOf = (alias: string) => raw(`CASE WHEN ${alias}.flags IS NULL THEN 0 ELSE 1 END`);
 
 /** Whether an event carries a channel: a campaign, source or medium. */
-export const tagged = (alias: string) => raw(`(${alias}.campaign IS NOT NULL OR ${alias}.source IS NOT NULL OR ${alias}.medium IS NOT NULL)`);
+export const tagged = (alias: string) =>
+  raw(`(${alias}.campaign IS NOT NULL OR ${alias}.source IS NOT NULL OR ${alias}.medium IS NOT NULL)`);
 
 /** 1 when the event carries a channel, else 0 (for the marks of the day after: markChangedDays). */
 export const taggedFlag = (alias: string) => raw(`CASE WHEN ${tagged(alias).text} THEN 1 ELSE 0 END`);
@@ -43,7 +44,10 @@ export const someone = (alias: string) => raw(`(${alias}.user_id IS NOT NULL OR 
  */
 export function personOf(e = "e"): { join: Sql; person: Sql } {
   return {
-    join: raw(` LEFT JOIN identity_persons ip ON ip.appspace_id = ${e}.appspace_id AND ip.identifier = COALESCE(${e}.user_id, ${e}.anonymous_id)`),
+    join: raw(
+      ` LEFT JOIN identity_persons ip ON ip.appspace_id = ${e}.appspace_id AND ip.identifier = COALESCE(${e}.user_id,
+        ${e}.anonymous_id)`,
+    ),
     person: raw(`COALESCE(ip.person, ${e}.user_id, ${e}.anonymous_id)`),
   };
 }
@@ -69,8 +73,11 @@ export function dayRuns(days: readonly string[]): [first: string, last: string][
 
 /** `alias.occurred_at` within one of `days`, ascending (runs of consecutive days as one range). */
 export function onDays(alias: string, days: readonly string[]): Sql {
-  return sql`(${joinSql(dayRuns(days).map(([first, last]) => {
-    const { from, to } = periodOf(first, last);
-    return sql`${raw(alias)}.occurred_at >= ${from} AND ${raw(alias)}.occurred_at < ${to}`;
-  }), " OR ")})`;
+  return sql`(${joinSql(
+    dayRuns(days).map(([first, last]) => {
+      const { from, to } = periodOf(first, last);
+      return sql`${raw(alias)}.occurred_at >= ${from} AND ${raw(alias)}.occurred_at < ${to}`;
+    }),
+    " OR ",
+  )})`;
 }

@@ -1,6 +1,7 @@
 import { EntityManager } from "typeorm";
-import { dayOf, raw, Sql, sql } from "../db/query";
-import { isMysql, placeholders, toNumber } from "../db/sql";
+import { inList, queryRows, raw, sql, Sql } from "../db/query";
+import { dayOf } from "../db/dialect";
+import { isMysql, toNumber } from "../db/sql";
 import { taggedFlag } from "./event-sql";
 
 /*
@@ -13,7 +14,9 @@ export interface ChangedEvent {
   type: string;
   day: string;
   transactionId: string | null;
-  /** It carries a campaign, source or medium: purchases of the next 24 hours may be credited to it (creditedPurchases). */
+  /**
+   * It carries a campaign, source or medium: purchases of the next 24 hours may be credited to it (creditedPurchases).
+   */
   tagged: boolean;
 }
 
@@ -24,11 +27,20 @@ export const ORDER_TYPES: ReadonlySet<string> = new Set(["PURCHASE", "REFUND", "
  * On MySQL, locks the rows of `orders` of these events' orders (in transactionId order) before their events, as
  * ingest does (claimOrders): a deletion and a write of the same orders then wait for each other instead of deadlocking.
  */
-export async function lockOrdersOf(em: EntityManager, appspaceId: number, events: readonly StoredEvent[]): Promise<void> {
-  const orders = [...new Set(events.flatMap(e => (e.transactionId !== null && ORDER_TYPES.has(e.type) ? [e.transactionId] : [])))].sort();
+export async function lockOrdersOf(
+  em: EntityManager,
+  appspaceId: number,
+  events: readonly StoredEvent[],
+): Promise<void> {
+  const orders = [
+    ...new Set(events.flatMap(e => (e.transactionId !== null && ORDER_TYPES.has(e.type) ? [e.transactionId] : []))),
+  ].sort();
   if (orders.length === 0 || !isMysql(em)) return;
-  await em.query(`SELECT transaction_id FROM orders WHERE appspace_id = ? AND transaction_id IN (${placeholders(orders.length)})
-    ORDER BY transaction_id FOR UPDATE`, [appspaceId, ...orders]);
+  await queryRows(
+    em,
+    sql`SELECT transaction_id FROM orders WHERE appspace_id = ${appspaceId} AND transaction_id IN (${inList(orders)})
+    ORDER BY transaction_id FOR UPDATE`,
+  );
 }
 
 /** A stored event, as its deletion needs it: row id, type, UTC day and order. */
@@ -37,10 +49,17 @@ export interface StoredEvent extends ChangedEvent {
 }
 
 /** Up to `limit` of the appspace's events that match `where` (on `events`), in `order`. */
-export async function selectEvents(em: EntityManager, appspaceId: number, where: Sql, order: string, limit: number): Promise<StoredEvent[]> {
-  const query = sql`SELECT id, event_type AS type, ${dayOf(em, "occurred_at")} AS day, transaction_id AS transactionId, ${taggedFlag("events")} AS tagged
+export async function selectEvents(
+  em: EntityManager,
+  appspaceId: number,
+  where: Sql,
+  order: string,
+  limit: number,
+): Promise<StoredEvent[]> {
+  const query = sql`SELECT id, event_type AS type, ${dayOf(em, "occurred_at")} AS day, transaction_id AS transactionId,
+    ${taggedFlag("events")} AS tagged
     FROM events WHERE appspace_id = ${appspaceId} AND ${where} ORDER BY ${raw(order)} LIMIT ${limit}`;
-  const rows: (StoredEvent & { id: unknown; tagged: unknown })[] = await em.query(query.text, [...query.params]);
+  const rows = await queryRows<StoredEvent & { id: unknown; tagged: unknown }>(em, query);
   return rows.map(r => ({ ...r, id: toNumber(r.id), tagged: toNumber(r.tagged) === 1 }));
 }
 
@@ -48,18 +67,29 @@ export async function selectEvents(em: EntityManager, appspaceId: number, where:
  * Deletes events of one appspace with their items, properties and orders' purchases, in the caller's
  * transaction (after lockOrdersOf, and the marks of the days they change: deleteAndMark).
  */
-export async function deleteEvents(em: EntityManager, appspaceId: number, events: readonly StoredEvent[]): Promise<void> {
+export async function deleteEvents(
+  em: EntityManager,
+  appspaceId: number,
+  events: readonly StoredEvent[],
+): Promise<void> {
   if (events.length === 0) return;
-  const ids = events.map(e => e.id);
-  const idList = placeholders(ids.length);
+  const idList = inList(events.map(e => e.id));
   for (const table of ["event_items", "event_properties"]) {
-    await em.query(`DELETE FROM ${table} WHERE appspace_id = ? AND event_row_id IN (${idList})`, [appspaceId, ...ids]);
+    await queryRows(
+      em,
+      sql`DELETE FROM ${raw(table)} WHERE appspace_id = ${appspaceId} AND event_row_id IN (${idList})`,
+    );
   }
   // An order whose purchase goes is free again (a purchase sent later counts); its row is found by its transactionId.
-  const orders = [...new Set(events.flatMap(e => (e.type === "PURCHASE" && e.transactionId !== null ? [e.transactionId] : [])))];
+  const orders = [
+    ...new Set(events.flatMap(e => (e.type === "PURCHASE" && e.transactionId !== null ? [e.transactionId] : []))),
+  ];
   if (orders.length > 0) {
-    await em.query(`DELETE FROM orders WHERE appspace_id = ? AND transaction_id IN (${placeholders(orders.length)}) AND purchase_row_id IN (${idList})`,
-      [appspaceId, ...orders, ...ids]);
+    await queryRows(
+      em,
+      sql`DELETE FROM orders WHERE appspace_id = ${appspaceId} AND transaction_id IN (${inList(orders)})
+      AND purchase_row_id IN (${idList})`,
+    );
   }
-  await em.query(`DELETE FROM events WHERE appspace_id = ? AND id IN (${idList})`, [appspaceId, ...ids]);
+  await queryRows(em, sql`DELETE FROM events WHERE appspace_id = ${appspaceId} AND id IN (${idList})`);
 }

@@ -21,7 +21,13 @@ export enum EventType {
 registerEnumType(EventType, {
   name: "EventType",
   valuesConfig: {
-    CANCEL: { description: "An order cancelled before fulfilment: transactionId required; revenue optional (defaults to what is left of the order). Counts like a refund." },
-    FULFILL: { description: "An order (or part of it) shipped or handed over: transactionId required; items optional (the lines fulfilled, for a partial fulfilment). Counted by overview.fulfilledOrders and avgHoursToFulfil." },
+    CANCEL: {
+      description:
+        "An order cancelled before fulfilment: transactionId required; revenue optional (defaults to what is left of the order). Counts like a refund.",
+    },
+    FULFILL: {
+      description:
+        "An order (or part of it) shipped or handed over: transactionId required; items optional (the lines fulfilled, for a partial fulfilment). Counted by overview.fulfilledOrders and avgHoursToFulfil.",
+    },
   },
 });

@@ -1,16 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { DataSource } from "typeorm";
 import { Appspace } from "../appspaces/appspace.entity";
-import { Db, dbTime, fromDbTime, placeholders, toNumber } from "../db/sql";
+import { Db, dbTime, fromDbTime, toNumber } from "../db/sql";
+import { inList, queryRows, raw, sql, Sql } from "../db/query";
 import { BadUserInputError } from "../errors";
 import { DeletionStatus, UserDeletion } from "./identity.types";
-import { joinSql, queryRows, raw, Sql, sql } from "../db/query";
 import { userHash } from "./audit-secret";
 import { ownIdentifiers } from "./links";
 
 /** The events of a person's own: under one of `identifiers` as userId, or as anonymousId with no userId. */
 export function ownEvents(identifiers: readonly string[], e = "e"): Sql {
-  const list = joinSql(identifiers.map(id => sql`${id}`));
+  const list = inList(identifiers);
   return sql`(${raw(e)}.user_id IN (${list}) OR (${raw(e)}.user_id IS NULL AND ${raw(e)}.anonymous_id IN (${list})))`;
 }
 
@@ -35,8 +35,8 @@ export async function deletionScope(db: Db, appspaceId: number, userId: string):
  * refunds, cancels, fulfilments) or under one of the person's own identifiers.
  */
 export function eventsOfOrders(identifiers: readonly string[], orders: readonly string[], e = "e"): Sql {
-  const ids = joinSql(identifiers.map(id => sql`${id}`));
-  return sql`${raw(e)}.transaction_id IN (${joinSql(orders.map(o => sql`${o}`))}) AND (${raw(e)}.user_id IS NULL OR ${raw(e)}.user_id IN (${ids}))`;
+  const ids = inList(identifiers);
+  return sql`${raw(e)}.transaction_id IN (${inList(orders)}) AND (${raw(e)}.user_id IS NULL OR ${raw(e)}.user_id IN (${ids}))`;
 }
 
 /** The events of the person's orders and own: what a deletion takes (deletionScope). */
@@ -49,14 +49,11 @@ export function eventsOfPerson(scope: { identifiers: readonly string[]; orders: 
 export async function countPersonData(db: Db, appspaceId: number, userId: string): Promise<{ events: number; identifiers: number }> {
   const scope = await deletionScope(db, appspaceId, userId);
   const [events] = await queryRows<{ n: unknown }>(db, sql`SELECT COUNT(*) AS n FROM events e WHERE e.appspace_id = ${appspaceId} AND ${eventsOfPerson(scope)}`);
-  const list = placeholders(scope.identifiers.length);
-  const ids = scope.identifiers;
-  const present: { id: string }[] = await db.query(
-    `SELECT identifier AS id FROM identity_persons WHERE appspace_id = ? AND identifier IN (${list})
-     UNION SELECT user_id FROM events WHERE appspace_id = ? AND user_id IN (${list})
-     UNION SELECT anonymous_id FROM events WHERE appspace_id = ? AND anonymous_id IN (${list})`,
-    [appspaceId, ...ids, appspaceId, ...ids, appspaceId, ...ids],
-  );
+  const ids = inList(scope.identifiers);
+  const present = await queryRows<{ id: string }>(db, sql`
+    SELECT identifier AS id FROM identity_persons WHERE appspace_id = ${appspaceId} AND identifier IN (${ids})
+    UNION SELECT user_id FROM events WHERE appspace_id = ${appspaceId} AND user_id IN (${ids})
+    UNION SELECT anonymous_id FROM events WHERE appspace_id = ${appspaceId} AND anonymous_id IN (${ids})`);
   return { events: toNumber(events.n), identifiers: present.length };
 }
 

@@ -1,6 +1,6 @@
 import { DataSource, EntityManager } from "typeorm";
 import { dbTime, fromDbTime, multiRowInsert, placeholders, toNumber, withTransaction } from "../db/sql";
-import { Sql } from "../db/query";
+import { inList, queryRows, Sql, sql } from "../db/query";
 import { selectEvents } from "../events/event-store";
 import { DayRollup } from "../rollups/day-rollup";
 import { deleteAndMark, markPeopleDays } from "../rollups/marks";
@@ -150,8 +150,8 @@ export class DeletionWorker {
     await lockPeopleRollups(em, job.appspaceId, true);
     const events = await selectEvents(em, job.appspaceId, where, order, this.chunkSize);
     if (events.length === 0) return 0;
-    const items: { item_id: string }[] = await em.query(
-      `SELECT DISTINCT item_id FROM event_items WHERE appspace_id = ? AND event_row_id IN (${placeholders(events.length)})`, [job.appspaceId, ...events.map(e => e.id)]);
+    const items = await queryRows<{ item_id: string }>(em, sql`
+      SELECT DISTINCT item_id FROM event_items WHERE appspace_id = ${job.appspaceId} AND event_row_id IN (${inList(events.map(e => e.id))})`);
     await deleteAndMark(em, job.appspaceId, events);
     await forgetInRollups(em, this.rollups, job.appspaceId, identifiers, events.map(e => e.day));
     await rebuildProducts(em, job.appspaceId, items.map(i => i.item_id));
@@ -173,14 +173,14 @@ export class DeletionWorker {
     const { person, identifiers: members } = await identifiersOf(em, job.appspaceId, job.userId);
     const deleted = new Set(identifiers);
     const remaining = members.filter(m => !deleted.has(m));
-    const list = placeholders(identifiers.length);
-    await em.query(`DELETE FROM identity_links WHERE appspace_id = ? AND (identifier IN (${list}) OR user_id IN (${list}))`,
-      [job.appspaceId, ...identifiers, ...identifiers]);
-    await em.query(`DELETE FROM identity_persons WHERE appspace_id = ? AND identifier IN (${placeholders(members.length)})`, [job.appspaceId, ...members]);
+    const deletedIds = inList(identifiers);
+    await queryRows(em, sql`DELETE FROM identity_links WHERE appspace_id = ${job.appspaceId}
+      AND (identifier IN (${deletedIds}) OR user_id IN (${deletedIds}))`);
+    await queryRows(em, sql`DELETE FROM identity_persons WHERE appspace_id = ${job.appspaceId} AND identifier IN (${inList(members)})`);
     if (remaining.length) {
-      const links: { identifier: string; user_id: string }[] = await em.query(
-        `SELECT identifier, user_id FROM identity_links WHERE appspace_id = ? AND (identifier IN (${placeholders(remaining.length)}) OR user_id IN (${placeholders(remaining.length)}))`,
-        [job.appspaceId, ...remaining, ...remaining]);
+      const kept = inList(remaining);
+      const links = await queryRows<{ identifier: string; user_id: string }>(em, sql`SELECT identifier, user_id FROM identity_links
+        WHERE appspace_id = ${job.appspaceId} AND (identifier IN (${kept}) OR user_id IN (${kept}))`);
       await linkPersons(em, job.appspaceId, links.map(l => [l.identifier, l.user_id] as const));
     }
     // Events sent since the last chunk (if any) now count for their own ids, and the others for their new person.

@@ -1,7 +1,8 @@
+import { inList, queryRows, sql } from "../db/query";
 import DataLoader from "dataloader";
 import { DataSource } from "typeorm";
 import { Appspace } from "../appspaces/appspace.entity";
-import { fromDbTime, placeholders, toNumber } from "../db/sql";
+import { fromDbTime, toNumber } from "../db/sql";
 import { BadUserInputError } from "../errors";
 import { EventType } from "../events/event-type";
 import { fromMinor } from "../money";
@@ -18,13 +19,10 @@ export async function userJourney(db: DataSource, appspace: Appspace, userId: st
     throw new BadUserInputError(`limit must be between 1 and ${JOURNEY_MAX}; got ${limit}`, { field: "limit" });
   }
   const { identifiers } = await identifiersOf(db, appspace.id, userId);
-  const list = placeholders(identifiers.length);
-  const rows: Record<string, unknown>[] = await db.query(
-    `SELECT id, event_type, occurred_at, transaction_id, revenue FROM events
-     WHERE appspace_id = ? AND (user_id IN (${list}) OR anonymous_id IN (${list}))
-     ORDER BY occurred_at DESC, id DESC LIMIT ?`,
-    [appspace.id, ...identifiers, ...identifiers, limit],
-  );
+  const list = inList(identifiers);
+  const rows = await queryRows(db, sql`SELECT id, event_type, occurred_at, transaction_id, revenue FROM events
+    WHERE appspace_id = ${appspace.id} AND (user_id IN (${list}) OR anonymous_id IN (${list}))
+    ORDER BY occurred_at DESC, id DESC LIMIT ${limit}`);
   return {
     userId,
     identifiers,
@@ -42,11 +40,8 @@ export async function userJourney(db: DataSource, appspace: Appspace, userId: st
 export function createEventItemsLoader(db: DataSource, appspace: Appspace | null) {
   return new DataLoader<number, JourneyItem[]>(async rowIds => {
     if (!appspace) return rowIds.map(() => []);
-    const rows: Record<string, unknown>[] = await db.query(
-      `SELECT event_row_id, item_id, item_name, price, quantity FROM event_items
-       WHERE appspace_id = ? AND event_row_id IN (${placeholders(rowIds.length)}) ORDER BY event_row_id, line`,
-      [appspace.id, ...rowIds],
-    );
+    const rows = await queryRows(db, sql`SELECT event_row_id, item_id, item_name, price, quantity FROM event_items
+      WHERE appspace_id = ${appspace.id} AND event_row_id IN (${inList(rowIds)}) ORDER BY event_row_id, line`);
     const byEvent = new Map<number, JourneyItem[]>();
     for (const r of rows) {
       const id = toNumber(r.event_row_id);

@@ -1,5 +1,6 @@
 import { EntityManager } from "typeorm";
-import { Db, placeholders } from "../db/sql";
+import { Db } from "../db/sql";
+import { inList, queryRows, sql } from "../db/query";
 
 /** A link an event asks for: its anonymousId or one of its aliases, to its userId. */
 export interface LinkRequest<E> {
@@ -49,12 +50,11 @@ export async function admitLinks<E>(em: EntityManager, appspaceId: number, reque
  */
 async function identifierFacts(db: Db, appspaceId: number, identifiers: readonly string[]): Promise<{ owners: Map<string, Set<string>>; userIds: Set<string> }> {
   if (identifiers.length === 0) return { owners: new Map(), userIds: new Set() };
-  const list = placeholders(identifiers.length);
-  const rows: { id: string; owner: string | null }[] = await db.query(
-    `SELECT identifier AS id, user_id AS owner FROM identity_links WHERE appspace_id = ? AND identifier IN (${list})
-     UNION ALL SELECT DISTINCT user_id, NULL FROM identity_links WHERE appspace_id = ? AND user_id IN (${list})
-     UNION ALL SELECT DISTINCT user_id, NULL FROM events WHERE appspace_id = ? AND user_id IN (${list})`,
-    [appspaceId, ...identifiers, appspaceId, ...identifiers, appspaceId, ...identifiers]);
+  const list = inList(identifiers);
+  const rows = await queryRows<{ id: string; owner: string | null }>(db, sql`
+    SELECT identifier AS id, user_id AS owner FROM identity_links WHERE appspace_id = ${appspaceId} AND identifier IN (${list})
+    UNION ALL SELECT DISTINCT user_id, NULL FROM identity_links WHERE appspace_id = ${appspaceId} AND user_id IN (${list})
+    UNION ALL SELECT DISTINCT user_id, NULL FROM events WHERE appspace_id = ${appspaceId} AND user_id IN (${list})`);
   const owners = new Map<string, Set<string>>();
   for (const r of rows) if (r.owner !== null) owners.set(r.id, (owners.get(r.id) ?? new Set()).add(r.owner));
   return { owners, userIds: new Set(rows.filter(r => r.owner === null).map(r => r.id)) };
@@ -66,14 +66,12 @@ async function identifierFacts(db: Db, appspaceId: number, identifiers: readonly
  * key keeps its events, and so does an anonymous id it shares.
  */
 export async function ownIdentifiers(db: Db, appspaceId: number, userId: string): Promise<string[]> {
-  const linked: { identifier: string }[] = await db.query(
-    "SELECT identifier FROM identity_links WHERE appspace_id = ? AND user_id = ?", [appspaceId, userId]);
+  const linked = await queryRows<{ identifier: string }>(db, sql`
+    SELECT identifier FROM identity_links WHERE appspace_id = ${appspaceId} AND user_id = ${userId}`);
   const candidates = linked.map(l => l.identifier).filter(id => id !== userId);
   if (candidates.length === 0) return [userId];
-  const list = placeholders(candidates.length);
-  const shared: { identifier: string }[] = await db.query(
-    `SELECT DISTINCT identifier FROM identity_links WHERE appspace_id = ? AND identifier IN (${list}) AND user_id <> ?`,
-    [appspaceId, ...candidates, userId]);
+  const shared = await queryRows<{ identifier: string }>(db, sql`
+    SELECT DISTINCT identifier FROM identity_links WHERE appspace_id = ${appspaceId} AND identifier IN (${inList(candidates)}) AND user_id <> ${userId}`);
   const excluded = new Set([...shared.map(s => s.identifier), ...(await identifierFacts(db, appspaceId, candidates)).userIds]);
   return [userId, ...candidates.filter(id => !excluded.has(id))].sort();
 }

@@ -1,5 +1,6 @@
 import { EntityManager } from "typeorm";
-import { Db, isMysql, multiRowInsert, placeholders } from "../db/sql";
+import { Db, isMysql, multiRowInsert } from "../db/sql";
+import { inList, joinSql, queryRows, sql } from "../db/query";
 import { dialectOf } from "../db/dialect";
 
 /** A link from an identifier (anonymousId or alias) to a userId. */
@@ -25,10 +26,8 @@ export async function lockIdentities(em: EntityManager, appspaceId: number): Pro
 export async function linkPersons(em: EntityManager, appspaceId: number, links: readonly Link[]): Promise<string[]> {
   if (links.length === 0) return [];
   const ids = [...new Set(links.flat())].sort();
-  const rows: { identifier: string; person: string }[] = await em.query(
-    `SELECT identifier, person FROM identity_persons WHERE appspace_id = ? AND identifier IN (${placeholders(ids.length)})`,
-    [appspaceId, ...ids],
-  );
+  const rows = await queryRows<{ identifier: string; person: string }>(em, sql`
+    SELECT identifier, person FROM identity_persons WHERE appspace_id = ${appspaceId} AND identifier IN (${inList(ids)})`);
   const current = new Map(rows.map(r => [r.identifier, r.person]));
 
   // Union-find over the identifiers, their current persons and the new links.
@@ -64,14 +63,11 @@ export async function linkPersons(em: EntityManager, appspaceId: number, links: 
   // An identifier not linked before is its own person.
   const moved = new Set(ids.filter(id => (current.get(id) ?? id) !== name.get(find(id))));
   if (renamed.size) {
-    const members: { identifier: string }[] = await em.query(
-      `SELECT identifier FROM identity_persons WHERE appspace_id = ? AND person IN (${placeholders(renamed.size)})`, [appspaceId, ...renamed.keys()]);
+    const renamedOnes = sql`appspace_id = ${appspaceId} AND person IN (${inList(renamed.keys())})`;
+    const members = await queryRows<{ identifier: string }>(em, sql`SELECT identifier FROM identity_persons WHERE ${renamedOnes}`);
     for (const m of members) moved.add(m.identifier);
-    const cases = [...renamed.keys()].map(() => "WHEN ? THEN ?").join(" ");
-    await em.query(
-      `UPDATE identity_persons SET person = CASE person ${cases} END WHERE appspace_id = ? AND person IN (${placeholders(renamed.size)})`,
-      [...[...renamed].flat(), appspaceId, ...renamed.keys()],
-    );
+    const cases = joinSql([...renamed].map(([from, to]) => sql`WHEN ${from} THEN ${to}`), " ");
+    await queryRows(em, sql`UPDATE identity_persons SET person = CASE person ${cases} END WHERE ${renamedOnes}`);
   }
   const added = ids.filter(id => !current.has(id)).map(id => [appspaceId, id, name.get(find(id))!]);
   if (added.length) {

@@ -1,5 +1,6 @@
 import { EntityManager } from "typeorm";
-import { dbTime, insertChunked, insertIgnoring, isMysql, multiRowInsert, placeholders, Row, Writes } from "../db/sql";
+import { inList, queryRows, sql } from "../db/query";
+import { dbTime, insertChunked, insertIgnoring, isMysql, multiRowInsert, Row, Writes } from "../db/sql";
 import { admitLinks, LinkRequest } from "../identity/links";
 import { linkPersons } from "../identity/persons";
 import { markChangedDays, markPeopleDays } from "../rollups/marks";
@@ -48,8 +49,7 @@ export async function writeEvents(em: EntityManager, appspaceId: number, events:
   let retried: Pending[] = [];
   const withEventId = candidates.filter(c => c.e.eventId !== null).map(c => c.id);
   if (withEventId.length) {
-    const found: { id: unknown }[] = await em.query(
-      `SELECT id FROM events WHERE appspace_id = ? AND id IN (${placeholders(withEventId.length)})`, [appspaceId, ...withEventId]);
+    const found = await queryRows<{ id: unknown }>(em, sql`SELECT id FROM events WHERE appspace_id = ${appspaceId} AND id IN (${inList(withEventId)})`);
     const landed = new Set(found.map(r => Number(r.id)));
     stored = candidates.filter(c => c.e.eventId === null || landed.has(c.id));
     // A PURCHASE that took its order but was then dropped as a repeated eventId gives the order back,

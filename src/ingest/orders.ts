@@ -1,6 +1,7 @@
 import { EntityManager } from "typeorm";
-import { dayOf, joinSql, queryRows, sql } from "../db/query";
-import { isMysql, multiRowInsert, placeholders, toNumber } from "../db/sql";
+import { inList, queryRows, sql } from "../db/query";
+import { dayOf } from "../db/dialect";
+import { isMysql, multiRowInsert, toNumber } from "../db/sql";
 import { ChangedEvent, ORDER_TYPES } from "../events/event-store";
 import { orderEvents, taggedFlag } from "../events/event-sql";
 import { EventType } from "../events/event-type";
@@ -92,9 +93,10 @@ async function lockOrders(em: EntityManager, appspaceId: number, firstPurchase: 
   // Held by an earlier purchase: its flags matter only to the order's other events in the batch.
   if (Number.isSafeInteger(holder) && !followed.has(orders[0])) return new Map([[orders[0], { purchaseId: holder, flags: null, made: false }]]);
 
-  const held: { transaction_id: string; purchase_row_id: unknown; flags: string | null }[] = await em.query(
-    `SELECT o.transaction_id, o.purchase_row_id, p.flags FROM orders o LEFT JOIN events p ON p.id = o.purchase_row_id
-     WHERE o.appspace_id = ? AND o.transaction_id IN (${placeholders(orders.length)})`, [appspaceId, ...orders]);
+  type Held = { transaction_id: string; purchase_row_id: unknown; flags: string | null };
+  const held = await queryRows<Held>(em, sql`SELECT o.transaction_id, o.purchase_row_id, p.flags
+    FROM orders o LEFT JOIN events p ON p.id = o.purchase_row_id
+    WHERE o.appspace_id = ${appspaceId} AND o.transaction_id IN (${inList(orders)})`);
   return new Map(held.map(h => {
     const purchaseId = h.purchase_row_id === null ? null : Number(h.purchase_row_id);
     return [h.transaction_id, purchaseId !== null && purchaseId === firstPurchase.get(h.transaction_id)?.id ? ours(h.transaction_id) : { purchaseId, flags: h.flags, made: false }];
@@ -104,8 +106,8 @@ async function lockOrders(em: EntityManager, appspaceId: number, firstPurchase: 
 /** Gives back the orders of PURCHASEs that were not stored after all (dropped for a repeated eventId). */
 export async function releaseOrders(em: EntityManager, appspaceId: number, purchases: readonly Pending[]): Promise<void> {
   if (purchases.length === 0) return;
-  await em.query(`UPDATE orders SET purchase_row_id = NULL WHERE appspace_id = ? AND transaction_id IN (${placeholders(purchases.length)})
-    AND purchase_row_id IN (${placeholders(purchases.length)})`, [appspaceId, ...purchases.map(p => p.e.transactionId), ...purchases.map(p => p.id)]);
+  await queryRows(em, sql`UPDATE orders SET purchase_row_id = NULL WHERE appspace_id = ${appspaceId}
+    AND transaction_id IN (${inList(purchases.map(p => p.e.transactionId))}) AND purchase_row_id IN (${inList(purchases.map(p => p.id))})`);
 }
 
 /**
@@ -130,7 +132,7 @@ export async function restateRefunds(em: EntityManager, appspaceId: number, purc
   const refunds = await queryRows<Row>(em, sql`
     SELECT e.id, e.event_type, e.transaction_id, e.flags, ${dayOf(em, "e.received_at")} AS received_day, ${dayOf(em, "e.occurred_at")} AS day,
       ${taggedFlag("e")} AS tagged FROM ${orderEvents(em, "e")}
-    WHERE e.appspace_id = ${appspaceId} AND e.transaction_id IN (${joinSql([...flagsOf.keys()].map(t => sql`${t}`))}) AND e.event_type IN ('REFUND', 'CANCEL', 'FULFILL')`);
+    WHERE e.appspace_id = ${appspaceId} AND e.transaction_id IN (${inList([...flagsOf.keys()])}) AND e.event_type IN ('REFUND', 'CANCEL', 'FULFILL')`);
   const changed = refunds.filter(r => r.flags !== flagsOf.get(r.transaction_id));
   const byFlags = new Map<string | null, number[]>();
   for (const r of changed) {
@@ -138,7 +140,7 @@ export async function restateRefunds(em: EntityManager, appspaceId: number, purc
     byFlags.set(flags, [...(byFlags.get(flags) ?? []), Number(r.id)]);
   }
   for (const [flags, ids] of byFlags) {
-    await em.query(`UPDATE events SET flags = ? WHERE appspace_id = ? AND id IN (${placeholders(ids.length)})`, [flags, appspaceId, ...ids]);
+    await queryRows(em, sql`UPDATE events SET flags = ${flags} WHERE appspace_id = ${appspaceId} AND id IN (${inList(ids)})`);
   }
   return changed.map(r => ({
     receivedDay: r.received_day, was: r.flags, now: flagsOf.get(r.transaction_id)!,

@@ -12,15 +12,27 @@ export class Overview {
   @Field(() => Float) refundAmount!: number;
   @Field(() => Float) avgOrderValue!: number;
   @Field(() => Int) totalItemsSold!: number;
-  @Field(() => Int, { description: "Orders with a FULFILL event in the range, counted once however many partial fulfilments they had." }) fulfilledOrders!: number;
-  @Field(() => Float, { description: "Mean hours (one decimal) from the purchase of each of fulfilledOrders to its first FULFILL in the range; 0 when none." }) avgHoursToFulfil!: number;
+  @Field(() => Int, {
+    description: "Orders with a FULFILL event in the range, counted once however many partial fulfilments they had.",
+  })
+  fulfilledOrders!: number;
+  @Field(() => Float, {
+    description:
+      "Mean hours (one decimal) from the purchase of each of fulfilledOrders to its first FULFILL in the range; 0 when none.",
+  })
+  avgHoursToFulfil!: number;
   @Field(() => Float, { description: "Percent, 0-100." }) cartAbandonmentRate!: number;
-  @Field(() => Float, { description: "Percent of people who viewed an item and added one to a cart." }) addToCartRate!: number;
+  @Field(() => Float, { description: "Percent of people who viewed an item and added one to a cart." })
+  addToCartRate!: number;
   @Field(() => String) currency!: string;
   @Field(() => Int) days!: number;
   @Field(() => DateScalar, { description: "First day of the range, after clamping." }) start!: string;
   @Field(() => DateScalar, { description: "Last day of the range, after clamping." }) end!: string;
-  @Field(() => Overview, { nullable: true, description: "The same figures for the period asked with compareTo; null without it." }) previous?: Overview | null;
+  @Field(() => Overview, {
+    nullable: true,
+    description: "The same figures for the period asked with compareTo; null without it.",
+  })
+  previous?: Overview | null;
 }
 
 @ObjectType()
@@ -32,15 +44,26 @@ export class RevenuePoint {
 
 @ObjectType()
 export class RevenueTimeseries {
-  @Field(() => [RevenuePoint], { description: "One point per day of the range, days without orders included." }) series!: RevenuePoint[];
+  @Field(() => [RevenuePoint], { description: "One point per day of the range, days without orders included." })
+  series!: RevenuePoint[];
   @Field(() => Int) days!: number;
-  @Field(() => RevenueTimeseries, { nullable: true, description: "The series of the period asked with compareTo, day for day; null without it." }) previous?: RevenueTimeseries | null;
+  @Field(() => RevenueTimeseries, {
+    nullable: true,
+    description: "The series of the period asked with compareTo, day for day; null without it.",
+  })
+  previous?: RevenueTimeseries | null;
 }
 
 @ObjectType()
 export class FunnelStep {
-  @Field(() => String, { description: "view_item, add_to_cart, view_cart, begin_checkout, add_payment_info, purchase." }) name!: string;
-  @Field(() => Int, { description: "People who reached this step after every earlier step, in order, within the range." }) count!: number;
+  @Field(() => String, {
+    description: "view_item, add_to_cart, view_cart, begin_checkout, add_payment_info, purchase.",
+  })
+  name!: string;
+  @Field(() => Int, {
+    description: "People who reached this step after every earlier step, in order, within the range.",
+  })
+  count!: number;
   @Field(() => Float, { description: "Percent of the previous step; 100 for the first." }) percentage!: number;
 }
 
@@ -57,7 +80,11 @@ export class TopProduct {
   @Field(() => Float) revenue!: number;
   @Field(() => Int) quantity!: number;
   @Field(() => Int) orders!: number;
-  @Field(() => ProductView, { nullable: true, description: "Catalog details, batched through a per-request DataLoader." }) product?: ProductView | null;
+  @Field(() => ProductView, {
+    nullable: true,
+    description: "Catalog details, batched through a per-request DataLoader.",
+  })
+  product?: ProductView | null;
 }
 
 @ObjectType()
@@ -66,7 +93,10 @@ export class TopProducts {
   @Field(() => Int) days!: number;
 }
 
-@ObjectType({ description: "Purchases credited to a channel: their own campaign, source and medium, or when they carry none, those of the latest event with one of the same person or the same sessionId in the 24 hours before." })
+@ObjectType({
+  description:
+    "Purchases credited to a channel: their own campaign, source and medium, or when they carry none, those of the latest event with one of the same person or the same sessionId in the 24 hours before.",
+})
 export class ChannelRevenue {
   @Field(() => String, { nullable: true }) campaign!: string | null;
   @Field(() => String, { nullable: true }) source!: string | null;
@@ -74,8 +104,10 @@ export class ChannelRevenue {
   @Field(() => Float) revenue!: number;
   @Field(() => Int) orders!: number;
   @Field(() => Float, {
-    description: "Percent of the people who arrived through this channel in the range (an event carrying it) who bought through it: a purchase credited to it, by its own channel or, when it carries none, by the channel of the latest event with one of the same person or the same sessionId in the 24 hours before. A purchase credited through another person's event of its session counts as a conversion only if its buyer arrived through the channel too.",
-  }) conversionRate!: number;
+    description:
+      "Percent of the people who arrived through this channel in the range (an event carrying it) who bought through it: a purchase credited to it, by its own channel or, when it carries none, by the channel of the latest event with one of the same person or the same sessionId in the 24 hours before. A purchase credited through another person's event of its session counts as a conversion only if its buyer arrived through the channel too.",
+  })
+  conversionRate!: number;
 }
 
 @ObjectType()
@@ -140,18 +172,28 @@ export class CountryBreakdown {
 @ObjectType()
 export class CartAbandonment {
   @Field(() => Float, { description: "Percent, 0-100: abandoned / (abandoned + completed)." }) abandonmentRate!: number;
-  @Field(() => Int, { description: "Carts still holding units at the end of the range, idle for the appspace's cartIdleMinutes." }) abandonedCarts!: number;
+  @Field(() => Int, {
+    description: "Carts still holding units at the end of the range, idle for the appspace's cartIdleMinutes.",
+  })
+  abandonedCarts!: number;
   @Field(() => Float, { description: "Value of what was left in the abandoned carts." }) abandonedRevenue!: number;
   @Field(() => Int, {
-    description: "Carts a purchase completed: one carrying the cartId, or one without a cartId by the cart's person, which completes their most recent open cart only. An emptied cart is neither completed nor abandoned.",
-  }) completedCarts!: number;
-  @Field(() => Int, { description: "Carts neither completed nor emptied whose last add came less than the appspace's cartIdleMinutes (default 60) before the end of the range, or before now if that is earlier: not abandoned yet." }) openCarts!: number;
+    description:
+      "Carts a purchase completed: one carrying the cartId, or one without a cartId by the cart's person, which completes their most recent open cart only. An emptied cart is neither completed nor abandoned.",
+  })
+  completedCarts!: number;
+  @Field(() => Int, {
+    description:
+      "Carts neither completed nor emptied whose last add came less than the appspace's cartIdleMinutes (default 60) before the end of the range, or before now if that is earlier: not abandoned yet.",
+  })
+  openCarts!: number;
   @Field(() => Int) days!: number;
 }
 
 @ObjectType()
 export class CohortMonth {
-  @Field(() => Int, { description: "Months after the cohort's first purchase; 0 is the acquisition month." }) monthOffset!: number;
+  @Field(() => Int, { description: "Months after the cohort's first purchase; 0 is the acquisition month." })
+  monthOffset!: number;
   @Field(() => Float) revenue!: number;
 }
 
@@ -169,7 +211,10 @@ export class Cohorts {
   @Field(() => Int) totalPurchasingUsers!: number;
 }
 
-@ObjectType({ description: "One group of purchases; only the dimensions asked for are set (null also where purchases carried no value)." })
+@ObjectType({
+  description:
+    "One group of purchases; only the dimensions asked for are set (null also where purchases carried no value).",
+})
 export class BreakdownRow {
   @Field(() => String, { nullable: true }) campaign?: string | null;
   @Field(() => String, { nullable: true }) source?: string | null;

@@ -4,93 +4,163 @@ import { Context } from "../context";
 import { BreakdownDimension } from "./sales/breakdown.service";
 import { cohorts, MAX_COHORT_MONTHS } from "./cohorts/cohorts.service";
 import { CompareTo, DateRange, IncludeFlaggedArg } from "./range";
-import { CartAbandonment, ChannelBreakdown, Cohorts, CountryBreakdown, CouponBreakdown, DeviceBreakdown, Funnel, Overview, PlatformBreakdown, RevenueBreakdown, RevenueTimeseries, TopProduct, TopProducts } from "./report.types";
+import {
+  CartAbandonment,
+  ChannelBreakdown,
+  Cohorts,
+  CountryBreakdown,
+  CouponBreakdown,
+  DeviceBreakdown,
+  Funnel,
+  Overview,
+  PlatformBreakdown,
+  RevenueBreakdown,
+  RevenueTimeseries,
+  TopProduct,
+  TopProducts,
+} from "./report.types";
 import * as reports from "./reports.service";
 
 const RangeArg = () => Arg("range", () => DateRange, { nullable: true });
-const CompareArg = () => Arg("compareTo", () => CompareTo, { nullable: true, description: "Also compute the previous period, returned in `previous`." });
+const CompareArg = () =>
+  Arg("compareTo", () => CompareTo, {
+    nullable: true,
+    description: "Also compute the previous period, returned in `previous`.",
+  });
 
 /** The revenue reports; each reads the caller's appspace only, with a secret key. */
 @Resolver()
 export class ReportsResolver {
-  @Authorized("secret") @Query(() => Overview)
-  overview(@RangeArg() range: DateRange | undefined, @IncludeFlaggedArg() includeFlagged: boolean, @CompareArg() compareTo: CompareTo | undefined, @Ctx() ctx: Context) {
+  @Authorized("secret")
+  @Query(() => Overview)
+  overview(
+    @RangeArg() range: DateRange | undefined,
+    @IncludeFlaggedArg() includeFlagged: boolean,
+    @CompareArg() compareTo: CompareTo | undefined,
+    @Ctx() ctx: Context,
+  ) {
     return reports.overview(reports.scopeOf(ctx, range, includeFlagged), compareTo);
   }
 
-  @Authorized("secret") @Query(() => RevenueTimeseries)
-  revenueTimeseries(@RangeArg() range: DateRange | undefined, @IncludeFlaggedArg() includeFlagged: boolean, @CompareArg() compareTo: CompareTo | undefined, @Ctx() ctx: Context) {
+  @Authorized("secret")
+  @Query(() => RevenueTimeseries)
+  revenueTimeseries(
+    @RangeArg() range: DateRange | undefined,
+    @IncludeFlaggedArg() includeFlagged: boolean,
+    @CompareArg() compareTo: CompareTo | undefined,
+    @Ctx() ctx: Context,
+  ) {
     return reports.revenueTimeseries(reports.scopeOf(ctx, range, includeFlagged), compareTo);
   }
 
-  @Authorized("secret") @Query(() => Funnel)
+  @Authorized("secret")
+  @Query(() => Funnel)
   funnel(@RangeArg() range: DateRange | undefined, @IncludeFlaggedArg() includeFlagged: boolean, @Ctx() ctx: Context) {
     return reports.funnel(reports.scopeOf(ctx, range, includeFlagged));
   }
 
-  @Authorized("secret") @Query(() => TopProducts)
+  @Authorized("secret")
+  @Query(() => TopProducts)
   topProducts(
-    @RangeArg() range: DateRange | undefined, @IncludeFlaggedArg() includeFlagged: boolean,
+    @RangeArg() range: DateRange | undefined,
+    @IncludeFlaggedArg() includeFlagged: boolean,
     @Arg("limit", () => Int, { nullable: true, defaultValue: 20 }) limit: number,
     @Ctx() ctx: Context,
   ) {
     return reports.bestSellers(reports.scopeOf(ctx, range, includeFlagged), limit);
   }
 
-  @Authorized("secret") @Query(() => RevenueBreakdown, { description: "Purchases grouped by any combination of dimensions, revenue descending." })
+  @Authorized("secret")
+  @Query(() => RevenueBreakdown, {
+    description: "Purchases grouped by any combination of dimensions, revenue descending.",
+  })
   revenueBreakdown(
-    @RangeArg() range: DateRange | undefined, @IncludeFlaggedArg() includeFlagged: boolean,
+    @RangeArg() range: DateRange | undefined,
+    @IncludeFlaggedArg() includeFlagged: boolean,
     @Arg("by", () => [BreakdownDimension]) by: BreakdownDimension[],
-    @Arg("limit", () => Int, { nullable: true, defaultValue: 100, description: `At most ${reports.BREAKDOWN_MAX}.` }) limit: number,
+    @Arg("limit", () => Int, { nullable: true, defaultValue: 100, description: `At most ${reports.BREAKDOWN_MAX}.` })
+    limit: number,
     @Ctx() ctx: Context,
   ) {
     return reports.breakdown(reports.scopeOf(ctx, range, includeFlagged), by, limit);
   }
 
-  @Authorized("secret") @Query(() => ChannelBreakdown)
-  async revenueByChannel(@RangeArg() range: DateRange | undefined, @IncludeFlaggedArg() includeFlagged: boolean, @Ctx() ctx: Context): Promise<ChannelBreakdown> {
+  @Authorized("secret")
+  @Query(() => ChannelBreakdown)
+  async revenueByChannel(
+    @RangeArg() range: DateRange | undefined,
+    @IncludeFlaggedArg() includeFlagged: boolean,
+    @Ctx() ctx: Context,
+  ): Promise<ChannelBreakdown> {
     const scope = reports.scopeOf(ctx, range, includeFlagged);
     return { channels: await reports.revenueByChannel(scope), days: scope.period.days };
   }
 
-  @Authorized("secret") @Query(() => CouponBreakdown)
-  async revenueByCoupon(@RangeArg() range: DateRange | undefined, @IncludeFlaggedArg() includeFlagged: boolean, @Ctx() ctx: Context): Promise<CouponBreakdown> {
+  @Authorized("secret")
+  @Query(() => CouponBreakdown)
+  async revenueByCoupon(
+    @RangeArg() range: DateRange | undefined,
+    @IncludeFlaggedArg() includeFlagged: boolean,
+    @Ctx() ctx: Context,
+  ): Promise<CouponBreakdown> {
     const scope = reports.scopeOf(ctx, range, includeFlagged);
     return { coupons: await reports.revenueByCoupon(scope), days: scope.period.days };
   }
 
-  @Authorized("secret") @Query(() => DeviceBreakdown)
-  async revenueByDevice(@RangeArg() range: DateRange | undefined, @IncludeFlaggedArg() includeFlagged: boolean, @Ctx() ctx: Context): Promise<DeviceBreakdown> {
+  @Authorized("secret")
+  @Query(() => DeviceBreakdown)
+  async revenueByDevice(
+    @RangeArg() range: DateRange | undefined,
+    @IncludeFlaggedArg() includeFlagged: boolean,
+    @Ctx() ctx: Context,
+  ): Promise<DeviceBreakdown> {
     const scope = reports.scopeOf(ctx, range, includeFlagged);
     const rows = await reports.revenueBy(scope, BreakdownDimension.DEVICE);
     return { devices: rows.map(({ value, ...r }) => ({ deviceType: value, ...r })), days: scope.period.days };
   }
 
-  @Authorized("secret") @Query(() => PlatformBreakdown)
-  async revenueByPlatform(@RangeArg() range: DateRange | undefined, @IncludeFlaggedArg() includeFlagged: boolean, @Ctx() ctx: Context): Promise<PlatformBreakdown> {
+  @Authorized("secret")
+  @Query(() => PlatformBreakdown)
+  async revenueByPlatform(
+    @RangeArg() range: DateRange | undefined,
+    @IncludeFlaggedArg() includeFlagged: boolean,
+    @Ctx() ctx: Context,
+  ): Promise<PlatformBreakdown> {
     const scope = reports.scopeOf(ctx, range, includeFlagged);
     const rows = await reports.revenueBy(scope, BreakdownDimension.PLATFORM);
     return { platforms: rows.map(({ value, ...r }) => ({ platform: value, ...r })), days: scope.period.days };
   }
 
-  @Authorized("secret") @Query(() => CountryBreakdown)
-  async revenueByCountry(@RangeArg() range: DateRange | undefined, @IncludeFlaggedArg() includeFlagged: boolean, @Ctx() ctx: Context): Promise<CountryBreakdown> {
+  @Authorized("secret")
+  @Query(() => CountryBreakdown)
+  async revenueByCountry(
+    @RangeArg() range: DateRange | undefined,
+    @IncludeFlaggedArg() includeFlagged: boolean,
+    @Ctx() ctx: Context,
+  ): Promise<CountryBreakdown> {
     const scope = reports.scopeOf(ctx, range, includeFlagged);
     const rows = await reports.revenueBy(scope, BreakdownDimension.COUNTRY);
     return { countries: rows.map(({ value, ...r }) => ({ country: value, ...r })), days: scope.period.days };
   }
 
-  @Authorized("secret") @Query(() => Cohorts, { description: "Monthly cohorts by first purchase, newest first." })
+  @Authorized("secret")
+  @Query(() => Cohorts, { description: "Monthly cohorts by first purchase, newest first." })
   cohorts(
-    @Arg("months", () => Int, { nullable: true, defaultValue: 6, description: `1 to ${MAX_COHORT_MONTHS}.` }) months: number,
+    @Arg("months", () => Int, { nullable: true, defaultValue: 6, description: `1 to ${MAX_COHORT_MONTHS}.` })
+    months: number,
     @IncludeFlaggedArg() includeFlagged: boolean,
     @Ctx() ctx: Context,
   ) {
     return cohorts(ctx.db, ctx.appspace!, months, ctx.services.now(), includeFlagged, ctx.services.reportsFromRollups);
   }
 
-  @Authorized("secret") @Query(() => CartAbandonment)
-  cartAbandonment(@RangeArg() range: DateRange | undefined, @IncludeFlaggedArg() includeFlagged: boolean, @Ctx() ctx: Context) {
+  @Authorized("secret")
+  @Query(() => CartAbandonment)
+  cartAbandonment(
+    @RangeArg() range: DateRange | undefined,
+    @IncludeFlaggedArg() includeFlagged: boolean,
+    @Ctx() ctx: Context,
+  ) {
     return reports.cartAbandonment(reports.scopeOf(ctx, range, includeFlagged));
   }
 }

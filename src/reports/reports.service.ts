@@ -7,7 +7,17 @@ import { cartTotals } from "./carts/cart-abandonment.service";
 import { funnelCounts } from "./funnel/funnel.service";
 import { CompareTo, DateRange, resolveRange } from "./range";
 import { Period, previousPeriod } from "../days";
-import { BreakdownRow, CartAbandonment, ChannelRevenue, CouponRevenue, Funnel, Overview, RevenueBreakdown, RevenueTimeseries, TopProducts } from "./report.types";
+import {
+  BreakdownRow,
+  CartAbandonment,
+  ChannelRevenue,
+  CouponRevenue,
+  Funnel,
+  Overview,
+  RevenueBreakdown,
+  RevenueTimeseries,
+  TopProducts,
+} from "./report.types";
 import { dailySales, fulfilmentTotals, refundTotals, salesTotals } from "./sales/revenue.service";
 import { money, percent, ReportScope } from "./scope";
 import { topProducts } from "./sales/top-products.service";
@@ -16,14 +26,25 @@ import { topProducts } from "./sales/top-products.service";
 export function scopeOf(ctx: Context, range?: DateRange | null, includeFlagged = false): ReportScope {
   const appspace: Appspace = ctx.appspace!;
   const now = ctx.services.now();
-  return { db: ctx.db, appspace, period: resolveRange(appspace, range, now), includeFlagged, rollups: ctx.services.reportsFromRollups, now };
+  return {
+    db: ctx.db,
+    appspace,
+    period: resolveRange(appspace, range, now),
+    includeFlagged,
+    rollups: ctx.services.reportsFromRollups,
+    now,
+  };
 }
 
 const withPeriod = (scope: ReportScope, period: Period): ReportScope => ({ ...scope, period });
 
 export async function overview(scope: ReportScope, compareTo?: CompareTo | null): Promise<Overview> {
   const [sales, refunds, funnel, carts, fulfilled] = await Promise.all([
-    salesTotals(scope), refundTotals(scope), funnelCounts(scope, 2), cartTotals(scope), fulfilmentTotals(scope),
+    salesTotals(scope),
+    refundTotals(scope),
+    funnelCounts(scope, 2),
+    cartTotals(scope),
+    fulfilmentTotals(scope),
   ]);
   const [viewed, added] = funnel;
   return {
@@ -43,16 +64,24 @@ export async function overview(scope: ReportScope, compareTo?: CompareTo | null)
     days: scope.period.days,
     start: scope.period.start,
     end: scope.period.end,
-    previous: compareTo === CompareTo.PREVIOUS_PERIOD ? await overview(withPeriod(scope, previousPeriod(scope.period))) : null,
+    previous:
+      compareTo === CompareTo.PREVIOUS_PERIOD ? await overview(withPeriod(scope, previousPeriod(scope.period))) : null,
   };
 }
 
 export async function revenueTimeseries(scope: ReportScope, compareTo?: CompareTo | null): Promise<RevenueTimeseries> {
-  const series = (await dailySales(scope)).map(d => ({ date: d.date, orders: d.orders, revenue: money(scope, d.revenue) }));
+  const series = (await dailySales(scope)).map(d => ({
+    date: d.date,
+    orders: d.orders,
+    revenue: money(scope, d.revenue),
+  }));
   return {
     series,
     days: scope.period.days,
-    previous: compareTo === CompareTo.PREVIOUS_PERIOD ? await revenueTimeseries(withPeriod(scope, previousPeriod(scope.period))) : null,
+    previous:
+      compareTo === CompareTo.PREVIOUS_PERIOD
+        ? await revenueTimeseries(withPeriod(scope, previousPeriod(scope.period)))
+        : null,
   };
 }
 
@@ -73,11 +102,23 @@ export async function bestSellers(scope: ReportScope, limit: number): Promise<To
 export const BREAKDOWN_MAX = 1000;
 
 const ROW_FIELDS: Record<BreakdownDimension, keyof BreakdownRow> = {
-  CAMPAIGN: "campaign", SOURCE: "source", MEDIUM: "medium", COUPON: "couponCode", DEVICE: "deviceType",
-  PLATFORM: "platform", COUNTRY: "country", CATEGORY: "category", BRAND: "brand", MERCHANT: "merchantId",
+  CAMPAIGN: "campaign",
+  SOURCE: "source",
+  MEDIUM: "medium",
+  COUPON: "couponCode",
+  DEVICE: "deviceType",
+  PLATFORM: "platform",
+  COUNTRY: "country",
+  CATEGORY: "category",
+  BRAND: "brand",
+  MERCHANT: "merchantId",
 };
 
-export async function breakdown(scope: ReportScope, by: BreakdownDimension[], limit: number): Promise<RevenueBreakdown> {
+export async function breakdown(
+  scope: ReportScope,
+  by: BreakdownDimension[],
+  limit: number,
+): Promise<RevenueBreakdown> {
   if (by.length === 0) throw new BadUserInputError("by must name at least one dimension", { field: "by" });
   if (new Set(by).size !== by.length) throw new BadUserInputError("by must not repeat a dimension", { field: "by" });
   if (!Number.isInteger(limit) || limit < 1 || limit > BREAKDOWN_MAX) {
@@ -102,7 +143,14 @@ export async function revenueByChannel(scope: ReportScope): Promise<ChannelReven
   ]);
   return rows.map(({ values: [campaign, source, medium], revenue, orders }) => {
     const r = reach([campaign, source, medium]);
-    return { campaign, source, medium, revenue: money(scope, revenue), orders, conversionRate: r ? percent(r.buyers, r.people) : 0 };
+    return {
+      campaign,
+      source,
+      medium,
+      revenue: money(scope, revenue),
+      orders,
+      conversionRate: r ? percent(r.buyers, r.people) : 0,
+    };
   });
 }
 
@@ -117,9 +165,16 @@ export async function revenueByCoupon(scope: ReportScope): Promise<CouponRevenue
 }
 
 /** Purchases by one order-level dimension; purchases without a value fall in "unknown". */
-export async function revenueBy(scope: ReportScope, dimension: BreakdownDimension): Promise<{ value: string; revenue: number; orders: number }[]> {
+export async function revenueBy(
+  scope: ReportScope,
+  dimension: BreakdownDimension,
+): Promise<{ value: string; revenue: number; orders: number }[]> {
   const rows = await revenueBreakdown(scope, [dimension], null, { missingAs: "unknown" });
-  return rows.map(({ values: [value], revenue, orders }) => ({ value: value!, revenue: money(scope, revenue), orders }));
+  return rows.map(({ values: [value], revenue, orders }) => ({
+    value: value!,
+    revenue: money(scope, revenue),
+    orders,
+  }));
 }
 
 export async function cartAbandonment(scope: ReportScope): Promise<CartAbandonment> {

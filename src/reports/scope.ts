@@ -16,14 +16,21 @@ export interface ReportScope {
   includeFlagged: boolean;
   /** false: compute from raw events only, never from rollups (for the equality test and the benchmark's baseline). */
   rollups?: boolean;
-  /** The server's clock (a range that ends today ends, for what is still open, now); by default the end of the period. */
+  /**
+   * The server's clock (a range that ends today ends, for what is still open, now); by default the end of the period.
+   */
   now?: Date;
 }
 
 /** `e.appspace_id = ? AND e.event_type IN (...) AND e.occurred_at` within the period. */
-export function eventsIn(scope: Pick<ReportScope, "period" | "includeFlagged"> & { appspace: { id: number } }, types: readonly string[], e = "e"): Sql {
+export function eventsIn(
+  scope: Pick<ReportScope, "period" | "includeFlagged"> & { appspace: { id: number } },
+  types: readonly string[],
+  e = "e",
+): Sql {
   return sql`${raw(e)}.appspace_id = ${scope.appspace.id} AND ${raw(e)}.event_type IN (${eventTypeList(types)})
-    AND ${raw(e)}.occurred_at >= ${scope.period.from} AND ${raw(e)}.occurred_at < ${scope.period.to}${notFlagged(scope.includeFlagged, e)}`;
+    AND ${raw(e)}.occurred_at >= ${scope.period.from} AND ${raw(e)}.occurred_at <
+    ${scope.period.to}${notFlagged(scope.includeFlagged, e)}`;
 }
 
 /** A summed amount in minor units of the base currency as the major-unit Float the API returns. */
@@ -40,6 +47,8 @@ export function percent(part: number, whole: number): number {
 export const fromRollups = (scope: ReportScope) => scope.rollups !== false;
 
 /** The period's stale days: read from raw events, whatever their rollups hold. */
-export function staleDaysOf(scope: Pick<ReportScope, "period"> & { db: Db; appspace: { id: number } }): Promise<Set<string>> {
+export function staleDaysOf(
+  scope: Pick<ReportScope, "period"> & { db: Db; appspace: { id: number } },
+): Promise<Set<string>> {
   return staleDays(scope.db, scope.appspace.id, scope.period);
 }

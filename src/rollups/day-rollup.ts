@@ -57,7 +57,12 @@ export interface DayRollup {
    * Removes what it holds of these people (a deletion, whose days are marked stale) on these days; `days` null: on
    * every day, once the person's events are all gone.
    */
-  forget(db: EntityManager, appspaceId: number, people: readonly string[], days: readonly string[] | null): Promise<void>;
+  forget(
+    db: EntityManager,
+    appspaceId: number,
+    people: readonly string[],
+    days: readonly string[] | null,
+  ): Promise<void>;
   /** Drops its rows of days before `oldestDay` (retention; the purged days are marked stale too). */
   purgeBefore(db: EntityManager, appspaceId: number, oldestDay: string): Promise<void>;
   followUp?: FollowUp;

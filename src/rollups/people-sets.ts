@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { RoaringBitmap32 } from "roaring";
 import { EntityManager } from "typeorm";
-import { joinSql, queryRows, sql } from "../db/query";
+import { joinSql, queryRows, sql, inList } from "../db/query";
 import { Db, insertChunked, multiRowInsert, toNumber } from "../db/sql";
 import { dialectOf } from "../db/dialect";
 
@@ -44,30 +44,48 @@ async function storedNumbers(db: Db, appspaceId: number, keys: readonly string[]
   const hashes = [...byHash.keys()];
   for (let i = 0; i < hashes.length; i += 10_000) {
     const list = joinSql(hashes.slice(i, i + 10_000).map(h => sql`${Buffer.from(h, "hex")}`));
-    const rows = await queryRows<{ person_hash: Buffer; ordinal: unknown }>(db, sql`SELECT person_hash, ordinal FROM rollup_people WHERE appspace_id = ${appspaceId} AND person_hash IN (${list})`);
+    const rows = await queryRows<{ person_hash: Buffer; ordinal: unknown }>(
+      db,
+      sql`SELECT person_hash, ordinal FROM rollup_people WHERE appspace_id = ${appspaceId} AND person_hash IN
+        (${list})`,
+    );
     for (const r of rows) found.set(byHash.get(Buffer.from(r.person_hash).toString("hex"))!, toNumber(r.ordinal));
   }
   return found;
 }
 
 /**
- * The numbers of these people, numbering those who have none (the refresher's, in its transaction), added to
- * `numbers` (people as samePerson gives them): people already there are not looked up again. Returns a lookup by person.
+ * The numbers of these people, numbering those who have none (the refresher's, in its transaction), added to `numbers`
+ * (people as samePerson gives them): people already there are not looked up again. Returns a lookup by person.
  */
-export async function numberPeople(db: EntityManager, appspaceId: number, people: Iterable<string>, numbers = new Map<string, number>()): Promise<(person: string) => number> {
+export async function numberPeople(
+  db: EntityManager,
+  appspaceId: number,
+  people: Iterable<string>,
+  numbers = new Map<string, number>(),
+): Promise<(person: string) => number> {
   const same = samePerson(db);
   const keys = [...new Set([...people].map(same))].filter(k => !numbers.has(k));
   for (const [k, n] of await storedNumbers(db, appspaceId, keys)) numbers.set(k, n);
   const missing = keys.filter(k => !numbers.has(k));
   if (missing.length > 0) {
-    const [top] = await queryRows<{ n: unknown }>(db, sql`SELECT COALESCE(MAX(ordinal), 0) AS n FROM rollup_people WHERE appspace_id = ${appspaceId}`);
+    const [top] = await queryRows<{ n: unknown }>(
+      db,
+      sql`SELECT COALESCE(MAX(ordinal), 0) AS n FROM rollup_people WHERE appspace_id = ${appspaceId}`,
+    );
     let next = toNumber(top.n);
-    if (next + missing.length >= UNNUMBERED) throw new Error(`appspace ${appspaceId}: more people than set numbers (2^31)`);
+    if (next + missing.length >= UNNUMBERED)
+      throw new Error(`appspace ${appspaceId}: more people than set numbers (2^31)`);
     const rows = missing.map(k => {
       numbers.set(k, ++next);
       return [appspaceId, personHash(k), next];
     });
-    await insertChunked(db, r => multiRowInsert("rollup_people", ["appspace_id", "person_hash", "ordinal"], r), 3, rows);
+    await insertChunked(
+      db,
+      r => multiRowInsert("rollup_people", ["appspace_id", "person_hash", "ordinal"], r),
+      3,
+      rows,
+    );
   }
   return person => {
     const n = numbers.get(same(person));
@@ -80,7 +98,11 @@ export async function numberPeople(db: EntityManager, appspaceId: number, people
  * The numbers of these people for a report (which writes nothing): stored ones, and for people the refresher has
  * not numbered yet, numbers of their own that no stored one takes. Returns a lookup by person.
  */
-export async function peopleNumbers(db: Db, appspaceId: number, people: Iterable<string>): Promise<(person: string) => number> {
+export async function peopleNumbers(
+  db: Db,
+  appspaceId: number,
+  people: Iterable<string>,
+): Promise<(person: string) => number> {
   const same = samePerson(db);
   const keys = [...new Set([...people].map(same))];
   const numbers = await storedNumbers(db, appspaceId, keys);
@@ -89,11 +111,17 @@ export async function peopleNumbers(db: Db, appspaceId: number, people: Iterable
   return person => numbers.get(same(person))!;
 }
 
-/** Forgets these people's numbers (a deletion: their days are marked, so no clean day's sets hold them once refreshed). */
+/**
+ * Forgets these people's numbers (a deletion: their days are marked, so no clean day's sets hold them once refreshed).
+ */
 export async function forgetPeople(db: Db, appspaceId: number, people: readonly string[]): Promise<void> {
   const same = samePerson(db);
   const hashes = [...new Set(people.map(same))].map(personHash);
   for (let i = 0; i < hashes.length; i += 10_000) {
-    await queryRows(db, sql`DELETE FROM rollup_people WHERE appspace_id = ${appspaceId} AND person_hash IN (${joinSql(hashes.slice(i, i + 10_000).map(h => sql`${h}`))})`);
+    await queryRows(
+      db,
+      sql`DELETE FROM rollup_people WHERE appspace_id = ${appspaceId} AND person_hash IN
+        (${inList(hashes.slice(i, i + 10_000))})`,
+    );
   }
 }

@@ -2,6 +2,8 @@ import { DataSource, EntityManager, QueryRunner } from "typeorm";
 import { Db, isMysql, toNumber, withTransaction } from "../db/sql";
 import { reportFailure } from "../db/health";
 import { withNamedLock } from "../db/named-lock";
+import { dialectOf } from "../db/dialect";
+import { queryRows, raw, sql } from "../db/query";
 import { periodOf } from "../days";
 import { eachDayEvents } from "../events/day-events";
 import { PeriodicTask } from "../periodic-task";
@@ -14,14 +16,15 @@ import { forgetPeople, numberPeople } from "./people-sets";
  */
 
 /**
- * On MySQL, orders what the refresher computes of an appspace's people and what a deletion removes of them: the refresher
- * takes the appspace's row in share mode for each day it recomputes (other refreshes and ingest go on), a deletion takes
- * it for update first in each of its transactions. Otherwise a day recomputed from events read just before a deletion
- * commits could write the person's rows and number back after the deletion removed them. Nothing else locks that row but
- * changes of the appspace's settings. SQLite runs one transaction at a time.
+ * On MySQL, orders what the refresher computes of an appspace's people and what a deletion removes of them: the
+ * refresher takes the appspace's row in share mode for each day it recomputes (other refreshes and ingest go on), a
+ * deletion takes it for update first in each of its transactions. Otherwise a day recomputed from events read just
+ * before a deletion commits could write the person's rows and number back after the deletion removed them. Nothing else
+ * locks that row but changes of the appspace's settings. SQLite runs one transaction at a time.
  */
 export async function lockPeopleRollups(em: Db, appspaceId: number, forUpdate: boolean): Promise<void> {
-  if (isMysql(em)) await em.query(`SELECT id FROM appspaces WHERE id = ? ${forUpdate ? "FOR UPDATE" : "LOCK IN SHARE MODE"}`, [appspaceId]);
+  const lock = forUpdate ? " FOR UPDATE" : dialectOf(em).shareLock;
+  if (dialectOf(em).mysql) await queryRows(em, sql`SELECT id FROM appspaces WHERE id = ${appspaceId}${raw(lock)}`);
 }
 
 export interface RefreshOptions {
@@ -33,7 +36,10 @@ export interface RefreshOptions {
   waitSeconds?: number;
   /** Checked between days: true stops the refresh there. */
   stopping?: () => boolean;
-  /** Days it returns true for (given the id of the day's newest mark read) stay stale: their newest mark is left for a later call. */
+  /**
+   * Days it returns true for (given the id of the day's newest mark read) stay stale: their newest mark is left for a
+   * later call.
+   */
   skip?: (appspaceId: number, day: string, newestMark: number) => boolean;
   /** Told of each day refreshed. */
   refreshed?: (appspaceId: number, day: string) => void;
@@ -44,14 +50,17 @@ export interface RefreshOptions {
 }
 
 /**
- * Recomputes the rollups of the days named in rollup_dirty from raw events, one
- * day per transaction, until every day marked before the call (and not left by `skip`) has been
- * refreshed; a mark that commits meanwhile with a lower id than those read is left for the next call. On MySQL one refresher runs at a
- * time per database, across servers (a named lock), and each day is recomputed
- * at READ COMMITTED, so it never locks the events ingest is writing. Returns the
- * number of days refreshed.
+ * Recomputes the rollups of the days named in rollup_dirty from raw events, one day per transaction, until every day
+ * marked before the call (and not left by `skip`) has been refreshed; a mark that commits meanwhile with a lower id
+ * than those read is left for the next call. On MySQL one refresher runs at a time per database, across servers (a
+ * named lock), and each day is recomputed at READ COMMITTED, so it never locks the events ingest is writing. Returns
+ * the number of days refreshed.
  */
-export function refreshStaleDays(db: DataSource, rollups: readonly DayRollup[], opts: RefreshOptions = {}): Promise<number> {
+export function refreshStaleDays(
+  db: DataSource,
+  rollups: readonly DayRollup[],
+  opts: RefreshOptions = {},
+): Promise<number> {
   return withNamedLock(db, "rollups", opts.waitSeconds ?? 0, 0, async runner => {
     const refreshed = await refreshMarkedDays(db, runner, rollups, opts);
     for (const { followUp } of rollups) {
@@ -62,7 +71,12 @@ export function refreshStaleDays(db: DataSource, rollups: readonly DayRollup[], 
 }
 
 /** The days of the marks there are now, a batch at a time (days that writers keep marking wait for the next call). */
-async function refreshMarkedDays(db: DataSource, runner: QueryRunner, rollups: readonly DayRollup[], opts: RefreshOptions): Promise<number> {
+async function refreshMarkedDays(
+  db: DataSource,
+  runner: QueryRunner,
+  rollups: readonly DayRollup[],
+  opts: RefreshOptions,
+): Promise<number> {
   const [last] = await runner.query("SELECT COALESCE(MAX(id), 0) AS id FROM rollup_dirty");
   let refreshed = 0;
   // Marks up to `after` have been dealt with: deleted with their day, or left by `skip`.
@@ -83,17 +97,35 @@ async function refreshMarkedDays(db: DataSource, runner: QueryRunner, rollups: r
   return refreshed;
 }
 
-/** Keeps a day stale with one mark (its newest): the marks of a day written without pause do not pile up while it waits. */
-async function leaveStale(db: DataSource, runner: QueryRunner, appspaceId: number, day: string, newest: number): Promise<"skipped"> {
-  const compact = (q: Db | QueryRunner) => q.query("DELETE FROM rollup_dirty WHERE appspace_id = ? AND day = ? AND id < ?", [appspaceId, day, newest]);
+/**
+ * Keeps a day stale with one mark (its newest): the marks of a day written without pause do not pile up while it waits.
+ */
+async function leaveStale(
+  db: DataSource,
+  runner: QueryRunner,
+  appspaceId: number,
+  day: string,
+  newest: number,
+): Promise<"skipped"> {
+  const compact = (q: Db | QueryRunner) =>
+    queryRows(q, sql`DELETE FROM rollup_dirty WHERE appspace_id = ${appspaceId} AND day = ${day} AND id < ${newest}`);
   if (isMysql(db)) await compact(runner);
   else await withTransaction(db, compact);
   return "skipped";
 }
 
-/** Recomputes one day in its own transaction; a day that fails stays stale (reports read it raw) without holding up the others. */
-async function refreshOneDay(db: DataSource, runner: QueryRunner, rollups: readonly DayRollup[], appspaceId: number, day: string,
-  opts: RefreshOptions): Promise<"refreshed" | "failed" | "stopped"> {
+/**
+ * Recomputes one day in its own transaction; a day that fails stays stale (reports read it raw) without holding up the
+ * others.
+ */
+async function refreshOneDay(
+  db: DataSource,
+  runner: QueryRunner,
+  rollups: readonly DayRollup[],
+  appspaceId: number,
+  day: string,
+  opts: RefreshOptions,
+): Promise<"refreshed" | "failed" | "stopped"> {
   const toRefresh = { appspaceId, day, partEvents: opts.partEvents ?? PART_EVENTS, check: checkpoint(opts.stopping) };
   try {
     await inTransaction(db, runner, em => refreshDay(em, rollups, toRefresh));
@@ -112,7 +144,12 @@ async function refreshOneDay(db: DataSource, runner: QueryRunner, rollups: reado
  * Computes the days named in a read model's own log (attribution's credits), as it is now (with the marks the days
  * just refreshed added), a day per transaction. A day that fails keeps its mark for a later pass.
  */
-async function refreshFollowUp(db: DataSource, runner: QueryRunner, followUp: FollowUp, opts: RefreshOptions): Promise<void> {
+async function refreshFollowUp(
+  db: DataSource,
+  runner: QueryRunner,
+  followUp: FollowUp,
+  opts: RefreshOptions,
+): Promise<void> {
   const [last] = await runner.query(`SELECT COALESCE(MAX(id), 0) AS id FROM ${followUp.log}`);
   for (let after = 0; ;) {
     const read = await readMarks(db, runner, followUp.log, after, toNumber(last.id), opts.batch);
@@ -134,17 +171,31 @@ async function refreshFollowUp(db: DataSource, runner: QueryRunner, followUp: Fo
  * they name (with the id of each day's newest mark) and the last id read; null when none is left.
  */
 async function readMarks(db: DataSource, runner: QueryRunner, log: string, after: number, last: number, batch = 1000) {
-  const read = (q: Db | QueryRunner) => q.query(`SELECT id, appspace_id, day FROM ${log} WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`, [after, last, batch]);
+  type Mark = { id: unknown; appspace_id: unknown; day: string };
+  const read = (q: Db | QueryRunner) =>
+    queryRows<Mark>(
+      q,
+      sql`SELECT id, appspace_id, day FROM ${raw(log)} WHERE id > ${after} AND id <= ${last} ORDER BY id LIMIT
+        ${batch}`,
+    );
   // On SQLite's shared connection, a read outside the queue could see another request's uncommitted marks.
-  const entries: { id: unknown; appspace_id: unknown; day: string }[] = isMysql(db) ? await read(runner) : await withTransaction(db, read);
+  const entries = isMysql(db) ? await read(runner) : await withTransaction(db, read);
   if (entries.length === 0) return null;
   const days = new Map<string, { appspaceId: number; day: string; newest: number }>();
-  for (const e of entries) days.set(`${e.appspace_id}|${e.day}`, { appspaceId: toNumber(e.appspace_id), day: e.day, newest: toNumber(e.id) });
+  for (const e of entries)
+    days.set(`${e.appspace_id}|${e.day}`, { appspaceId: toNumber(e.appspace_id), day: e.day, newest: toNumber(e.id) });
   return { after: toNumber(entries.at(-1)!.id), days: [...days.values()] };
 }
 
-/** fn in a transaction of its own: on MySQL the refresher's connection at READ COMMITTED; SQLite's transactions queue in withTransaction. */
-async function inTransaction(db: DataSource, runner: QueryRunner, fn: (em: EntityManager) => Promise<void>): Promise<void> {
+/**
+ * fn in a transaction of its own: on MySQL the refresher's connection at READ COMMITTED; SQLite's transactions queue in
+ * withTransaction.
+ */
+async function inTransaction(
+  db: DataSource,
+  runner: QueryRunner,
+  fn: (em: EntityManager) => Promise<void>,
+): Promise<void> {
   if (!isMysql(db)) return withTransaction(db, fn);
   await runner.startTransaction("READ COMMITTED");
   try {
@@ -156,7 +207,9 @@ async function inTransaction(db: DataSource, runner: QueryRunner, fn: (em: Entit
   }
 }
 
-/** Thrown inside a day's refresh when the refresher is told to stop: the transaction rolls back, the day stays stale. */
+/**
+ * Thrown inside a day's refresh when the refresher is told to stop: the transaction rolls back, the day stays stale.
+ */
 class RefreshStopped extends Error {}
 
 /**
@@ -169,7 +222,9 @@ function checkpoint(stopping: (() => boolean) | undefined): () => void {
   };
 }
 
-/** Events of a day collected at once by default: a busier day is collected in parts, so that what is held stays small. */
+/**
+ * Events of a day collected at once by default: a busier day is collected in parts, so that what is held stays small.
+ */
 const PART_EVENTS = 20_000;
 
 interface DayToRefresh {
@@ -186,12 +241,22 @@ interface DayToRefresh {
  * recomputation sees the events of every mark it took (a mark commits with its
  * events); a writer committing after the delete leaves its mark for the next pass.
  */
-async function refreshDay(db: EntityManager, rollups: readonly DayRollup[], { appspaceId, day, partEvents, check }: DayToRefresh): Promise<void> {
+async function refreshDay(
+  db: EntityManager,
+  rollups: readonly DayRollup[],
+  { appspaceId, day, partEvents, check }: DayToRefresh,
+): Promise<void> {
   await lockPeopleRollups(db, appspaceId, false);
-  await db.query("DELETE FROM rollup_dirty WHERE appspace_id = ? AND day = ?", [appspaceId, day]);
+  await queryRows(db, sql`DELETE FROM rollup_dirty WHERE appspace_id = ${appspaceId} AND day = ${day}`);
   // Everyone with an event that day, numbered once for every read model's sets.
   const numbers = new Map<string, number>();
-  const refreshing: RefreshingDay = { db, appspaceId, day, check, numberPeople: people => numberPeople(db, appspaceId, people, numbers) };
+  const refreshing: RefreshingDay = {
+    db,
+    appspaceId,
+    day,
+    check,
+    numberPeople: people => numberPeople(db, appspaceId, people, numbers),
+  };
   const work: DayWork[] = [];
   for (const rollup of rollups) {
     check();
@@ -208,15 +273,25 @@ async function refreshDay(db: EntityManager, rollups: readonly DayRollup[], { ap
  * The one pass over the day's events that read models of what people did share: read a part of the day's people
  * and cartIds at a time (a busy day in several parts), a page at a time, in time order.
  */
-async function collectEvents({ db, appspaceId, day, check }: RefreshingDay, work: readonly DayWork[], partEvents: number): Promise<void> {
+async function collectEvents(
+  { db, appspaceId, day, check }: RefreshingDay,
+  work: readonly DayWork[],
+  partEvents: number,
+): Promise<void> {
   const collectors = work.flatMap(w => (w.events ? [w.events] : []));
   if (collectors.length === 0) return;
-  const [count] = await db.query("SELECT COUNT(*) AS n FROM events WHERE appspace_id = ? AND occurred_at >= ? AND occurred_at < ?",
-    [appspaceId, periodOf(day, day).from, periodOf(day, day).to]);
+  const { from, to } = periodOf(day, day);
+  const [count] = await queryRows<{ n: unknown }>(
+    db,
+    sql`SELECT COUNT(*) AS n FROM events
+    WHERE appspace_id = ${appspaceId} AND occurred_at >= ${from} AND occurred_at < ${to}`,
+  );
   const parts = Math.max(1, Math.ceil(toNumber(count.n) / partEvents));
   for (let index = 0; index < parts; index++) {
     check();
-    await eachDayEvents(db, appspaceId, [day], null, page => collectors.forEach(c => c.add(page)), { part: { index, of: parts } });
+    await eachDayEvents(db, appspaceId, [day], null, page => collectors.forEach(c => c.add(page)), {
+      part: { index, of: parts },
+    });
     for (const c of collectors) await c.endPart();
   }
 }
@@ -226,8 +301,13 @@ async function collectEvents({ db, appspaceId, day, check }: RefreshingDay, work
  * null: on every day, and their numbers last, once every day that holds those numbers is marked. Call
  * lockPeopleRollups first in the transaction.
  */
-export async function forgetInRollups(db: EntityManager, rollups: readonly DayRollup[], appspaceId: number, people: readonly string[],
-  days: readonly string[] | null): Promise<void> {
+export async function forgetInRollups(
+  db: EntityManager,
+  rollups: readonly DayRollup[],
+  appspaceId: number,
+  people: readonly string[],
+  days: readonly string[] | null,
+): Promise<void> {
   if (days !== null && days.length === 0) return;
   const unique = days === null ? null : [...new Set(days)];
   for (const rollup of rollups) await rollup.forget(db, appspaceId, people, unique);
@@ -235,20 +315,36 @@ export async function forgetInRollups(db: EntityManager, rollups: readonly DayRo
 }
 
 /** Drops every read model's rows of days before `oldestDay` (retention), in the caller's transaction. */
-export async function purgeRollupsBefore(db: EntityManager, rollups: readonly DayRollup[], appspaceId: number, oldestDay: string): Promise<void> {
+export async function purgeRollupsBefore(
+  db: EntityManager,
+  rollups: readonly DayRollup[],
+  appspaceId: number,
+  oldestDay: string,
+): Promise<void> {
   await lockPeopleRollups(db, appspaceId, true);
   for (const rollup of rollups) await rollup.purgeBefore(db, appspaceId, oldestDay);
 }
 
 /**
- * Keeps rollups current in the background: a pass every `pollMs`, skipped while one runs (here or, on MySQL, in another server).
- * A stale day is recomputed once no mark has come for it for `quietMs`, or once it has waited `maxWaitMs`. Reports read a
- * stale day from raw events whatever its rollups hold, so recomputing a day still being written (today, under steady ingest,
- * is marked again within milliseconds) only takes database time from ingest, and memory: it waits, with one mark.
+ * Keeps rollups current in the background: a pass every `pollMs`, skipped while one runs (here or, on MySQL, in another
+ * server). A stale day is recomputed once no mark has come for it for `quietMs`, or once it has waited `maxWaitMs`.
+ * Reports read a stale day from raw events whatever its rollups hold, so recomputing a day still being written (today,
+ * under steady ingest, is marked again within milliseconds) only takes database time from ingest, and memory: it waits,
+ * with one mark.
  */
 export class RollupRefresher extends PeriodicTask {
-  constructor(db: DataSource, rollups: readonly DayRollup[], pollMs = 1000, quietMs = 10_000, maxWaitMs = 600_000, clock = () => performance.now()) {
-    /** Per stale day seen ("appspace|day"): its newest mark, when that changed, when the day was first seen stale, and last seen. */
+  constructor(
+    db: DataSource,
+    rollups: readonly DayRollup[],
+    pollMs = 1000,
+    quietMs = 10_000,
+    maxWaitMs = 600_000,
+    clock = () => performance.now(),
+  ) {
+    /**
+     * Per stale day seen ("appspace|day"): its newest mark, when that changed, when the day was first seen stale, and
+     * last seen.
+     */
     const seen = new Map<string, { newest: number; changedAt: number; since: number; lastSeen: number }>();
     super(db, "rollups", pollMs, stopping => {
       // A day not seen for a while (refreshed by another server) starts over when it is marked again.

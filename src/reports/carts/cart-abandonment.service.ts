@@ -28,24 +28,32 @@ export function idleCutoff(scope: ReportScope): Date {
 /**
  * The period's carts, as cart-days.ts defines them: completed, abandoned (open and idle for the appspace's
  * cartIdleMinutes at the end of the period, or now if earlier), their value, and those still open. From rollups, the
- * days' totals of rollup_cart_totals and the pairs of days of rollup_cart_pairs, and where stale days or the idle cutoff
- * cut the range, the few carts they change (cartCounts).
+ * days' totals of rollup_cart_totals and the pairs of days of rollup_cart_pairs, and where stale days or the idle
+ * cutoff cut the range, the few carts they change (cartCounts).
  */
 export async function cartTotals(scope: ReportScope): Promise<CartTotals> {
   const cutoff = idleCutoff(scope);
   const { completed, abandoned, abandonedValue, open } = fromRollups(scope)
     ? await cartsFromRollups(scope, cutoff)
     : await cartsFromEvents(scope, cutoff);
-  return { abandonedCarts: abandoned, completedCarts: completed, abandonedValue, abandonmentRate: percent(abandoned, abandoned + completed), openCarts: open };
+  return {
+    abandonedCarts: abandoned,
+    completedCarts: completed,
+    abandonedValue,
+    abandonmentRate: percent(abandoned, abandoned + completed),
+    openCarts: open,
+  };
 }
 
 /**
  * The period's carts from rollups: its stale days, then the rollups as of one moment: without stale days one statement
- * on MySQL, else one transaction (on SQLite's shared connection, a read outside the queue could see a refresh half done).
+ * on MySQL, else one transaction (on SQLite's shared connection, a read outside the queue could see a refresh half
+ * done).
  */
 async function cartsFromRollups(scope: ReportScope, cutoff: Date): Promise<CartCounts> {
   const stale = await staleDaysOf(scope);
-  const counts = (db: Db) => cartCounts(db, scope.appspace.id, daysOf(scope.period), stale, scope.includeFlagged, cutoff.getTime());
+  const counts = (db: Db) =>
+    cartCounts(db, scope.appspace.id, daysOf(scope.period), stale, scope.includeFlagged, cutoff.getTime());
   return stale.size === 0 && isMysql(scope.db) ? counts(scope.db) : withTransaction(scope.db, counts);
 }
 
@@ -54,5 +62,8 @@ async function cartsFromEvents(scope: ReportScope, cutoff: Date): Promise<CartCo
   const days = daysOf(scope.period);
   const events = new CartDays(scope.includeFlagged, samePerson(scope.db));
   await eachDayEvents(scope.db, scope.appspace.id, days, CART_TYPES, page => events.add(page));
-  return foldCarts(days.map(d => events.days.get(d) ?? emptyDay()), cutoff.getTime());
+  return foldCarts(
+    days.map(d => events.days.get(d) ?? emptyDay()),
+    cutoff.getTime(),
+  );
 }

@@ -4,30 +4,49 @@ import { addStored, CartFold, CartRow, cartRowHashes, DaySummaries, emptyDay, gr
 import { PairDeltas } from "../../rollups/pairs";
 
 /*
- * What carts spanning days add to a range, per pair of days (rollup_cart_pairs; pairs.ts), so that a range of clean days
- * sums its days' totals (rollup_cart_totals: G(p, p)) and its pairs instead of reading and folding the carts that span
- * its days. A group is a person with the carts they own (their purchases without a cartId choose among them), folded as
- * foldCarts folds them (cart-days.ts).
+ * What carts spanning days add to a range, per pair of days (rollup_cart_pairs; pairs.ts), so that a range of clean
+ * days sums its days' totals (rollup_cart_totals: G(p, p)) and its pairs instead of reading and folding the carts that
+ * span its days. A group is a person with the carts they own (their purchases without a cartId choose among them),
+ * folded as foldCarts folds them (cart-days.ts).
  */
 
 export const dayCartRows = (db: Db, appspaceId: number, day: string) =>
-  queryRows<CartRow>(db, sql`SELECT r.day, r.kind, r.cart_key, r.key_hash, r.state, r.person_hash, r.state_all, r.person_hash_all
-    FROM rollup_carts r WHERE r.appspace_id = ${appspaceId} AND r.day = ${day}`);
+  queryRows<CartRow>(
+    db,
+    sql`SELECT r.day, r.kind, r.cart_key, r.key_hash, r.state, r.person_hash, r.state_all, r.person_hash_all
+    FROM rollup_carts r WHERE r.appspace_id = ${appspaceId} AND r.day = ${day}`,
+  );
 
 /**
  * Brings rollup_cart_pairs in line with a day's rows of rollup_carts, just replaced (in the caller's transaction):
- * `before` were its rows, the table holds the new ones. The people and cartIds of either, and the owners of their carts,
- * are followed through the rows of other days to every cart and person linked to them (groupRows); for those groups with rows on
- * other days, the pairs around the day go from what the old rows made of them to what the new ones make.
+ * `before` were its rows, the table holds the new ones. The people and cartIds of either, and the owners of their
+ * carts, are followed through the rows of other days to every cart and person linked to them (groupRows); for those
+ * groups with rows on other days, the pairs around the day go from what the old rows made of them to what the new ones
+ * make.
  */
-export async function updateCartPairs(db: Db, appspaceId: number, day: string, before: readonly CartRow[]): Promise<void> {
+export async function updateCartPairs(
+  db: Db,
+  appspaceId: number,
+  day: string,
+  before: readonly CartRow[],
+): Promise<void> {
   const after = await dayCartRows(db, appspaceId, day);
-  const others = await groupRows(db, appspaceId, [...before, ...after].flatMap(cartRowHashes), { from: null, to: null, except: day });
+  const others = await groupRows(db, appspaceId, [...before, ...after].flatMap(cartRowHashes), {
+    from: null,
+    to: null,
+    except: day,
+  });
   if (others.length === 0) return;
 
-  // Groups: a person's rows with those of the carts they own, by hash (two people sharing one only make a larger group).
+  // Groups: a person's rows with those of the carts they own, by hash (two people sharing one only make a larger
+  // group).
   const groups = new Groups();
-  const nodes = (r: CartRow) => [`${r.kind}|${r.cart_key}`, ...(r.kind === "p" ? [r.key_hash] : [r.person_hash, r.person_hash_all]).filter(h => h !== null).map(h => `#${toNumber(h)}`)];
+  const nodes = (r: CartRow) => [
+    `${r.kind}|${r.cart_key}`,
+    ...(r.kind === "p" ? [r.key_hash] : [r.person_hash, r.person_hash_all])
+      .filter(h => h !== null)
+      .map(h => `#${toNumber(h)}`),
+  ];
   for (const r of [...others, ...before, ...after]) groups.join(nodes(r));
   type Members = { others: CartRow[]; before: CartRow[]; after: CartRow[] };
   const members = new Map<string, Members>();

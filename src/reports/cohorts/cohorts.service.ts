@@ -1,6 +1,6 @@
 import { DataSource } from "typeorm";
 import { Appspace } from "../../appspaces/appspace.entity";
-import { joinSql, queryRows, raw, Sql, sql } from "../../db/query";
+import { inList, queryRows, raw, sql, Sql } from "../../db/query";
 import { Db, toNumber, withTransaction } from "../../db/sql";
 import { BadUserInputError } from "../../errors";
 import { notFlagged, personOf } from "../../events/event-sql";
@@ -26,12 +26,23 @@ const monthAt = (index: number) => `${Math.floor(index / 12)}-${String((index % 
  * `months` cohorts up to this month, newest first; avgLtv and totalPurchasingUsers
  * cover every purchasing person. From rollups, see cellsFromRollups.
  */
-export async function cohorts(db: DataSource, appspace: Appspace, months: number, now: Date, includeFlagged = false, rollups = true): Promise<Cohorts> {
+export async function cohorts(
+  db: DataSource,
+  appspace: Appspace,
+  months: number,
+  now: Date,
+  includeFlagged = false,
+  rollups = true,
+): Promise<Cohorts> {
   if (!Number.isInteger(months) || months < 1 || months > MAX_COHORT_MONTHS) {
-    throw new BadUserInputError(`months must be between 1 and ${MAX_COHORT_MONTHS}; got ${months}`, { field: "months" });
+    throw new BadUserInputError(`months must be between 1 and ${MAX_COHORT_MONTHS}; got ${months}`, {
+      field: "months",
+    });
   }
   // From rollups in one transaction: its statements add and take away what one snapshot holds.
-  const rows = rollups ? await withTransaction(db, em => cellsFromRollups(em, appspace.id, includeFlagged)) : await cohortsFromEvents(db, appspace, includeFlagged);
+  const rows = rollups
+    ? await withTransaction(db, em => cellsFromRollups(em, appspace.id, includeFlagged))
+    : await cohortsFromEvents(db, appspace, includeFlagged);
 
   const current = monthIndex(now.toISOString().slice(0, 7));
   const cells = new Map<string, number>();
@@ -52,7 +63,10 @@ export async function cohorts(db: DataSource, appspace: Appspace, months: number
       return {
         month: cohort,
         users: users.get(cohort) ?? 0,
-        revenueByMonth: Array.from({ length: n + 1 }, (_, offset) => ({ monthOffset: offset, revenue: money(cells.get(`${cohort}|${monthAt(start + offset)}`) ?? 0) })),
+        revenueByMonth: Array.from({ length: n + 1 }, (_, offset) => ({
+          monthOffset: offset,
+          revenue: money(cells.get(`${cohort}|${monthAt(start + offset)}`) ?? 0),
+        })),
       };
     }),
     avgLtv: totalPurchasingUsers === 0 ? 0 : money(total / totalPurchasingUsers),
@@ -79,22 +93,42 @@ async function cellsFromRollups(db: Db, appspaceId: number, withFlagged: boolean
   const variant = sql`appspace_id = ${appspaceId} AND with_flagged = ${withFlagged ? 1 : 0}`;
   const rows = sql`FROM rollup_buyers WHERE ${variant}`;
   // Buyer rows count their person where they hold the first purchase; a cohort day counts its people.
-  const [buyerDays, cohortDays] = [{ table: raw("rollup_buyers"), people: raw("is_first") }, { table: raw("rollup_cohort_days"), people: raw("people") }];
-  const sum = (from: { table: Sql; people: Sql }, where: Sql) => queryRows<Cell>(db, sql`SELECT cohort, substr(day, 1, 7) AS month, SUM(${from.people}) AS people,
-    SUM(amount) AS amount FROM ${from.table} WHERE ${variant}${where} AND cohort IS NOT NULL GROUP BY cohort, substr(day, 1, 7)`);
+  const [buyerDays, cohortDays] = [
+    { table: raw("rollup_buyers"), people: raw("is_first") },
+    { table: raw("rollup_cohort_days"), people: raw("people") },
+  ];
+  const sum = (from: { table: Sql; people: Sql }, where: Sql) =>
+    queryRows<Cell>(
+      db,
+      sql`SELECT cohort, substr(day, 1, 7) AS month, SUM(${from.people}) AS people,
+    SUM(amount) AS amount FROM ${from.table} WHERE ${variant}${where} AND cohort IS NOT NULL GROUP BY cohort,
+      substr(day, 1, 7)`,
+    );
   if (stale.length === 0) return sum(cohortDays, raw(""));
-  const staleList = joinSql(stale.map(d => sql`${d}`));
+  const staleList = inList(stale);
   const fresh = buyerRows(db, appspaceId, stale, withFlagged);
   const touched = sql`SELECT person ${rows} AND day IN (${staleList}) UNION SELECT person FROM (${fresh}) f`;
   const clean = sql` AND day NOT IN (${staleList})`;
   const month = (column: string) => monthOf(db, column);
-  const [all, theirs, recomputed] = [await sum(cohortDays, clean), await sum(buyerDays, sql`${clean} AND person IN (${touched})`), await queryRows<Cell>(db, sql`
+  const [all, theirs, recomputed] = [
+    await sum(cohortDays, clean),
+    await sum(buyerDays, sql`${clean} AND person IN (${touched})`),
+    await queryRows<Cell>(
+      db,
+      sql`
     WITH buyers AS (SELECT day, person, first_at, amount ${rows}${clean} AND person IN (${touched}) UNION ALL ${fresh}),
     firsts AS (SELECT person, MIN(first_at) AS first_at FROM buyers WHERE first_at IS NOT NULL GROUP BY person)
-    SELECT ${month("f.first_at")} AS cohort, substr(b.day, 1, 7) AS month, COUNT(DISTINCT f.person) AS people, SUM(b.amount) AS amount
-    FROM firsts f JOIN buyers b ON b.person = f.person GROUP BY ${month("f.first_at")}, substr(b.day, 1, 7)`)];
+    SELECT ${month("f.first_at")} AS cohort, substr(b.day, 1, 7) AS month, COUNT(DISTINCT f.person) AS people,
+    SUM(b.amount) AS amount
+    FROM firsts f JOIN buyers b ON b.person = f.person GROUP BY ${month("f.first_at")}, substr(b.day, 1, 7)`,
+    ),
+  ];
   const cells = new Map<string, Cell>();
-  for (const [list, sign] of [[all, 1], [theirs, -1], [recomputed, 1]] as const) {
+  for (const [list, sign] of [
+    [all, 1],
+    [theirs, -1],
+    [recomputed, 1],
+  ] as const) {
     for (const c of list) {
       const key = `${c.cohort}|${c.month}`;
       const cell = cells.get(key) ?? { cohort: c.cohort, month: c.month, people: 0, amount: 0 };
@@ -110,20 +144,30 @@ async function cellsFromRollups(db: Db, appspaceId: number, withFlagged: boolean
 async function cohortsFromEvents(db: Db, appspace: Appspace, includeFlagged: boolean): Promise<Cell[]> {
   const { join, person } = personOf();
   const month = (column: string) => monthOf(db, column);
-  return queryRows<Cell>(db, sql`
+  return queryRows<Cell>(
+    db,
+    sql`
     WITH purchases AS (
       SELECT e.occurred_at, e.revenue, e.transaction_id, ${person} AS person FROM events e ${join}
-      WHERE e.appspace_id = ${appspace.id} AND e.event_type = 'PURCHASE' AND (e.user_id IS NOT NULL OR e.anonymous_id IS NOT NULL)${notFlagged(includeFlagged)}
+      WHERE e.appspace_id = ${appspace.id} AND e.event_type = 'PURCHASE' AND (e.user_id IS NOT NULL OR e.anonymous_id
+      IS NOT NULL)${notFlagged(includeFlagged)}
     ),
     firsts AS (SELECT person, MIN(occurred_at) AS first_at FROM purchases GROUP BY person),
     orders AS (SELECT transaction_id, MIN(person) AS person FROM purchases GROUP BY transaction_id),
     flows AS (
       SELECT person, occurred_at, revenue AS amount FROM purchases
       UNION ALL
-      SELECT o.person, r.occurred_at, -r.amount FROM (${refundAmounts(db, { from: raw("events c"), where: sql`c.appspace_id = ${appspace.id} AND c.event_type IN ('REFUND', 'CANCEL')${notFlagged(includeFlagged, "c")}` })}) r
+      SELECT o.person, r.occurred_at, -r.amount FROM
+      (${refundAmounts(db, {
+        from: raw("events c"),
+        where: sql`c.appspace_id = ${appspace.id} AND c.event_type IN
+        ('REFUND', 'CANCEL')${notFlagged(includeFlagged, "c")}`,
+      })}) r
       JOIN orders o ON o.transaction_id = r.transaction_id
     )
-    SELECT ${month("f.first_at")} AS cohort, ${month("x.occurred_at")} AS month, COUNT(DISTINCT f.person) AS people, SUM(x.amount) AS amount
+    SELECT ${month("f.first_at")} AS cohort, ${month("x.occurred_at")} AS month, COUNT(DISTINCT f.person) AS people,
+    SUM(x.amount) AS amount
     FROM firsts f JOIN flows x ON x.person = f.person
-    GROUP BY ${month("f.first_at")}, ${month("x.occurred_at")}`);
+    GROUP BY ${month("f.first_at")}, ${month("x.occurred_at")}`,
+  );
 }

@@ -12,14 +12,23 @@ import { countReached, FUNNEL_TYPES, FunnelRow, NO_MOVES, peopleFunnelRows, step
  */
 
 export const dayFunnelRows = (db: Db, appspaceId: number, day: string) =>
-  queryRows<FunnelRow>(db, sql`SELECT person, day, moves, moves_all FROM rollup_funnel_people WHERE appspace_id = ${appspaceId} AND day = ${day}`);
+  queryRows<FunnelRow>(
+    db,
+    sql`SELECT person, day, moves, moves_all FROM rollup_funnel_people WHERE appspace_id = ${appspaceId} AND day =
+      ${day}`,
+  );
 
 /**
  * Brings rollup_funnel_pairs in line with a day's rows of rollup_funnel_people, just replaced (in the caller's
  * transaction): `before` were its rows, the table holds the new ones. For each person whose row changed, the pairs
  * around the day (and the day itself) go from what the old rows made of them to what the new ones make.
  */
-export async function updateFunnelPairs(db: EntityManager, appspaceId: number, day: string, before: readonly FunnelRow[]): Promise<void> {
+export async function updateFunnelPairs(
+  db: EntityManager,
+  appspaceId: number,
+  day: string,
+  before: readonly FunnelRow[],
+): Promise<void> {
   const after = await dayFunnelRows(db, appspaceId, day);
   const byPerson = new Map<number, { others: FunnelRow[]; before?: FunnelRow; after?: FunnelRow }>();
   const of = (r: FunnelRow) => {
@@ -33,7 +42,8 @@ export async function updateFunnelPairs(db: EntityManager, appspaceId: number, d
   for (const [person, { before: old, after: now }] of byPerson) {
     if (old && now && old.moves === now.moves && old.moves_all === now.moves_all) byPerson.delete(person);
   }
-  for (const r of await peopleFunnelRows(db, appspaceId, [...byPerson.keys()], sql` AND r.day <> ${day}`)) byPerson.get(toNumber(r.person))!.others.push(r);
+  for (const r of await peopleFunnelRows(db, appspaceId, [...byPerson.keys()], sql` AND r.day <> ${day}`))
+    byPerson.get(toNumber(r.person))!.others.push(r);
 
   const deltas = new PairDeltas(FUNNEL_TYPES.length);
   for (const { others, before: old, after: now } of byPerson.values()) {
@@ -42,14 +52,25 @@ export async function updateFunnelPairs(db: EntityManager, appspaceId: number, d
       addPairs(deltas, withFlagged, day, old ? [...others, old] : others, -1);
     }
   }
-  await deltas.write(db, "rollup_funnel_pairs", FUNNEL_TYPES.map((_, n) => `reached${n}`), appspaceId);
+  await deltas.write(
+    db,
+    "rollup_funnel_pairs",
+    FUNNEL_TYPES.map((_, n) => `reached${n}`),
+    appspaceId,
+  );
 }
 
 /**
  * Adds `sign` times G(p, q) of a person (in a variant) for every pair of days p <= day <= q: `rows` their rows of other
  * days and of the day, if any (without one, the day moves nobody: NO_MOVES).
  */
-function addPairs(deltas: PairDeltas, withFlagged: boolean, day: string, rows: readonly FunnelRow[], sign: number): void {
+function addPairs(
+  deltas: PairDeltas,
+  withFlagged: boolean,
+  day: string,
+  rows: readonly FunnelRow[],
+  sign: number,
+): void {
   const movesOn = new Map(rows.map(r => [r.day, withFlagged ? r.moves_all : r.moves]));
   const fold = () => {
     let step = 0;

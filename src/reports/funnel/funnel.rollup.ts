@@ -1,9 +1,10 @@
 import { insertChunked, multiRowInsert, Row } from "../../db/sql";
 import { DayEvent } from "../../events/day-events";
-import { DayRollup, RefreshingDay } from "../../rollups/day-rollup";
+import { DayRollup, DayWork, EventCollector, RefreshingDay } from "../../rollups/day-rollup";
+import { deleteDayRows, deletePairsBefore, deleteRowsBefore } from "../../rollups/day-rows";
 import { samePerson, storedSet } from "../../rollups/people-sets";
 import { dayFunnelRows, updateFunnelPairs } from "./funnel-pairs";
-import { FunnelDays, FunnelSets } from "./funnel.service";
+import { FunnelDays, FunnelRow, FunnelSets } from "./funnel.service";
 
 /*
  * The funnel's read model: per person (by number) and day, their moves through the funnel's steps
@@ -11,6 +12,8 @@ import { FunnelDays, FunnelSets } from "./funnel.service";
  * (rollup_funnel_sets); and per pair of days what people moving over both add (rollup_funnel_pairs).
  */
 
+/** Its tables keyed by day (its pairs are corrected by updateFunnelPairs, never deleted by day). */
+const DAY_TABLES = ["rollup_funnel_people", "rollup_funnel_sets"];
 const PEOPLE_COLUMNS = ["appspace_id", "person", "day", "moves", "moves_all"];
 const SETS_COLUMNS = ["appspace_id", "day", "with_flagged", "from_step", "to_step", "people"];
 
@@ -21,29 +24,8 @@ export const funnelRollup: DayRollup = {
   async refreshDay(day) {
     const { db, appspaceId } = day;
     const before = await dayFunnelRows(db, appspaceId, day.day);
-    for (const table of ["rollup_funnel_people", "rollup_funnel_sets"]) {
-      await db.query(`DELETE FROM ${table} WHERE appspace_id = ? AND day = ?`, [appspaceId, day.day]);
-    }
-    const moves = new FunnelSets();
-    let part = new FunnelDays(samePerson(db));
-    return {
-      events: {
-        add: (page: readonly DayEvent[]) => part.add(page),
-        endPart: async () => {
-          const people = part.rows();
-          part = new FunnelDays(samePerson(db));
-          const numberOf = await day.numberPeople(people.map(p => p.person));
-          moves.add(people, numberOf);
-          await insertRows(day, "rollup_funnel_people", PEOPLE_COLUMNS,
-            people.map(p => [appspaceId, numberOf(p.person), day.day, p.moves, p.movesAll]));
-        },
-      },
-      finish: async () => {
-        await insertRows(day, "rollup_funnel_sets", SETS_COLUMNS,
-          [...moves.sets.values()].map(m => [appspaceId, day.day, m.withFlagged, m.from, m.to, storedSet(m.people)]));
-        await updateFunnelPairs(db, appspaceId, day.day, before);
-      },
-    };
+    await deleteDayRows(db, appspaceId, day.day, DAY_TABLES);
+    return new FunnelDayWork(day, before);
   },
 
   async forget() {
@@ -51,13 +33,56 @@ export const funnelRollup: DayRollup = {
   },
 
   async purgeBefore(db, appspaceId, oldestDay) {
-    for (const table of ["rollup_funnel_people", "rollup_funnel_sets"]) {
-      await db.query(`DELETE FROM ${table} WHERE appspace_id = ? AND day < ?`, [appspaceId, oldestDay]);
-    }
-    await db.query("DELETE FROM rollup_funnel_pairs WHERE appspace_id = ? AND with_flagged IN (0, 1) AND day_from < ?", [appspaceId, oldestDay]);
+    await deleteRowsBefore(db, appspaceId, oldestDay, DAY_TABLES);
+    await deletePairsBefore(db, appspaceId, oldestDay, "rollup_funnel_pairs");
   },
 };
 
-function insertRows({ db }: RefreshingDay, table: string, columns: readonly string[], rows: Row[]): Promise<void> {
-  return insertChunked(db, r => multiRowInsert(table, columns, r), columns.length, rows);
+/**
+ * A day's funnel being recomputed: each part of its people gives their moves (rows of rollup_funnel_people, by
+ * number); once every part is in, the day's sets of people per move, then the pairs from its rows before and after.
+ */
+class FunnelDayWork implements DayWork, EventCollector {
+  readonly events = this;
+  private readonly moves = new FunnelSets();
+  private part: FunnelDays;
+
+  constructor(
+    private readonly day: RefreshingDay,
+    private readonly before: readonly FunnelRow[],
+  ) {
+    this.part = new FunnelDays(samePerson(day.db));
+  }
+
+  add(page: readonly DayEvent[]): void {
+    this.part.add(page);
+  }
+
+  async endPart(): Promise<void> {
+    const { appspaceId, day } = this.day;
+    const people = this.part.rows();
+    this.part = new FunnelDays(samePerson(this.day.db));
+    const numberOf = await this.day.numberPeople(people.map(p => p.person));
+    this.moves.add(people, numberOf);
+    const rows = people.map(p => [appspaceId, numberOf(p.person), day, p.moves, p.movesAll]);
+    await this.insertRows("rollup_funnel_people", PEOPLE_COLUMNS, rows);
+  }
+
+  async finish(): Promise<void> {
+    const { db, appspaceId, day } = this.day;
+    const sets = [...this.moves.sets.values()].map(m => [
+      appspaceId,
+      day,
+      m.withFlagged,
+      m.from,
+      m.to,
+      storedSet(m.people),
+    ]);
+    await this.insertRows("rollup_funnel_sets", SETS_COLUMNS, sets);
+    await updateFunnelPairs(db, appspaceId, day, this.before);
+  }
+
+  private insertRows(table: string, columns: readonly string[], rows: Row[]): Promise<void> {
+    return insertChunked(this.day.db, r => multiRowInsert(table, columns, r), columns.length, rows);
+  }
 }

@@ -31,10 +31,17 @@ export interface FunnelCount {
  * the overview needs). From rollups, the clean days' moves are read as sets of
  * people (rollup_funnel_sets), the stale days' moves computed from their events.
  */
-export async function funnelCounts(scope: ReportScope, stepCount: number = FUNNEL_STEPS.length): Promise<FunnelCount[]> {
+export async function funnelCounts(
+  scope: ReportScope,
+  stepCount: number = FUNNEL_STEPS.length,
+): Promise<FunnelCount[]> {
   const reached = fromRollups(scope) ? await reachedFromRollups(scope) : await reachedFromEvents(scope);
   const steps = FUNNEL_STEPS.slice(0, stepCount);
-  return steps.map(({ name }, i) => ({ name, count: reached[i], percentage: i === 0 ? 100 : percent(reached[i], reached[i - 1]) }));
+  return steps.map(({ name }, i) => ({
+    name,
+    count: reached[i],
+    percentage: i === 0 ? 100 : percent(reached[i], reached[i - 1]),
+  }));
 }
 
 /**
@@ -45,12 +52,14 @@ async function reachedFromEvents(scope: ReportScope): Promise<number[]> {
   const { join, person } = personOf();
   // Grouped, so that the database materialises it once with a key on person, rather than merging it into the join.
   const eventsOf = (type: string) => sql`(SELECT ${person} AS person, e.occurred_at AS at FROM events e ${join}
-    WHERE ${eventsIn(scope, [type])} AND (e.user_id IS NOT NULL OR e.anonymous_id IS NOT NULL) GROUP BY ${person}, e.occurred_at)`;
+    WHERE ${eventsIn(scope, [type])} AND (e.user_id IS NOT NULL OR e.anonymous_id IS NOT NULL) GROUP BY ${person},
+    e.occurred_at)`;
   let reached = sql`SELECT x.person, MIN(x.at) AS at0 FROM ${eventsOf(FUNNEL_TYPES[0])} x GROUP BY x.person`;
   for (let n = 1; n < FUNNEL_TYPES.length; n++) {
     const carried = raw(Array.from({ length: n }, (_, k) => `MIN(r.at${k}) AS at${k}`).join(", "));
     reached = sql`SELECT r.person, ${carried}, MIN(x.at) AS at${raw(String(n))}
-      FROM (${reached}) r LEFT JOIN ${eventsOf(FUNNEL_TYPES[n])} x ON x.person = r.person AND x.at >= r.at${raw(String(n - 1))}
+      FROM (${reached}) r LEFT JOIN ${eventsOf(FUNNEL_TYPES[n])} x ON x.person = r.person AND x.at >=
+      r.at${raw(String(n - 1))}
       GROUP BY r.person`;
   }
   const counts = FUNNEL_TYPES.map((_, n) => raw(`COUNT(at${n}) AS n${n}`));
@@ -67,11 +76,22 @@ export interface FunnelRow {
 }
 
 /** The rows of these people (numbers) on the days `days` picks (of rollup_funnel_people r: ` AND r.day ...`). */
-export async function peopleFunnelRows(db: Db, appspaceId: number, people: readonly number[], days: Sql): Promise<FunnelRow[]> {
+export async function peopleFunnelRows(
+  db: Db,
+  appspaceId: number,
+  people: readonly number[],
+  days: Sql,
+): Promise<FunnelRow[]> {
   const rows: FunnelRow[] = [];
   for (let i = 0; i < people.length; i += 10_000) {
-    rows.push(...await queryRows<FunnelRow>(db, sql`WITH h (h) AS (VALUES ${valueList(people.slice(i, i + 10_000))})
-      SELECT r.person, r.day, r.moves, r.moves_all FROM h JOIN rollup_funnel_people r ON r.appspace_id = ${appspaceId} AND r.person = h.h${days}`));
+    rows.push(
+      ...(await queryRows<FunnelRow>(
+        db,
+        sql`WITH h (h) AS (VALUES ${valueList(people.slice(i, i + 10_000))})
+      SELECT r.person, r.day, r.moves, r.moves_all FROM h JOIN rollup_funnel_people r ON r.appspace_id = ${appspaceId}
+      AND r.person = h.h${days}`,
+      )),
+    );
   }
   return rows;
 }
@@ -136,7 +156,11 @@ export class FunnelDays {
       const person = this.same(e.person);
       const key = `${e.day}\u0000${person}`;
       let g = this.days.get(key);
-      if (!g) this.days.set(key, (g = { day: e.day, person, clean: FUNNEL_TYPES.map(() => []), all: FUNNEL_TYPES.map(() => []) }));
+      if (!g)
+        this.days.set(
+          key,
+          (g = { day: e.day, person, clean: FUNNEL_TYPES.map(() => []), all: FUNNEL_TYPES.map(() => []) }),
+        );
       g.all[n].push(e.at);
       if (!e.flagged) g.clean[n].push(e.at);
     }
@@ -162,7 +186,10 @@ export class FunnelSets {
   add(rows: readonly PersonDay[], numberOf: (person: string) => number): void {
     for (const r of rows) {
       const person = numberOf(r.person);
-      for (const [withFlagged, moves] of [[0, r.moves], [1, r.movesAll]] as const) {
+      for (const [withFlagged, moves] of [
+        [0, r.moves],
+        [1, r.movesAll],
+      ] as const) {
         for (let from = 0; from < FUNNEL_TYPES.length; from++) {
           const to = Number(moves[from]);
           if (to === from) continue;
@@ -181,7 +208,11 @@ export class FunnelSets {
  * (rollup_funnel_pairs: src/rollups/funnel-pairs.ts), then for each person with moves on the stale days (computed
  * from their events), the steps they reach with them instead of those they reached before (from rollup_funnel_people).
  */
-async function reachedFromPairs(scope: ReportScope, clean: readonly string[], stale: readonly string[]): Promise<number[]> {
+async function reachedFromPairs(
+  scope: ReportScope,
+  clean: readonly string[],
+  stale: readonly string[],
+): Promise<number[]> {
   const { db, appspace } = scope;
   const [first, last] = [clean[0], clean[clean.length - 1]];
   const pick = (clean: string, all: string) => (scope.includeFlagged ? all : clean);
@@ -204,16 +235,24 @@ async function reachedFromPairs(scope: ReportScope, clean: readonly string[], st
     const reached = FUNNEL_TYPES.map(() => 0);
     if (clean.length === 0 && later.size === 0) return reached;
     if (clean.length > 0) {
-      const [row] = await queryRows(em, sql`SELECT ${joinSql(FUNNEL_TYPES.map((_, n) => raw(`COALESCE(SUM(reached${n}), 0) AS reached${n}`)))}
+      const [row] = await queryRows(
+        em,
+        sql`SELECT ${joinSql(FUNNEL_TYPES.map((_, n) => raw(`COALESCE(SUM(reached${n}), 0) AS reached${n}`)))}
         FROM rollup_funnel_pairs WHERE appspace_id = ${appspace.id} AND with_flagged = ${scope.includeFlagged ? 1 : 0}
-        AND day_from >= ${first} AND day_from <= ${last} AND day_to <= ${last}`);
+        AND day_from >= ${first} AND day_from <= ${last} AND day_to <= ${last}`,
+      );
       FUNNEL_TYPES.forEach((_, n) => (reached[n] += toNumber(row[`reached${n}`])));
     }
     if (later.size === 0) return reached;
     const numberOf = await peopleNumbers(em, appspace.id, later.keys());
     const earlier = new Map<string | number, string[]>();
     if (clean.length > 0) {
-      const rows = await peopleFunnelRows(em, appspace.id, [...later.keys()].map(numberOf), sql` AND r.day >= ${first} AND r.day <= ${last}`);
+      const rows = await peopleFunnelRows(
+        em,
+        appspace.id,
+        [...later.keys()].map(numberOf),
+        sql` AND r.day >= ${first} AND r.day <= ${last}`,
+      );
       for (const r of rows.sort(byDay)) add(earlier, toNumber(r.person), pick(r.moves, r.moves_all));
     }
     for (const [person, moves] of later) {
@@ -233,33 +272,57 @@ async function reachedFromPairs(scope: ReportScope, clean: readonly string[], st
 async function reachedFromRollups(scope: ReportScope): Promise<number[]> {
   const stale = await staleDaysOf(scope);
   const days = daysOf(scope.period);
-  // Stale days at the end only (none, or today while it is written to): the clean days before them are summed from pairs.
+  // Stale days at the end only (none, or today while it is written to): the clean days before them are summed
+  // from pairs.
   const clean = days.filter(d => !stale.has(d));
   if (clean.every((d, n) => d === days[n])) return reachedFromPairs(scope, clean, days.slice(clean.length));
+  return walkMoves(days, await movesByDay(scope, stale));
+}
+
+/** A day's moves: the people who moved from one step to another that day. */
+type DayMove = { from: number; to: number; people: PeopleSet };
+
+/** The period's moves by day: clean days' from rollup_funnel_sets, stale days' computed from their events. */
+async function movesByDay(scope: ReportScope, stale: ReadonlySet<string>): Promise<Map<string, DayMove[]>> {
   const withFlagged = scope.includeFlagged ? 1 : 0;
-  const stored = await queryRows<{ day: string; from_step: unknown; to_step: unknown; people: Buffer }>(scope.db, sql`
-    SELECT day, from_step, to_step, people FROM rollup_funnel_sets
-    WHERE appspace_id = ${scope.appspace.id} AND with_flagged = ${withFlagged} AND day >= ${scope.period.start} AND day <= ${scope.period.end}`);
+  const stored = await queryRows<{ day: string; from_step: unknown; to_step: unknown; people: Buffer }>(
+    scope.db,
+    sql`SELECT day, from_step, to_step, people FROM rollup_funnel_sets WHERE appspace_id = ${scope.appspace.id}
+      AND with_flagged = ${withFlagged} AND day >= ${scope.period.start} AND day <= ${scope.period.end}`,
+  );
   const fresh = new FunnelDays(samePerson(scope.db));
   await eachDayEvents(scope.db, scope.appspace.id, [...stale].sort(), FUNNEL_TYPES, page => fresh.add(page));
   const rows = fresh.rows();
   const computed = new FunnelSets();
-  computed.add(rows, await peopleNumbers(scope.db, scope.appspace.id, rows.map(r => r.person)));
-  const byDay = new Map<string, { from: number; people: PeopleSet; to: number }[]>();
-  const add = (day: string, from: number, to: number, people: PeopleSet) => {
-    const list = byDay.get(day);
-    if (list) list.push({ from, to, people });
-    else byDay.set(day, [{ from, to, people }]);
-  };
-  for (const r of stored) if (!stale.has(r.day)) add(r.day, toNumber(r.from_step), toNumber(r.to_step), setOf(r.people));
-  for (const m of computed.sets.values()) if (m.withFlagged === withFlagged) add(m.day, m.from, m.to, m.people);
+  computed.add(
+    rows,
+    await peopleNumbers(
+      scope.db,
+      scope.appspace.id,
+      rows.map(r => r.person),
+    ),
+  );
+  const byDay = new Map<string, DayMove[]>();
+  const add = (day: string, move: DayMove) => byDay.set(day, [...(byDay.get(day) ?? []), move]);
+  for (const r of stored) {
+    if (!stale.has(r.day))
+      add(r.day, { from: toNumber(r.from_step), to: toNumber(r.to_step), people: setOf(r.people) });
+  }
+  for (const m of computed.sets.values()) if (m.withFlagged === withFlagged) add(m.day, m);
+  return byDay;
+}
 
+/** How many people reached each step: the sets of people waiting for each step, moved day after day. */
+function walkMoves(days: readonly string[], byDay: ReadonlyMap<string, DayMove[]>): number[] {
   // waiting[n]: the people waiting for step n (6: all reached); the others wait for the first step.
   const waiting = [...FUNNEL_TYPES, "done"].map(() => emptySet());
   const started = emptySet();
-  for (const day of daysOf(scope.period)) {
+  for (const day of days) {
     // Each person makes at most one move a day, from where they were at its start.
-    const made = (byDay.get(day) ?? []).map(m => ({ ...m, people: m.from === 0 ? RoaringBitmap32.andNot(m.people, started) : RoaringBitmap32.and(m.people, waiting[m.from]) }));
+    const made = (byDay.get(day) ?? []).map(m => ({
+      ...m,
+      people: m.from === 0 ? RoaringBitmap32.andNot(m.people, started) : RoaringBitmap32.and(m.people, waiting[m.from]),
+    }));
     for (const { from, to, people } of made) {
       if (from === 0) started.orInPlace(people);
       else waiting[from].andNotInPlace(people);

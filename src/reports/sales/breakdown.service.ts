@@ -18,7 +18,8 @@ export enum BreakdownDimension {
 }
 registerEnumType(BreakdownDimension, {
   name: "BreakdownDimension",
-  description: "What to group purchases by. CATEGORY, BRAND and MERCHANT are properties of the lines, so with any of them revenue and items count the matching lines only.",
+  description:
+    "What to group purchases by. CATEGORY, BRAND and MERCHANT are properties of the lines, so with any of them revenue and items count the matching lines only.",
 });
 
 /**
@@ -58,23 +59,33 @@ export interface BreakdownOptions {
 }
 
 /** Purchases in the period grouped by `by`, revenue descending, then the dimension values ascending. */
-export async function revenueBreakdown(scope: ReportScope, by: readonly BreakdownDimension[], limit: number | null, opts: BreakdownOptions = {}): Promise<BreakdownRow[]> {
+export async function revenueBreakdown(
+  scope: ReportScope,
+  by: readonly BreakdownDimension[],
+  limit: number | null,
+  opts: BreakdownOptions = {},
+): Promise<BreakdownRow[]> {
   const { having, missingAs } = opts;
   const line = by.some(d => COLUMNS[d].line);
   // Order-level columns come from the raw events joined to their lines, or else from the sales source.
-  const column = (d: BreakdownDimension) => (COLUMNS[d].line ? COLUMNS[d].expr : `${line ? "e" : "s"}.${COLUMNS[d].expr}`);
+  const column = (d: BreakdownDimension) =>
+    COLUMNS[d].line ? COLUMNS[d].expr : `${line ? "e" : "s"}.${COLUMNS[d].expr}`;
   const keys = by.map((d, n) => raw(`${missingAs ? `COALESCE(${column(d)}, '${missingAs}')` : column(d)} AS d${n}`));
   const groups = raw(by.map((_, n) => `d${n}`).join(", "));
   const narrowed = having ? raw(` AND ${column(having)} IS NOT NULL`) : raw("");
   const query = line
     ? sql`SELECT ${joinSql(keys)}, COALESCE(SUM(i.price * i.quantity), 0) AS revenue, COUNT(DISTINCT e.id) AS orders,
           SUM(i.quantity) AS items, COALESCE(SUM(i.discount * i.quantity), 0) AS discount
-        FROM ${creditedPurchases(scope.db, { from: raw("events e"), where: eventsIn(scope, ["PURCHASE"]) })} JOIN event_items i ON i.event_row_id = e.id
+        FROM ${creditedPurchases(scope.db, { from: raw("events e"), where: eventsIn(scope, ["PURCHASE"]) })} JOIN
+        event_items i ON i.event_row_id = e.id
         LEFT JOIN products p ON p.appspace_id = i.appspace_id AND p.item_id = i.item_id
         WHERE 1 = 1${narrowed} GROUP BY ${groups}`
     : sql`SELECT ${joinSql(keys)}, COALESCE(SUM(s.revenue), 0) AS revenue, SUM(s.orders) AS orders,
           COALESCE(SUM(s.items), 0) AS items, COALESCE(SUM(s.discount), 0) AS discount
-        FROM (${await salesSource(scope, [...by, ...(having ? [having] : [])].map(d => COLUMNS[d].expr as OrderDimension))}) s WHERE 1 = 1${narrowed} GROUP BY ${groups}`;
+        FROM (${await salesSource(
+          scope,
+          [...by, ...(having ? [having] : [])].map(d => COLUMNS[d].expr as OrderDimension),
+        )}) s WHERE 1 = 1${narrowed} GROUP BY ${groups}`;
   const ordered = sql`${query} ORDER BY revenue DESC, ${groups}${limit == null ? raw("") : sql` LIMIT ${limit}`}`;
   const rows = await queryRows(scope.db, ordered);
   return rows.map(r => ({

@@ -1,7 +1,8 @@
-import { joinSql, queryRows, raw, Sql, sql } from "../../db/query";
+import { joinSql, queryRows, raw, sql, Sql } from "../../db/query";
 import { addDays, periodOf } from "../../days";
 import { RawSelection } from "../../events/event-sql";
 import { DayRollup, RefreshingDay } from "../../rollups/day-rollup";
+import { deleteDayRows, deleteRowsBefore } from "../../rollups/day-rows";
 import { isMarked } from "../../rollups/marks";
 import { ORDER_DIMENSIONS, productRows, purchaseRows, refundRows, ROLLUP_GRAINS, WEEK } from "./sources";
 
@@ -19,10 +20,10 @@ export const salesRollup: DayRollup = {
   tables: [...DAY_TABLES, ...SPAN_TABLES],
 
   async refreshDay(day) {
-    for (const table of DAY_TABLES) await day.db.query(`DELETE FROM ${table} WHERE appspace_id = ? AND day = ?`, [day.appspaceId, day.day]);
+    await deleteDayRows(day.db, day.appspaceId, day.day, DAY_TABLES);
     for (const statement of dayStatements(day)) {
       day.check();
-      await day.db.query(statement.text, [...statement.params]);
+      await queryRows(day.db, statement);
     }
     return {
       // Marked again meanwhile (today under steady ingest is, within milliseconds), the day keeps its spans from being
@@ -38,10 +39,10 @@ export const salesRollup: DayRollup = {
   },
 
   async purgeBefore(db, appspaceId, oldestDay) {
-    for (const table of DAY_TABLES) await db.query(`DELETE FROM ${table} WHERE appspace_id = ? AND day < ?`, [appspaceId, oldestDay]);
+    await deleteRowsBefore(db, appspaceId, oldestDay, DAY_TABLES);
     // A span that also holds kept days stays, for a comparison period reaching past the retention: the purged
     // days' marks have it recomputed from what is kept.
-    for (const table of SPAN_TABLES) await db.query(`DELETE FROM ${table} WHERE appspace_id = ? AND day < ?`, [appspaceId, addDays(oldestDay, 1 - WEEK)]);
+    await deleteRowsBefore(db, appspaceId, addDays(oldestDay, 1 - WEEK), SPAN_TABLES);
   },
 };
 
@@ -57,20 +58,28 @@ function dayStatements({ db, appspaceId, day }: RefreshingDay): Sql[] {
   return [
     // seq numbers a day's rows of a grain (part of the key the rows are stored in).
     sql`INSERT INTO rollup_sales (appspace_id, day, grain, flagged, seq, ${raw(dims)}, orders, revenue, discount, items)
-      SELECT ${appspaceId}, day, 'all', flagged, ROW_NUMBER() OVER (), ${raw(dims)}, SUM(orders), COALESCE(SUM(revenue), 0),
+      SELECT ${appspaceId}, day, 'all', flagged, ROW_NUMBER() OVER (), ${raw(dims)}, SUM(orders),
+      COALESCE(SUM(revenue), 0),
         COALESCE(SUM(discount), 0), COALESCE(SUM(items), 0)
       FROM (${purchaseRows(db, selection("e", "'PURCHASE'"))}) s GROUP BY day, flagged, ${raw(dims)}`,
     // The coarser grains, from the day's rows of every dimension.
-    ...Object.entries(ROLLUP_GRAINS).filter(([grain]) => grain !== "all").map(([grain, columns]) => {
-      const list = raw(columns.map(c => `, ${c}`).join(""));
-      return sql`INSERT INTO rollup_sales (appspace_id, day, grain, flagged, seq${list}, orders, revenue, discount, items)
-        SELECT appspace_id, day, ${grain}, flagged, ROW_NUMBER() OVER ()${list}, SUM(orders), SUM(revenue), SUM(discount), SUM(items)
-        FROM rollup_sales WHERE appspace_id = ${appspaceId} AND day = ${day} AND grain = 'all' GROUP BY appspace_id, day, flagged${list}`;
-    }),
+    ...Object.entries(ROLLUP_GRAINS)
+      .filter(([grain]) => grain !== "all")
+      .map(([grain, columns]) => {
+        const list = raw(columns.map(c => `, ${c}`).join(""));
+        return sql`INSERT INTO rollup_sales (appspace_id, day, grain, flagged, seq${list}, orders, revenue, discount,
+          items)
+        SELECT appspace_id, day, ${grain}, flagged, ROW_NUMBER() OVER ()${list}, SUM(orders), SUM(revenue),
+        SUM(discount), SUM(items)
+        FROM rollup_sales WHERE appspace_id = ${appspaceId} AND day = ${day} AND grain = 'all' GROUP BY appspace_id,
+        day, flagged${list}`;
+      }),
     sql`INSERT INTO rollup_products (appspace_id, day, flagged, item_id, revenue, quantity, orders)
-      SELECT ${appspaceId}, day, flagged, item_id, revenue, quantity, orders FROM (${productRows(db, selection("e", "'PURCHASE'"))}) s`,
+      SELECT ${appspaceId}, day, flagged, item_id, revenue, quantity, orders FROM
+      (${productRows(db, selection("e", "'PURCHASE'"))}) s`,
     sql`INSERT INTO rollup_refunds (appspace_id, day, flagged, refunds, amount)
-      SELECT ${appspaceId}, day, flagged, refunds, amount FROM (${refundRows(db, selection("c", "'REFUND', 'CANCEL'"))}) s`,
+      SELECT ${appspaceId}, day, flagged, refunds, amount FROM
+      (${refundRows(db, selection("c", "'REFUND', 'CANCEL'"))}) s`,
   ];
 }
 
@@ -84,12 +93,14 @@ async function refreshWeeks({ db, appspaceId, day }: RefreshingDay): Promise<voi
   // The spans as a derived table of (first_day, last_day).
   const starts = joinSpans(spans);
   const dims = raw(ORDER_DIMENSIONS.map(d => `r.${d}`).join(", "));
-  // The daily rows they sum, read as one range (a join on the spans alone would read the appspace's rows once per span).
+  // The daily rows they sum, read as one range (a join on the spans alone would read the appspace's rows once per
+  // span).
   const read = sql`r.appspace_id = ${appspaceId} AND r.day >= ${spans[0]} AND r.day <= ${addDays(day, WEEK - 1)}`;
   const statements: Sql[] = [
     sql`DELETE FROM rollup_sales_7d WHERE appspace_id = ${appspaceId} AND day >= ${spans[0]} AND day <= ${day}`,
     sql`DELETE FROM rollup_products_7d WHERE appspace_id = ${appspaceId} AND day >= ${spans[0]} AND day <= ${day}`,
-    sql`INSERT INTO rollup_sales_7d (appspace_id, day, grain, flagged, seq, ${raw(ORDER_DIMENSIONS.join(", "))}, orders, revenue, discount, items)
+    sql`INSERT INTO rollup_sales_7d (appspace_id, day, grain, flagged, seq, ${raw(ORDER_DIMENSIONS.join(", "))},
+      orders, revenue, discount, items)
       SELECT ${appspaceId}, b.first_day, r.grain, r.flagged, ROW_NUMBER() OVER (), ${dims},
         SUM(r.orders), SUM(r.revenue), SUM(r.discount), SUM(r.items)
       FROM rollup_sales r JOIN (${starts}) b ON r.day >= b.first_day AND r.day <= b.last_day
@@ -99,17 +110,28 @@ async function refreshWeeks({ db, appspaceId, day }: RefreshingDay): Promise<voi
       FROM rollup_products r JOIN (${starts}) b ON r.day >= b.first_day AND r.day <= b.last_day
       WHERE ${read} GROUP BY b.first_day, r.flagged, r.item_id`,
   ];
-  for (const s of statements) await db.query(s.text, [...s.params]);
+  for (const s of statements) await queryRows(db, s);
 }
 
 /** Spans of seven days from each of `firsts`, as a derived table of (first_day, last_day). */
 function joinSpans(firsts: readonly string[]): Sql {
-  return joinSql(firsts.map(start => sql`SELECT ${start} AS first_day, ${addDays(start, WEEK - 1)} AS last_day`), " UNION ALL ");
+  return joinSql(
+    firsts.map(start => sql`SELECT ${start} AS first_day, ${addDays(start, WEEK - 1)} AS last_day`),
+    " UNION ALL ",
+  );
 }
 
 /** Days after `day`, up to `last`, with purchases rolled up (attribution reads its credits' days from it). */
-export async function daysWithSales(db: RefreshingDay["db"], appspaceId: number, day: string, last: string): Promise<string[]> {
-  const rows = await queryRows<{ day: string }>(db, sql`SELECT DISTINCT day FROM rollup_sales
-    WHERE appspace_id = ${appspaceId} AND day > ${day} AND day <= ${last} AND grain = 'total'`);
+export async function daysWithSales(
+  db: RefreshingDay["db"],
+  appspaceId: number,
+  day: string,
+  last: string,
+): Promise<string[]> {
+  const rows = await queryRows<{ day: string }>(
+    db,
+    sql`SELECT DISTINCT day FROM rollup_sales
+    WHERE appspace_id = ${appspaceId} AND day > ${day} AND day <= ${last} AND grain = 'total'`,
+  );
   return rows.map(r => r.day);
 }

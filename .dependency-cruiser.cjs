@@ -1,0 +1,47 @@
+/*
+ * npm run lint:deps: the folders of src/ depend on each other one way only, features -> the rollup engine ->
+ * the event store -> db (README, "Layout"). Files directly in src/ are the composition root and small shared pieces;
+ * they are not a folder here.
+ */
+const FEATURES = "(appspaces|ingest|identity|catalog|reports|attribution|retention|bench)";
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: "no-folder-cycles",
+      comment: "Two folders of src/ import each other (directly or through others): one of them must not know the other.",
+      severity: "error",
+      scope: "folder",
+      from: { path: "^src/" },
+      to: { circular: true },
+    },
+    {
+      name: "rollup-engine-knows-no-feature",
+      comment: "src/rollups is the engine the read models plug into (day-rollup.ts); it is handed them, it imports none.",
+      severity: "error",
+      from: { path: "^src/rollups/" },
+      to: { path: `^src/${FEATURES}/` },
+    },
+    {
+      name: "event-store-knows-no-feature",
+      comment: "src/events (entities, event SQL, the event store) sits under the features and the rollup engine.",
+      severity: "error",
+      from: { path: "^src/events/" },
+      to: { path: `^src/(${FEATURES.slice(1, -1)}|rollups)/` },
+    },
+    {
+      name: "db-knows-no-folder",
+      comment: "src/db is the base: SQL helpers, the dialect, transactions, migrations. It imports no other folder.",
+      severity: "error",
+      from: { path: "^src/db/" },
+      to: { path: "^src/[^/]+/", pathNot: "^src/db/" },
+    },
+  ],
+  options: {
+    // Type imports count too: a folder that names another's types depends on it.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    doNotFollow: { path: "node_modules" },
+  },
+};

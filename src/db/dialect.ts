@@ -7,8 +7,11 @@ import { Db, isMysql } from "./sql";
  * column names and bound placeholders.
  */
 
-/** How a column is set on conflict: from its stored value and the incoming one (SQL expressions). */
-export type OnConflictSet = Record<string, (stored: string, incoming: string) => string>;
+/** The stored and the incoming value of a column, as SQL expressions, in an ON CONFLICT / ON DUPLICATE KEY clause. */
+export type ConflictValues = (column: string) => { stored: string; incoming: string };
+
+/** How columns are set on conflict: from their stored value and the incoming one (`values` gives other columns'). */
+export type OnConflictSet = Record<string, (stored: string, incoming: string, values: ConflictValues) => string>;
 
 export interface Dialect {
   readonly mysql: boolean;
@@ -54,10 +57,12 @@ const mysqlDialect: Dialect = {
   hoursBefore: (column, hours) => raw(`${column} - INTERVAL ${Math.trunc(hours)} HOUR`),
   greatest: "GREATEST",
   same: (a, b) => `${a} <=> ${b}`,
-  onConflict: (_table, _key, set) =>
-    `ON DUPLICATE KEY UPDATE ${Object.entries(set)
-      .map(([c, value]) => `${c} = ${value(c, `VALUES(${c})`)}`)
-      .join(", ")}`,
+  // Assignments apply left to right, each seeing the ones before: a column others read goes last.
+  onConflict: (_table, _key, set) => {
+    const values: ConflictValues = c => ({ stored: c, incoming: `VALUES(${c})` });
+    const assignments = Object.entries(set).map(([c, value]) => `${c} = ${value(c, `VALUES(${c})`, values)}`);
+    return `ON DUPLICATE KEY UPDATE ${assignments.join(", ")}`;
+  },
   compared: text => text.replace(/ +$/, ""),
   lastCharCode: text => sql`ORD(RIGHT(TRIM(TRAILING ' ' FROM ${text}), 1))`,
 };
@@ -75,10 +80,11 @@ const sqliteDialect: Dialect = {
   hoursBefore: (column, hours) => raw(`strftime('%Y-%m-%d %H:%M:%f', ${column}, '-${Math.trunc(hours)} hours')`),
   greatest: "MAX",
   same: (a, b) => `${a} IS ${b}`,
-  onConflict: (table, key, set) =>
-    `ON CONFLICT (${key.join(", ")}) DO UPDATE SET ${Object.entries(set)
-      .map(([c, value]) => `${c} = ${value(`${table}.${c}`, `excluded.${c}`)}`)
-      .join(", ")}`,
+  onConflict: (table, key, set) => {
+    const values: ConflictValues = c => ({ stored: `${table}.${c}`, incoming: `excluded.${c}` });
+    const assignments = Object.entries(set).map(([c, value]) => `${c} = ${value(`${table}.${c}`, `excluded.${c}`, values)}`);
+    return `ON CONFLICT (${key.join(", ")}) DO UPDATE SET ${assignments.join(", ")}`;
+  },
   compared: text => text,
   lastCharCode: text => sql`unicode(substr(${text}, -1))`,
 };

@@ -1,5 +1,6 @@
 import { DataSource, EntityManager } from "typeorm";
-import { dbTime, fromDbTime, multiRowInsert, placeholders, toNumber, withTransaction } from "../db/sql";
+import { rebuildProducts } from "../catalog/product.writer";
+import { dbTime, toNumber, withTransaction } from "../db/sql";
 import { inList, queryRows, Sql, sql } from "../db/query";
 import { selectEvents } from "../events/event-store";
 import { DayRollup } from "../rollups/day-rollup";
@@ -191,33 +192,4 @@ export class DeletionWorker {
       [dbTime(this.now()), job.id],
     );
   }
-}
-
-const PRODUCT_FIELDS = [
-  ["name", "item_name"], ["category", "item_category"], ["brand", "item_brand"], ["variant", "item_variant"],
-  ["group_id", "item_group_id"], ["image_url", "item_image_url"],
-] as const;
-
-/** Re-derives catalog rows from the events that remain: each field's latest non-empty value; no row for an item no event mentions. */
-async function rebuildProducts(em: EntityManager, appspaceId: number, itemIds: string[]): Promise<void> {
-  if (itemIds.length === 0) return;
-  const list = placeholders(itemIds.length);
-  const lines: Record<string, unknown>[] = await em.query(
-    `SELECT i.item_id, e.occurred_at, ${PRODUCT_FIELDS.map(([, c]) => `i.${c}`).join(", ")}
-     FROM event_items i JOIN events e ON e.id = i.event_row_id WHERE i.appspace_id = ? AND i.item_id IN (${list})
-     ORDER BY e.occurred_at, e.id`,
-    [appspaceId, ...itemIds],
-  );
-  const products = new Map<string, { fields: (string | null)[]; lastSeen: Date }>();
-  for (const line of lines) {
-    const id = line.item_id as string;
-    const prev = products.get(id);
-    const fields = PRODUCT_FIELDS.map(([, c], n) => (line[c] as string | null) ?? prev?.fields[n] ?? null);
-    products.set(id, { fields, lastSeen: fromDbTime(line.occurred_at as string) });
-  }
-  await em.query(`DELETE FROM products WHERE appspace_id = ? AND item_id IN (${list})`, [appspaceId, ...itemIds]);
-  const rows = [...products].map(([id, p]) => [appspaceId, id, ...p.fields, dbTime(p.lastSeen)]);
-  if (rows.length === 0) return;
-  const columns = ["appspace_id", "item_id", ...PRODUCT_FIELDS.map(([f]) => f), "last_seen_at"];
-  await em.query(...multiRowInsert("products", columns, rows));
 }

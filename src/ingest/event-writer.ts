@@ -1,6 +1,7 @@
 import { EntityManager } from "typeorm";
+import { ProductDescriptions, upsertProducts } from "../catalog/product.writer";
 import { inList, queryRows, sql } from "../db/query";
-import { dbTime, insertChunked, insertIgnoring, isMysql, multiRowInsert, Row, Writes } from "../db/sql";
+import { dbTime, insertChunked, insertIgnoring, multiRowInsert, Row, Writes } from "../db/sql";
 import { admitLinks, LinkRequest } from "../identity/links";
 import { linkPersons } from "../identity/persons";
 import { markChangedDays, markPeopleDays } from "../rollups/marks";
@@ -18,7 +19,6 @@ export interface WriteOutcome {
   conflicts: NormalizedEvent[];
 }
 
-const PRODUCT_FIELDS = ["name", "category", "brand", "variant", "group_id", "image_url"];
 
 /**
  * Stores a batch of valid events in the caller's transaction: one multi-row INSERT
@@ -98,7 +98,7 @@ function dropRepeatedEventIds(rows: Pending[]): Pending[] {
 async function writeDetails(em: EntityManager, appspaceId: number, stored: Pending[], writes: Writes): Promise<NormalizedEvent[]> {
   const items: Row[] = [];
   const props: Row[] = [];
-  const products = new Map<string, { at: Date; row: (string | null)[] }>();
+  const products = new ProductDescriptions();
 
   for (const { e, id } of stored) {
     e.items.forEach((it, line) => {
@@ -107,12 +107,9 @@ async function writeDetails(em: EntityManager, appspaceId: number, stored: Pendi
         it.itemListName, it.itemListId, it.quantity, it.price?.base ?? null, it.discount?.base ?? null, it.currency,
         it.price?.original ?? null, it.discount?.original ?? null, it.fxRate, it.couponCode, it.merchantId, it.itemImageUrl,
       ]);
-      const described = [it.itemName, it.itemCategory, it.itemBrand, it.itemVariant, it.itemGroupId, it.itemImageUrl];
-      const prev = products.get(it.itemId);
-      // Within a batch, the latest description wins field by field, like the upsert below.
-      if (!prev) products.set(it.itemId, { at: e.occurredAt, row: described });
-      else if (e.occurredAt >= prev.at) products.set(it.itemId, { at: e.occurredAt, row: described.map((v, i) => v ?? prev.row[i]) });
-      else prev.row = prev.row.map((v, i) => v ?? described[i]);
+      // In PRODUCT_FIELDS order; within a batch by the catalog's rule, as the upsert applies it to stored rows.
+      const fields = [it.itemName, it.itemCategory, it.itemBrand, it.itemVariant, it.itemGroupId, it.itemImageUrl];
+      products.add(it.itemId, { at: e.occurredAt, fields });
     });
     for (const [key, value] of e.properties) props.push([id, key, appspaceId, value]);
   }
@@ -122,9 +119,7 @@ async function writeDetails(em: EntityManager, appspaceId: number, stored: Pendi
   writes.addRows(r => multiRowInsert("event_properties", propColumns, r), propColumns.length, props);
   const refused = await writeLinks(em, appspaceId, stored.map(s => s.e), writes);
 
-  const productRows = [...products.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([itemId, p]) => [appspaceId, itemId, ...p.row, dbTime(p.at)]);
-  writes.addRows(r => upsertProducts(em, r), 9, productRows);
+  writes.addRows(r => upsertProducts(em, r), 9, products.rows(appspaceId));
   return refused;
 }
 
@@ -153,15 +148,3 @@ async function writeLinks(em: EntityManager, appspaceId: number, events: Normali
   return [...refused];
 }
 
-/** Insert or refresh catalog rows: a newer event overwrites the fields it carries, an older one only fills gaps. */
-function upsertProducts(em: EntityManager, rows: Row[]): [string, unknown[]] {
-  const columns = ["appspace_id", "item_id", ...PRODUCT_FIELDS, "last_seen_at"];
-  if (isMysql(em)) {
-    const set = PRODUCT_FIELDS.map(f => `${f} = IF(VALUES(last_seen_at) >= last_seen_at, COALESCE(VALUES(${f}), ${f}), COALESCE(${f}, VALUES(${f})))`);
-    return multiRowInsert("products", columns, rows, `ON DUPLICATE KEY UPDATE ${set.join(", ")}, last_seen_at = GREATEST(last_seen_at, VALUES(last_seen_at))`);
-  }
-  const set = PRODUCT_FIELDS.map(f =>
-    `${f} = CASE WHEN excluded.last_seen_at >= products.last_seen_at THEN COALESCE(excluded.${f}, products.${f}) ELSE COALESCE(products.${f}, excluded.${f}) END`);
-  return multiRowInsert("products", columns, rows,
-    `ON CONFLICT (appspace_id, item_id) DO UPDATE SET ${set.join(", ")}, last_seen_at = MAX(products.last_seen_at, excluded.last_seen_at)`);
-}

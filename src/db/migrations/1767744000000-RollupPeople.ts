@@ -5,7 +5,7 @@ import { MigrationInterface, QueryRunner, Table, TableColumnOptions, TableIndex 
  * - rollup_funnel: per person and day, for each step they could be waiting for
  *   at the start of the day, the step they wait for at its end (six digits;
  *   "012345", no progress, is not stored). A funnel over a range is these moves
- *   applied day after day (src/reports/funnel.service.ts). `moves` counts the
+ *   applied day after day (src/reports/funnel/funnel.service.ts). `moves` counts the
  *   events no fraud rule flagged, `moves_all` every event.
  * - rollup_reach: per day, flagged, channel (campaign/source/medium) and person
  *   who met it, whether they bought with it; seq numbers a day's rows.
@@ -14,7 +14,7 @@ import { MigrationInterface, QueryRunner, Table, TableColumnOptions, TableIndex 
  *   with_flagged 0 leaves out flagged events, 1 counts them).
  * - rollup_carts: per day, what the day did to each person's runs of adds without
  *   a cartId (kind "p", key the person) and to each cartId's cart (kind "c"), as
- *   JSON (src/reports/cart-days.ts), of the events no fraud rule flagged (state)
+ *   JSON (src/reports/carts/cart-days.ts), of the events no fraud rule flagged (state)
  *   and of all (state_all; null where the day holds nothing of that kind).
  * - rollup_touches: per person and day, the day's touchpoints (events with a
  *   channel) as JSON (src/attribution/touches.ts), keyed by person first: attribution

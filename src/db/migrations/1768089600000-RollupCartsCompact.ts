@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from "typeorm";
 
 /**
- * rollup_carts holds its summaries as flat JSON arrays (src/reports/cart-days.ts): its rows in the
+ * rollup_carts holds its summaries as flat JSON arrays (src/reports/carts/cart-days.ts): its rows in the
  * earlier form go, and their days are marked stale, so reports read them raw until the refresher has
  * computed them again.
  */

@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner, Table, TableColumn, TableColumnOptions, TableIndex } from "typeorm";
 
 /**
- * Cart abandonment from per-day totals (src/reports/cart-days.ts, cartCounts):
+ * Cart abandonment from per-day totals (src/reports/carts/cart-days.ts, cartCounts):
  * - rollup_cart_totals: per day and variant (with_flagged), the outcomes of the day's carts taken
  *   alone, and the day's people and cartIds as sets of 24-bit hashes (every one; those a later day goes
  *   on from; the people of carts a later purchase without a cartId would complete; the people buying

@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner, Table, TableColumnOptions, TableIndex } from "typeorm";
 
 /**
- * Carts and the funnel per pair of days, so that a range of clean days sums its pairs (src/rollups/cart-pairs.ts,
+ * Carts and the funnel per pair of days, so that a range of clean days sums its pairs (src/reports/carts/cart-pairs.ts,
  * funnel-pairs.ts):
  * - rollup_cart_pairs: per variant and pair of days (day_from < day_to), what carts with rows on both change in a range
  *   that holds the two, over what each day's carts count taken alone (rollup_cart_totals);

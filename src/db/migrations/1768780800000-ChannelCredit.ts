@@ -2,7 +2,7 @@ import { MigrationInterface, QueryRunner } from "typeorm";
 
 /**
  * Purchases without a channel are now credited to their person's latest event with one in the 24 hours before
- * (src/reports/sources.ts, creditedPurchases), and a channel's conversion counts purchases so credited: the days
+ * (src/reports/sales/sources.ts, creditedPurchases), and a channel's conversion counts purchases so credited: the days
  * whose sales and reach were rolled up with the purchases' own channels are marked stale, and read raw until the
  * refresher has computed them again.
  */

@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from "typeorm";
 
 /**
- * Carts are now one fold over each person's cart events in time order (src/reports/cart-days.ts): a purchase without a
+ * Carts are now one fold over each person's cart events in time order (src/reports/carts/cart-days.ts): a purchase without a
  * cartId completes its person's most recent open cart only, and an emptied cart is neither completed nor abandoned.
  * rollup_carts rows hold a day's events per person and cartId instead of what the day did to them, so the old rows,
  * their days' totals and the pairs are deleted and their days marked stale: reports read those days raw until the

@@ -2,7 +2,7 @@ import { MigrationInterface, QueryRunner, TableIndex } from "typeorm";
 
 /**
  * A purchase without a channel is now credited also through its session: to the latest event with a channel of its
- * person or of its sessionId in the 24 hours before (src/reports/sources.ts, creditTouch), looked up through the new
+ * person or of its sessionId in the 24 hours before (src/reports/sales/sources.ts, creditTouch), looked up through the new
  * index on (appspace_id, session_id, occurred_at). The days of purchases that could be credited so (no channel of
  * their own, a sessionId) are marked stale, and read raw until the refresher has rolled them up again.
  */

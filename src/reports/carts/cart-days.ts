@@ -553,7 +553,7 @@ async function lateKeys(
 /**
  * The carts of a range of days (oldest first) and their outcomes. The range is cut into pieces: runs of clean days, and
  * each stale day alone. A run of clean days counts its days' carts taken alone (rollup_cart_totals) and what carts
- * spanning two of its days change (rollup_cart_pairs: src/rollups/cart-pairs.ts); a stale day is folded from its
+ * spanning two of its days change (rollup_cart_pairs: src/reports/carts/cart-pairs.ts); a stale day is folded from its
  * events. Where pieces meet, the groups (a person with the carts they own) whose outcome another piece changes are read
  * whole and folded over the range instead: people and cartIds with events in two pieces, the earlier leaving them open;
  * people who buy without a cartId in a later piece than one of their open carts; owners of a stale day's carts; and,

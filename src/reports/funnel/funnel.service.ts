@@ -205,8 +205,9 @@ export class FunnelSets {
 
 /**
  * How many people reached each step when every stale day comes after the clean ones: the clean days' pairs summed
- * (rollup_funnel_pairs: src/rollups/funnel-pairs.ts), then for each person with moves on the stale days (computed
- * from their events), the steps they reach with them instead of those they reached before (from rollup_funnel_people).
+ * (rollup_funnel_pairs: src/reports/funnel/funnel-pairs.ts), then for each person with moves on the stale days
+ * (computed from their events), the steps they reach with them instead of those they reached before (from
+ * rollup_funnel_people).
  */
 async function reachedFromPairs(
   scope: ReportScope,

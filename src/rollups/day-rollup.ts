@@ -1,4 +1,4 @@
-import { EntityManager } from "typeorm";
+import { EntityManager, MigrationInterface } from "typeorm";
 import { DayEvent } from "../events/day-events";
 
 /*
@@ -48,6 +48,11 @@ export interface DayRollup {
   readonly name: string;
   /** The tables it owns: only it writes them, only its report reads them. */
   readonly tables: readonly string[];
+  /**
+   * Migrations of its tables that came with it (older rollups' tables are made by the migrations in src/db); the
+   * data source runs them with the others, in timestamp order.
+   */
+  readonly migrations?: readonly (new () => MigrationInterface)[];
   /**
    * Starts recomputing its rows of `day` from raw events: reads what it needs of the old rows, deletes them, and
    * writes what SQL alone computes. Returns the rest of the work.

@@ -21,7 +21,7 @@ export interface PurgeOptions {
 /**
  * Deletes what every appspace holds from before the oldest day its retention
  * keeps (the day reports are clamped to, and before which ingest refuses
- * events): events with their items, properties and purchase claims, the
+ * events): events with their items, properties and order rows, the
  * days' rollups (seven-day ones once none of their days is kept), ingestion
  * counts but this month's, and catalog rows of items no kept event mentions.
  * Identity links stay. Events go oldest first, `chunkSize` per

@@ -3,7 +3,7 @@ import { queryRows, sql, inList, raw } from "../src/db/query";
 import { insertChunked, multiRowInsert, toNumber, withTransaction } from "../src/db/sql";
 import { READ_MODELS } from "../src/read-models";
 import { purgeExpired } from "../src/retention/retention";
-import { DayRollup } from "../src/rollups/day-rollup";
+import { DayRollup, ENGINE_TABLES } from "../src/rollups/day-rollup";
 import { deleteDayRows, deleteRowsBefore } from "../src/rollups/day-rows";
 import { forgetInRollups, lockPeopleRollups, refreshStaleDays } from "../src/rollups/refresher";
 import { dbTargets } from "./helpers/databases";
@@ -68,6 +68,15 @@ describe.each(dbTargets())("a read model plugged into the rollup engine on $name
   const rows = async (appspaceId: number) =>
     (await h.db.query("SELECT day, person, events FROM toy_person_days WHERE appspace_id = ? ORDER BY day, person", [appspaceId]))
       .map((r: { day: string; person: string; events: unknown }) => [r.day, r.person, toNumber(r.events)]);
+
+  it("every rollup table has one owner: the engine or one read model", async () => {
+    const stored: { name: string }[] = target.name === "sqlite"
+      ? await h.db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'rollup%'")
+      : await h.db.query("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE 'rollup%'");
+    const owned = [...ENGINE_TABLES, ...READ_MODELS.flatMap(m => m.tables)];
+    expect(new Set(owned).size).toBe(owned.length);
+    expect([...owned].sort()).toEqual(stored.map(t => t.name).sort());
+  });
 
   it("is refreshed from the day's events, forgets a person, and loses the days retention drops", async () => {
     const space = await h.appspace({ currency: "EUR", retentionDays: 30 });

@@ -67,7 +67,7 @@ export async function selectEvents(
  * Deletes events of one appspace with their items, properties and orders' purchases, in the caller's
  * transaction (after lockOrdersOf, and the marks of the days they change: deleteAndMark).
  */
-export async function deleteEvents(
+export async function deleteEventRows(
   em: EntityManager,
   appspaceId: number,
   events: readonly StoredEvent[],

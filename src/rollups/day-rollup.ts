@@ -45,8 +45,9 @@ export interface FollowUp {
 }
 
 export interface DayRollup {
+  /** Names it in the logs ("attribution not computed"). */
   readonly name: string;
-  /** The tables it owns: only it writes them, only its report reads them. */
+  /** The tables it owns: only it writes them (test/day-rollup.test.ts: every rollup table has one owner). */
   readonly tables: readonly string[];
   /**
    * Migrations of its tables that came with it (older rollups' tables are made by the migrations in src/db); the
@@ -72,3 +73,6 @@ export interface DayRollup {
   purgeBefore(db: EntityManager, appspaceId: number, oldestDay: string): Promise<void>;
   followUp?: FollowUp;
 }
+
+/** The engine's own tables: the stale-day marks (marks.ts) and the numbers of people in sets (people-sets.ts). */
+export const ENGINE_TABLES = ["rollup_dirty", "rollup_people"] as const;

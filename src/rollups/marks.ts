@@ -4,7 +4,7 @@ import { dayOf, dialectOf } from "../db/dialect";
 import { Db, multiRowInsert, toNumber, Writes } from "../db/sql";
 import { addDays } from "../days";
 import { orderEvents, taggedFlag } from "../events/event-sql";
-import { ChangedEvent, deleteEvents, lockOrdersOf, StoredEvent } from "../events/event-store";
+import { ChangedEvent, deleteEventRows, lockOrdersOf, StoredEvent } from "../events/event-store";
 
 /*
  * Stale-day marks: rollup_dirty is a log of (appspace, day) rows. Whoever changes what a day's rollups sum marks the
@@ -145,7 +145,7 @@ export async function staleDays(
   return new Set(rows.map(r => r.day));
 }
 
-/** Whether a day of `first`..`last` is marked stale (a day marked again during its refresh, with `last` left out). */
+/** Whether a day of `first`..`last` is marked stale (`last` omitted: whether `first` is, e.g. marked again). */
 export async function isMarked(db: Db, appspaceId: number, first: string, last = first): Promise<boolean> {
   const rows = await queryRows(
     db,
@@ -167,5 +167,5 @@ export async function deleteAndMark(
   if (events.length === 0) return;
   await lockOrdersOf(em, appspaceId, events);
   await markChangedDays(em, appspaceId, events);
-  await deleteEvents(em, appspaceId, events);
+  await deleteEventRows(em, appspaceId, events);
 }

@@ -3,8 +3,7 @@ import { dialectOf } from "../db/dialect";
 
 /*
  * Rollups per pair of days (rollup_cart_pairs, rollup_funnel_pairs: cart-pairs.ts, funnel-pairs.ts). F(i..j) is what a
- * group (a person, or people linked through their carts) counts folded over days i to j; by inclusion-exclusion over
- * its days,
+ * group (a person, or people linked through their carts) counts folded over days i to j. By inclusion-exclusion:
  *   F(i..j) = sum over i <= p <= q <= j of G(p, q),  G(p, q) = F(p..q) - F(p+1..q) - F(p..q-1) + F(p+1..q-1),
  * where G(p, p) is what day p counts alone and G(p, q), p < q, what the group's rows on both change. Summed over every
  * group per pair of days, a range sums the pairs inside it. G(p, q) reads the rows of days p to q only: new rows of a

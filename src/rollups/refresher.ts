@@ -7,7 +7,7 @@ import { queryRows, raw, sql } from "../db/query";
 import { periodOf } from "../days";
 import { eachDayEvents } from "../events/day-events";
 import { PeriodicTask } from "../periodic-task";
-import { DayRollup, DayWork, FollowUp, RefreshingDay } from "./day-rollup";
+import { DayRollup, DayWork, RefreshingDay } from "./day-rollup";
 import { forgetPeople, numberPeople } from "./people-sets";
 
 /*
@@ -63,8 +63,8 @@ export function refreshStaleDays(
 ): Promise<number> {
   return withNamedLock(db, "rollups", opts.waitSeconds ?? 0, 0, async runner => {
     const refreshed = await refreshMarkedDays(db, runner, rollups, opts);
-    for (const { followUp } of rollups) {
-      if (followUp && !opts.stopping?.()) await refreshFollowUp(db, runner, followUp, opts);
+    for (const rollup of rollups) {
+      if (rollup.followUp && !opts.stopping?.()) await refreshFollowUp(db, runner, rollup, opts);
     }
     return refreshed;
   });
@@ -147,9 +147,10 @@ async function refreshOneDay(
 async function refreshFollowUp(
   db: DataSource,
   runner: QueryRunner,
-  followUp: FollowUp,
+  rollup: DayRollup,
   opts: RefreshOptions,
 ): Promise<void> {
+  const followUp = rollup.followUp!;
   const [last] = await runner.query(`SELECT COALESCE(MAX(id), 0) AS id FROM ${followUp.log}`);
   for (let after = 0; ;) {
     const read = await readMarks(db, runner, followUp.log, after, toNumber(last.id), opts.batch);
@@ -160,7 +161,7 @@ async function refreshFollowUp(
       try {
         await inTransaction(db, runner, em => followUp.refreshDay(em, appspaceId, day));
       } catch (err) {
-        reportFailure(db, "rollups", `${followUp.log} not computed`, err, { appspace: appspaceId, day });
+        reportFailure(db, "rollups", `${rollup.name} not computed`, err, { appspace: appspaceId, day });
       }
     }
   }

@@ -16,12 +16,10 @@ import { dayCartRows, updateCartPairs } from "./cart-pairs";
 /** Its tables keyed by day (its pairs are corrected by updateCartPairs, never deleted by day). */
 const DAY_TABLES = ["rollup_carts", "rollup_cart_totals"];
 const CART_COLUMNS = ["appspace_id", "day", ...CART_ROW_COLUMNS];
-const TOTALS_COLUMNS = ["appspace_id", "day", "with_flagged", "completed", "abandoned", "abandoned_value"].concat([
-  "entities",
-  "dangling",
-  "cart_people",
-  "plain_buyers",
-]);
+const TOTALS_COLUMNS = [
+  ...["appspace_id", "day", "with_flagged", "completed", "abandoned", "abandoned_value"],
+  ...["entities", "dangling", "cart_people", "plain_buyers"],
+];
 
 export const cartsRollup: DayRollup = {
   name: "carts",

@@ -63,7 +63,7 @@ export const channelsRollup: DayRollup = {
  * (creditedPurchases: its own channel, or the one they came through in the 24 hours before). Events of no person are
  * left out: they reach nobody.
  */
-export function reachRows(db: Db, { from, where }: RawSelection): Sql {
+function reachRows(db: Db, { from, where }: RawSelection): Sql {
   const { join, person } = personOf();
   const purchases = creditedPurchases(db, {
     from,
@@ -81,7 +81,7 @@ export function reachRows(db: Db, { from, where }: RawSelection): Sql {
 }
 
 /** A row of reachRows. */
-export interface ReachRow {
+interface ReachRow {
   flagged: unknown;
   campaign: string | null;
   source: string | null;
@@ -91,7 +91,7 @@ export interface ReachRow {
   bought: unknown;
 }
 
-export interface ReachSet {
+interface ReachSet {
   flagged: number;
   campaign: string | null;
   source: string | null;
@@ -104,7 +104,7 @@ export interface ReachSet {
  * reachRows as sets of people, per flagged and channel (the groups the database made): who met it, who bought through
  * it.
  */
-export function reachSets(rows: readonly ReachRow[], numberOf: (person: string) => number): ReachSet[] {
+function reachSets(rows: readonly ReachRow[], numberOf: (person: string) => number): ReachSet[] {
   const groups = new Map<string, ReachSet>();
   for (const r of rows) {
     const flagged = toNumber(r.flagged);

@@ -1,4 +1,5 @@
 import { Appspace } from "../src/appspaces/appspace.entity";
+import { updateSettings } from "../src/appspaces/appspace.service";
 import { periodOf } from "../src/days";
 import { refundTotals, salesTotals } from "../src/reports/sales/revenue.service";
 import { ReportScope } from "../src/reports/scope";
@@ -29,6 +30,27 @@ describe.each(dbTargets())("retention purge on $name", target => {
     const res = await h.gql(TRACK_EVENTS, { events }, key);
     expect(res.body.data!.trackEvents).toMatchObject({ ok: true, accepted: events.length, errors: [] });
   };
+
+  it("a purchase sent again after its order's purchase was purged takes the order's kept refund along", async () => {
+    clock = new Date("2026-02-11T12:00:00Z");
+    const space = await h.appspace({ currency: "EUR", retentionDays: 30 });
+    await updateSettings(h.db, space.appspaceId, { maxOrderValue: 150, severities: { bot: 1, max_order_value: 1, items_mismatch: 1, velocity: 1, currency: 1 } });
+    await track(space.publishableKey, [{ eventType: "PURCHASE", transactionId: "r1", userId: "u1", timestamp: "2026-02-10T10:00:00Z", revenue: 100 }]);
+    clock = new Date("2026-03-10T12:00:00Z");
+    await track(space.publishableKey, [{ eventType: "REFUND", transactionId: "r1", timestamp: "2026-02-20T10:00:00Z", revenue: 30 }]);
+    // 02-10 expires: the purchase goes, the refund stays (as the refund of an order never tracked).
+    clock = new Date("2026-03-13T12:00:00Z");
+    expect(await purgeExpired(h.db, READ_MODELS, { now: clock })).toEqual(new Map([[space.appspaceId, 1]]));
+    // Sent again, over maxOrderValue: flagged, and so is the refund of its order, stored before it.
+    await track(space.publishableKey, [{ eventType: "PURCHASE", transactionId: "r1", userId: "u1", timestamp: "2026-02-25T10:00:00Z", revenue: 200 }]);
+    const flags = await h.db.query("SELECT event_type, flags FROM events WHERE appspace_id = ? ORDER BY event_type", [space.appspaceId]);
+    expect(flags).toEqual([{ event_type: "PURCHASE", flags: "max_order_value" }, { event_type: "REFUND", flags: "max_order_value" }]);
+    const appspace = await h.db.getRepository(Appspace).findOneByOrFail({ id: space.appspaceId });
+    for (const includeFlagged of [false, true]) {
+      const scope: ReportScope = { db: h.db, appspace, period: periodOf("2026-02-12", "2026-03-13"), includeFlagged, rollups: false };
+      expect(await refundTotals(scope)).toEqual(includeFlagged ? { count: 1, amount: 3_000 } : { count: 0, amount: 0 });
+    }
+  });
 
   it("deletes what is older than the retention, and only that", async () => {
     clock = new Date("2026-02-11T12:00:00Z");
@@ -67,7 +89,9 @@ describe.each(dbTargets())("retention purge on $name", target => {
     expect(await ids("events", "transaction_id", a.appspaceId)).toEqual(expect.arrayContaining(["o1", "o2", "o3"]));
     expect(await h.count("events", "appspace_id = ?", [a.appspaceId])).toBe(3);
     expect(await h.count("events", "appspace_id = ? AND event_type = 'PURCHASE' AND transaction_id = 'o1'", [a.appspaceId])).toBe(0);
-    expect(await ids("orders", "transaction_id", a.appspaceId)).toEqual(["o2", "o3"]);
+    // o1's purchase went: its order is free again, its row kept without a purchase while its refund is.
+    expect(await ids("orders", "transaction_id", a.appspaceId)).toEqual(["o1", "o2", "o3"]);
+    expect(await h.count("orders", "appspace_id = ? AND transaction_id = 'o1' AND purchase_row_id IS NULL", [a.appspaceId])).toBe(1);
     expect(await ids("products", "item_id", a.appspaceId)).toEqual(["sku-both", "sku-new"]);
     for (const table of ["event_items", "event_properties"]) {
       expect(await h.count(table, "event_row_id NOT IN (SELECT id FROM events)")).toBe(0);

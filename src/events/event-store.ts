@@ -80,16 +80,33 @@ export async function deleteEventRows(
       sql`DELETE FROM ${raw(table)} WHERE appspace_id = ${appspaceId} AND event_row_id IN (${idList})`,
     );
   }
-  // An order whose purchase goes is free again (a purchase sent later counts); its row is found by its transactionId.
-  const orders = [
-    ...new Set(events.flatMap(e => (e.type === "PURCHASE" && e.transactionId !== null ? [e.transactionId] : []))),
-  ];
-  if (orders.length > 0) {
-    await queryRows(
-      em,
-      sql`DELETE FROM orders WHERE appspace_id = ${appspaceId} AND transaction_id IN (${inList(orders)})
-      AND purchase_row_id IN (${idList})`,
-    );
-  }
   await queryRows(em, sql`DELETE FROM events WHERE appspace_id = ${appspaceId} AND id IN (${idList})`);
+  const orders = [
+    ...new Set(events.flatMap(e => (ORDER_TYPES.has(e.type) && e.transactionId !== null ? [e.transactionId] : []))),
+  ];
+  if (orders.length > 0) await freeOrders(em, appspaceId, orders, idList);
+}
+
+/**
+ * An order whose purchase went is free again: a purchase sent later counts. Its row stays, with no purchase, while
+ * other events of the order remain (refunds and cancels on days retention keeps), so that the purchase that fills it
+ * finds them (restateRefunds): a new row means an order never seen (claimOrders' `made`). The row of an order with no
+ * event left goes (a deletion takes orders whole, purchases last; retention purges its last refund).
+ */
+async function freeOrders(
+  em: EntityManager,
+  appspaceId: number,
+  orders: readonly string[],
+  purchaseIds: Sql,
+): Promise<void> {
+  const ofOrders = sql`appspace_id = ${appspaceId} AND transaction_id IN (${inList(orders)})`;
+  await queryRows(
+    em,
+    sql`UPDATE orders SET purchase_row_id = NULL WHERE ${ofOrders} AND purchase_row_id IN (${purchaseIds})`,
+  );
+  await queryRows(
+    em,
+    sql`DELETE FROM orders WHERE ${ofOrders} AND purchase_row_id IS NULL
+    AND NOT EXISTS (SELECT 1 FROM events e WHERE e.appspace_id = orders.appspace_id AND e.transaction_id = orders.transaction_id)`,
+  );
 }

@@ -1,6 +1,6 @@
 import { EntityManager } from "typeorm";
 import { inList, queryRows, raw, sql } from "../db/query";
-import { insertChunked, multiRowInsert } from "../db/sql";
+import { insertRows, multiRowInsert } from "../db/sql";
 import { addDays } from "../days";
 import { DayEvent } from "../events/day-events";
 import { DayRollup } from "../rollups/day-rollup";
@@ -48,7 +48,7 @@ export const attributionRollup: DayRollup = {
         endPart: async () => {
           const rows = part.rows().map(([person, touches]) => [appspaceId, person, day, touches]);
           part = new DayTouches();
-          await insertChunked(db, r => multiRowInsert("rollup_touches", TOUCH_COLUMNS, r), TOUCH_COLUMNS.length, rows);
+          await insertRows(db, "rollup_touches", TOUCH_COLUMNS, rows);
         },
       },
       // Of the days after it, those with purchases rolled up (today's refresh would otherwise mark 90 days to come):
@@ -97,5 +97,5 @@ async function refreshCredits(db: EntityManager, appspaceId: number, day: string
   );
   if (await isMarked(db, appspaceId, addDays(day, -ATTRIBUTION_DAYS), day)) return;
   const rows = (await attributionDayRows(db, appspaceId, day)).map(r => [appspaceId, day, ...r]);
-  await insertChunked(db, r => multiRowInsert("rollup_attribution", CREDIT_COLUMNS, r), CREDIT_COLUMNS.length, rows);
+  await insertRows(db, "rollup_attribution", CREDIT_COLUMNS, rows);
 }

@@ -64,6 +64,11 @@ export async function insertChunked(db: Db | EntityManager, build: (rows: Row[])
  * (a query of several statements), on SQLite one by one; in the order added, so that rows other transactions
  * wait for can be written last. Each value is bound, as in any query.
  */
+/** Inserts `rows` of `columns` into `table` in as few statements as the bound values allow. */
+export function insertRows(db: Db | EntityManager, table: string, columns: readonly string[], rows: readonly Row[]): Promise<void> {
+  return insertChunked(db, r => multiRowInsert(table, columns, r), columns.length, rows);
+}
+
 export class Writes {
   private statements: [string, unknown[]][] = [];
 

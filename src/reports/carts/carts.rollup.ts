@@ -1,5 +1,5 @@
 import { EntityManager } from "typeorm";
-import { insertChunked, multiRowInsert, Row } from "../../db/sql";
+import { insertRows } from "../../db/sql";
 import { DayEvent } from "../../events/day-events";
 import { DayRollup, DayWork, EventCollector } from "../../rollups/day-rollup";
 import { deleteDayRows, deletePairsBefore, deleteRowsBefore } from "../../rollups/day-rows";
@@ -90,8 +90,4 @@ class CartDayWork implements DayWork, EventCollector {
   private newPart(): CartDays[] {
     return [new CartDays(false, samePerson(this.db)), new CartDays(true, samePerson(this.db))];
   }
-}
-
-function insertRows(db: EntityManager, table: string, columns: readonly string[], rows: Row[]): Promise<void> {
-  return insertChunked(db, r => multiRowInsert(table, columns, r), columns.length, rows);
 }

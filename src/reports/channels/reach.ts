@@ -1,6 +1,6 @@
 import { queryRows, raw, Sql, sql } from "../../db/query";
 import { dayOf, dialectOf } from "../../db/dialect";
-import { Db, insertChunked, multiRowInsert, toNumber } from "../../db/sql";
+import { Db, insertRows, toNumber } from "../../db/sql";
 import { periodOf } from "../../days";
 import { flaggedOf, notFlagged, personOf, RawSelection, someone } from "../../events/event-sql";
 import { DayRollup } from "../../rollups/day-rollup";
@@ -44,7 +44,7 @@ export const channelsRollup: DayRollup = {
       storedSet(r.people),
       storedSet(r.buyers),
     ]);
-    await insertChunked(db, r => multiRowInsert("rollup_reach_sets", REACH_COLUMNS, r), REACH_COLUMNS.length, rows);
+    await insertRows(db, "rollup_reach_sets", REACH_COLUMNS, rows);
     return {};
   },
 

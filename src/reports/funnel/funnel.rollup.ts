@@ -1,4 +1,4 @@
-import { insertChunked, multiRowInsert, Row } from "../../db/sql";
+import { insertRows } from "../../db/sql";
 import { DayEvent } from "../../events/day-events";
 import { DayRollup, DayWork, EventCollector, RefreshingDay } from "../../rollups/day-rollup";
 import { deleteDayRows, deletePairsBefore, deleteRowsBefore } from "../../rollups/day-rows";
@@ -65,7 +65,7 @@ class FunnelDayWork implements DayWork, EventCollector {
     const numberOf = await this.day.numberPeople(people.map(p => p.person));
     this.moves.add(people, numberOf);
     const rows = people.map(p => [appspaceId, numberOf(p.person), day, p.moves, p.movesAll]);
-    await this.insertRows("rollup_funnel_people", PEOPLE_COLUMNS, rows);
+    await insertRows(this.day.db, "rollup_funnel_people", PEOPLE_COLUMNS, rows);
   }
 
   async finish(): Promise<void> {
@@ -78,11 +78,7 @@ class FunnelDayWork implements DayWork, EventCollector {
       m.to,
       storedSet(m.people),
     ]);
-    await this.insertRows("rollup_funnel_sets", SETS_COLUMNS, sets);
+    await insertRows(this.day.db, "rollup_funnel_sets", SETS_COLUMNS, sets);
     await updateFunnelPairs(db, appspaceId, day, this.before);
-  }
-
-  private insertRows(table: string, columns: readonly string[], rows: Row[]): Promise<void> {
-    return insertChunked(this.day.db, r => multiRowInsert(table, columns, r), columns.length, rows);
   }
 }

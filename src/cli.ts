@@ -1,4 +1,6 @@
 import { DataSource } from "typeorm";
+import { loadConfig } from "./config";
+import { configureLog } from "./log";
 import { openDatabase } from "./open-database";
 
 /** `--name shop --json` -> { name: "shop", json: true } */
@@ -16,7 +18,13 @@ export function parseFlags(argv: string[]): Record<string, string | true> {
 
 /** Runs a command's body against the database and exits with 1 and a one-line message on failure. */
 export function runCommand(body: (db: DataSource) => Promise<void>): void {
-  openDatabase()
+  Promise.resolve()
+    .then(() => {
+      const config = loadConfig();
+      // Log lines (migrations run at open) on stderr: a command's own output on stdout stays parseable (--json).
+      configureLog(config.logLevel, { fd: 2 });
+      return openDatabase(config);
+    })
     .then(async db => {
       try {
         await body(db);

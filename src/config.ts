@@ -1,4 +1,10 @@
+import fs from "node:fs";
 import path from "node:path";
+
+/** Variables from `.env` in the working directory, if there is one (variables set in the environment win). */
+export function loadEnvFile(file = ".env"): void {
+  if (fs.existsSync(file)) process.loadEnvFile(file);
+}
 
 export interface Config {
   readonly port: number;
@@ -25,6 +31,18 @@ export interface Config {
    * "trust proxy": false (the default: the connection's own address), a number of hops, or addresses and subnets.
    */
   readonly trustProxy: boolean | number | string;
+  /** NODE_ENV=production: introspection, field suggestions and CORS default to closed, logs are JSON. */
+  readonly production: boolean;
+  /** pino's level: fatal, error, warn, info, debug, trace or silent. */
+  readonly logLevel: string;
+  /** A port of its own for GET /metrics (not served on `port` then); null: /metrics on `port`. */
+  readonly metricsPort: number | null;
+  /** Exchange rates fetched from an Open Exchange Rates-compatible latest.json; null url: the rates in the database. */
+  readonly rates: { readonly url: string | null; readonly refreshMs: number };
+  /** Origins a browser may call the API from; "*" any. */
+  readonly corsOrigins: "*" | readonly string[];
+  /** Whether the schema answers introspection (Apollo Sandbox, codegen). */
+  readonly introspection: boolean;
 }
 
 function fail(message: string): never {
@@ -53,18 +71,86 @@ function trustProxy(value: string | undefined): boolean | number | string {
   return v;
 }
 
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+function logLevel(value: string | undefined): string {
+  const v = value?.trim().toLowerCase() || "info";
+  if (!LOG_LEVELS.includes(v)) fail(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${value}"`);
+  return v;
+}
+
+function port(env: NodeJS.ProcessEnv, name: string, fallback: number | null): number | null {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value > 65535) fail(`${name} must be a port number (0-65535), got "${raw}"`);
+  return value;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const v = env[name]?.trim();
+  if (!v) return fallback;
+  if (v !== "0" && v !== "1") fail(`${name} must be 1 or 0, got "${v}"`);
+  return v === "1";
+}
+
+/** RATES_URL with RATES_APP_ID added as its app_id parameter (when the URL has none). */
+function ratesUrl(env: NodeJS.ProcessEnv): string | null {
+  const raw = env.RATES_URL?.trim();
+  const appId = env.RATES_APP_ID?.trim();
+  if (!raw) {
+    if (appId) fail("RATES_APP_ID is set but RATES_URL is not: set RATES_URL to the latest.json address");
+    return null;
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    fail(`RATES_URL must be an http(s) address of a latest.json, got "${raw.replace(/app_id=[^&]*/, "app_id=***")}"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") fail("RATES_URL must start with http:// or https://");
+  if (appId && !url.searchParams.has("app_id")) url.searchParams.set("app_id", appId);
+  return url.toString();
+}
+
+function hours(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  const value = raw ? Number(raw) : fallback;
+  if (!Number.isFinite(value) || value <= 0) fail(`${name} must be a number of hours above 0 (0.5 is 30 minutes), got "${raw}"`);
+  return value;
+}
+
+/** The default in production is Apollo Sandbox's origin only (https://studio.apollographql.com); elsewhere any. */
+function corsOrigins(value: string | undefined, production: boolean): "*" | readonly string[] {
+  const v = value?.trim();
+  if (!v) return production ? Object.freeze(["https://studio.apollographql.com"]) : "*";
+  if (v === "*") return "*";
+  const origins = v.split(",").map(o => o.trim()).filter(Boolean);
+  for (const origin of origins) {
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      // reported below
+    }
+    if (!parsed || parsed.origin !== origin) fail(`CORS_ORIGINS must be * or origins like https://shop.example separated by commas (scheme, host and port only), got "${origin}"`);
+  }
+  return Object.freeze(origins);
+}
+
 /** Reads and validates the environment once; the only reader of process.env. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const port = Number(env.PORT ?? 4000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`PORT must be a port number, got "${env.PORT}"`);
+  const listenPort = port(env, "PORT", 4000)!;
   const databaseUrl = env.DATABASE_URL?.trim() || null;
   if (databaseUrl && !/^mysql:\/\//.test(databaseUrl)) fail("DATABASE_URL must start with mysql:// (leave it unset for SQLite)");
+  const nodeEnv = env.NODE_ENV?.trim() || "development";
+  const production = nodeEnv === "production";
   return Object.freeze({
-    port,
+    port: listenPort,
     databaseUrl,
     sqlitePath: path.resolve(env.SQLITE_PATH ?? "data/analytics.sqlite"),
-    nodeEnv: env.NODE_ENV ?? "development",
-    logSql: env.LOG_SQL === "1",
+    nodeEnv,
+    logSql: flag(env, "LOG_SQL", false),
     deletion: Object.freeze({
       chunkSize: whole(env, "DELETION_CHUNK_SIZE", 500, 1),
       pauseMs: whole(env, "DELETION_PAUSE_MS", 0, 0),
@@ -77,5 +163,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditSecret: auditSecret(env.AUDIT_SECRET),
     auditSecretFile: path.resolve(env.AUDIT_SECRET_FILE ?? "data/audit-secret.key"),
     trustProxy: trustProxy(env.TRUST_PROXY),
+    production,
+    logLevel: logLevel(env.LOG_LEVEL),
+    metricsPort: port(env, "METRICS_PORT", null),
+    rates: Object.freeze({ url: ratesUrl(env), refreshMs: Math.round(hours(env, "RATES_REFRESH_HOURS", 1) * 3_600_000) }),
+    corsOrigins: corsOrigins(env.CORS_ORIGINS, production),
+    introspection: flag(env, "INTROSPECTION", !production),
   });
 }

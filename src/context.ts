@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { Request } from "express";
 import { DataSource } from "typeorm";
 import { Appspace } from "./appspaces/appspace.entity";
@@ -12,14 +12,17 @@ import { READ_MODELS } from "./read-models";
 import { RollupRefresher } from "./rollups/refresher";
 import { RetentionPurger } from "./retention/retention";
 import { FraudChecks } from "./ingest/fraud";
-import { RequestLimiter } from "./appspaces/request-limiter";
+import { RateLimitedError, RequestLimiter } from "./appspaces/request-limiter";
 import { settingsOf } from "./appspaces/settings";
 import { IdAllocator } from "./db/id-allocator";
 import { UnauthenticatedError, UnavailableError, unavailableMessage } from "./errors";
 import { isTransientFailure } from "./db/failures";
 import { logFailure } from "./log";
+import { refusals } from "./metrics";
+import type { RequestRecord } from "./ops/request-log";
 import { healthOf } from "./db/health";
 import { RatesCache } from "./ingest/rates/rates.service";
+import { RatesFetcher } from "./ingest/rates/rates-fetcher";
 import { eventWrites, EventWrites } from "./ingest/ingest.service";
 
 /** Long-lived parts shared by every request of one server. */
@@ -27,6 +30,8 @@ export interface Services {
   db: DataSource;
   eventIds: IdAllocator;
   rates: RatesCache;
+  /** Keeps the rates current from RATES_URL; null: the rates in the database (loaded by hand). */
+  ratesFetcher: RatesFetcher | null;
   /** The server's clock: what "now" and "today" (UTC) mean for ingest and reports. Tests pin it. */
   now: () => Date;
   deletions: DeletionWorker;
@@ -54,14 +59,18 @@ export interface ServiceOptions {
   reportsFromRollups?: boolean;
   /** The deletion audit's key; by default a new one (tests): src/index.ts passes the installation's. */
   auditSecret?: Buffer;
+  /** Exchange rates fetched from `url` at start and every `refreshMs` (RATES_URL, RATES_REFRESH_HOURS). */
+  rates?: { url: string | null; refreshMs: number };
 }
 
 export function createServices(db: DataSource, opts: ServiceOptions = {}): Services {
   const now = opts.now ?? (() => new Date());
+  const rates = new RatesCache(db);
   return {
     db, now,
     eventIds: new IdAllocator(db, "events"),
-    rates: new RatesCache(db),
+    rates,
+    ratesFetcher: opts.rates?.url ? new RatesFetcher(db, rates, { url: opts.rates.url, refreshMs: opts.rates.refreshMs }) : null,
     deletions: new DeletionWorker(db, READ_MODELS, { now, ...opts.deletion }),
     rollups: new RollupRefresher(db, READ_MODELS, opts.rollupRefreshMs ?? 1000),
     retention: new RetentionPurger(db, READ_MODELS, opts.retentionPurgeMs ?? 3_600_000, now),
@@ -81,6 +90,8 @@ export interface Loaders {
 
 export interface Context {
   requestId: string;
+  /** What the request's log line will say (src/ops/request-log.ts): resolvers add their counts. */
+  record: RequestRecord;
   /** From the API key; null when the request carries none. */
   appspace: Appspace | null;
   keyKind: KeyKind | null;
@@ -114,12 +125,22 @@ function apiKeyOf(req: Request): string | null {
   return typeof header === "string" && header.trim() ? header.trim() : null;
 }
 
+/** Counts the request against its key's requestLimit; a refusal is counted in requests_refused_total too. */
+async function takeRequest(services: Services, keyId: number, appspace: Appspace): Promise<void> {
+  try {
+    await services.requests.take(keyId, settingsOf(appspace).requestLimit);
+  } catch (err) {
+    if (err instanceof RateLimitedError) refusals.inc({ reason: "rate_limited", appspace: String(appspace.id) });
+    throw err;
+  }
+}
+
 /**
  * Built once per request: a key that is present must be valid; no key leaves the appspace null. A database that
  * cannot be reached answers 503 UNAVAILABLE (Apollo sends the status and Retry-After of the error thrown here).
  */
-export async function createContext(services: Services, req: Request): Promise<Context> {
-  const requestId = randomUUID();
+export async function createContext(services: Services, req: Request, record: RequestRecord): Promise<Context> {
+  const requestId = record.requestId;
   const key = apiKeyOf(req);
   let auth: Awaited<ReturnType<typeof authenticate>> = null;
   try {
@@ -133,9 +154,13 @@ export async function createContext(services: Services, req: Request): Promise<C
     throw new UnavailableError(unavailableMessage(err));
   }
   if (key && !auth) throw new UnauthenticatedError("Unknown or revoked API key");
-  if (auth) await services.requests.take(auth.keyId, settingsOf(auth.appspace).requestLimit);
+  if (auth) {
+    record.appspace = auth.appspace.id;
+    await takeRequest(services, auth.keyId, auth.appspace);
+  }
   return {
     requestId,
+    record,
     appspace: auth?.appspace ?? null,
     keyKind: auth?.keyKind ?? null,
     clientAddress: req.ip ?? null,

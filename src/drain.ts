@@ -21,7 +21,7 @@ const afterReads = () => new Promise(r => setImmediate(r));
 
 export class RequestDrain {
   private readonly inFlight = new Set<Response>();
-  private draining = false;
+  private stopping = false;
   private lastArrival = 0;
 
   constructor(private readonly server: http.Server) {}
@@ -29,7 +29,7 @@ export class RequestDrain {
   /** Express middleware, first in line: counts the requests in flight, and turns new ones away while draining. */
   readonly middleware = (_req: Request, res: Response, next: NextFunction): void => {
     this.lastArrival = Date.now();
-    if (this.draining) {
+    if (this.stopping) {
       res.setHeader("Connection", "close");
       res.setHeader("Retry-After", String(RETRY_AFTER_SECONDS));
       res.status(503).json({ errors: [{ message: SHUTTING_DOWN, extensions: { code: "UNAVAILABLE" } }] });
@@ -40,6 +40,11 @@ export class RequestDrain {
     next();
   };
 
+  /** Whether drain() was called: the server is shutting down. */
+  get draining(): boolean {
+    return this.stopping;
+  }
+
   /** Requests being served now. */
   get requests(): number {
     return this.inFlight.size;
@@ -47,8 +52,8 @@ export class RequestDrain {
 
   /** Resolves once every request in flight is answered, the listener is closed and so are idle connections. */
   async drain(): Promise<void> {
-    if (!this.draining) {
-      this.draining = true;
+    if (!this.stopping) {
+      this.stopping = true;
       for (const res of this.inFlight) if (!res.headersSent) res.setHeader("Connection", "close");
     }
     while (this.inFlight.size > 0) await sleep(25);

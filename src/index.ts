@@ -1,56 +1,68 @@
 import "reflect-metadata";
 import { createAppspace, countAppspaces } from "./appspaces/appspace.service";
-import { loadConfig } from "./config";
+import { Config, loadConfig, loadEnvFile } from "./config";
 import { openDatabase } from "./open-database";
 import { loadAuditSecret } from "./identity/audit-secret";
-import { logFailure } from "./log";
-import { createServer } from "./server";
+import { configureLog, log, logFailure } from "./log";
+import { createServer, RunningServer } from "./server";
 
-/** Start-up: config -> database (migrations) -> demo appspace on an empty database -> HTTP server. */
+/** Start-up: config -> log -> database (migrations) -> demo appspace on an empty database -> HTTP server. */
 async function main() {
+  const started = performance.now();
+  loadEnvFile();
   const config = loadConfig();
+  configureLog(config.logLevel, { pretty: !config.production && process.stdout.isTTY });
   const db = await openDatabase(config);
 
   let demo: Awaited<ReturnType<typeof createAppspace>> | null = null;
   if ((await countAppspaces(db)) === 0) demo = await createAppspace(db, { name: "demo", currency: "USD" });
 
   const server = await createServer(db, {
-    production: config.nodeEnv === "production", deletion: config.deletion, rateLimitWindowSeconds: config.rateLimitWindowSeconds, rollupRefreshMs: config.rollupRefreshMs,
+    production: config.production, deletion: config.deletion, rateLimitWindowSeconds: config.rateLimitWindowSeconds, rollupRefreshMs: config.rollupRefreshMs,
     retentionPurgeMs: config.retentionPurgeMs, auditSecret: loadAuditSecret(config.auditSecret, config.auditSecretFile), trustProxy: config.trustProxy,
+    corsOrigins: config.corsOrigins, introspection: config.introspection, metricsPort: config.metricsPort, rates: config.rates,
   });
   const running = await server.listen(config.port);
-  const where = config.databaseUrl ? config.databaseUrl.replace(/\/\/[^@]*@/, "//***@") : config.sqlitePath;
-  console.log(`GraphQL server ready at ${running.url} (database: ${where})`);
-  if (demo) {
-    console.log(`\nCreated the "demo" appspace (id ${demo.appspaceId}, base currency USD). Its keys are shown only this once:`);
-    console.log(`  publishable key: ${demo.publishableKey}`);
-    console.log(`  secret key:      ${demo.secretKey}`);
-    console.log(`\nOpen ${running.url} in a browser (Apollo Sandbox) and add the header`);
-    console.log(`  Authorization: Bearer ${demo.secretKey}\n`);
-  }
+  const database = config.databaseUrl ? "mysql" : "sqlite";
+  log.info({ scope: "server", database, metrics: running.metricsUrl, startupMs: Math.round(performance.now() - started) }, `GraphQL server ready at ${running.url}`);
+  if (demo) printDemo(demo, running.url);
+  handleSignals(config, running, () => db.destroy());
+}
 
-  // A shutdown finishes what is in flight (RunningServer.stop); past SHUTDOWN_TIMEOUT_MS, or at a second signal, it
-  // gives up: logs what it abandoned and exits 1.
+/** The demo appspace's keys, for the person who just started the server: shown once, on stdout, not in the log. */
+function printDemo(demo: Awaited<ReturnType<typeof createAppspace>>, url: string): void {
+  console.log(`\nCreated the "demo" appspace (id ${demo.appspaceId}, base currency USD). Its keys are shown only this once:`);
+  console.log(`  publishable key: ${demo.publishableKey}`);
+  console.log(`  secret key:      ${demo.secretKey}`);
+  console.log(`\nOpen ${url} in a browser (Apollo Sandbox) and add the header`);
+  console.log(`  Authorization: Bearer ${demo.secretKey}\n`);
+}
+
+/**
+ * A shutdown finishes what is in flight (RunningServer.stop); past SHUTDOWN_TIMEOUT_MS, or at a second signal, it
+ * gives up: logs what it abandoned and exits 1.
+ */
+function handleSignals(config: Config, running: RunningServer, closeDatabase: () => Promise<void>): void {
   let stopping = false;
   const abandon = (why: string) => {
     const left = running.pending();
-    console.error(`[shutdown] ${why}: abandoned ${left.requests} requests in flight; workers not stopped: ${left.workers.join(", ") || "none"}`);
+    log.error({ scope: "shutdown", requestsAbandoned: left.requests, workersNotStopped: left.workers }, `shutdown abandoned: ${why}`);
     process.exit(1);
   };
   const shutdown = async (signal: string) => {
     if (stopping) return abandon(`${signal} again`);
     stopping = true;
-    console.log(`[shutdown] ${signal}: finishing the requests in flight (at most ${config.shutdownTimeoutMs} ms)`);
+    log.info({ scope: "shutdown", signal, timeoutMs: config.shutdownTimeoutMs }, "shutting down: finishing the requests in flight");
     const deadline = setTimeout(() => abandon(`not done after ${config.shutdownTimeoutMs} ms`), config.shutdownTimeoutMs);
     try {
       await running.stop();
-      await db.destroy();
+      await closeDatabase();
     } catch (err) {
-      logFailure("shutdown", "failed", err);
+      logFailure("shutdown", "shutdown failed", err);
       process.exit(1);
     }
     clearTimeout(deadline);
-    console.log("[shutdown] done");
+    log.info({ scope: "shutdown" }, "shutdown done");
     process.exit(0);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
@@ -58,6 +70,6 @@ async function main() {
 }
 
 main().catch(err => {
-  console.error(err instanceof Error ? err.message : err);
+  log.fatal({ scope: "server", error: err instanceof Error ? err.message : String(err) }, "start failed");
   process.exit(1);
 });

@@ -16,6 +16,9 @@ import { healthOf } from "./db/health";
 import { logFailure } from "./log";
 import { createSchema } from "./schema";
 import { RequestDrain } from "./drain";
+import { healthRoutes } from "./ops/health";
+import { observeRequests, recordOf, recordOperations } from "./ops/request-log";
+import { serverMetrics } from "./ops/server-metrics";
 
 export const BODY_LIMIT = "1mb";
 
@@ -29,6 +32,8 @@ export interface RunningServer {
   stop(): Promise<void>;
   /** What a stop still waits for: requests in flight, and the background workers not yet stopped. */
   pending(): { requests: number; workers: string[] };
+  /** Where GET /metrics answers: on the server's own port, or on METRICS_PORT. */
+  metricsUrl: string;
 }
 
 /**
@@ -65,8 +70,7 @@ const statusFromErrors: ApolloServerPlugin<Context> = {
           else logFailure("graphql", "internal error", original, { request: contextValue.requestId });
         }
       },
-      async willSendResponse({ response, errors, contextValue }) {
-        response.http.headers.set("x-request-id", contextValue.requestId);
+      async willSendResponse({ response, errors }) {
         if (!errors?.length) return;
         const originals = errors.map(e => unwrapResolverError(e));
         if (originals.some(isTransientFailure)) {
@@ -96,9 +100,18 @@ export const QUERY_LIMITS = {
 } as const;
 export const MAX_TOKENS = 5000;
 
-/** Apollo on Express with the body limit, CORS, error masking and graceful drain; the app and the tests both start it here. */
+/**
+ * Apollo on Express with the body limit, CORS, error masking, request logs and metrics, health checks and graceful
+ * drain; the app and the tests both start it here.
+ */
 export interface ServerOptions extends ServiceOptions {
   production?: boolean;
+  /** Origins browsers may call from (CORS_ORIGINS): "*" (the default) or a list. */
+  corsOrigins?: "*" | readonly string[];
+  /** Whether introspection is answered (INTROSPECTION); by default outside production only. */
+  introspection?: boolean;
+  /** A port of its own for GET /metrics (METRICS_PORT; 0: any free one); by default /metrics is on the server's port. */
+  metricsPort?: number | null;
   /** Express's "trust proxy" (TRUST_PROXY): which proxies may say the client's address in X-Forwarded-For. */
   trustProxy?: boolean | number | string;
 }
@@ -117,7 +130,7 @@ export async function createServer(db: DataSource, opts: ServerOptions = {}) {
     schema: await createSchema(),
     formatError,
     includeStacktraceInErrorResponses: false,
-    introspection: !opts.production,
+    introspection: opts.introspection ?? !opts.production,
     csrfPrevention: true,
     parseOptions: { maxTokens: MAX_TOKENS },
     allowBatchedHttpRequests: false,
@@ -125,21 +138,26 @@ export async function createServer(db: DataSource, opts: ServerOptions = {}) {
     // src/index.ts shuts down in order instead (RunningServer.stop).
     stopOnTerminationSignals: false,
     validationRules: armor.validationRules,
-    plugins: [...armor.plugins, statusFromErrors],
+    plugins: [...armor.plugins, statusFromErrors, recordOperations<Context>()],
   });
   await apollo.start();
 
   app.disable("x-powered-by");
   app.set("trust proxy", opts.trustProxy ?? false);
   const drain = new RequestDrain(httpServer);
+  const metrics = serverMetrics(db);
+  const serveMetrics = async (_req: Request, res: Response) => void res.type(metrics.contentType).send(await metrics.text());
+  // Before the drain: while it drains, readiness answers 503 "shutting down" and liveness 200.
+  app.use(healthRoutes(db, () => drain.draining));
+  if (opts.metricsPort == null) app.get("/metrics", serveMetrics);
   app.use(drain.middleware);
   app.use(
     "/graphql",
-    cors(),
+    observeRequests,
+    cors({ origin: opts.corsOrigins === undefined || opts.corsOrigins === "*" ? "*" : [...opts.corsOrigins], exposedHeaders: ["x-request-id", "retry-after"] }),
     express.json({ limit: BODY_LIMIT }),
-    expressMiddleware(apollo, { context: ({ req }) => createContext(services, req) }),
+    expressMiddleware(apollo, { context: ({ req, res }) => createContext(services, req, recordOf(res)) }),
   );
-  app.get("/health", (_req, res) => void res.json({ ok: true }));
   app.use((err: { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
     if (err.type === "entity.too.large") return jsonError(res, 413, "PAYLOAD_TOO_LARGE", `Request body is larger than ${BODY_LIMIT.toUpperCase()}`);
@@ -154,10 +172,14 @@ export async function createServer(db: DataSource, opts: ServerOptions = {}) {
     async listen(port: number, host?: string): Promise<RunningServer> {
       await new Promise<void>(resolve => httpServer.listen(port, host, resolve));
       const actual = (httpServer.address() as AddressInfo).port;
-      services.deletions.start();
-      services.rollups.start();
-      services.retention.start();
-      const workers = { deletions: services.deletions, rollups: services.rollups, retention: services.retention };
+      const metricsServer = opts.metricsPort == null ? null : http.createServer(express().get("/metrics", serveMetrics));
+      if (metricsServer) await new Promise<void>(resolve => metricsServer.listen(opts.metricsPort!, host, resolve));
+      const metricsPort = metricsServer ? (metricsServer.address() as AddressInfo).port : actual;
+      const workers = {
+        deletions: services.deletions, rollups: services.rollups, retention: services.retention,
+        ...(services.ratesFetcher ? { rates: services.ratesFetcher } : {}),
+      };
+      for (const worker of Object.values(workers)) void worker.start();
       const running = new Set(Object.keys(workers));
       const stop = async () => {
         await drain.drain();
@@ -168,9 +190,10 @@ export async function createServer(db: DataSource, opts: ServerOptions = {}) {
         }));
         await apollo.stop();
         healthOf(db).stop();
+        if (metricsServer) await new Promise(resolve => metricsServer.close(resolve));
       };
       const pending = () => ({ requests: drain.requests, workers: [...running] });
-      return { port: actual, url: `http://localhost:${actual}/graphql`, stop, pending };
+      return { port: actual, url: `http://localhost:${actual}/graphql`, stop, pending, metricsUrl: `http://localhost:${metricsPort}/metrics` };
     },
   };
 }

@@ -9,7 +9,7 @@ import { openDatabase } from "../src/open-database";
 import { dbTargets } from "./helpers/databases";
 import { LoadResult, runLoad } from "./helpers/load";
 import { ThrowawayMariadb } from "./helpers/mariadbd";
-import { ServerProcess, startServerProcess } from "./helpers/process";
+import { logLines, logMessages, ServerProcess, startServerProcess } from "./helpers/process";
 
 /*
  * A partner's workers against a real server process (started as `npm start` starts it): batches of 100 events at
@@ -116,14 +116,16 @@ describe.each(dbTargets())("ingest under concurrent load and faults on $name", t
     const inFlight = load.requests.filter(r => r.sentAt < signalAt && r.answeredAt >= signalAt);
     expect(inFlight.length).toBeGreaterThan(0);
     expect(unexpected(load, r => r.sentAt < signalAt)).toEqual([]);
-    expect(server!.out()).toMatch(/\[shutdown\] done/);
+    expect(logMessages(server!.out())).toContain("shutdown done");
     await expectAcknowledgedStored(env, space.appspaceId, load);
   }, 60_000);
 
   it("a shutdown that outlasts SHUTDOWN_TIMEOUT_MS logs what it abandoned and exits 1", async () => {
     const { code, load } = await signalDuringLoad({ SHUTDOWN_TIMEOUT_MS: "1" }, `${TAG}-t`, 1500);
     expect(code).toBe(1);
-    expect(server!.out()).toMatch(/\[shutdown\] not done after 1 ms: abandoned \d+ requests in flight; workers not stopped: (deletions|rollups|retention)/);
+    const abandoned = logLines(server!.out()).find(l => l.scope === "shutdown" && l.level === "error");
+    expect(abandoned).toMatchObject({ msg: "shutdown abandoned: not done after 1 ms", requestsAbandoned: expect.any(Number) });
+    expect(abandoned!.workersNotStopped).toEqual(expect.arrayContaining([expect.stringMatching(/^(deletions|rollups|retention)$/)]));
     await expectAcknowledgedStored(env, space.appspaceId, load);
   }, 60_000);
 
@@ -189,8 +191,9 @@ describe.each(dbTargets())("ingest under concurrent load and faults on $name", t
         await read();
         expect(reads).toEqual([{ status: 503, retryAfter: "2" }, { status: 200, retryAfter: null }]);
         // One line when it went away and one when it was back, not one per request.
-        expect(server.out().match(/\[database\] unreachable/g)).toHaveLength(1);
-        expect(server.out().match(/\[database\] reachable again/g)).toHaveLength(1);
+        const messages = logMessages(server.out());
+        expect(messages.filter(m => m.startsWith("database unreachable"))).toHaveLength(1);
+        expect(messages.filter(m => m === "database reachable again")).toHaveLength(1);
         await server.stop();
         await expectAcknowledgedStored(own, ownSpace.appspaceId, load);
       } finally {

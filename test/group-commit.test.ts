@@ -1,6 +1,7 @@
 import mysql from "mysql2/promise";
 import { failedOnItsOwn } from "../src/db/sql";
 import { GroupCommit } from "../src/ingest/group-commit";
+import { captureLogs } from "../src/log";
 import { dbTargets } from "./helpers/databases";
 import { TRACK_EVENT } from "./helpers/documents";
 import { Harness, startHarness } from "./helpers/harness";
@@ -63,12 +64,13 @@ describe("GroupCommit", () => {
 
   it("flushes each job of a failed group alone: only the job at fault fails", async () => {
     const { flushes, settled, run, releaseAll } = gated();
-    const errors = jest.spyOn(console, "error").mockImplementation(() => undefined);
+    const logged = captureLogs();
     const all = [run("a", "1"), run("a", "2"), run("a", "bad"), run("a", "3")];
     await releaseAll();
     await Promise.all(all);
-    expect(errors.mock.calls.map(c => String(c[0]))).toEqual([expect.stringMatching(/^\[group commit\] a flush of 3 jobs failed, each is flushed alone: Error: bad in 2,bad,3\n/)]);
-    errors.mockRestore();
+    expect(logged()).toEqual([expect.objectContaining({
+      level: "error", scope: "group commit", msg: "a flush of 3 jobs failed, each is flushed alone", error: expect.stringMatching(/^Error: bad in 2,bad,3\n/),
+    })]);
     expect(flushes).toEqual([["a", "1"], ["a", "2", "bad", "3"], ["a", "2"], ["a", "bad"], ["a", "3"]]);
     expect(settled).toEqual(["1 ok", "2 ok", "bad failed: bad in bad", "3 ok"]);
     // The key is idle again: the next job is flushed at once.
@@ -134,7 +136,7 @@ describe.each(dbTargets())("concurrent trackEvent requests on $name", target => 
     await h.db.query(target.name === "sqlite"
       ? "CREATE TRIGGER no_poison BEFORE INSERT ON events WHEN NEW.transaction_id = 'poison' BEGIN SELECT RAISE(ABORT, 'no poison'); END"
       : "CREATE TRIGGER no_poison BEFORE INSERT ON events FOR EACH ROW BEGIN IF NEW.transaction_id = 'poison' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'no poison'; END IF; END");
-    const errors = jest.spyOn(console, "error").mockImplementation(() => undefined);
+    const logged = captureLogs("error");
     try {
       await h.gql(TRACK_EVENT, { event: purchase("first") }, publishableKey);
       h.sql.reset();
@@ -160,7 +162,7 @@ describe.each(dbTargets())("concurrent trackEvent requests on $name", target => 
       const inserts = h.sql.statements.filter(q => /INTO events\b/.test(q)).length;
       expect(inserts).toBe(target.name === "mariadb" ? 1 + 1 + 7 : 8);
     } finally {
-      errors.mockRestore();
+      logged();
       await h.db.query("DROP TRIGGER no_poison");
     }
     expect((await h.db.query("SELECT transaction_id AS t FROM events WHERE appspace_id = ? ORDER BY transaction_id", [appspaceId])).map((r: { t: string }) => r.t))

@@ -18,6 +18,7 @@ import { topProducts } from "../src/reports/sales/top-products.service";
 import { purgeExpired } from "../src/retention/retention";
 import { DayEvent, eachDayEvents } from "../src/events/day-events";
 import { withTransaction } from "../src/db/sql";
+import { captureLogs } from "../src/log";
 import { READ_MODELS, refreshRollups } from "../src/read-models";
 import { markPeopleDays } from "../src/rollups/marks";
 import { forgetInRollups, lockPeopleRollups, RollupRefresher } from "../src/rollups/refresher";
@@ -912,16 +913,17 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     await h.db.query(target.name === "sqlite"
       ? "CREATE TRIGGER no_boom BEFORE INSERT ON rollup_funnel_sets WHEN NEW.day = '2026-03-11' BEGIN SELECT RAISE(ABORT, 'no boom'); END"
       : "CREATE TRIGGER no_boom BEFORE INSERT ON rollup_funnel_sets FOR EACH ROW BEGIN IF NEW.day = '2026-03-11' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'no boom'; END IF; END");
-    const errors = jest.spyOn(console, "error").mockImplementation(() => undefined);
+    const logged = captureLogs();
     try {
       expect(await refreshRollups(h.db, { waitSeconds: 10 })).toBe(1);
       // Its code and statement shape (a driver's message may quote values).
-      expect(errors.mock.calls.map(c => String(c[0]))).toEqual([
-        `[rollups] day not refreshed: appspace=${space.id} day=2026-03-11 code=${target.name === "sqlite" ? "SQLITE_CONSTRAINT_TRIGGER" : "ER_SIGNAL_EXCEPTION errno=1644"} ` +
-        'statement="INSERT INTO rollup_funnel_sets (appspace_id, day, with_flagged, from_step, to_step, people) VALUES (?, ?, ?, ?, ?, ?) x2"',
-      ]);
+      expect(logged()).toEqual([expect.objectContaining({
+        level: "error", scope: "rollups", msg: "day not refreshed", appspace: space.id, day: "2026-03-11",
+        error: `code=${target.name === "sqlite" ? "SQLITE_CONSTRAINT_TRIGGER" : "ER_SIGNAL_EXCEPTION errno=1644"} ` +
+          'statement="INSERT INTO rollup_funnel_sets (appspace_id, day, with_flagged, from_step, to_step, people) VALUES (?, ?, ?, ?, ?, ?) x2"',
+      })]);
     } finally {
-      errors.mockRestore();
+      logged();
       await h.db.query("DROP TRIGGER no_boom");
     }
     const marked = await h.db.query("SELECT DISTINCT day FROM rollup_dirty WHERE appspace_id = ?", [space.id]);

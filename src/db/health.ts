@@ -1,5 +1,5 @@
 import { DataSource } from "typeorm";
-import { logFailure } from "../log";
+import { log, logFailure } from "../log";
 import { driverError, isConnectionFailure } from "./failures";
 
 /**
@@ -18,7 +18,7 @@ export class DatabaseHealth {
     if (!isConnectionFailure(err)) return false;
     if (this.downSince === null) {
       this.downSince = Date.now();
-      console.error(`[database] unreachable (${driverError(err).code ?? "connection closed"}): requests answer 503 UNAVAILABLE until it is back`);
+      log.error({ scope: "database", code: driverError(err).code ?? "connection closed" }, "database unreachable: requests answer 503 UNAVAILABLE until it is back");
       this.schedule();
     }
     return true;
@@ -39,7 +39,7 @@ export class DatabaseHealth {
     try {
       if (!this.db.isInitialized) return;
       await this.db.query("SELECT 1");
-      console.error(`[database] reachable again after ${((Date.now() - this.downSince!) / 1000).toFixed(1)} s`);
+      log.warn({ scope: "database", downSeconds: Math.round((Date.now() - this.downSince!) / 100) / 10 }, "database reachable again");
       this.downSince = null;
       this.probe = null;
     } catch {

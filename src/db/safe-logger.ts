@@ -1,4 +1,5 @@
 import { Logger } from "typeorm";
+import { log } from "../log";
 import { statementShape } from "./failures";
 
 /**
@@ -11,19 +12,19 @@ export class SafeLogger implements Logger {
   constructor(private readonly logSql: boolean) {}
 
   logQuery(query: string): void {
-    if (this.logSql) console.log(`[sql] ${statementShape(query)}`);
+    if (this.logSql) log.info({ scope: "sql", statement: statementShape(query) }, "statement");
   }
   logQueryError(): void {}
   logQuerySlow(time: number, query: string): void {
-    console.error(`[sql] slow (${time} ms): ${statementShape(query)}`);
+    log.warn({ scope: "sql", durationMs: time, statement: statementShape(query) }, "slow statement");
   }
   logSchemaBuild(message: string): void {
-    if (this.logSql) console.log(`[schema] ${message}`);
+    if (this.logSql) log.info({ scope: "schema" }, message);
   }
   logMigration(message: string): void {
-    console.log(`[migration] ${message}`);
+    log.info({ scope: "migration" }, message);
   }
   log(level: "log" | "info" | "warn", message: unknown): void {
-    if (level === "warn") console.error(`[typeorm] ${String(message)}`);
+    if (level === "warn") log.warn({ scope: "typeorm" }, String(message));
   }
 }

@@ -1,6 +1,6 @@
 import { DataSource, EntityManager } from "typeorm";
 import type { IsolationLevel } from "typeorm/driver/types/IsolationLevel";
-import { count } from "../metrics";
+import { deadlocks, transactionRetries } from "../metrics";
 import { driverError, isTransientFailure, LOCK_CONFLICTS } from "./failures";
 
 export type Db = DataSource | EntityManager;
@@ -128,7 +128,7 @@ export function retryDelayMs(attempt: number, random = Math.random): number {
 /**
  * Runs fn in one transaction. On SQLite transactions are serialised; on MySQL (at `isolation`, else the server's
  * default) a deadlock or lock wait timeout, which the server rolled back, is run again after a jittered pause, up to
- * TRANSACTION_ATTEMPTS in all; every retry is counted (db_transaction_retries_total). Past those the error goes to
+ * TRANSACTION_ATTEMPTS in all; every retry is counted (db_transaction_retries_total, deadlocks also in db_deadlocks_total). Past those the error goes to
  * the caller (a request answers 503 UNAVAILABLE).
  */
 export async function withTransaction<T>(db: DataSource, fn: (em: EntityManager) => Promise<T>, isolation?: IsolationLevel): Promise<T> {
@@ -143,8 +143,9 @@ export async function withTransaction<T>(db: DataSource, fn: (em: EntityManager)
       return await (isolation ? db.transaction(isolation, fn) : db.transaction(fn));
     } catch (err) {
       const code = driverError(err).code;
+      if (code === "ER_LOCK_DEADLOCK") deadlocks.inc();
       if (attempt >= TRANSACTION_ATTEMPTS || !code || !LOCK_CONFLICTS.has(code)) throw err;
-      count("db_transaction_retries_total");
+      transactionRetries.inc({ code });
       await new Promise(r => setTimeout(r, retryDelayMs(attempt)));
     }
   }

@@ -7,6 +7,7 @@ import { DayRollup } from "../rollups/day-rollup";
 import { deleteAndMark, markPeopleDays } from "../rollups/marks";
 import { forgetInRollups, lockPeopleRollups } from "../rollups/refresher";
 import { reportFailure } from "../db/health";
+import { log } from "../log";
 import { countPersonData, deletionScope, eventsOfOrders, ownEvents } from "./deletion.service";
 import { identifiersOf, linkPersons, lockIdentities } from "./persons";
 import { dialectOf } from "../db/dialect";
@@ -125,6 +126,7 @@ export class DeletionWorker {
       await this.deleteAll(job, identifiers, ownEvents(identifiers, "events"), "id");
       if (this.stopped) return;
       await withTransaction(this.db, em => this.finish(em, job, identifiers));
+      log.info({ scope: "deletion", request: job.id, appspace: job.appspaceId, attempt: job.attempts }, "deletion done");
     } catch (err) {
       reportFailure(this.db, "deletion", "request failed", err, { request: job.id, attempt: job.attempts });
       const failed = job.attempts >= MAX_ATTEMPTS;
@@ -140,8 +142,10 @@ export class DeletionWorker {
   /** Deletes the events `where` matches, a chunk per transaction, until none is left or the worker stops. */
   private async deleteAll(job: Claimed, identifiers: string[], where: Sql, order: string): Promise<void> {
     while (!this.stopped) {
+      const started = performance.now();
       const deleted = await withTransaction(this.db, em => this.deleteChunk(em, job, identifiers, where, order));
       if (deleted === 0) return;
+      log.info({ scope: "deletion", request: job.id, appspace: job.appspaceId, events: deleted, durationMs: Math.round(performance.now() - started) }, "deletion chunk");
       if (this.pauseMs) await new Promise(r => setTimeout(r, this.pauseMs));
     }
   }

@@ -14,6 +14,7 @@ import { RatesCache } from "./rates/rates.service";
 import { isPublicAddress } from "./client-context";
 import { NormalizedEvent, normalizeEvent, Problem } from "./validate";
 import { dialectOf } from "../db/dialect";
+import { ingestAccepted, ingestEvents, ingestTransactionDuration, ingestTransactionEvents, ingestTransactionRequests, refusals } from "../metrics";
 
 export interface IngestDeps {
   db: DataSource;
@@ -87,35 +88,70 @@ const links = (e: NormalizedEvent) => e.userId !== null && (e.anonymousId !== nu
  *   claims, links, persons, catalog, stats) and last, from the catalog on, in one round trip.
  */
 export function eventWrites(db: DataSource): EventWrites {
-  return new GroupCommit<number, WriteJob>((appspaceId, jobs) => withTransaction(db, async em => {
-    const events = jobs.flatMap(j => j.events);
-    if (events.some(links)) await lockIdentities(em, appspaceId);
-    const writes = new Writes();
-    const outcome = events.length ? await writeEvents(em, appspaceId, events, jobs.flatMap(j => j.ids), writes) : { stored: [], restated: [], conflicts: [] };
-    const kept = new Set(outcome.stored);
-    const conflicts = new Set(outcome.conflicts);
-    // Per day of receipt; counted afresh on each attempt (a deadlock retries the whole transaction).
-    const days = new Map<string, Tally>();
-    const tallyOf = (day: string) => days.get(day) ?? days.set(day, new Tally()).get(day)!;
-    for (const job of jobs) {
-      const tally = tallyOf(job.now.toISOString().slice(0, 10));
-      tally.addAll(job.tally);
-      for (const e of job.events) {
-        if (kept.has(e)) tally.addStored(e.flags);
-        else tally.add("duplicate");
-        // Stored all the same: counted beside its outcome, not as one.
-        if (conflicts.has(e)) tally.add(IDENTITY_CONFLICT);
+  const weight = (job: WriteJob) => job.events.reduce((rows, e) => rows + 1 + e.items.length + e.properties.length + e.aliases.length, 1);
+  const flush = async (appspaceId: number, jobs: WriteJob[]) => {
+    const started = performance.now();
+    const received = await withTransaction(db, em => writeJobs(em, appspaceId, jobs), "READ COMMITTED");
+    observeWrite(appspaceId, jobs, received, (performance.now() - started) / 1000);
+  };
+  return new GroupCommit<number, WriteJob>(flush, weight, GROUP_ROWS, failedOnItsOwn, isMysql(db) ? MYSQL_FLUSHES : 1);
+}
+
+/**
+ * One transaction of a group: the events of its jobs, then each day's ingestion stats. Returns what became of the
+ * events received (as the metrics count them: restated refunds aside).
+ */
+async function writeJobs(em: EntityManager, appspaceId: number, jobs: WriteJob[]): Promise<Tally> {
+  const events = jobs.flatMap(j => j.events);
+  if (events.some(links)) await lockIdentities(em, appspaceId);
+  const writes = new Writes();
+  const outcome = events.length ? await writeEvents(em, appspaceId, events, jobs.flatMap(j => j.ids), writes) : { stored: [], restated: [], conflicts: [] };
+  const kept = new Set(outcome.stored);
+  const conflicts = new Set(outcome.conflicts);
+  // Per day of receipt; counted afresh on each attempt (a deadlock retries the whole transaction).
+  const days = new Map<string, Tally>();
+  const tallyOf = (day: string) => days.get(day) ?? days.set(day, new Tally()).get(day)!;
+  const received = new Tally();
+  for (const job of jobs) {
+    const tally = tallyOf(job.now.toISOString().slice(0, 10));
+    tally.addAll(job.tally);
+    received.addAll(job.tally);
+    for (const e of job.events) {
+      for (const t of [tally, received]) {
+        if (kept.has(e)) t.addStored(e.flags);
+        else t.add("duplicate");
       }
+      // Stored all the same: counted beside its outcome, not as one.
+      if (conflicts.has(e)) tally.add(IDENTITY_CONFLICT);
     }
-    // Refunds that took the flags of a purchase sent after them move to its outcome on their own day of receipt.
-    for (const r of outcome.restated) {
-      tallyOf(r.receivedDay).addStored(r.was, -1);
-      tallyOf(r.receivedDay).addStored(r.now);
-    }
-    // Days in order, so that two transactions lock the stats rows in one order.
-    for (const [day, tally] of [...days].sort(([a], [b]) => (a < b ? -1 : 1))) if (tally.counts.size) writes.add(statsUpsert(em, appspaceId, day, tally));
-    await writes.send(em);
-  }, "READ COMMITTED"), job => job.events.reduce((rows, e) => rows + 1 + e.items.length + e.properties.length + e.aliases.length, 1), GROUP_ROWS, failedOnItsOwn, isMysql(db) ? MYSQL_FLUSHES : 1);
+  }
+  // Refunds that took the flags of a purchase sent after them move to its outcome on their own day of receipt.
+  for (const r of outcome.restated) {
+    tallyOf(r.receivedDay).addStored(r.was, -1);
+    tallyOf(r.receivedDay).addStored(r.now);
+  }
+  // Days in order, so that two transactions lock the stats rows in one order.
+  for (const [day, tally] of [...days].sort(([a], [b]) => (a < b ? -1 : 1))) if (tally.counts.size) writes.add(statsUpsert(em, appspaceId, day, tally));
+  await writes.send(em);
+  return received;
+}
+
+/**
+ * The metrics of a committed write: the group's size and time, and what became of its events
+ * (ingest_events_total by outcome; the code is the error code of a rejected event, the rule of a blocked one).
+ */
+function observeWrite(appspaceId: number, jobs: WriteJob[], received: Tally, seconds: number): void {
+  ingestTransactionRequests.observe(jobs.length);
+  ingestTransactionEvents.observe(jobs.reduce((n, j) => n + j.events.length, 0));
+  ingestTransactionDuration.observe(seconds);
+  const appspace = String(appspaceId);
+  for (const [key, n] of received.counts) {
+    const [outcome, code] = key.split("|");
+    const coded = outcome === "rejected" || outcome === "blocked";
+    if (n > 0 && (coded ? code !== "" : code === "")) ingestEvents.inc({ appspace, outcome, code }, n);
+  }
+  const accepted = ["stored", "flagged", "duplicate", "blocked"].reduce((sum, o) => sum + (received.counts.get(`${o}|`) ?? 0), 0);
+  if (accepted > 0) ingestAccepted.inc({ appspace }, accepted);
 }
 
 /** Who sent a request: the kind of its key, and the client's address (Context.clientAddress). */
@@ -154,6 +190,7 @@ export async function ingest(deps: IngestDeps, appspace: Appspace, sender: Sende
 
   const quota = settingsOf(appspace).monthlyEventQuota;
   if (valid.length && quota !== null && (await eventsThisMonth(deps.db, appspace.id, now)) + valid.length > quota) {
+    refusals.inc({ reason: "quota_exceeded", appspace: String(appspace.id) });
     throw new QuotaExceededError(quota);
   }
 

@@ -19,6 +19,7 @@ export class TrackResolver {
   async trackEvent(@Arg("event", () => EventInput) event: EventInput, @Ctx() ctx: Context): Promise<TrackResult> {
     checkPlan(ctx);
     const result = await ingest(ctx.services, ctx.appspace!, sender(ctx), [event]);
+    Object.assign(ctx.record, { accepted: result.accepted, rejected: result.problems.length });
     const failed = result.problems[0]?.problem;
     if (failed) throw new BadUserInputError(failed.message, { field: failed.field, reason: failed.code });
     return { ok: true };
@@ -31,6 +32,7 @@ export class TrackResolver {
     if (events.length === 0) throw new BadUserInputError("events array is required and must not be empty", { field: "events" });
     if (events.length > LIMITS.batch) throw new BadUserInputError(`Maximum ${LIMITS.batch} events per batch`, { field: "events" });
     const result = await ingest(ctx.services, ctx.appspace!, sender(ctx), events);
+    Object.assign(ctx.record, { accepted: result.accepted, rejected: result.problems.length });
     return {
       ok: true,
       accepted: result.accepted,

@@ -7,6 +7,7 @@ import { deleteAndMark } from "../rollups/marks";
 import { oldestKept, oldestKeptMs } from "../days";
 import { withNamedLock } from "../db/named-lock";
 import { PeriodicTask } from "../periodic-task";
+import { log } from "../log";
 import { purgeRollupsBefore } from "../rollups/refresher";
 
 export interface PurgeOptions {
@@ -82,8 +83,10 @@ async function deleteChunk(em: EntityManager, appspaceId: number, cutoff: string
 export class RetentionPurger extends PeriodicTask {
   constructor(db: DataSource, rollups: readonly DayRollup[], intervalMs: number, now: () => Date) {
     super(db, "retention", intervalMs, async stopping => {
+      const started = performance.now();
       const purged = await purgeExpired(db, rollups, { now: now(), stopping });
-      for (const [appspaceId, events] of purged) console.log(`[retention] appspace ${appspaceId}: deleted ${events} events older than its retention`);
+      for (const [appspaceId, events] of purged) log.info({ scope: "retention", appspace: appspaceId, events }, "purged events older than the appspace's retention");
+      log.info({ scope: "retention", appspaces: purged.size, events: [...purged.values()].reduce((a, b) => a + b, 0), durationMs: Math.round(performance.now() - started) }, "retention purge run");
     });
   }
 }

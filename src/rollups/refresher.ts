@@ -7,6 +7,8 @@ import { queryRows, raw, sql } from "../db/query";
 import { periodOf } from "../days";
 import { eachDayEvents } from "../events/day-events";
 import { PeriodicTask } from "../periodic-task";
+import { log } from "../log";
+import { rollupRefreshDuration } from "../metrics";
 import { DayRollup, DayWork, RefreshingDay } from "./day-rollup";
 import { forgetPeople, numberPeople } from "./people-sets";
 
@@ -99,6 +101,8 @@ async function refreshMarkedDays(
 
 /**
  * Keeps a day stale with one mark (its newest): the marks of a day written without pause do not pile up while it waits.
+ * The mark kept takes the time of the oldest (marked_at), so that the refresher's freshness metric sees how long the
+ * day has waited.
  */
 async function leaveStale(
   db: DataSource,
@@ -107,8 +111,13 @@ async function leaveStale(
   day: string,
   newest: number,
 ): Promise<"skipped"> {
-  const compact = (q: Db | QueryRunner) =>
-    queryRows(q, sql`DELETE FROM rollup_dirty WHERE appspace_id = ${appspaceId} AND day = ${day} AND id < ${newest}`);
+  const compact = async (q: Db | QueryRunner) => {
+    const older = sql`appspace_id = ${appspaceId} AND day = ${day} AND id < ${newest}`;
+    const [first] = await queryRows<{ since: unknown }>(q, sql`SELECT MIN(marked_at) AS since FROM rollup_dirty WHERE ${older}`);
+    if (first?.since == null) return;
+    await queryRows(q, sql`UPDATE rollup_dirty SET marked_at = ${first.since} WHERE id = ${newest} AND marked_at > ${first.since}`);
+    await queryRows(q, sql`DELETE FROM rollup_dirty WHERE ${older}`);
+  };
   if (isMysql(db)) await compact(runner);
   else await withTransaction(db, compact);
   return "skipped";
@@ -127,8 +136,10 @@ async function refreshOneDay(
   opts: RefreshOptions,
 ): Promise<"refreshed" | "failed" | "stopped"> {
   const toRefresh = { appspaceId, day, partEvents: opts.partEvents ?? PART_EVENTS, check: checkpoint(opts.stopping) };
+  const timer = rollupRefreshDuration.startTimer();
   try {
     await inTransaction(db, runner, em => refreshDay(em, rollups, toRefresh));
+    timer();
   } catch (err) {
     // Told to stop mid-day (a shutdown): rolled back, the day stays stale for the next refresher.
     if (err instanceof RefreshStopped) return "stopped";
@@ -347,10 +358,11 @@ export class RollupRefresher extends PeriodicTask {
      * last seen.
      */
     const seen = new Map<string, { newest: number; changedAt: number; since: number; lastSeen: number }>();
-    super(db, "rollups", pollMs, stopping => {
+    super(db, "rollups", pollMs, async stopping => {
       // A day not seen for a while (refreshed by another server) starts over when it is marked again.
       for (const [key, s] of seen) if (clock() - s.lastSeen >= quietMs) seen.delete(key);
-      return refreshStaleDays(db, rollups, {
+      const started = performance.now();
+      const days = await refreshStaleDays(db, rollups, {
         stopping,
         skip: (appspaceId, day, newest) => {
           const [key, now] = [`${appspaceId}|${day}`, clock()];
@@ -364,6 +376,8 @@ export class RollupRefresher extends PeriodicTask {
         // Tried again once quiet, as if just marked.
         failed: (appspaceId, day) => seen.delete(`${appspaceId}|${day}`),
       });
+      const durationMs = Math.round(performance.now() - started);
+      if (days > 0) log.info({ scope: "rollups", days, durationMs }, "stale days refreshed");
     });
   }
 }

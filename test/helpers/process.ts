@@ -14,9 +14,12 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** `npm start` as a person runs it (the node arguments of its script), on a random port; resolves once it serves. */
-export async function startServerProcess(env: NodeJS.ProcessEnv): Promise<ServerProcess> {
-  const child = spawn(process.execPath, startArgs(), { cwd: root, env: { ...process.env, ...env, PORT: "0" } });
+/**
+ * `npm start` (or `npm run start:prod`, after a build) as a person runs it (the node arguments of its script), on a
+ * random port; resolves once it serves.
+ */
+export async function startServerProcess(env: NodeJS.ProcessEnv, which: "start" | "start:prod" = "start"): Promise<ServerProcess> {
+  const child = spawn(process.execPath, startArgs(undefined, which), { cwd: root, env: { ...process.env, ...env, PORT: "0" } });
   let out = "";
   child.stdout.on("data", d => (out += d));
   child.stderr.on("data", d => (out += d));
@@ -39,6 +42,14 @@ export async function startServerProcess(env: NodeJS.ProcessEnv): Promise<Server
     }),
   };
 }
+
+/** The JSON lines of a server's log (pino), in order; its other output (the demo appspace's keys) left out. */
+export function logLines(out: string): Record<string, any>[] {
+  return out.split("\n").filter(l => l.startsWith("{")).map(l => JSON.parse(l));
+}
+
+/** The messages of a server's log lines. */
+export const logMessages = (out: string): string[] => logLines(out).map(l => String(l.msg));
 
 /** A GraphQL request over HTTP with a key. */
 export async function gqlAt(url: string, key: string, query: string, variables: Record<string, unknown> = {}) {

@@ -1,10 +1,10 @@
 import Big from "big.js";
-import fs from "node:fs";
-import path from "node:path";
 import { DataSource } from "typeorm";
 import { multiRowInsert, toNumber, withTransaction } from "../../db/sql";
 import { isKnownCurrency } from "../../money";
 import { dialectOf } from "../../db/dialect";
+// Imported, not read from a path: the build (tsc) copies it into dist/ beside the code.
+import SNAPSHOT from "./snapshot.json";
 
 /** The Open Exchange Rates file format: units of each currency per one `base`. */
 export interface OxrFile {
@@ -20,7 +20,6 @@ export interface AppliedRate {
   rateDate: string | null;
 }
 
-export const SNAPSHOT_PATH = path.join(__dirname, "snapshot.json");
 const REFRESH_MS = 60_000;
 
 interface Dated {
@@ -123,5 +122,5 @@ export async function loadRates(db: DataSource, file: OxrFile): Promise<{ date: 
 /** On an empty rates table, loads the snapshot bundled with the server. */
 export async function ensureRates(db: DataSource): Promise<void> {
   const [row] = await db.query("SELECT COUNT(*) AS n FROM exchange_rates");
-  if (toNumber(row.n) === 0) await loadRates(db, JSON.parse(fs.readFileSync(SNAPSHOT_PATH, "utf8")));
+  if (toNumber(row.n) === 0) await loadRates(db, SNAPSHOT);
 }

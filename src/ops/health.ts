@@ -1,0 +1,62 @@
+import { Request, Response, Router } from "express";
+import { DataSource } from "typeorm";
+
+/*
+ * Health checks for a process manager or an orchestrator:
+ * - GET /health/live: the process answers (restart it when it does not);
+ * - GET /health/ready: it can serve (send it traffic when it can): the database answers within a second, every
+ *   migration this code knows is applied, and it is not shutting down. 200 or 503, with the check that failed;
+ * - GET /health: the same as live.
+ */
+
+/** How long the database has to answer the readiness check. */
+export const READY_TIMEOUT_MS = 1000;
+
+type Check = "ok" | "unreachable" | "timeout" | "pending" | "unknown" | "shutting down";
+
+export interface Readiness {
+  status: "ok" | "unavailable";
+  /** The checks that did not pass. */
+  failed?: string[];
+  checks: { database: Check; migrations: Check; shutdown: Check };
+}
+
+class TimedOut extends Error {}
+
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new TimedOut()), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The database answers, and has every migration applied (showMigrations: true while one is pending). */
+async function databaseChecks(db: DataSource): Promise<Pick<Readiness["checks"], "database" | "migrations">> {
+  try {
+    const pending = await within((async () => {
+      await db.query("SELECT 1");
+      return db.showMigrations();
+    })(), READY_TIMEOUT_MS);
+    return { database: "ok", migrations: pending ? "pending" : "ok" };
+  } catch (err) {
+    return { database: err instanceof TimedOut ? "timeout" : "unreachable", migrations: "unknown" };
+  }
+}
+
+export async function readiness(db: DataSource, shuttingDown: () => boolean): Promise<Readiness> {
+  const stopping = shuttingDown();
+  const checks = { ...(stopping ? { database: "unknown", migrations: "unknown" } as const : await databaseChecks(db)), shutdown: stopping ? "shutting down" : "ok" } as const;
+  const failed = Object.entries(checks).filter(([, v]) => v !== "ok").map(([name]) => name);
+  return failed.length ? { status: "unavailable", failed, checks } : { status: "ok", checks };
+}
+
+export function healthRoutes(db: DataSource, shuttingDown: () => boolean): Router {
+  const router = Router();
+  const live = (_req: Request, res: Response) => void res.json({ status: "ok" });
+  router.get("/health", live);
+  router.get("/health/live", live);
+  router.get("/health/ready", async (_req, res) => {
+    const ready = await readiness(db, shuttingDown);
+    res.status(ready.status === "ok" ? 200 : 503).json(ready);
+  });
+  return router;
+}

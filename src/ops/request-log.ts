@@ -1,0 +1,84 @@
+import { randomUUID } from "node:crypto";
+import type { ApolloServerPlugin } from "@apollo/server";
+import type { NextFunction, Request, Response } from "express";
+import { Kind, OperationDefinitionNode } from "graphql";
+import { log } from "../log";
+import { httpDuration } from "../metrics";
+
+/**
+ * What one request's log line and duration metric say of it. The middleware makes it and writes it out when the
+ * response is finished; the Apollo plugin and the resolvers fill it in on the way.
+ */
+export interface RequestRecord {
+  requestId: string;
+  /** The operation's root field ("overview"), "multiple" for several, or null when none was resolved (a bad request). */
+  operation: string | null;
+  /** query or mutation. */
+  type: string | null;
+  /** The client's name for the operation (`query Dashboard {…}`), cut to 64 characters; logged, never a label. */
+  operationName: string | null;
+  appspace: number | null;
+  /** For trackEvent(s): events answered ok, and events refused as invalid. */
+  accepted?: number;
+  rejected?: number;
+  /** The codes of the errors answered. */
+  errors?: string[];
+}
+
+/** A client's x-request-id is kept when it is a plain token; anything else is replaced (it goes into the logs). */
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export function recordOf(res: Response): RequestRecord {
+  return res.locals.record as RequestRecord;
+}
+
+/**
+ * Express middleware, before the GraphQL route: gives the request its id (the client's x-request-id, else a new
+ * UUID), sends it back in x-request-id, and once the response is finished logs one line and observes
+ * http_request_duration_seconds by root field, type and status.
+ */
+export function observeRequests(req: Request, res: Response, next: NextFunction): void {
+  const started = process.hrtime.bigint();
+  const sent = req.headers["x-request-id"];
+  const requestId = typeof sent === "string" && REQUEST_ID.test(sent) ? sent : randomUUID();
+  const record: RequestRecord = { requestId, operation: null, type: null, operationName: null, appspace: null };
+  res.locals.record = record;
+  res.setHeader("x-request-id", requestId);
+  res.once("finish", () => {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    httpDuration.observe({ operation: record.operation ?? "none", type: record.type ?? "none", status: String(res.statusCode) }, seconds);
+    const line = { scope: "http", ...record, status: res.statusCode, durationMs: Math.round(seconds * 10_000) / 10 };
+    if (res.statusCode >= 500) log.warn(line, "request");
+    else log.info(line, "request");
+  });
+  next();
+}
+
+/** The root fields an operation selects (fragments spread at the root are counted as "multiple"). */
+function rootField(operation: OperationDefinitionNode): string {
+  const fields = operation.selectionSet.selections;
+  if (fields.length === 1 && fields[0].kind === Kind.FIELD) return fields[0].name.value;
+  return "multiple";
+}
+
+/**
+ * Fills the request's record from what Apollo resolved: the operation (its root field, a name of the schema and so
+ * a bounded label, since the document is validated by then), its type and name, and the codes of its errors.
+ */
+export function recordOperations<C extends { record: RequestRecord }>(): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, contextValue }) {
+          if (!operation) return;
+          contextValue.record.operation = rootField(operation);
+          contextValue.record.type = operation.operation;
+          contextValue.record.operationName = operation.name?.value.slice(0, 64) ?? null;
+        },
+        async didEncounterErrors({ errors, contextValue }) {
+          contextValue.record.errors = [...new Set(errors.map(e => String(e.extensions?.code ?? "INTERNAL_SERVER_ERROR")))];
+        },
+      };
+    },
+  };
+}

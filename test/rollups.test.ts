@@ -952,8 +952,8 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     expect(await h.count("rollup_cart_pairs", "appspace_id = ?", [space.id])).toBeGreaterThan(0);
     expect(await carts(true)).toEqual(expected);
 
-    // The migrations since RollupPairs (IdentityLocks, Orders, IdentityConflicts, CartLastAdds, ChannelCredit, CartEvents, SessionCredit), then RollupPairs.
-    for (let undo = 0; undo < 8; undo++) await h.db.undoLastMigration({ transaction: "each" });
+    // The migrations since RollupPairs (IdentityLocks, Orders, IdentityConflicts, CartLastAdds, ChannelCredit, CartEvents, SessionCredit, StaleSince), then RollupPairs.
+    for (let undo = 0; undo < 9; undo++) await h.db.undoLastMigration({ transaction: "each" });
     const runner = h.db.createQueryRunner();
     for (const table of ["rollup_cart_pairs", "rollup_funnel_pairs", "rollup_funnel_people"]) expect(await runner.hasTable(table)).toBe(false);
     await runner.release();

@@ -161,6 +161,9 @@ describe.each(dbTargets())("operating the server on $name", target => {
 
   it("counts the traffic sent in its metrics: requests by operation and status, events by outcome, refusals, the backlogs", async () => {
     server = await startServerProcess(env);
+    // Production's defaults: browsers from Apollo Sandbox only, no introspection.
+    const preflight = (origin: string) => fetch(server!.url, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST" } }).then(r => r.headers.get("access-control-allow-origin"));
+    expect([await preflight("https://studio.apollographql.com"), await preflight("https://evil.example")]).toEqual(["https://studio.apollographql.com", null]);
     // On METRICS_PORT only; the rates fetched at start before anything is converted.
     expect((await fetch(server.url.replace("/graphql", "/metrics"))).status).toBe(404);
     const fetched = await until(() => scrape(metricsUrl()), m => (m.value("rates_fetches_total", { outcome: "ok" }) ?? 0) >= 1);
@@ -258,7 +261,8 @@ describe.each(dbTargets())("operating the server on $name", target => {
     const lines = out.split("\n").filter(l => l.trim() !== "");
     // Every line is JSON (the demo appspace's keys are printed only when the server makes one: not here).
     expect(lines.filter(l => { try { JSON.parse(l); return false; } catch { return true; } })).toEqual([]);
-    const requests = logLines(out).filter(l => l.msg === "request");
+    const requests = logLines(out).filter(l => l.msg === "request" && l.method === "POST");
+    expect(logLines(out).filter(l => l.msg === "request" && l.method === "OPTIONS").map(l => l.status)).toEqual([204, 204]);
     expect(requests.map(r => r.requestId).sort()).toEqual([...sent].sort());
     expect(requests.find(r => r.requestId === "ops-batch-1")).toMatchObject({
       level: "info", scope: "http", operation: "trackEvents", type: "mutation", operationName: "TrackBatch", appspace: spaces.a.appspaceId,

@@ -47,7 +47,7 @@ export function observeRequests(req: Request, res: Response, next: NextFunction)
   res.once("finish", () => {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     httpDuration.observe({ operation: record.operation ?? "none", type: record.type ?? "none", status: String(res.statusCode) }, seconds);
-    const line = { scope: "http", ...record, status: res.statusCode, durationMs: Math.round(seconds * 10_000) / 10 };
+    const line = { scope: "http", method: req.method, ...record, status: res.statusCode, durationMs: Math.round(seconds * 10_000) / 10 };
     if (res.statusCode >= 500) log.warn(line, "request");
     else log.info(line, "request");
   });

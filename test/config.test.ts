@@ -1,0 +1,94 @@
+import { spawnSync } from "node:child_process";
+import { loadConfig } from "../src/config";
+import { startArgs } from "../src/start-command";
+import { dbTargets } from "./helpers/databases";
+import { Harness, startHarness } from "./helpers/harness";
+import { root } from "./helpers/process";
+
+const [sqlite] = dbTargets();
+
+describe("configuration (config.ts: every variable validated at start)", () => {
+  it("has defaults that start a development server with nothing set", () => {
+    const config = loadConfig({});
+    expect({
+      port: config.port, production: config.production, logLevel: config.logLevel, metricsPort: config.metricsPort, rates: config.rates,
+      corsOrigins: config.corsOrigins, introspection: config.introspection, logSql: config.logSql,
+    }).toEqual({
+      port: 4000, production: false, logLevel: "info", metricsPort: null, rates: { url: null, refreshMs: 3_600_000 },
+      corsOrigins: "*", introspection: true, logSql: false,
+    });
+  });
+
+  it("closes CORS to Apollo Sandbox and introspection in production, unless told otherwise", () => {
+    expect(loadConfig({ NODE_ENV: "production" })).toMatchObject({ production: true, corsOrigins: ["https://studio.apollographql.com"], introspection: false });
+    expect(loadConfig({ NODE_ENV: "production", INTROSPECTION: "1", CORS_ORIGINS: "https://shop.example, https://admin.shop.example:8443" }))
+      .toMatchObject({ introspection: true, corsOrigins: ["https://shop.example", "https://admin.shop.example:8443"] });
+    expect(loadConfig({ NODE_ENV: "production", CORS_ORIGINS: "*" }).corsOrigins).toBe("*");
+    expect(loadConfig({ INTROSPECTION: "0" }).introspection).toBe(false);
+  });
+
+  it("adds RATES_APP_ID to RATES_URL as its app_id, and reads the refresh in hours", () => {
+    expect(loadConfig({ RATES_URL: "https://openexchangerates.org/api/latest.json", RATES_APP_ID: "abc", RATES_REFRESH_HOURS: "0.5" }).rates)
+      .toEqual({ url: "https://openexchangerates.org/api/latest.json?app_id=abc", refreshMs: 1_800_000 });
+    expect(loadConfig({ RATES_URL: "https://rates.example/latest.json?app_id=own", RATES_APP_ID: "abc" }).rates.url).toBe("https://rates.example/latest.json?app_id=own");
+    expect(loadConfig({ METRICS_PORT: "9464", LOG_LEVEL: "DEBUG" })).toMatchObject({ metricsPort: 9464, logLevel: "debug" });
+  });
+
+  it.each([
+    [{ PORT: "70000" }, 'PORT must be a port number (0-65535), got "70000"'],
+    [{ METRICS_PORT: "metrics" }, 'METRICS_PORT must be a port number (0-65535), got "metrics"'],
+    [{ LOG_LEVEL: "loud" }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
+    [{ LOG_SQL: "yes" }, 'LOG_SQL must be 1 or 0, got "yes"'],
+    [{ INTROSPECTION: "true" }, 'INTROSPECTION must be 1 or 0, got "true"'],
+    [{ RATES_URL: "ftp://rates.example/latest.json" }, "RATES_URL must start with http:// or https://"],
+    [{ RATES_URL: "rates.example/latest.json?app_id=secret" }, 'RATES_URL must be an http(s) address of a latest.json, got "rates.example/latest.json?app_id=***"'],
+    [{ RATES_APP_ID: "abc" }, "RATES_APP_ID is set but RATES_URL is not: set RATES_URL to the latest.json address"],
+    [{ RATES_URL: "https://r.example/latest.json", RATES_REFRESH_HOURS: "0" }, 'RATES_REFRESH_HOURS must be a number of hours above 0 (0.5 is 30 minutes), got "0"'],
+    [{ CORS_ORIGINS: "https://shop.example/app" }, 'CORS_ORIGINS must be * or origins like https://shop.example separated by commas (scheme, host and port only), got "https://shop.example/app"'],
+    [{ DATABASE_URL: "postgres://db/x" }, "DATABASE_URL must start with mysql:// (leave it unset for SQLite)"],
+  ])("refuses %j with a message naming the variable", (env, message) => {
+    expect(() => loadConfig(env)).toThrow(`Invalid configuration: ${message}`);
+  });
+
+  it("stops the server at start with that message, exit code 1", () => {
+    const run = spawnSync(process.execPath, startArgs(), { cwd: root, env: { ...process.env, LOG_LEVEL: "loud", PORT: "0" }, encoding: "utf8", timeout: 30_000 });
+    expect(run.status).toBe(1);
+    const line = JSON.parse(run.stdout.trim().split("\n").at(-1)!);
+    expect(line).toMatchObject({ level: "fatal", msg: "start failed", error: 'Invalid configuration: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"' });
+  });
+});
+
+describe("browsers: CORS_ORIGINS and INTROSPECTION as the server applies them", () => {
+  let open: Harness;
+  let closed: Harness;
+  beforeAll(async () => {
+    open = await startHarness(sqlite);
+    closed = await startHarness(sqlite, [], undefined, { production: true, corsOrigins: ["https://studio.apollographql.com"], introspection: true });
+  });
+  afterAll(async () => {
+    await open.close();
+    await closed.close();
+  });
+
+  /** A browser's preflight from `origin`: the origin the server allows back, if any. */
+  const preflight = async (h: Harness, origin: string) => {
+    const res = await fetch(h.url, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type,authorization" } });
+    return res.headers.get("access-control-allow-origin");
+  };
+
+  it("allows any origin by default, and only the listed ones when CORS_ORIGINS lists them", async () => {
+    expect(await preflight(open, "https://anywhere.example")).toBe("*");
+    expect(await preflight(closed, "https://studio.apollographql.com")).toBe("https://studio.apollographql.com");
+    expect(await preflight(closed, "https://evil.example")).toBeNull();
+  });
+
+  it("answers introspection in production when INTROSPECTION=1", async () => {
+    expect((await closed.gql("{ __schema { queryType { name } } }")).body.data).toEqual({ __schema: { queryType: { name: "Query" } } });
+  });
+
+  it("lets a browser read x-request-id and Retry-After", async () => {
+    const res = await fetch(open.url, { method: "POST", headers: { origin: "https://a.example", "content-type": "application/json" }, body: JSON.stringify({ query: "{ __typename }" }) });
+    expect(res.headers.get("access-control-expose-headers")).toBe("x-request-id,retry-after");
+    expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});

@@ -1,4 +1,6 @@
 import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
 import { loadConfig } from "../src/config";
 import { startArgs } from "../src/start-command";
 import { dbTargets } from "./helpers/databases";
@@ -90,5 +92,51 @@ describe("browsers: CORS_ORIGINS and INTROSPECTION as the server applies them", 
     const res = await fetch(open.url, { method: "POST", headers: { origin: "https://a.example", "content-type": "application/json" }, body: JSON.stringify({ query: "{ __typename }" }) });
     expect(res.headers.get("access-control-expose-headers")).toBe("x-request-id,retry-after");
     expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe("the README's Apollo Sandbox examples", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness(sqlite);
+  });
+  afterAll(() => h.close());
+
+  /** The ```graphql blocks of the README's "Explore in Apollo Sandbox" section. */
+  const examples = () => {
+    const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("## Explore in Apollo Sandbox"), readme.indexOf("## Appspaces and API keys"));
+    return [...section.matchAll(/```graphql\n([\s\S]*?)```/g)].map(m => m[1]);
+  };
+
+  it("run as written with the header it names: the purchase, then the reports that count it", async () => {
+    const { secretKey, publishableKey } = await h.appspace({ currency: "EUR" });
+    const [track, reports, channels] = examples();
+    expect(examples()).toHaveLength(3);
+    expect((await h.gql(track, {}, publishableKey)).body).toEqual({ data: { trackEvent: { ok: true } } });
+    const answered = await h.gql(reports, {}, secretKey);
+    expect(answered.body.errors).toBeUndefined();
+    expect(answered.body.data!.overview).toEqual({ totalRevenue: 59.9, netRevenue: 59.9, totalOrders: 1, avgOrderValue: 59.9 });
+    expect(answered.body.data!.revenueTimeseries.series).toHaveLength(30);
+    const sources = await h.gql(channels, {}, secretKey);
+    expect(sources.body.errors).toBeUndefined();
+    expect(sources.body.data!.revenueByChannel.channels).toEqual([{ source: null, medium: null, campaign: null, revenue: 59.9, orders: 1 }]);
+  });
+});
+
+describe("the documentation of the configuration", () => {
+  const read = (file: string) => fs.readFileSync(path.join(root, file), "utf8");
+  /** The variables config.ts reads: env.NAME, env[...] through a helper given "NAME". */
+  const readByConfig = () => new Set([...read("src/config.ts").matchAll(/env\.([A-Z][A-Z0-9_]+)|env, "([A-Z][A-Z0-9_]+)"/g)].map(m => m[1] ?? m[2]));
+
+  it("lists every variable config.ts reads in the README's table and in .env.example, and no other", () => {
+    const readme = read("README.md");
+    const table = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("## Running on MySQL"));
+    const documented = new Set([...table.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \|/gm)].map(m => m[1]));
+    const example = new Set([...read(".env.example").matchAll(/^#?([A-Z][A-Z0-9_]+)=/gm)].map(m => m[1]));
+    const names = [...readByConfig()].sort();
+    expect(names.length).toBeGreaterThanOrEqual(22);
+    expect([...documented].sort()).toEqual(names);
+    expect([...example].sort()).toEqual(names);
   });
 });

@@ -17,7 +17,7 @@ import { logFailure } from "./log";
 import { createSchema } from "./schema";
 import { RequestDrain } from "./drain";
 import { healthRoutes } from "./ops/health";
-import { observeRequests, recordOf, recordOperations } from "./ops/request-log";
+import { noteEarlyError, observeRequests, recordOf, recordOperations } from "./ops/request-log";
 import { serverMetrics } from "./ops/server-metrics";
 
 export const BODY_LIMIT = "1mb";
@@ -156,7 +156,12 @@ export async function createServer(db: DataSource, opts: ServerOptions = {}) {
     observeRequests,
     cors({ origin: opts.corsOrigins === undefined || opts.corsOrigins === "*" ? "*" : [...opts.corsOrigins], exposedHeaders: ["x-request-id", "retry-after"] }),
     express.json({ limit: BODY_LIMIT }),
-    expressMiddleware(apollo, { context: ({ req, res }) => createContext(services, req, recordOf(res)) }),
+    expressMiddleware(apollo, {
+      context: ({ req, res }) => createContext(services, req, recordOf(res)).catch(err => {
+        noteEarlyError(recordOf(res), err);
+        throw err;
+      }),
+    }),
   );
   app.use((err: { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);

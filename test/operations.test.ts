@@ -93,14 +93,17 @@ async function until<T>(what: () => Promise<T>, ok: (v: T) => boolean, ms = 15_0
   }
 }
 
-/** Two appspaces made before the server starts (so it makes no demo appspace): `a` with room, `b` with requestLimit 3. */
-async function prepare(env: NodeJS.ProcessEnv): Promise<{ a: CreatedAppspace; b: CreatedAppspace }> {
+/**
+ * Appspaces made before the server starts (so it makes no demo appspace): `a` with room, `b` with requestLimit 3,
+ * `c` with a monthly quota of one event.
+ */
+async function prepare(env: NodeJS.ProcessEnv): Promise<Record<"a" | "b" | "c", CreatedAppspace>> {
   const db = await openDatabase(loadConfig(env));
-  const a = await createAppspace(db, { name: "ops-a", currency: "USD" });
-  const b = await createAppspace(db, { name: "ops-b", currency: "USD" });
+  const [a, b, c] = [await createAppspace(db, { name: "ops-a", currency: "USD" }), await createAppspace(db, { name: "ops-b", currency: "USD" }), await createAppspace(db, { name: "ops-c", currency: "USD" })];
   await updateSettings(db, b.appspaceId, { requestLimit: 3 });
+  await updateSettings(db, c.appspaceId, { monthlyEventQuota: 1 });
   await db.destroy();
-  return { a, b };
+  return { a, b, c };
 }
 
 /** Every report, journey, stats and deletion status of a person, by a secret key. */
@@ -126,7 +129,7 @@ describe.each(dbTargets())("operating the server on $name", target => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
   let drop: () => Promise<void>;
-  let spaces: { a: CreatedAppspace; b: CreatedAppspace };
+  let spaces: Record<"a" | "b" | "c", CreatedAppspace>;
   let rates: Awaited<ReturnType<typeof ratesServer>>;
   let server: ServerProcess | null = null;
   /** Every POST to /graphql the test sent to the first server, with the x-request-id it answered. */
@@ -204,24 +207,29 @@ describe.each(dbTargets())("operating the server on $name", target => {
     const limited = [];
     for (let i = 0; i < 4; i++) limited.push((await post({ query: "{ overview { totalOrders } }" }, auth(spaces.b.secretKey))).status);
     expect(limited).toEqual([200, 200, 200, 429]);
+    const view = (n: number) => ({ query: TRACK_EVENT, variables: { event: { eventType: "VIEW_ITEM", userId: ann, eventId: `${IDS.events[4]}-c${n}`, items: [{ itemId: "sku-1" }] } } });
+    const quota = [await post(view(1), auth(spaces.c.publishableKey)), await post(view(2), auth(spaces.c.publishableKey))];
+    expect(quota.map(r => [r.status, r.body.errors?.[0].extensions?.code ?? "ok"])).toEqual([[200, "ok"], [429, "QUOTA_EXCEEDED"]]);
 
     const m = await scrape(metricsUrl());
     const A = spaces.a.appspaceId;
     const requests = (operation: string, type: string, status: number) => m.value("http_request_duration_seconds_count", { operation, type, status });
     expect({
       overview: requests("overview", "query", 200), everything: requests("multiple", "query", 200), trackEvents: requests("trackEvents", "mutation", 200),
-      trackEvent: requests("trackEvent", "mutation", 200), deleteUser: requests("deleteUser", "mutation", 200), userDeletion: requests("userDeletion", "query", 200),
+      trackEvent: requests("trackEvent", "mutation", 200), overQuota: requests("trackEvent", "mutation", 429), deleteUser: requests("deleteUser", "mutation", 200), userDeletion: requests("userDeletion", "query", 200),
       syntax: requests("none", "none", 400), unknownKey: requests("none", "none", 401), limited: requests("none", "none", 429),
-    }).toEqual({ overview: 2 + 3, everything: 1, trackEvents: 1, trackEvent: 1, deleteUser: 1, userDeletion: polls, syntax: 1, unknownKey: 1, limited: 1 });
+    }).toEqual({ overview: 2 + 3, everything: 1, trackEvents: 1, trackEvent: 2, overQuota: 1, deleteUser: 1, userDeletion: polls, syntax: 1, unknownKey: 1, limited: 1 });
     const events = (outcome: string, code = "") => m.value("ingest_events_total", { appspace: A, outcome, code });
     expect({
       stored: events("stored"), flagged: events("flagged"), duplicate: events("duplicate"), blocked: events("blocked", "bot"),
       missing: events("rejected", "MISSING_FIELD"), invalid: events("rejected", "INVALID_VALUE"), accepted: m.value("ingest_events_accepted_total", { appspace: A }),
     }).toEqual({ stored: 3, flagged: 1, duplicate: 1, blocked: 1, missing: 1, invalid: 1, accepted: 6 });
-    // Two transactions: the batch's 4 events to write (the blocked one is not) and the single one.
-    expect({ count: m.value("ingest_transaction_events_count"), sum: m.value("ingest_transaction_events_sum") }).toEqual({ count: 2, sum: 5 });
-    expect(m.value("ingest_transaction_requests_sum")).toBe(2);
+    // Three transactions: the batch's 4 events to write (the blocked one is not), A's single one and C's first.
+    expect({ count: m.value("ingest_transaction_events_count"), sum: m.value("ingest_transaction_events_sum") }).toEqual({ count: 3, sum: 6 });
+    expect(m.value("ingest_transaction_requests_sum")).toBe(3);
+    expect(m.value("ingest_events_total", { appspace: spaces.c.appspaceId, outcome: "stored", code: "" })).toBe(1);
     expect(m.value("requests_refused_total", { reason: "rate_limited", appspace: spaces.b.appspaceId })).toBe(1);
+    expect(m.value("requests_refused_total", { reason: "quota_exceeded", appspace: spaces.c.appspaceId })).toBe(1);
     expect(m.value("deletion_requests", { status: "DONE" })).toBe(1);
     expect(m.value("deletion_requests", { status: "PENDING" })).toBe(0);
     // Nothing refreshed (ROLLUP_REFRESH_MS is an hour): today is stale, marked within this test.
@@ -262,17 +270,19 @@ describe.each(dbTargets())("operating the server on $name", target => {
     // Every line is JSON (the demo appspace's keys are printed only when the server makes one: not here).
     expect(lines.filter(l => { try { JSON.parse(l); return false; } catch { return true; } })).toEqual([]);
     const requests = logLines(out).filter(l => l.msg === "request" && l.method === "POST");
+    expect(requests.find(r => r.status === 401)).toMatchObject({ operation: null, appspace: null, errors: ["UNAUTHENTICATED"] });
     expect(logLines(out).filter(l => l.msg === "request" && l.method === "OPTIONS").map(l => l.status)).toEqual([204, 204]);
     expect(requests.map(r => r.requestId).sort()).toEqual([...sent].sort());
     expect(requests.find(r => r.requestId === "ops-batch-1")).toMatchObject({
       level: "info", scope: "http", operation: "trackEvents", type: "mutation", operationName: "TrackBatch", appspace: spaces.a.appspaceId,
       status: 200, accepted: 5, rejected: 2, durationMs: expect.any(Number),
     });
-    expect(requests.find(r => r.status === 429)).toMatchObject({ appspace: spaces.b.appspaceId, operation: null });
+    expect(requests.find(r => r.status === 429 && r.appspace === spaces.b.appspaceId)).toMatchObject({ operation: null, errors: ["RATE_LIMITED"] });
+    expect(requests.find(r => r.status === 429 && r.appspace === spaces.c.appspaceId)).toMatchObject({ operation: "trackEvent", errors: ["QUOTA_EXCEEDED"] });
     const messages = new Set(logLines(out).map(l => l.msg));
     for (const m of ["exchange rates fetched", "deletion chunk", "deletion done", "shutdown done"]) expect(messages).toContain(m);
     const secrets = [
-      spaces.a.publishableKey, spaces.a.secretKey, spaces.b.publishableKey, spaces.b.secretKey, "sk_", "pk_", CLIENT_IP, EVENT_IP, APP_ID, "latest.json",
+      ...Object.values(spaces).flatMap(space => [space.publishableKey, space.secretKey]), "sk_", "pk_", CLIENT_IP, EVENT_IP, APP_ID, "latest.json",
       ...IDS.users, IDS.anonymous, ...IDS.orders, ...IDS.events, IDS.alias,
     ];
     expect(secrets.filter(s => out.includes(s))).toEqual([]);

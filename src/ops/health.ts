@@ -23,7 +23,8 @@ export interface Readiness {
 
 class TimedOut extends Error {}
 
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+/** The promise's result, or TimedOut after `ms` (the promise itself runs on). */
+export function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new TimedOut()), ms)));
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));

@@ -54,6 +54,15 @@ export function observeRequests(req: Request, res: Response, next: NextFunction)
   next();
 }
 
+/**
+ * Notes the code of an error thrown before Apollo's pipeline runs (while the context is made: an unknown key, a
+ * request over the key's limit, an unreachable database), which the plugin below does not see.
+ */
+export function noteEarlyError(record: RequestRecord, err: unknown): void {
+  const code = (err as { extensions?: { code?: unknown } })?.extensions?.code;
+  record.errors = [typeof code === "string" ? code : "INTERNAL_SERVER_ERROR"];
+}
+
 /** The root fields an operation selects (fragments spread at the root are counted as "multiple"). */
 function rootField(operation: OperationDefinitionNode): string {
   const fields = operation.selectionSet.selections;

@@ -5,7 +5,7 @@ import { withNamedLock } from "../db/named-lock";
 import { dialectOf } from "../db/dialect";
 import { queryRows, raw, sql } from "../db/query";
 import { periodOf } from "../days";
-import { eachDayEvents } from "../events/day-events";
+import { DayEvent, eachDayEvents } from "../events/day-events";
 import { PeriodicTask } from "../periodic-task";
 import { log } from "../log";
 import { rollupRefreshDuration } from "../metrics";
@@ -301,9 +301,12 @@ async function collectEvents(
   const parts = Math.max(1, Math.ceil(toNumber(count.n) / partEvents));
   for (let index = 0; index < parts; index++) {
     check();
-    await eachDayEvents(db, appspaceId, [day], null, page => collectors.forEach(c => c.add(page)), {
-      part: { index, of: parts },
-    });
+    // A checkpoint per page too: a part of a busy day takes seconds, longer than a shutdown should wait.
+    const visit = (page: DayEvent[]) => {
+      check();
+      collectors.forEach(c => c.add(page));
+    };
+    await eachDayEvents(db, appspaceId, [day], null, visit, { part: { index, of: parts } });
     for (const c of collectors) await c.endPart();
   }
 }

@@ -29,7 +29,7 @@ export function configureLog(level: string, opts: { pretty?: boolean; fd?: 1 | 2
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const prettify = require("pino-pretty") as (opts: object) => NodeJS.WritableStream;
-    const stream = prettify({ sync: true, destination: fd, translateTime: "SYS:HH:MM:ss.l", ignore: "pid" });
+    const stream = prettify({ sync: true, destination: fd, translateTime: "SYS:HH:MM:ss.l", ignore: "pid", singleLine: true });
     sink = line => void stream.write(line);
   } catch {
     // Not installed (a production install): JSON lines.

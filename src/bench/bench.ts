@@ -119,11 +119,16 @@ async function spawnReady(script: string, env: NodeJS.ProcessEnv, ready: RegExp)
   let out = "";
   child.stderr!.on("data", d => process.stderr.write(d));
   return new Promise((resolve, reject) => {
-    child.stdout!.on("data", d => {
+    const read = (d: Buffer) => {
       out += d;
       const match = ready.exec(out);
-      if (match) resolve({ child, match });
-    });
+      if (!match) return;
+      // Its log lines from here on (one per request) are read and dropped, not kept.
+      child.stdout!.off("data", read);
+      child.stdout!.resume();
+      resolve({ child, match });
+    };
+    child.stdout!.on("data", read);
     child.once("exit", code => reject(new Error(`${script} exited with ${code}: ${out}`)));
   });
 }
@@ -207,7 +212,7 @@ async function main() {
   const datasets: { size: number; appspaceId: number; secretKey: string }[] = [];
   for (const size of sizes) datasets.push({ size, ...(await dataset(size)) });
 
-  const { child: server, match } = await spawnReady("src/index.ts", { DATABASE_URL: url.toString(), PORT: "0", NODE_ENV: "production" }, /ready at (\S+)/);
+  const { child: server, match } = await spawnReady("src/index.ts", { DATABASE_URL: url.toString(), PORT: "0", NODE_ENV: "production" }, /ready at (http:\/\/\S+?\/graphql)/);
   const serverUrl = match[1];
   const lines: string[] = [];
   const row = (...cells: (string | number)[]) => lines.push(`| ${cells.join(" | ")} |`);

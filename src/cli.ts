@@ -1,5 +1,5 @@
 import { DataSource } from "typeorm";
-import { loadConfig } from "./config";
+import { loadConfig, loadEnvFile } from "./config";
 import { configureLog } from "./log";
 import { openDatabase } from "./open-database";
 
@@ -20,6 +20,7 @@ export function parseFlags(argv: string[]): Record<string, string | true> {
 export function runCommand(body: (db: DataSource) => Promise<void>): void {
   Promise.resolve()
     .then(() => {
+      loadEnvFile();
       const config = loadConfig();
       // Log lines (migrations run at open) on stderr: a command's own output on stdout stays parseable (--json).
       configureLog(config.logLevel, { fd: 2 });

@@ -49,9 +49,13 @@ function fail(message: string): never {
   throw new Error(`Invalid configuration: ${message}`);
 }
 
-function whole(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+/** The longest timer Node runs as asked (2^31 - 1 ms, about 24.8 days); a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function whole(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const value = Number(env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < min) fail(`${name} must be a whole number of at least ${min}, got "${env[name]}"`);
+  const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+  if (!Number.isInteger(value) || value < min || value > max) fail(`${name} must be a whole number ${range}, got "${env[name]}"`);
   return value;
 }
 
@@ -116,7 +120,7 @@ function ratesUrl(env: NodeJS.ProcessEnv): string | null {
 function hours(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name]?.trim();
   const value = raw ? Number(raw) : fallback;
-  if (!Number.isFinite(value) || value <= 0) fail(`${name} must be a number of hours above 0 (0.5 is 30 minutes), got "${raw}"`);
+  if (!Number.isFinite(value) || value <= 0 || value > 168) fail(`${name} must be a number of hours above 0 and at most 168 (0.5 is 30 minutes), got "${raw}"`);
   return value;
 }
 
@@ -144,6 +148,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = env.DATABASE_URL?.trim() || null;
   if (databaseUrl && !/^mysql:\/\//.test(databaseUrl)) fail("DATABASE_URL must start with mysql:// (leave it unset for SQLite)");
   const nodeEnv = env.NODE_ENV?.trim() || "development";
+  // Anything else ("prod", "Production") would silently mean development: CORS open, introspection on.
+  if (!["development", "production", "test"].includes(nodeEnv)) fail(`NODE_ENV must be development, production or test, got "${nodeEnv}"`);
   const production = nodeEnv === "production";
   return Object.freeze({
     port: listenPort,
@@ -153,13 +159,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logSql: flag(env, "LOG_SQL", false),
     deletion: Object.freeze({
       chunkSize: whole(env, "DELETION_CHUNK_SIZE", 500, 1),
-      pauseMs: whole(env, "DELETION_PAUSE_MS", 0, 0),
-      leaseMs: whole(env, "DELETION_LEASE_MS", 30_000, 1_000),
+      pauseMs: whole(env, "DELETION_PAUSE_MS", 0, 0, MAX_TIMER_MS),
+      leaseMs: whole(env, "DELETION_LEASE_MS", 30_000, 1_000, MAX_TIMER_MS),
     }),
     rateLimitWindowSeconds: whole(env, "RATE_LIMIT_WINDOW_SECONDS", 60, 1),
-    rollupRefreshMs: whole(env, "ROLLUP_REFRESH_MS", 1000, 10),
-    retentionPurgeMs: whole(env, "RETENTION_PURGE_MS", 3_600_000, 1000),
-    shutdownTimeoutMs: whole(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 0),
+    rollupRefreshMs: whole(env, "ROLLUP_REFRESH_MS", 1000, 10, MAX_TIMER_MS),
+    retentionPurgeMs: whole(env, "RETENTION_PURGE_MS", 3_600_000, 1000, MAX_TIMER_MS),
+    shutdownTimeoutMs: whole(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 0, MAX_TIMER_MS),
     auditSecret: auditSecret(env.AUDIT_SECRET),
     auditSecretFile: path.resolve(env.AUDIT_SECRET_FILE ?? "data/audit-secret.key"),
     trustProxy: trustProxy(env.TRUST_PROXY),

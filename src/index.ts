@@ -3,7 +3,8 @@ import { createAppspace, countAppspaces } from "./appspaces/appspace.service";
 import { Config, loadConfig, loadEnvFile } from "./config";
 import { openDatabase } from "./open-database";
 import { loadAuditSecret } from "./identity/audit-secret";
-import { configureLog, log, logFailure } from "./log";
+import { driverError } from "./db/failures";
+import { configureLog, describeFailure, log, logFailure } from "./log";
 import { createServer, RunningServer } from "./server";
 
 /** Start-up: config -> log -> database (migrations) -> demo appspace on an empty database -> HTTP server. */
@@ -14,8 +15,12 @@ async function main() {
   configureLog(config.logLevel, { pretty: !config.production && process.stdout.isTTY });
   const db = await openDatabase(config);
 
+  // An empty database: in development a demo appspace whose keys are printed; in production no key is ever printed
+  // (stdout is the log pipeline there), only the command that makes one.
   let demo: Awaited<ReturnType<typeof createAppspace>> | null = null;
-  if ((await countAppspaces(db)) === 0) demo = await createAppspace(db, { name: "demo", currency: "USD" });
+  const empty = (await countAppspaces(db)) === 0;
+  if (empty && !config.production) demo = await createAppspace(db, { name: "demo", currency: "USD" });
+  if (empty && config.production) log.warn({ scope: "server" }, 'no appspace yet: make one with "npm run appspace:create -- --name shop --currency USD" (it prints its keys)');
 
   const server = await createServer(db, {
     production: config.production, deletion: config.deletion, rateLimitWindowSeconds: config.rateLimitWindowSeconds, rollupRefreshMs: config.rollupRefreshMs,
@@ -29,7 +34,7 @@ async function main() {
   handleSignals(config, running, () => db.destroy());
 }
 
-/** The demo appspace's keys, for the person who just started the server: shown once, on stdout, not in the log. */
+/** The demo appspace's keys, for the developer who just started the server: shown once, on stdout, not as a log line. */
 function printDemo(demo: Awaited<ReturnType<typeof createAppspace>>, url: string): void {
   console.log(`\nCreated the "demo" appspace (id ${demo.appspaceId}, base currency USD). Its keys are shown only this once:`);
   console.log(`  publishable key: ${demo.publishableKey}`);
@@ -69,7 +74,18 @@ function handleSignals(config: Config, running: RunningServer, closeDatabase: ()
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 }
 
+/**
+ * Why the start failed, for its log line: a port taken as Node says it (the port is the operator's); a database's
+ * error as its code only (its message may name a user and an address: "Access denied for user 'u'@'10.…'"); a
+ * configuration error as its message.
+ */
+function startFailure(err: unknown): string {
+  if ((err as { syscall?: unknown })?.syscall === "listen") return (err as Error).message;
+  if (driverError(err).code) return describeFailure(err);
+  return err instanceof Error ? err.message : String(err);
+}
+
 main().catch(err => {
-  log.fatal({ scope: "server", error: err instanceof Error ? err.message : String(err) }, "start failed");
+  log.fatal({ scope: "server", error: startFailure(err) }, "start failed");
   process.exit(1);
 });

@@ -1,4 +1,3 @@
-import fs from "node:fs";
 import pino, { Logger } from "pino";
 import { driverError, statementShape } from "./db/failures";
 
@@ -8,8 +7,17 @@ import { driverError, statementShape } from "./db/failures";
  * orders or events, or addresses (test/operations.test.ts reads a whole run's log for them).
  */
 
-/** Where the lines go; tests swap it (captureLogs) to read them. Synchronous, so a line logged before exit is written. */
-let sink: (line: string) => void = line => fs.writeSync(1, line);
+/**
+ * pino's own destination on a file descriptor (stdout by default): synchronous, so that a line logged before
+ * process.exit is written, and waiting out a reader that is behind (EAGAIN on a pipe) instead of failing.
+ */
+function writerTo(fd: number): (line: string) => void {
+  const out = pino.destination({ dest: fd, sync: true });
+  return line => void out.write(line);
+}
+
+/** Where the lines go; tests swap it (captureLogs) to read them. */
+let sink = writerTo(1);
 
 export const log: Logger = pino(
   { base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: label => ({ level: label }) } },
@@ -24,7 +32,7 @@ export const log: Logger = pino(
 export function configureLog(level: string, opts: { pretty?: boolean; fd?: 1 | 2 } = {}): void {
   log.level = level;
   const fd = opts.fd ?? 1;
-  sink = line => fs.writeSync(fd, line);
+  sink = writerTo(fd);
   if (!opts.pretty) return;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports

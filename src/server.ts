@@ -87,6 +87,17 @@ function jsonError(res: Response, status: number, code: string, message: string)
   res.status(status).json({ errors: [{ message, extensions: { code } }] });
 }
 
+/** Listens, or rejects with the reason (EADDRINUSE: a port taken), which start-up reports as its failure. */
+function listenOn(server: http.Server, port: number, host?: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
 /** Limits on every operation, checked before anything runs: GraphQL Armor's rules, and graphql-js's token limit. */
 export const QUERY_LIMITS = {
   // Introspection counts too (the standard introspection query is 21 deep), so no type cycle can be walked without end.
@@ -175,10 +186,10 @@ export async function createServer(db: DataSource, opts: ServerOptions = {}) {
   return {
     app,
     async listen(port: number, host?: string): Promise<RunningServer> {
-      await new Promise<void>(resolve => httpServer.listen(port, host, resolve));
+      await listenOn(httpServer, port, host);
       const actual = (httpServer.address() as AddressInfo).port;
       const metricsServer = opts.metricsPort == null ? null : http.createServer(express().get("/metrics", serveMetrics));
-      if (metricsServer) await new Promise<void>(resolve => metricsServer.listen(opts.metricsPort!, host, resolve));
+      if (metricsServer) await listenOn(metricsServer, opts.metricsPort!, host);
       const metricsPort = metricsServer ? (metricsServer.address() as AddressInfo).port : actual;
       const workers = {
         deletions: services.deletions, rollups: services.rollups, retention: services.retention,

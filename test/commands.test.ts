@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import Database from "better-sqlite3";
 import { oldestKept } from "../src/days";
 import { TRACK_EVENT } from "./helpers/documents";
-import { gqlAt, root, startServerProcess, tsx } from "./helpers/process";
+import { gqlAt, logLines, root, startServerProcess, tsx } from "./helpers/process";
 
 const run = promisify(execFile);
 
@@ -33,6 +33,33 @@ describe("commands", () => {
     const second = await startServerProcess(env);
     expect(second.out()).not.toContain("publishable key");
     await second.stop();
+  });
+
+  it("NODE_ENV=production npm start on an empty database makes no appspace and prints no key, only the command that makes one", async () => {
+    const server = await startServerProcess({ ...env, NODE_ENV: "production" });
+    await server.stop();
+    expect(server.out()).not.toMatch(/sk_|pk_/);
+    expect(logLines(server.out()).find(l => l.level === "warn")).toMatchObject({ msg: expect.stringContaining('"npm run appspace:create -- --name shop --currency USD"') });
+    const sqlite = new Database(env.SQLITE_PATH!, { readonly: true });
+    expect(sqlite.prepare("SELECT COUNT(*) AS n FROM appspaces").get()).toEqual({ n: 0 });
+    sqlite.close();
+  });
+
+  it("commands read .env in the working directory as the server does (the environment wins)", async () => {
+    const file = path.join(dir, "from-dotenv.sqlite");
+    fs.writeFileSync(path.join(dir, ".env"), `SQLITE_PATH=${file}\nLOG_LEVEL=silent\n`);
+    const { SQLITE_PATH: _unset, ...rest } = env;
+    const cli = ["--tsconfig", path.join(root, "tsconfig.json"), path.join(root, "src/appspaces/cli.ts")];
+    const { stdout } = await run(tsx, [...cli, "create", "--name", "dotenv", "--json"], { cwd: dir, env: rest });
+    expect(JSON.parse(stdout).appspaceId).toBe(1);
+    const sqlite = new Database(file, { readonly: true });
+    expect(sqlite.prepare("SELECT name FROM appspaces").all()).toEqual([{ name: "dotenv" }]);
+    sqlite.close();
+    const fromEnv = path.join(dir, "from-env.sqlite");
+    await run(tsx, [...cli, "create", "--name", "env", "--json"], { cwd: dir, env: { ...rest, SQLITE_PATH: fromEnv } });
+    const other = new Database(fromEnv, { readonly: true });
+    expect(other.prepare("SELECT name FROM appspaces").all()).toEqual([{ name: "env" }]);
+    other.close();
   });
 
   it("appspace:create --json prints the new keys; bad flags fail with a message", async () => {

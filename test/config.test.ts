@@ -1,5 +1,8 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
+import { AddressInfo } from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { loadConfig } from "../src/config";
 import { startArgs } from "../src/start-command";
@@ -45,18 +48,43 @@ describe("configuration (config.ts: every variable validated at start)", () => {
     [{ RATES_URL: "ftp://rates.example/latest.json" }, "RATES_URL must start with http:// or https://"],
     [{ RATES_URL: "rates.example/latest.json?app_id=secret" }, 'RATES_URL must be an http(s) address of a latest.json, got "rates.example/latest.json?app_id=***"'],
     [{ RATES_APP_ID: "abc" }, "RATES_APP_ID is set but RATES_URL is not: set RATES_URL to the latest.json address"],
-    [{ RATES_URL: "https://r.example/latest.json", RATES_REFRESH_HOURS: "0" }, 'RATES_REFRESH_HOURS must be a number of hours above 0 (0.5 is 30 minutes), got "0"'],
+    [{ RATES_URL: "https://r.example/latest.json", RATES_REFRESH_HOURS: "0" }, 'RATES_REFRESH_HOURS must be a number of hours above 0 and at most 168 (0.5 is 30 minutes), got "0"'],
+    [{ RATES_URL: "https://r.example/latest.json", RATES_REFRESH_HOURS: "700" }, 'RATES_REFRESH_HOURS must be a number of hours above 0 and at most 168 (0.5 is 30 minutes), got "700"'],
+    [{ RETENTION_PURGE_MS: "3000000000" }, 'RETENTION_PURGE_MS must be a whole number from 1000 to 2147483647, got "3000000000"'],
+    [{ NODE_ENV: "prod" }, 'NODE_ENV must be development, production or test, got "prod"'],
     [{ CORS_ORIGINS: "https://shop.example/app" }, 'CORS_ORIGINS must be * or origins like https://shop.example separated by commas (scheme, host and port only), got "https://shop.example/app"'],
     [{ DATABASE_URL: "postgres://db/x" }, "DATABASE_URL must start with mysql:// (leave it unset for SQLite)"],
   ])("refuses %j with a message naming the variable", (env, message) => {
     expect(() => loadConfig(env)).toThrow(`Invalid configuration: ${message}`);
   });
 
+  /** Starts the server with `env` until it exits: its exit code and its last log line. */
+  const failedStart = (env: NodeJS.ProcessEnv) => {
+    const run = spawnSync(process.execPath, startArgs(), { cwd: root, env: { ...process.env, PORT: "0", ...env }, encoding: "utf8", timeout: 30_000 });
+    return { status: run.status, last: JSON.parse(run.stdout.trim().split("\n").at(-1)!), out: run.stdout + run.stderr };
+  };
+
   it("stops the server at start with that message, exit code 1", () => {
-    const run = spawnSync(process.execPath, startArgs(), { cwd: root, env: { ...process.env, LOG_LEVEL: "loud", PORT: "0" }, encoding: "utf8", timeout: 30_000 });
-    expect(run.status).toBe(1);
-    const line = JSON.parse(run.stdout.trim().split("\n").at(-1)!);
-    expect(line).toMatchObject({ level: "fatal", msg: "start failed", error: 'Invalid configuration: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"' });
+    expect(failedStart({ LOG_LEVEL: "loud" })).toMatchObject({
+      status: 1, last: { level: "fatal", msg: "start failed", error: 'Invalid configuration: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"' },
+    });
+  });
+
+  it("stops the server at start when its database or a port cannot be had, saying so without an address", async () => {
+    const unreachable = failedStart({ DATABASE_URL: "mysql://root@127.0.0.1:1/analytics" });
+    expect(unreachable).toMatchObject({ status: 1, last: { level: "fatal", msg: "start failed", error: "code=ECONNREFUSED errno=-111" } });
+    expect(unreachable.out).not.toContain("127.0.0.1");
+    const taken = http.createServer();
+    await new Promise<void>(r => taken.listen(0, r));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "config-"));
+      const busy = failedStart({ SQLITE_PATH: path.join(dir, "db.sqlite"), AUDIT_SECRET_FILE: path.join(dir, "audit.key"), METRICS_PORT: String(port) });
+      fs.rmSync(dir, { recursive: true, force: true });
+      expect(busy).toMatchObject({ status: 1, last: { level: "fatal", msg: "start failed", error: `listen EADDRINUSE: address already in use :::${port}` } });
+    } finally {
+      taken.close();
+    }
   });
 });
 

@@ -8,7 +8,11 @@ import { createAppspace, CreatedAppspace, updateSettings } from "../src/appspace
 import { loadConfig } from "../src/config";
 import { createDataSource } from "../src/data-source";
 import { openDatabase } from "../src/open-database";
+import { READ_MODELS } from "../src/read-models";
+import { refreshStaleDays } from "../src/rollups/refresher";
+import { serverMetrics } from "../src/ops/server-metrics";
 import { createServer } from "../src/server";
+import { Harness, startHarness } from "./helpers/harness";
 import { dbTargets } from "./helpers/databases";
 import { DELETE_USER, TRACK_EVENT, TRACK_EVENTS } from "./helpers/documents";
 import { ThrowawayMariadb } from "./helpers/mariadbd";
@@ -367,4 +371,51 @@ if (process.env.MYSQL_TEST_URL) describe("readiness while the database goes away
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 90_000);
+});
+
+describe.each(dbTargets())("the gauges read off the database on $name", target => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness(target);
+  });
+  afterAll(() => h.close());
+
+  const gauges = async () => parseMetrics(await serverMetrics(h.db).text());
+
+  it("rollup_oldest_stale_seconds is the age of a day's first mark, kept while the refresher leaves the day stale", async () => {
+    const { appspaceId } = await h.appspace();
+    const twoHoursAgo = target.name === "mariadb" ? "CURRENT_TIMESTAMP - INTERVAL 2 HOUR" : "datetime('now', '-2 hours')";
+    await h.db.query(`INSERT INTO rollup_dirty (appspace_id, day, marked_at) VALUES (?, '2026-03-01', ${twoHoursAgo})`, [appspaceId]);
+    for (let i = 0; i < 3; i++) await h.db.query("INSERT INTO rollup_dirty (appspace_id, day) VALUES (?, '2026-03-01')", [appspaceId]);
+    await h.db.query("INSERT INTO rollup_dirty (appspace_id, day) VALUES (?, '2026-03-02')", [appspaceId]);
+    const before = await gauges();
+    expect(before.value("rollup_stale_days")).toBe(2);
+    expect(before.value("rollup_oldest_stale_seconds")).toBeGreaterThanOrEqual(7200);
+    expect(before.value("rollup_oldest_stale_seconds")).toBeLessThan(7260);
+    // The refresher waits for both days to be quiet: it compacts their marks, keeping each day's oldest and newest.
+    expect(await refreshStaleDays(h.db, READ_MODELS, { skip: () => true })).toBe(0);
+    expect(await h.count("rollup_dirty", "appspace_id = ? AND day = '2026-03-01'", [appspaceId])).toBe(2);
+    const after = await gauges();
+    expect(after.value("rollup_stale_days")).toBe(2);
+    expect(after.value("rollup_oldest_stale_seconds")).toBeGreaterThanOrEqual(7200);
+    // Refreshed: nothing waits.
+    expect(await refreshStaleDays(h.db, READ_MODELS)).toBe(2);
+    expect((await gauges()).value("rollup_stale_days")).toBe(0);
+    expect((await gauges()).value("rollup_oldest_stale_seconds")).toBe(0);
+  });
+
+  if (target.name === "mariadb") {
+    it("db_pool_connections_in_use counts a connection held by a transaction", async () => {
+      const runner = h.db.createQueryRunner();
+      await runner.startTransaction();
+      await runner.query("SELECT 1");
+      const held = (await gauges()).value("db_pool_connections_in_use")!;
+      await runner.rollbackTransaction();
+      await runner.release();
+      const released = (await gauges()).value("db_pool_connections_in_use")!;
+      expect(held).toBeGreaterThanOrEqual(1);
+      expect(released).toBeLessThanOrEqual(held - 1);
+      expect((await gauges()).value("db_pool_connections_max")).toBe(10);
+    });
+  }
 });

@@ -22,7 +22,9 @@ export class SafeLogger implements Logger {
     if (this.logSql) log.info({ scope: "schema" }, message);
   }
   logMigration(message: string): void {
-    log.info({ scope: "migration" }, message);
+    // TypeORM appends a failed migration's error message, which may quote values: the failure itself is logged as
+    // its code and statement shape by whoever meets it (start-up).
+    log.info({ scope: "migration" }, message.replace(/, error: [\s\S]*$/, ""));
   }
   log(level: "log" | "info" | "warn", message: unknown): void {
     if (level === "warn") log.warn({ scope: "typeorm" }, String(message));

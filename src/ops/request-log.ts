@@ -25,6 +25,9 @@ export interface RequestRecord {
   errors?: string[];
 }
 
+/** The status logged for a request whose client closed the connection before the answer (nginx's convention). */
+const CLIENT_CLOSED = 499;
+
 /** A client's x-request-id is kept when it is a plain token; anything else is replaced (it goes into the logs). */
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -44,11 +47,13 @@ export function observeRequests(req: Request, res: Response, next: NextFunction)
   const record: RequestRecord = { requestId, operation: null, type: null, operationName: null, appspace: null };
   res.locals.record = record;
   res.setHeader("x-request-id", requestId);
-  res.once("finish", () => {
+  // "close", not "finish": a request whose client went away before its answer is logged and timed too, as 499.
+  res.once("close", () => {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    httpDuration.observe({ operation: record.operation ?? "none", type: record.type ?? "none", status: String(res.statusCode) }, seconds);
-    const line = { scope: "http", method: req.method, ...record, status: res.statusCode, durationMs: Math.round(seconds * 10_000) / 10 };
-    if (res.statusCode >= 500) log.warn(line, "request");
+    const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED;
+    httpDuration.observe({ operation: record.operation ?? "none", type: record.type ?? "none", status: String(status) }, seconds);
+    const line = { scope: "http", method: req.method, ...record, status, durationMs: Math.round(seconds * 10_000) / 10 };
+    if (status >= 500) log.warn(line, "request");
     else log.info(line, "request");
   });
   next();

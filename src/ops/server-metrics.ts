@@ -29,7 +29,7 @@ const DELETION_STATUSES = ["PENDING", "RUNNING", "DONE", "FAILED"];
 /** The backlog of the refresher: stale days (appspace and day) and the age of the oldest mark, in seconds. */
 async function staleDays(db: DataSource): Promise<{ days: number; oldestSeconds: number }> {
   const age = dialectOf(db).mysql
-    ? "TIMESTAMPDIFF(SECOND, MIN(marked_at), CURRENT_TIMESTAMP)"
+    ? "UNIX_TIMESTAMP() - UNIX_TIMESTAMP(MIN(marked_at))"
     : "(julianday('now') - julianday(MIN(marked_at))) * 86400";
   const [row] = await db.query(`SELECT COUNT(*) AS days, (SELECT ${age} FROM rollup_dirty) AS oldest FROM (SELECT DISTINCT appspace_id, day FROM rollup_dirty) stale`);
   return { days: toNumber(row.days), oldestSeconds: Math.max(0, Math.round(toNumber(row.oldest ?? 0))) };

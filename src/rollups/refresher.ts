@@ -8,7 +8,8 @@ import { periodOf } from "../days";
 import { DayEvent, eachDayEvents } from "../events/day-events";
 import { PeriodicTask } from "../periodic-task";
 import { log } from "../log";
-import { rollupRefreshDuration } from "../metrics";
+import { deadlocks, rollupRefreshDuration } from "../metrics";
+import { driverError } from "../db/failures";
 import { DayRollup, DayWork, RefreshingDay } from "./day-rollup";
 import { forgetPeople, numberPeople } from "./people-sets";
 
@@ -100,9 +101,9 @@ async function refreshMarkedDays(
 }
 
 /**
- * Keeps a day stale with one mark (its newest): the marks of a day written without pause do not pile up while it waits.
- * The mark kept takes the time of the oldest (marked_at), so that the refresher's freshness metric sees how long the
- * day has waited.
+ * Keeps a day stale with two marks, its oldest and its newest: the marks of a day written without pause do not pile
+ * up while it waits, the newest tells whether it was written since (skip), and the oldest keeps the time the day
+ * became stale (marked_at: the refresher's freshness metric).
  */
 async function leaveStale(
   db: DataSource,
@@ -112,11 +113,9 @@ async function leaveStale(
   newest: number,
 ): Promise<"skipped"> {
   const compact = async (q: Db | QueryRunner) => {
-    const older = sql`appspace_id = ${appspaceId} AND day = ${day} AND id < ${newest}`;
-    const [first] = await queryRows<{ since: unknown }>(q, sql`SELECT MIN(marked_at) AS since FROM rollup_dirty WHERE ${older}`);
-    if (first?.since == null) return;
-    await queryRows(q, sql`UPDATE rollup_dirty SET marked_at = ${first.since} WHERE id = ${newest} AND marked_at > ${first.since}`);
-    await queryRows(q, sql`DELETE FROM rollup_dirty WHERE ${older}`);
+    const ofDay = sql`appspace_id = ${appspaceId} AND day = ${day}`;
+    const [first] = await queryRows<{ oldest: unknown }>(q, sql`SELECT MIN(id) AS oldest FROM rollup_dirty WHERE ${ofDay}`);
+    await queryRows(q, sql`DELETE FROM rollup_dirty WHERE ${ofDay} AND id > ${toNumber(first.oldest)} AND id < ${newest}`);
   };
   if (isMysql(db)) await compact(runner);
   else await withTransaction(db, compact);
@@ -143,6 +142,8 @@ async function refreshOneDay(
   } catch (err) {
     // Told to stop mid-day (a shutdown): rolled back, the day stays stale for the next refresher.
     if (err instanceof RefreshStopped) return "stopped";
+    // Its transaction is not withTransaction's (which counts its own): a deadlock victim here counts too.
+    if (driverError(err).code === "ER_LOCK_DEADLOCK") deadlocks.inc();
     reportFailure(db, "rollups", "day not refreshed", err, { appspace: appspaceId, day });
     opts.failed?.(appspaceId, day);
     return "failed";

@@ -17,6 +17,8 @@ export interface RatesFetcherOptions {
 
 export type FetchOutcome = { ok: true; date: string; count: number } | { ok: false; reason: string };
 
+const STOPPED = "stopped";
+
 /** A failure whose message is already short and safe to log (no URL, no body). */
 class FetchFailure extends Error {}
 
@@ -78,6 +80,11 @@ export class RatesFetcher {
       return { ok: true, date, count };
     } catch (err) {
       const reason = this.reasonOf(err);
+      // A download given up at shutdown is not a failure of the rates server: neither counted nor warned of.
+      if (reason === STOPPED) {
+        log.debug({ scope: "rates" }, "exchange rates fetch given up at shutdown");
+        return { ok: false, reason };
+      }
       ratesFetches.inc({ outcome: "failed" });
       log.warn({ scope: "rates", reason }, "exchange rates not fetched; the last rates stay in force");
       return { ok: false, reason };
@@ -117,7 +124,7 @@ export class RatesFetcher {
   private networkReason(err: unknown): string {
     const name = (err as { name?: unknown } | null)?.name;
     if (name === "TimeoutError") return "timeout";
-    if (name === "AbortError") return "stopped";
+    if (name === "AbortError") return STOPPED;
     const code = driverError((err as { cause?: unknown } | null)?.cause).code ?? driverError(err).code ?? "network error";
     return `${code} from ${this.host}`;
   }

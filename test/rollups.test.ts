@@ -400,7 +400,7 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     expect(await daily()).toBe(before.revenue);
   });
 
-  it("refreshes a day in the background once it has been quiet (or waited long), reads it raw meanwhile, and keeps one mark", async () => {
+  it("refreshes a day in the background once it has been quiet (or waited long), reads it raw meanwhile, and keeps two marks: its first and its newest", async () => {
     await refreshRollups(h.db, { waitSeconds: 10 });
     let clock = 1_000_000;
     const refresher = new RollupRefresher(h.db, READ_MODELS, 3_600_000, 10_000, 60_000, () => clock);
@@ -408,6 +408,7 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     const scope: ReportScope = { db: h.db, appspace, period: periodOf("2026-03-20", "2026-03-20"), includeFlagged: true };
     const purchase = (n: number) => h.gql(TRACK_EVENTS, { events: [{ eventType: "PURCHASE", transactionId: `spaced-${n}`, timestamp: "2026-03-20T12:00:00Z", revenue: 10 }] }, pk);
     const marks = () => h.count("rollup_dirty", "appspace_id = ? AND day = '2026-03-20'", [appspace.id]);
+    const markIds = async () => (await h.db.query("SELECT id FROM rollup_dirty WHERE appspace_id = ? AND day = '2026-03-20' ORDER BY id", [appspace.id])).map((r: { id: unknown }) => Number(r.id));
     // What the rollup table holds for the day, whatever reports read.
     const rolledUp = async () => Number((await h.db.query(
       "SELECT COALESCE(SUM(orders), 0) AS n FROM rollup_sales WHERE appspace_id = ? AND day = '2026-03-20' AND grain = 'total'", [appspace.id]))[0].n);
@@ -415,26 +416,29 @@ describe.each(dbTargets())("rollups equal raw reports on $name", target => {
     try {
       const before = await rolledUp();
       await purchase(1);
+      const [first] = await markIds();
       await purchase(2);
-      await refresher.kick(); // first seen: left stale, its two marks down to one
-      expect(await marks()).toBe(1);
+      await purchase(3);
+      const newest = (await markIds()).at(-1);
+      await refresher.kick(); // first seen: left stale, its three marks down to the first and the newest
+      expect(await markIds()).toEqual([first, newest]);
       expect(await rolledUp()).toBe(before);
-      expect((await salesTotals(scope)).orders).toBe(before + 2); // from raw events
+      expect((await salesTotals(scope)).orders).toBe(before + 3); // from raw events
       await exact();
 
       clock += 9_000;
-      await purchase(3);
+      await purchase(4);
       await refresher.kick(); // written to again: left stale
       clock += 9_000;
       await refresher.kick(); // 9 s without a mark: still left
-      expect([await marks(), await rolledUp()]).toEqual([1, before]);
+      expect([await marks(), await rolledUp(), (await markIds())[0]]).toEqual([2, before, first]);
       clock += 1_000;
       await refresher.kick(); // 10 s quiet: refreshed
-      expect([await marks(), await rolledUp()]).toEqual([0, before + 3]);
+      expect([await marks(), await rolledUp()]).toEqual([0, before + 4]);
       await exact();
 
       // Written to every 5 s, the day waits at most a minute.
-      for (let n = 4; n < 20; n++) {
+      for (let n = 5; n < 20; n++) {
         await purchase(n);
         await refresher.kick();
         if ((await marks()) === 0) break;

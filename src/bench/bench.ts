@@ -363,8 +363,11 @@ async function main() {
   console.log(doc);
   await rawServer.stop();
   await rollupServer.stop();
+  // How long the measured server takes to stop after the load (SHUTDOWN_TIMEOUT_MS, 10 s: exit code 1 past it).
+  const stopping = performance.now();
   server.kill("SIGTERM");
-  await new Promise(r => server.once("exit", r));
+  const exitCode = await new Promise(r => server.once("exit", r));
+  console.log(`server shutdown: ${Math.round(performance.now() - stopping)} ms, exit code ${exitCode}`);
   await dropScratch(pool);
   await pool.end();
   await db.destroy();

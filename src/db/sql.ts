@@ -128,8 +128,8 @@ export function retryDelayMs(attempt: number, random = Math.random): number {
 /**
  * Runs fn in one transaction. On SQLite transactions are serialised; on MySQL (at `isolation`, else the server's
  * default) a deadlock or lock wait timeout, which the server rolled back, is run again after a jittered pause, up to
- * TRANSACTION_ATTEMPTS in all; every retry is counted (db_transaction_retries_total, deadlocks also in db_deadlocks_total). Past those the error goes to
- * the caller (a request answers 503 UNAVAILABLE).
+ * TRANSACTION_ATTEMPTS in all; every retry is counted (db_transaction_retries_total; deadlocks also in
+ * db_deadlocks_total). Past those the error goes to the caller (a request answers 503 UNAVAILABLE).
  */
 export async function withTransaction<T>(db: DataSource, fn: (em: EntityManager) => Promise<T>, isolation?: IsolationLevel): Promise<T> {
   if (!isMysql(db)) {

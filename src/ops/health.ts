@@ -47,8 +47,9 @@ async function databaseChecks(db: DataSource): Promise<Pick<Readiness["checks"],
 }
 
 export async function readiness(db: DataSource, shuttingDown: () => boolean): Promise<Readiness> {
-  const stopping = shuttingDown();
-  const checks = { ...(stopping ? { database: "unknown", migrations: "unknown" } as const : await databaseChecks(db)), shutdown: stopping ? "shutting down" : "ok" } as const;
+  const checks: Readiness["checks"] = shuttingDown()
+    ? { database: "unknown", migrations: "unknown", shutdown: "shutting down" }
+    : { ...(await databaseChecks(db)), shutdown: "ok" };
   // "unknown": not checked, because a check before it failed (migrations without a database) or the server is stopping.
   const failed = Object.entries(checks).filter(([, v]) => v !== "ok" && v !== "unknown").map(([name]) => name);
   return failed.length ? { status: "unavailable", failed, checks } : { status: "ok", checks };

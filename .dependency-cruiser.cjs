@@ -7,7 +7,7 @@
  * lint-deps.mjs on this cruise's JSON: dependency-cruiser's own folder scope treats every subfolder as a folder of
  * its own (src/reports/sales apart from src/reports), so it misses a cycle that enters a folder through a subfolder.
  */
-const FEATURES = "(appspaces|ingest|identity|catalog|reports|attribution|retention|ops|bench)";
+const FEATURES = "(appspaces|ingest|identity|catalog|reports|attribution|retention|ops|limits|bench)";
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

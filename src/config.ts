@@ -43,6 +43,8 @@ export interface Config {
   readonly corsOrigins: "*" | readonly string[];
   /** Whether the schema answers introspection (Apollo Sandbox, codegen). */
   readonly introspection: boolean;
+  /** Redis for the limits every server process shares (null: counted in each process); how long they may fail open. */
+  readonly redis: { readonly url: string | null; readonly failOpenSeconds: number };
 }
 
 function fail(message: string): never {
@@ -124,6 +126,13 @@ function hours(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return value;
 }
 
+function redisUrl(value: string | undefined): string | null {
+  const v = value?.trim();
+  if (!v) return null;
+  if (!/^rediss?:\/\/[^\s]+$/.test(v)) fail("REDIS_URL must be redis://host:port[/db] or rediss:// (leave it unset to count limits in each process)");
+  return v;
+}
+
 /** The default in production is Apollo Sandbox's origin only (https://studio.apollographql.com); elsewhere any. */
 function corsOrigins(value: string | undefined, production: boolean): "*" | readonly string[] {
   const v = value?.trim();
@@ -175,5 +184,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rates: Object.freeze({ url: ratesUrl(env), refreshMs: Math.round(hours(env, "RATES_REFRESH_HOURS", 1) * 3_600_000) }),
     corsOrigins: corsOrigins(env.CORS_ORIGINS, production),
     introspection: flag(env, "INTROSPECTION", !production),
+    redis: Object.freeze({ url: redisUrl(env.REDIS_URL), failOpenSeconds: whole(env, "REDIS_FAIL_OPEN_SECONDS", 60, 0, 3600) }),
   });
 }

@@ -23,6 +23,7 @@ import type { RequestRecord } from "./ops/request-log";
 import { healthOf } from "./db/health";
 import { RatesCache } from "./ingest/rates/rates.service";
 import { RatesFetcher } from "./ingest/rates/rates-fetcher";
+import { Limits } from "./limits/limits";
 import { eventWrites, EventWrites } from "./ingest/ingest.service";
 
 /** Long-lived parts shared by every request of one server. */
@@ -43,6 +44,8 @@ export interface Services {
   /** Event writes, coalesced per appspace (group commit). */
   writes: EventWrites;
   requests: RequestLimiter;
+  /** The counters behind the limits: in Redis (REDIS_URL) or in this process. */
+  limits: Limits;
   /** The key of the deletion audit's HMAC (loadAuditSecret). */
   auditSecret: Buffer;
 }
@@ -59,6 +62,8 @@ export interface ServiceOptions {
   reportsFromRollups?: boolean;
   /** The deletion audit's key; by default a new one (tests): src/index.ts passes the installation's. */
   auditSecret?: Buffer;
+  /** Redis for the limits shared by every server process (REDIS_URL), and how long they may fail open without it. */
+  redis?: { url: string | null; failOpenSeconds: number };
   /** Exchange rates fetched from `url` at start and every `refreshMs` (RATES_URL, RATES_REFRESH_HOURS). */
   rates?: { url: string | null; refreshMs: number };
 }
@@ -66,6 +71,7 @@ export interface ServiceOptions {
 export function createServices(db: DataSource, opts: ServiceOptions = {}): Services {
   const now = opts.now ?? (() => new Date());
   const rates = new RatesCache(db);
+  const limits = opts.redis?.url ? Limits.inRedis(opts.redis.url, opts.redis.failOpenSeconds) : Limits.inMemory();
   return {
     db, now,
     eventIds: new IdAllocator(db, "events"),
@@ -75,9 +81,10 @@ export function createServices(db: DataSource, opts: ServiceOptions = {}): Servi
     rollups: new RollupRefresher(db, READ_MODELS, opts.rollupRefreshMs ?? 1000),
     retention: new RetentionPurger(db, READ_MODELS, opts.retentionPurgeMs ?? 3_600_000, now),
     reportsFromRollups: opts.reportsFromRollups ?? true,
-    fraud: new FraudChecks(),
+    fraud: new FraudChecks(limits),
+    limits,
     writes: eventWrites(db),
-    requests: new RequestLimiter(opts.rateLimitWindowSeconds ?? 60),
+    requests: new RequestLimiter(limits, opts.rateLimitWindowSeconds ?? 60),
     auditSecret: opts.auditSecret ?? randomBytes(32),
   };
 }

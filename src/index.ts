@@ -26,6 +26,7 @@ async function main() {
     production: config.production, deletion: config.deletion, rateLimitWindowSeconds: config.rateLimitWindowSeconds, rollupRefreshMs: config.rollupRefreshMs,
     retentionPurgeMs: config.retentionPurgeMs, auditSecret: loadAuditSecret(config.auditSecret, config.auditSecretFile), trustProxy: config.trustProxy,
     corsOrigins: config.corsOrigins, introspection: config.introspection, metricsPort: config.metricsPort, rates: config.rates,
+    redis: config.redis,
   });
   const running = await server.listen(config.port);
   const database = config.databaseUrl ? "mysql" : "sqlite";

@@ -86,5 +86,20 @@ export const ratesDate = new Gauge({
   help: "The date of the latest exchange rates fetched from RATES_URL (unix seconds).",
 });
 
+export const redisUp = new Gauge({
+  name: "redis_up",
+  help: "1 while the Redis of the shared limits (REDIS_URL) answers, 0 while it does not; absent without REDIS_URL.",
+});
+
+export const limitsFailOpen = new Counter({
+  name: "limits_fail_open_total",
+  help: "Limits counted in this process's memory because Redis did not answer (within REDIS_FAIL_OPEN_SECONDS).",
+});
+
+export const limitsUnavailable = new Counter({
+  name: "limits_unavailable_total",
+  help: "Requests refused 503 because Redis was gone for longer than REDIS_FAIL_OPEN_SECONDS.",
+});
+
 /** The default registry: this process's counters and histograms (and Node's metrics once collected). */
 export const processRegistry: Registry = client.register;

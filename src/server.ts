@@ -205,6 +205,7 @@ export async function createServer(db: DataSource, opts: ServerOptions = {}) {
           running.delete(name);
         }));
         await apollo.stop();
+        await services.limits.close();
         healthOf(db).stop();
         if (metricsServer) await new Promise(resolve => metricsServer.close(resolve));
       };

@@ -1,5 +1,5 @@
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { AppError } from "../errors";
+import { Limits } from "../limits/limits";
 
 export class RateLimitedError extends AppError {
   constructor(retryAfterSeconds: number) {
@@ -9,21 +9,16 @@ export class RateLimitedError extends AppError {
   }
 }
 
-/** Requests per API key over a fixed window, counted in this process (rate-limiter-flexible). */
+/** Requests per API key over a fixed window: in Redis, shared by every server process, or in this process (Limits). */
 export class RequestLimiter {
-  private readonly limiters = new Map<number, RateLimiterMemory>();
-
-  constructor(private readonly windowSeconds: number) {}
+  constructor(
+    private readonly limits: Limits,
+    private readonly windowSeconds: number,
+  ) {}
 
   /** Counts one request of the key; throws RATE_LIMITED (HTTP 429, Retry-After) past `limit` in the window. */
   async take(keyId: number, limit: number): Promise<void> {
-    let limiter = this.limiters.get(limit);
-    if (!limiter) this.limiters.set(limit, (limiter = new RateLimiterMemory({ points: limit, duration: this.windowSeconds })));
-    try {
-      await limiter.consume(String(keyId));
-    } catch (res) {
-      if (!(res instanceof RateLimiterRes)) throw res;
-      throw new RateLimitedError(Math.max(1, Math.ceil(res.msBeforeNext / 1000)));
-    }
+    const taken = await this.limits.take("requests", limit, this.windowSeconds, String(keyId));
+    if (!taken.allowed) throw new RateLimitedError(Math.max(1, Math.ceil(taken.msBeforeNext / 1000)));
   }
 }

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { isbot } from "isbot";
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { Appspace } from "../appspaces/appspace.entity";
 import { AppspaceSettings, FraudRule, settingsOf } from "../appspaces/settings";
 import { EventType } from "../events/event-type";
 import { minorDigits } from "../money";
+import { Limits } from "../limits/limits";
 import { NormalizedEvent } from "./validate";
 
 export interface Verdict {
@@ -17,11 +17,12 @@ export interface Verdict {
 const MINUTE_S = 60;
 
 /**
- * The fraud rules checked at ingest. Velocity counts purchases per person and per
- * IP over a sliding minute in this process's memory (rate-limiter-flexible).
+ * The fraud rules checked at ingest. Velocity counts purchases per person and per IP over a minute (Limits: in
+ * Redis, shared by every server process, or in this process's memory).
  */
 export class FraudChecks {
-  private readonly velocity = new Map<number, RateLimiterMemory>();
+  constructor(private readonly limits: Limits) {}
+
   /** Parsed once per appspace object (one per request), not once per event of a batch. */
   private readonly settings = new WeakMap<Appspace, AppspaceSettings>();
 
@@ -47,19 +48,14 @@ export class FraudChecks {
 
   /** Counts the purchase against its person and its IP; true when either went over the limit this minute. */
   private async tooFast(appspaceId: number, e: NormalizedEvent, settings: AppspaceSettings): Promise<boolean> {
-    const points = settings.purchasesPerMinute;
-    let limiter = this.velocity.get(points);
-    if (!limiter) this.velocity.set(points, (limiter = new RateLimiterMemory({ points, duration: MINUTE_S })));
-    const keys = [e.userId ?? e.anonymousId, e.ip && createHash("sha256").update(e.ip).digest("hex")];
+    // Hashed: the counters' keys (in Redis too) hold no identifier of a person or an address.
+    const hash = (value: string | null) => value && createHash("sha256").update(value).digest("hex");
+    const keys = [hash(e.userId ?? e.anonymousId), hash(e.ip)];
     let over = false;
     for (const [kind, key] of [["person", keys[0]], ["ip", keys[1]]] as const) {
       if (!key) continue;
-      try {
-        await limiter.consume(`${appspaceId}:${kind}:${key}`);
-      } catch (res) {
-        if (!(res instanceof RateLimiterRes)) throw res;
-        over = true;
-      }
+      const taken = await this.limits.take("velocity", settings.purchasesPerMinute, MINUTE_S, `${appspaceId}:${kind}:${key}`);
+      if (!taken.allowed) over = true;
     }
     return over;
   }

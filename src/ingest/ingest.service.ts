@@ -14,6 +14,7 @@ import { RatesCache } from "./rates/rates.service";
 import { isPublicAddress } from "./client-context";
 import { NormalizedEvent, normalizeEvent, Problem } from "./validate";
 import { dialectOf } from "../db/dialect";
+import { Limits } from "../limits/limits";
 import { ingestAccepted, ingestEvents, ingestTransactionDuration, ingestTransactionEvents, ingestTransactionRequests, refusals } from "../metrics";
 
 export interface IngestDeps {
@@ -22,6 +23,7 @@ export interface IngestDeps {
   rates: RatesCache;
   fraud: FraudChecks;
   writes: EventWrites;
+  limits: Limits;
   now: () => Date;
 }
 
@@ -189,10 +191,23 @@ export async function ingest(deps: IngestDeps, appspace: Appspace, sender: Sende
   });
 
   const quota = settingsOf(appspace).monthlyEventQuota;
-  if (valid.length && quota !== null && (await eventsThisMonth(deps.db, appspace.id, now)) + valid.length > quota) {
+  const month = now.toISOString().slice(0, 7);
+  const reserved = valid.length && quota !== null ? valid.length : 0;
+  if (reserved && !(await deps.limits.reserveQuota(appspace.id, month, reserved, quota!, () => eventsThisMonth(deps.db, appspace.id, now)))) {
     refusals.inc({ reason: "quota_exceeded", appspace: String(appspace.id) });
-    throw new QuotaExceededError(quota);
+    throw new QuotaExceededError(quota!);
   }
+  try {
+    await checkAndWrite(deps, appspace, valid, tally, now);
+  } catch (err) {
+    if (reserved) await deps.limits.releaseQuota(appspace.id, month, reserved);
+    throw err;
+  }
+  return { accepted: valid.length, problems };
+}
+
+/** The fraud rules, then the write of what they let through (with the request's tally). */
+async function checkAndWrite(deps: IngestDeps, appspace: Appspace, valid: NormalizedEvent[], tally: Tally, now: Date): Promise<void> {
 
   const toStore: NormalizedEvent[] = [];
   for (const e of valid) {
@@ -207,7 +222,6 @@ export async function ingest(deps: IngestDeps, appspace: Appspace, sender: Sende
 
   const ids = toStore.length ? await deps.eventIds.take(toStore.length) : [];
   await deps.writes.run(appspace.id, { events: toStore, ids, now, tally });
-  return { accepted: valid.length, problems };
 }
 
 /** An event stored (or a duplicate) whose identity link a publishable key may not make (admitLinks): a stat beside the outcomes. */

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 /** Variables from `.env` in the working directory, if there is one (variables set in the environment win). */
@@ -43,6 +44,8 @@ export interface Config {
   readonly corsOrigins: "*" | readonly string[];
   /** Whether the schema answers introspection (Apollo Sandbox, codegen). */
   readonly introspection: boolean;
+  /** Server processes (node:cluster workers) sharing the port; 1: this process serves. */
+  readonly workers: number;
   /** Redis for the limits every server process shares (null: counted in each process); how long they may fail open. */
   readonly redis: { readonly url: string | null; readonly failOpenSeconds: number };
 }
@@ -126,6 +129,15 @@ function hours(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return value;
 }
 
+/** WORKERS: a number of processes, or "auto" for one per core. Above 1, the metrics of all need METRICS_PORT. */
+function workers(value: string | undefined, metricsPort: number | null): number {
+  const v = value?.trim() || "1";
+  const n = v === "auto" ? os.availableParallelism() : Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 64) fail(`WORKERS must be a whole number from 1 to 64, or auto, got "${v}"`);
+  if (n > 1 && metricsPort === null) fail("WORKERS above 1 needs METRICS_PORT: the primary process serves the workers' metrics, summed, there");
+  return n;
+}
+
 function redisUrl(value: string | undefined): string | null {
   const v = value?.trim();
   if (!v) return null;
@@ -160,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Anything else ("prod", "Production") would silently mean development: CORS open, introspection on.
   if (!["development", "production", "test"].includes(nodeEnv)) fail(`NODE_ENV must be development, production or test, got "${nodeEnv}"`);
   const production = nodeEnv === "production";
+  const metricsPort = port(env, "METRICS_PORT", null);
   return Object.freeze({
     port: listenPort,
     databaseUrl,
@@ -180,7 +193,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: trustProxy(env.TRUST_PROXY),
     production,
     logLevel: logLevel(env.LOG_LEVEL),
-    metricsPort: port(env, "METRICS_PORT", null),
+    metricsPort,
+    workers: workers(env.WORKERS, metricsPort),
     rates: Object.freeze({ url: ratesUrl(env), refreshMs: Math.round(hours(env, "RATES_REFRESH_HOURS", 1) * 3_600_000) }),
     corsOrigins: corsOrigins(env.CORS_ORIGINS, production),
     introspection: flag(env, "INTROSPECTION", !production),

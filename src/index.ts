@@ -1,47 +1,46 @@
 import "reflect-metadata";
-import { createAppspace, countAppspaces } from "./appspaces/appspace.service";
+import cluster from "node:cluster";
+import { AggregatorRegistry } from "prom-client";
 import { Config, loadConfig, loadEnvFile } from "./config";
 import { openDatabase } from "./open-database";
 import { loadAuditSecret } from "./identity/audit-secret";
 import { driverError } from "./db/failures";
 import { configureLog, describeFailure, log, logFailure } from "./log";
 import { createServer, RunningServer } from "./server";
+import { runPrimary, SHUTDOWN_MESSAGE } from "./cluster";
+import { demoAppspace, printDemo } from "./demo";
 
-/** Start-up: config -> log -> database (migrations) -> demo appspace on an empty database -> HTTP server. */
+/**
+ * Start-up: config -> log -> (the primary of a cluster, with WORKERS above 1: src/cluster.ts) -> database (migrations)
+ * -> demo appspace on an empty database -> HTTP server.
+ */
 async function main() {
   const started = performance.now();
   loadEnvFile();
   const config = loadConfig();
   configureLog(config.logLevel, { pretty: !config.production && process.stdout.isTTY });
+  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config);
   const db = await openDatabase(config);
-
-  // An empty database: in development a demo appspace whose keys are printed; in production no key is ever printed
-  // (stdout is the log pipeline there), only the command that makes one.
-  let demo: Awaited<ReturnType<typeof createAppspace>> | null = null;
-  const empty = (await countAppspaces(db)) === 0;
-  if (empty && !config.production) demo = await createAppspace(db, { name: "demo", currency: "USD" });
-  if (empty && config.production) log.warn({ scope: "server" }, 'no appspace yet: make one with "npm run appspace:create -- --name shop --currency USD" (it prints its keys)');
+  // In a cluster the primary made the demo appspace, before any worker started.
+  const demo = cluster.isWorker ? null : await demoAppspace(db, config);
 
   const server = await createServer(db, {
     production: config.production, deletion: config.deletion, rateLimitWindowSeconds: config.rateLimitWindowSeconds, rollupRefreshMs: config.rollupRefreshMs,
     retentionPurgeMs: config.retentionPurgeMs, auditSecret: loadAuditSecret(config.auditSecret, config.auditSecretFile), trustProxy: config.trustProxy,
     corsOrigins: config.corsOrigins, introspection: config.introspection, metricsPort: config.metricsPort, rates: config.rates,
-    redis: config.redis,
+    redis: config.redis, serveMetrics: !cluster.isWorker,
   });
+  // A worker's metrics go to the primary, which serves them all (an instance makes prom-client answer its requests).
+  if (cluster.isWorker) {
+    new AggregatorRegistry();
+    AggregatorRegistry.setRegistries(server.metricsRegistries);
+  }
   const running = await server.listen(config.port);
   const database = config.databaseUrl ? "mysql" : "sqlite";
-  log.info({ scope: "server", database, metrics: running.metricsUrl, startupMs: Math.round(performance.now() - started) }, `GraphQL server ready at ${running.url}`);
+  const metrics = cluster.isWorker ? `primary, port ${config.metricsPort}` : running.metricsUrl;
+  log.info({ scope: "server", database, metrics, startupMs: Math.round(performance.now() - started) }, `GraphQL server ready at ${running.url}`);
   if (demo) printDemo(demo, running.url);
   handleSignals(config, running, () => db.destroy());
-}
-
-/** The demo appspace's keys, for the developer who just started the server: shown once, on stdout, not as a log line. */
-function printDemo(demo: Awaited<ReturnType<typeof createAppspace>>, url: string): void {
-  console.log(`\nCreated the "demo" appspace (id ${demo.appspaceId}, base currency USD). Its keys are shown only this once:`);
-  console.log(`  publishable key: ${demo.publishableKey}`);
-  console.log(`  secret key:      ${demo.secretKey}`);
-  console.log(`\nOpen ${url} in a browser (Apollo Sandbox) and add the header`);
-  console.log(`  Authorization: Bearer ${demo.secretKey}\n`);
 }
 
 /**
@@ -73,6 +72,11 @@ function handleSignals(config: Config, running: RunningServer, closeDatabase: ()
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  // A cluster's primary asks its workers to stop; a worker already stopping (a terminal's Ctrl-C reaches every process
+  // of the group) goes on as it was.
+  process.on("message", message => {
+    if (message === SHUTDOWN_MESSAGE && !stopping) void shutdown("cluster shutdown");
+  });
 }
 
 /**

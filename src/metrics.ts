@@ -82,11 +82,13 @@ export const ratesFetches = new Counter({
 });
 
 export const ratesDate = new Gauge({
+  aggregator: "max",
   name: "rates_date_seconds",
   help: "The date of the latest exchange rates fetched from RATES_URL (unix seconds).",
 });
 
 export const redisUp = new Gauge({
+  aggregator: "min",
   name: "redis_up",
   help: "1 while the Redis of the shared limits (REDIS_URL) answers, 0 while it does not; absent without REDIS_URL.",
 });

@@ -123,6 +123,8 @@ export interface ServerOptions extends ServiceOptions {
   introspection?: boolean;
   /** A port of its own for GET /metrics (METRICS_PORT; 0: any free one); by default /metrics is on the server's port. */
   metricsPort?: number | null;
+  /** false: no /metrics at all (a cluster worker: the primary serves every worker's, summed). */
+  serveMetrics?: boolean;
   /** Express's "trust proxy" (TRUST_PROXY): which proxies may say the client's address in X-Forwarded-For. */
   trustProxy?: boolean | number | string;
 }
@@ -160,7 +162,8 @@ export async function createServer(db: DataSource, opts: ServerOptions = {}) {
   const serveMetrics = async (_req: Request, res: Response) => void res.type(metrics.contentType).send(await metrics.text());
   // Before the drain: while it drains, readiness answers 503 "shutting down" and liveness 200.
   app.use(healthRoutes(db, () => drain.draining));
-  if (opts.metricsPort == null) app.get("/metrics", serveMetrics);
+  const ownMetricsPort = opts.serveMetrics === false ? null : (opts.metricsPort ?? null);
+  if (opts.serveMetrics !== false && opts.metricsPort == null) app.get("/metrics", serveMetrics);
   app.use(drain.middleware);
   app.use(
     "/graphql",
@@ -185,11 +188,13 @@ export async function createServer(db: DataSource, opts: ServerOptions = {}) {
 
   return {
     app,
+    /** The registries of this server's metrics (for a cluster worker to hand to the primary's aggregation). */
+    metricsRegistries: metrics.registries,
     async listen(port: number, host?: string): Promise<RunningServer> {
       await listenOn(httpServer, port, host);
       const actual = (httpServer.address() as AddressInfo).port;
-      const metricsServer = opts.metricsPort == null ? null : http.createServer(express().get("/metrics", serveMetrics));
-      if (metricsServer) await listenOn(metricsServer, opts.metricsPort!, host);
+      const metricsServer = ownMetricsPort === null ? null : http.createServer(express().get("/metrics", serveMetrics));
+      if (metricsServer) await listenOn(metricsServer, ownMetricsPort!, host);
       const metricsPort = metricsServer ? (metricsServer.address() as AddressInfo).port : actual;
       const workers = {
         deletions: services.deletions, rollups: services.rollups, retention: services.retention,

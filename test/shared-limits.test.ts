@@ -8,7 +8,8 @@ import { openDatabase } from "../src/open-database";
 import { dbTargets } from "./helpers/databases";
 import { TRACK_EVENT } from "./helpers/documents";
 import { LoadResult, runLoad } from "./helpers/load";
-import { gqlAt, logMessages, ServerProcess, startServerProcess } from "./helpers/process";
+import { freePort } from "./helpers/mariadbd";
+import { gqlAt, logLines, logMessages, ServerProcess, startServerProcess } from "./helpers/process";
 import { ThrowawayRedis } from "./helpers/redis";
 
 /*
@@ -92,6 +93,27 @@ describe.each(dbTargets())("limits shared by three server processes through Redi
     expect({ ok: codes.filter(c => c === "ok").length, over: codes.filter(c => c === "QUOTA_EXCEEDED").length }).toEqual({ ok: 15, over: 15 });
     const stats = await gqlAt(servers[0].url, space.secretKey, "{ ingestionStats { accepted stored flagged rules { rule flagged } } }");
     expect(stats.data.ingestionStats).toEqual({ accepted: 20, stored: 18, flagged: 2, rules: [{ rule: "velocity", flagged: 2 }] });
+  }, 60_000);
+
+  it("WORKERS=2: two worker processes share the port and the limits; the primary sums their metrics; SIGTERM stops them all, exit 0", async () => {
+    const space = await appspace({ requestLimit: 20 });
+    const metricsPort = await freePort();
+    const [server] = await start(1, { WORKERS: "2", METRICS_PORT: String(metricsPort) });
+    for (let i = 0; i < 100 && !logMessages(server.out()).some(m => m.startsWith("cluster ready")); i++) await sleep(100);
+    const statuses = await Promise.all(Array.from({ length: 30 }, async () => {
+      const res = await fetch(server.url, { method: "POST", headers: { "content-type": "application/json", connection: "close", authorization: `Bearer ${space.secretKey}` }, body: JSON.stringify({ query: "{ overview { totalOrders } }" }) });
+      return res.status;
+    }));
+    expect({ ok: statuses.filter(s => s === 200).length, limited: statuses.filter(s => s === 429).length }).toEqual({ ok: 20, limited: 10 });
+    const servedBy = new Set(logLines(server.out()).filter(l => l.msg === "request").map(l => l.pid));
+    expect(servedBy.size).toBe(2);
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toContain('http_request_duration_seconds_count{operation="overview",type="query",status="200"} 20');
+    expect(metrics).toContain('http_request_duration_seconds_count{operation="none",type="none",status="429"} 10');
+    await server.stop();
+    expect(server.child.exitCode).toBe(0);
+    expect(logMessages(server.out()).filter(m => m === "shutdown done")).toHaveLength(2);
+    expect(logMessages(server.out())).toContain("cluster stopped");
   }, 60_000);
 
   /** eventId -> rows stored, for the appspace. */

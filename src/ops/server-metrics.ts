@@ -51,43 +51,67 @@ function poolGauges(db: DataSource, registers: Registry[]): void {
   });
 }
 
-/** The refresher's backlog and the deletion queue, set from one read of the database before each scrape. */
-function backlogGauges(db: DataSource, registers: Registry[]): () => Promise<void> {
-  const stale = new Gauge({ name: "rollup_stale_days", help: "Days (of an appspace) waiting for the rollup refresher: reports read them from raw events.", registers });
-  const oldest = new Gauge({ name: "rollup_oldest_stale_seconds", help: "Age of the oldest stale-day mark waiting: how far the rollups are behind.", registers });
-  const deletions = new Gauge({ name: "deletion_requests", help: "GDPR deletion requests by status.", labelNames: ["status"] as const, registers });
-  const readOk = new Gauge({ name: "ops_gauges_read_ok", help: "1 when the gauges above were read off the database at this scrape, 0 when it did not answer (they keep their last values).", registers });
-  const read = async () => {
-    const backlog = await staleDays(db);
-    const rows: { status: string; n: unknown }[] = await db.query("SELECT status, COUNT(*) AS n FROM deletion_requests GROUP BY status");
-    return { backlog, rows };
-  };
-  return async () => {
+/** One read of the database for the backlog gauges of a scrape: the gauges' collects share it (for half a second). */
+function backlogReader(db: DataSource): () => Promise<Backlog | null> {
+  let last: { at: number; reading: Promise<Backlog | null> } | null = null;
+  const read = async (): Promise<Backlog | null> => {
     try {
       // A scrape answers within about a second whatever the database does.
-      const { backlog, rows } = await within(read(), READY_TIMEOUT_MS);
-      stale.set(backlog.days);
-      oldest.set(backlog.oldestSeconds);
-      for (const status of DELETION_STATUSES) deletions.set({ status }, toNumber(rows.find(r => r.status === status)?.n ?? 0));
-      readOk.set(1);
+      return await within((async () => {
+        const stale = await staleDays(db);
+        const rows: { status: string; n: unknown }[] = await db.query("SELECT status, COUNT(*) AS n FROM deletion_requests GROUP BY status");
+        return { stale, deletions: new Map(rows.map(r => [r.status, toNumber(r.n)])) };
+      })(), READY_TIMEOUT_MS);
     } catch {
-      readOk.set(0);
+      return null;
     }
+  };
+  return () => {
+    if (!last || Date.now() - last.at > 500) last = { at: Date.now(), reading: read() };
+    return last.reading;
   };
 }
 
-/** The server's gauges in a registry of its own; text() reads the database's, then merges them with the process's counters. */
-export function serverMetrics(db: DataSource): { text(): Promise<string>; contentType: string } {
+interface Backlog {
+  stale: { days: number; oldestSeconds: number };
+  deletions: Map<string, number>;
+}
+
+/**
+ * The refresher's backlog and the deletion queue, read at each scrape (a database that does not answer leaves them at
+ * their last values, and ops_gauges_read_ok at 0). They are the database's, the same in every process: under a
+ * cluster their largest is reported, not their sum.
+ */
+function backlogGauges(db: DataSource, registers: Registry[]): void {
+  const backlog = backlogReader(db);
+  const aggregator = "max" as const;
+  new Gauge({
+    name: "rollup_stale_days", help: "Days (of an appspace) waiting for the rollup refresher: reports read them from raw events.", registers, aggregator,
+    async collect() { const b = await backlog(); if (b) this.set(b.stale.days); },
+  });
+  new Gauge({
+    name: "rollup_oldest_stale_seconds", help: "Age of the oldest stale-day mark waiting: how far the rollups are behind.", registers, aggregator,
+    async collect() { const b = await backlog(); if (b) this.set(b.stale.oldestSeconds); },
+  });
+  new Gauge({
+    name: "deletion_requests", help: "GDPR deletion requests by status.", labelNames: ["status"] as const, registers, aggregator,
+    async collect() { const b = await backlog(); if (b) for (const status of DELETION_STATUSES) this.set({ status }, b.deletions.get(status) ?? 0); },
+  });
+  new Gauge({
+    name: "ops_gauges_read_ok", help: "1 when the gauges read off the database were read at this scrape, 0 when it did not answer (they keep their last values).", registers, aggregator: "min",
+    async collect() { this.set((await backlog()) ? 1 : 0); },
+  });
+}
+
+/**
+ * The server's gauges, in a registry of its own (a process may run several servers: the tests), merged with the
+ * process's counters at each scrape. Under a cluster (WORKERS), the primary sums the workers' registries instead.
+ */
+export function serverMetrics(db: DataSource): { text(): Promise<string>; contentType: string; registries: Registry[] } {
   collectDefaultMetrics();
   const own = new Registry();
   poolGauges(db, [own]);
-  const readBacklog = backlogGauges(db, [own]);
+  backlogGauges(db, [own]);
   const merged = Registry.merge([processRegistry, own]);
-  return {
-    async text() {
-      await readBacklog();
-      return merged.metrics();
-    },
-    contentType: merged.contentType,
-  };
+  return { text: () => merged.metrics(), contentType: merged.contentType, registries: [processRegistry, own] };
 }

@@ -1,12 +1,12 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createAppspace, CreatedAppspace, updateSettings } from "../src/appspaces/appspace.service";
+import { createAppspace, CreatedAppspace, setRetention, updateSettings } from "../src/appspaces/appspace.service";
 import { loadConfig } from "../src/config";
 import { createDataSource } from "../src/data-source";
 import { openDatabase } from "../src/open-database";
 import { dbTargets } from "./helpers/databases";
-import { TRACK_EVENT } from "./helpers/documents";
+import { DELETE_USER, TRACK_EVENT, TRACK_EVENTS } from "./helpers/documents";
 import { LoadResult, runLoad } from "./helpers/load";
 import { freePort } from "./helpers/mariadbd";
 import { gqlAt, logLines, logMessages, ServerProcess, startServerProcess } from "./helpers/process";
@@ -185,5 +185,74 @@ describe.each(dbTargets())("limits shared by three server processes through Redi
     }
     expect(loads.reduce((n, l) => n + (l.statuses.get(503) ?? 0), 0)).toBeGreaterThan(0);
     await expectStoredOnce(space.appspaceId, loads);
+  }, 90_000);
+});
+
+/*
+ * Background work with three server processes on one MariaDB database (several processes on one SQLite file hold each
+ * other up: README, "Several server processes"): each stale day is refreshed once, by one process at a time; a
+ * deletion runs once; a retention purge deletes once.
+ */
+if (process.env.MYSQL_TEST_URL) describe("background work shared by three server processes on mariadb", () => {
+  const [, mariadb] = dbTargets();
+  let env: NodeJS.ProcessEnv;
+  let drop: () => Promise<void>;
+  let dir: string;
+  let servers: ServerProcess[] = [];
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "background-"));
+    const created = await mariadb.create();
+    drop = created.drop;
+    env = { DATABASE_URL: created.databaseUrl!, AUDIT_SECRET_FILE: path.join(dir, "audit.key"), NODE_ENV: "production", LOG_LEVEL: "debug", ROLLUP_REFRESH_MS: "200", RETENTION_PURGE_MS: "1000" };
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map(s => s.stop()));
+    await drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("refreshes every stale day once, one process at a time, and runs a deletion and a retention purge once", async () => {
+    const db = await openDatabase(loadConfig(env));
+    const [a, b] = [await createAppspace(db, { name: "a", currency: "USD" }), await createAppspace(db, { name: "b", currency: "USD" })];
+    await db.destroy();
+    servers = await Promise.all([0, 1, 2].map(() => startServerProcess(env)));
+    const day = (back: number) => new Date(Date.now() - back * 86_400_000).toISOString().slice(0, 10);
+    // A: two purchases on each of 20 past days, over the three processes; B: events 20 days old.
+    for (let back = 1; back <= 20; back++) {
+      const events = [0, 1].map(i => ({ eventType: "PURCHASE", userId: `bg-u-${(back + i) % 5}`, transactionId: `bg-${back}-${i}`, eventId: `bg-${back}-${i}`, revenue: 3, timestamp: `${day(back)}T12:00:00Z` }));
+      expect((await gqlAt(servers[back % 3].url, a.publishableKey, TRACK_EVENTS, { events })).data.trackEvents.accepted).toBe(2);
+    }
+    const old = Array.from({ length: 5 }, (_, i) => ({ eventType: "VIEW_ITEM", userId: `bg-old-${i}`, timestamp: `${day(20)}T08:00:00Z`, items: [{ itemId: "sku" }] }));
+    expect((await gqlAt(servers[0].url, b.publishableKey, TRACK_EVENTS, { events: old })).data.trackEvents.accepted).toBe(5);
+    const deletion = (await gqlAt(servers[1].url, a.secretKey, DELETE_USER, { userId: "bg-u-3" })).data.deleteUser;
+    const admin = await openDatabase(loadConfig(env));
+    try {
+      await setRetention(admin, b.appspaceId, 10);
+      // Every day quiet for 10 s (the refresher's wait), then refreshed; the deletion done; B purged.
+      const settled = async () => {
+        const [marks] = await admin.query("SELECT COUNT(*) AS n FROM rollup_dirty WHERE appspace_id = ?", [a.appspaceId]);
+        const [done] = await admin.query("SELECT status FROM deletion_requests WHERE public_id = ?", [deletion.id]);
+        const [left] = await admin.query("SELECT COUNT(*) AS n FROM events WHERE appspace_id = ?", [b.appspaceId]);
+        return Number(marks.n) === 0 && done?.status === "DONE" && Number(left.n) === 0;
+      };
+      for (let i = 0; i < 300 && !(await settled()); i++) await sleep(100);
+      expect(await settled()).toBe(true);
+    } finally {
+      await admin.destroy();
+    }
+    await Promise.all(servers.map(s => s.stop()));
+    const lines = servers.flatMap(s => logLines(s.out()));
+    // Each refresh of a day of A, by any process: no two of one day overlap in time.
+    const refreshes = lines.filter(l => l.msg === "day refreshed" && l.appspace === a.appspaceId);
+    const byDay = new Map<string, { startedAt: number; durationMs: number }[]>();
+    for (const r of refreshes) byDay.set(r.day, [...(byDay.get(r.day) ?? []), r as unknown as { startedAt: number; durationMs: number }]);
+    expect(byDay.size).toBeGreaterThanOrEqual(20);
+    for (const [, runs] of byDay) {
+      const sorted = runs.sort((x, y) => x.startedAt - y.startedAt);
+      for (let i = 1; i < sorted.length; i++) expect(sorted[i].startedAt).toBeGreaterThanOrEqual(sorted[i - 1].startedAt + sorted[i - 1].durationMs);
+    }
+    expect(lines.filter(l => l.msg === "deletion done")).toHaveLength(1);
+    expect(lines.filter(l => l.msg === "purged events older than the appspace's retention" && l.appspace === b.appspaceId).map(l => l.events)).toEqual([5]);
   }, 90_000);
 });

@@ -51,9 +51,12 @@ function poolGauges(db: DataSource, registers: Registry[]): void {
   });
 }
 
-/** One read of the database for the backlog gauges of a scrape: the gauges' collects share it (for half a second). */
+/**
+ * One read of the database for the backlog gauges of a scrape: a scrape starts the gauges' collects together, and
+ * they share the read in flight; the next scrape reads again.
+ */
 function backlogReader(db: DataSource): () => Promise<Backlog | null> {
-  let last: { at: number; reading: Promise<Backlog | null> } | null = null;
+  let inFlight: Promise<Backlog | null> | null = null;
   const read = async (): Promise<Backlog | null> => {
     try {
       // A scrape answers within about a second whatever the database does.
@@ -66,10 +69,7 @@ function backlogReader(db: DataSource): () => Promise<Backlog | null> {
       return null;
     }
   };
-  return () => {
-    if (!last || Date.now() - last.at > 500) last = { at: Date.now(), reading: read() };
-    return last.reading;
-  };
+  return () => (inFlight ??= read().finally(() => (inFlight = null)));
 }
 
 interface Backlog {

@@ -136,9 +136,11 @@ async function refreshOneDay(
 ): Promise<"refreshed" | "failed" | "stopped"> {
   const toRefresh = { appspaceId, day, partEvents: opts.partEvents ?? PART_EVENTS, check: checkpoint(opts.stopping) };
   const timer = rollupRefreshDuration.startTimer();
+  const startedAt = Date.now();
   try {
     await inTransaction(db, runner, em => refreshDay(em, rollups, toRefresh));
     timer();
+    log.debug({ scope: "rollups", appspace: appspaceId, day, startedAt, durationMs: Date.now() - startedAt }, "day refreshed");
   } catch (err) {
     // Told to stop mid-day (a shutdown): rolled back, the day stays stale for the next refresher.
     if (err instanceof RefreshStopped) return "stopped";

@@ -20,6 +20,7 @@ import { benchEvents, rawRows } from "./rows";
 
 /*
  * npm run bench -- [--sizes 1000000,10000000] [--seconds 60] [--runs 20] [--budget 60] [--reports overview,funnel] [--fresh]
+ *                   [--workers 2]   (the server as WORKERS=2 runs it: node:cluster workers sharing its port)
  *
  * On MariaDB/MySQL from DATABASE_URL (default mysql://root@127.0.0.1:3306/analytics_bench,
  * which it drops and recreates). The server runs as `npm start` does, in a process of
@@ -172,6 +173,7 @@ async function main() {
   const runs = Number(flags.runs ?? 20);
   const budget = Number(flags.budget ?? 60);
   const only = typeof flags.reports === "string" ? flags.reports.split(",") : null;
+  const workers = String(flags.workers ?? "1");
   const url = new URL(process.env.DATABASE_URL || "mysql://root@127.0.0.1:3306/analytics_bench");
   const dbName = url.pathname.slice(1);
   const admin = await mysql.createConnection({ host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) });
@@ -216,7 +218,9 @@ async function main() {
   const datasets: { size: number; appspaceId: number; secretKey: string }[] = [];
   for (const size of sizes) datasets.push({ size, ...(await dataset(size)) });
 
-  const { child: server, match } = await spawnReady("src/index.ts", { DATABASE_URL: url.toString(), PORT: "0", NODE_ENV: "production" }, /ready at (http:\/\/\S+?\/graphql)/);
+  // Under WORKERS the port is fixed (PORT 0 would give each worker one of its own) and the primary's metrics need one.
+  const clustered = workers !== "1" ? { WORKERS: workers, PORT: "4791", METRICS_PORT: "4792" } : {};
+  const { child: server, match } = await spawnReady("src/index.ts", { DATABASE_URL: url.toString(), PORT: "0", NODE_ENV: "production", ...clustered }, /ready at (http:\/\/\S+?\/graphql)/);
   const serverUrl = match[1];
   const lines: string[] = [];
   const row = (...cells: (string | number)[]) => lines.push(`| ${cells.join(" | ")} |`);

@@ -190,17 +190,18 @@ export async function ingest(deps: IngestDeps, appspace: Appspace, sender: Sende
     }
   });
 
-  const quota = settingsOf(appspace).monthlyEventQuota;
+  // The monthly quota: the valid events are reserved against it first (shared by every process with REDIS_URL), and
+  // given back if they are not written.
+  const quota = valid.length > 0 ? settingsOf(appspace).monthlyEventQuota : null;
   const month = now.toISOString().slice(0, 7);
-  const reserved = valid.length && quota !== null ? valid.length : 0;
-  if (reserved && !(await deps.limits.reserveQuota(appspace.id, month, reserved, quota!, () => eventsThisMonth(deps.db, appspace.id, now)))) {
+  if (quota !== null && !(await deps.limits.reserveQuota(appspace.id, month, valid.length, quota, () => eventsThisMonth(deps.db, appspace.id, now)))) {
     refusals.inc({ reason: "quota_exceeded", appspace: String(appspace.id) });
-    throw new QuotaExceededError(quota!);
+    throw new QuotaExceededError(quota);
   }
   try {
     await checkAndWrite(deps, appspace, valid, tally, now);
   } catch (err) {
-    if (reserved) await deps.limits.releaseQuota(appspace.id, month, reserved);
+    if (quota !== null) await deps.limits.releaseQuota(appspace.id, month, valid.length);
     throw err;
   }
   return { accepted: valid.length, problems };
@@ -208,7 +209,6 @@ export async function ingest(deps: IngestDeps, appspace: Appspace, sender: Sende
 
 /** The fraud rules, then the write of what they let through (with the request's tally). */
 async function checkAndWrite(deps: IngestDeps, appspace: Appspace, valid: NormalizedEvent[], tally: Tally, now: Date): Promise<void> {
-
   const toStore: NormalizedEvent[] = [];
   for (const e of valid) {
     const verdict = await deps.fraud.check(appspace, e);

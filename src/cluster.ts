@@ -32,13 +32,15 @@ export async function runPrimary(config: Config): Promise<void> {
     log.info({ scope: "cluster", workers: config.workers, metricsPort: config.metricsPort }, `cluster ready: ${config.workers} workers on port ${address.port}`);
     if (demo) printDemo(demo, `http://localhost:${address.port}/graphql`);
   });
-  cluster.on("exit", (worker, code, signal) => {
-    failed ||= code !== 0;
+  cluster.on("exit", (_worker, code, signal) => {
     if (!stopping) {
-      log.error({ scope: "cluster", code, signal }, "a worker exited; starting another");
-      cluster.fork();
+      // After a second: a worker that cannot start (its database unreachable) is not restarted in a tight loop.
+      log.error({ scope: "cluster", code, signal }, "a worker exited; starting another in a second");
+      setTimeout(() => stopping || cluster.fork(), 1000);
       return;
     }
+    // How the workers ended their shutdown: the cluster's exit code.
+    failed ||= code !== 0;
     if (Object.keys(cluster.workers ?? {}).length > 0) return;
     metrics.close();
     log.info({ scope: "cluster", failed }, "cluster stopped");

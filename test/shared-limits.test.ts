@@ -95,7 +95,7 @@ describe.each(dbTargets())("limits shared by three server processes through Redi
     expect(stats.data.ingestionStats).toEqual({ accepted: 20, stored: 18, flagged: 2, rules: [{ rule: "velocity", flagged: 2 }] });
   }, 60_000);
 
-  it("WORKERS=2: two worker processes share the port and the limits; the primary sums their metrics; SIGTERM stops them all, exit 0", async () => {
+  it("WORKERS=2: two worker processes share the port and the limits; the primary sums their metrics and replaces a dead worker; SIGTERM stops them all, exit 0", async () => {
     const space = await appspace({ requestLimit: 20 });
     const metricsPort = await freePort();
     const [server] = await start(1, { WORKERS: "2", METRICS_PORT: String(metricsPort) });
@@ -110,6 +110,12 @@ describe.each(dbTargets())("limits shared by three server processes through Redi
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toContain('http_request_duration_seconds_count{operation="overview",type="query",status="200"} 20');
     expect(metrics).toContain('http_request_duration_seconds_count{operation="none",type="none",status="429"} 10');
+    // A worker that dies is replaced (a second later), and the cluster still stops cleanly.
+    process.kill(Number([...servedBy][0]), "SIGKILL");
+    const ready = () => logMessages(server.out()).filter(m => m.startsWith("GraphQL server ready")).length;
+    for (let i = 0; i < 100 && ready() < 3; i++) await sleep(100);
+    expect(ready()).toBe(3);
+    expect((await fetch(server.url.replace("/graphql", "/health/ready"))).status).toBe(200);
     await server.stop();
     expect(server.child.exitCode).toBe(0);
     expect(logMessages(server.out()).filter(m => m === "shutdown done")).toHaveLength(2);

@@ -4,8 +4,7 @@ import { AggregatorRegistry } from "prom-client";
 import { Config, loadConfig, loadEnvFile } from "./config";
 import { openDatabase } from "./open-database";
 import { loadAuditSecret } from "./identity/audit-secret";
-import { driverError } from "./db/failures";
-import { configureLog, describeFailure, log, logFailure } from "./log";
+import { configureLog, describeFailure, isDatabaseFailure, log, logFailure } from "./log";
 import { createServer, RunningServer } from "./server";
 import { runPrimary, SHUTDOWN_MESSAGE } from "./cluster";
 import { demoAppspace, printDemo } from "./demo";
@@ -86,7 +85,7 @@ function handleSignals(config: Config, running: RunningServer, closeDatabase: ()
  */
 function startFailure(err: unknown): string {
   if ((err as { syscall?: unknown })?.syscall === "listen") return (err as Error).message;
-  if (driverError(err).code) return describeFailure(err);
+  if (isDatabaseFailure(err)) return describeFailure(err);
   return err instanceof Error ? err.message : String(err);
 }
 

@@ -57,15 +57,21 @@ export function captureLogs(level = "info"): () => Record<string, unknown>[] {
   };
 }
 
+/** An error of the database (TypeORM's QueryFailedError, a driver's error) or of a socket: it carries a code. */
+export function isDatabaseFailure(err: unknown): boolean {
+  const e = (err ?? {}) as { driverError?: unknown; query?: unknown; sql?: unknown; sqlMessage?: unknown };
+  const fromDatabase = e.driverError !== undefined || typeof e.query === "string" || typeof e.sql === "string" || typeof e.sqlMessage === "string";
+  return fromDatabase || !!driverError(err).code;
+}
+
 /**
  * What a log line may hold of an error. A database error: its code and the shape of its statement (the text without
  * values), never its message, SQL or bound values: drivers quote the values in both ("Duplicate entry
  * 'alice@example.com' ..."). Other errors are bugs: their name, message and stack.
  */
 export function describeFailure(err: unknown): string {
-  const e = (err ?? {}) as { driverError?: unknown; query?: unknown; sql?: unknown; sqlMessage?: unknown; name?: unknown };
-  const fromDatabase = e.driverError !== undefined || typeof e.query === "string" || typeof e.sql === "string" || typeof e.sqlMessage === "string";
-  if (fromDatabase || driverError(err).code) {
+  if (isDatabaseFailure(err)) {
+    const e = err as { query?: unknown; sql?: unknown };
     const { code, errno } = driverError(err);
     const shape = statementShape(typeof e.query === "string" ? e.query : typeof e.sql === "string" ? e.sql : undefined);
     return [`code=${code ?? "unknown"}`, errno ? `errno=${errno}` : "", shape ? `statement="${shape}"` : ""].filter(Boolean).join(" ");

@@ -26,8 +26,15 @@ export const LIMITS_UNAVAILABLE = "The request limits cannot be counted right no
 /** How long a quota counter in Redis lives before it is read again from the database's committed counts. */
 const QUOTA_RESYNC_SECONDS = 300;
 
-/** Atomically: start the counter at the committed count if it is missing, add n, and take them back when over quota. */
-const RESERVE = `redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[4], 'NX')
+/**
+ * Atomically: -1 when the counter is missing and no start was given (ARGV[1] empty); else start it at ARGV[1] if it
+ * is missing, add n, and take them back when over quota (0), or keep them (1).
+ */
+const RESERVE = `if ARGV[1] == '' then
+  if redis.call('exists', KEYS[1]) == 0 then return -1 end
+else
+  redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[4], 'NX')
+end
 local reserved = redis.call('incrby', KEYS[1], ARGV[2])
 if reserved > tonumber(ARGV[3]) then
   redis.call('decrby', KEYS[1], ARGV[2])
@@ -90,15 +97,17 @@ export class Limits {
    */
   async reserveQuota(appspaceId: number, month: string, n: number, quota: number, committed: () => Promise<number>): Promise<boolean> {
     if (!this.redis) return (await committed()) + n <= quota;
-    const counted = await committed();
+    const key = `analytics:quota:${appspaceId}:${month}`;
+    const reserve = (start: number | "") => this.redis!.eval(RESERVE, 1, key, start, n, quota, QUOTA_RESYNC_SECONDS);
     try {
-      const key = `analytics:quota:${appspaceId}:${month}`;
-      const ok = await this.redis.eval(RESERVE, 1, key, counted, n, quota, QUOTA_RESYNC_SECONDS);
+      // The database is read only when the counter has to start (at most once per QUOTA_RESYNC_SECONDS).
+      let reserved = await reserve("");
+      if (reserved === -1) reserved = await reserve(await committed());
       this.noteUp();
-      return ok === 1;
+      return reserved === 1;
     } catch (err) {
       this.noteDown(err);
-      return counted + n <= quota;
+      return (await committed()) + n <= quota;
     }
   }
 

@@ -1,6 +1,6 @@
 import { DataSource } from "typeorm";
 import { driverError } from "../../db/failures";
-import { describeFailure, log } from "../../log";
+import { describeFailure, isDatabaseFailure, log } from "../../log";
 import { ratesDate, ratesFetches } from "../../metrics";
 import { PeriodicTask } from "../../periodic-task";
 import { loadRates, OxrFile, RatesCache } from "./rates.service";
@@ -136,10 +136,4 @@ export class RatesFetcher {
     // loadRates's own checks of the file: plain Errors whose message names what is wrong with it.
     return err instanceof Error ? err.message.split("\n")[0].slice(0, 200) : typeof err;
   }
-}
-
-/** Errors of the database (TypeORM's QueryFailedError, the drivers' errors), as describeFailure tells them. */
-function isDatabaseFailure(err: unknown): boolean {
-  const e = (err ?? {}) as { driverError?: unknown; query?: unknown; sql?: unknown };
-  return e.driverError !== undefined || typeof e.query === "string" || typeof e.sql === "string" || !!driverError(err).code;
 }

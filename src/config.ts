@@ -48,6 +48,8 @@ export interface Config {
   readonly workers: number;
   /** Redis for the limits every server process shares (null: counted in each process); how long they may fail open. */
   readonly redis: { readonly url: string | null; readonly failOpenSeconds: number };
+  /** Read replicas of DATABASE_URL for reports, journeys and stats; one lagging more than maxLagSeconds is skipped. */
+  readonly replicas: { readonly urls: readonly string[]; readonly maxLagSeconds: number };
 }
 
 function fail(message: string): never {
@@ -163,6 +165,16 @@ function corsOrigins(value: string | undefined, production: boolean): "*" | read
   return Object.freeze(origins);
 }
 
+/** DATABASE_READ_URLS: mysql:// URLs separated by commas, only beside a DATABASE_URL. */
+function readUrls(value: string | undefined, databaseUrl: string | null): readonly string[] {
+  const urls = (value ?? "").split(",").map(u => u.trim()).filter(Boolean);
+  if (urls.length > 0 && !databaseUrl) fail("DATABASE_READ_URLS needs DATABASE_URL: read replicas are replicas of a MySQL primary");
+  for (const [i, url] of urls.entries()) if (!/^mysql:\/\/[^\s]+$/.test(url)) fail(`DATABASE_READ_URLS must be mysql:// URLs separated by commas; the ${ordinal(i + 1)} is not`);
+  return Object.freeze(urls);
+}
+
+const ordinal = (n: number) => `${n}${n === 1 ? "st" : n === 2 ? "nd" : n === 3 ? "rd" : "th"}`;
+
 /** Reads and validates the environment once; the only reader of process.env. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const listenPort = port(env, "PORT", 4000)!;
@@ -199,5 +211,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: corsOrigins(env.CORS_ORIGINS, production),
     introspection: flag(env, "INTROSPECTION", !production),
     redis: Object.freeze({ url: redisUrl(env.REDIS_URL), failOpenSeconds: whole(env, "REDIS_FAIL_OPEN_SECONDS", 60, 0, 3600) }),
+    replicas: Object.freeze({ urls: readUrls(env.DATABASE_READ_URLS, databaseUrl), maxLagSeconds: whole(env, "REPLICA_MAX_LAG_SECONDS", 30, 1, 86_400) }),
   });
 }

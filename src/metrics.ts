@@ -93,6 +93,20 @@ export const redisUp = new Gauge({
   help: "1 while the Redis of the shared limits (REDIS_URL) answers, 0 while it does not; absent without REDIS_URL.",
 });
 
+export const replicaLag = new Gauge({
+  aggregator: "max",
+  name: "db_replica_lag_seconds",
+  help: "How far each read replica (DATABASE_READ_URLS, numbered from 1) is behind the primary; -1 when not replicating or unreachable.",
+  labelNames: ["replica"],
+});
+
+export const replicaUsable = new Gauge({
+  aggregator: "min",
+  name: "db_replica_serving",
+  help: "1 while a read replica serves reads, 0 while it is skipped (lagging, not replicating, unreachable).",
+  labelNames: ["replica"],
+});
+
 export const limitsFailOpen = new Counter({
   name: "limits_fail_open_total",
   help: "Limits counted in this process's memory because Redis did not answer (within REDIS_FAIL_OPEN_SECONDS).",

@@ -3,13 +3,12 @@ import http from "node:http";
 import { AddressInfo } from "node:net";
 import path from "node:path";
 import { DataSource } from "typeorm";
-import { createDataSource } from "../src/data-source";
 import { RatesFetcher } from "../src/ingest/rates/rates-fetcher";
 import { OxrFile, RatesCache } from "../src/ingest/rates/rates.service";
 import { captureLogs } from "../src/log";
 import { ratesDate, ratesFetches } from "../src/metrics";
 import { convertMinor } from "../src/money";
-import { dbTargets } from "./helpers/databases";
+import { dbTargets, migratedDatabase } from "./helpers/databases";
 
 /*
  * RATES_URL: a RatesFetcher against a real HTTP server on 127.0.0.1 serving a latest.json the tests change and break,
@@ -137,11 +136,7 @@ describe.each(dbTargets())("exchange rates from RATES_URL ($name)", target => {
   };
 
   beforeAll(async () => {
-    const created = await target.create();
-    drop = created.drop;
-    db = createDataSource({ databaseUrl: created.databaseUrl, sqlitePath: created.sqlitePath });
-    await db.initialize();
-    await db.runMigrations({ transaction: "each" });
+    ({ db, drop } = await migratedDatabase(target));
   });
 
   beforeEach(async () => {

@@ -36,7 +36,7 @@ class Recorder implements Logger {
   logQuery(query: string, parameters?: unknown[]) {
     if (!this.on) return;
     // Background work (the deletion worker, the rollup refresher) and authentication are not the report's.
-    if (/^(BEGIN|COMMIT|ROLLBACK|START TRANSACTION|SET TRANSACTION|SELECT VERSION|SELECT DATABASE)|deletion_requests|rollup_dirty ORDER BY|GET_LOCK|RELEASE_LOCK|api_keys|FROM `?appspaces/i.test(query.trim())) return;
+    if (/^(BEGIN|COMMIT|ROLLBACK|START TRANSACTION|SET TRANSACTION|SELECT VERSION|SELECT DATABASE)|deletion_requests|rollup_dirty ORDER BY|work_leases|api_keys|FROM `?appspaces/i.test(query.trim())) return;
     this.statements.push([query, parameters ?? []]);
   }
   logQueryError() {}

@@ -5,7 +5,7 @@ import { selectEvents } from "../events/event-store";
 import { DayRollup } from "../rollups/day-rollup";
 import { deleteAndMark } from "../rollups/marks";
 import { oldestKept, oldestKeptMs } from "../days";
-import { withNamedLock } from "../db/named-lock";
+import { Lease, withLease } from "../db/leases";
 import { PeriodicTask } from "../periodic-task";
 import { log } from "../log";
 import { purgeRollupsBefore } from "../rollups/refresher";
@@ -31,22 +31,22 @@ export interface PurgeOptions {
  * The days of the deleted events are marked stale, as a deletion marks them, with
  * those of refunds of deleted purchases (what such a refund takes back is now
  * counted as sent), so the refresher recomputes what sums them.
- * On MySQL one purge runs at a time per database, across servers (a named lock).
+ * Server processes share the purge by appspace: each claims an appspace (a lease, src/db/leases.ts) while purging it,
+ * and leaves one another holds; a purge that finds nothing old deletes nothing.
  * Returns the number of events deleted per appspace that had any.
  */
 export async function purgeExpired(db: DataSource, rollups: readonly DayRollup[], opts: PurgeOptions = {}): Promise<Map<number, number>> {
   const now = opts.now ?? new Date();
   const purged = new Map<number, number>();
-  return withNamedLock(db, "retention", 0, purged, async () => {
-    const appspaces: { id: unknown; retention_days: unknown }[] = await db.query("SELECT id, retention_days FROM appspaces ORDER BY id");
-    for (const a of appspaces) {
-      if (opts.stopping?.()) break;
-      const appspaceId = toNumber(a.id);
-      const events = await purgeAppspace(db, rollups, appspaceId, toNumber(a.retention_days), now, opts);
-      if (events > 0) purged.set(appspaceId, events);
-    }
-    return purged;
-  });
+  const appspaces: { id: unknown; retention_days: unknown }[] = await db.query("SELECT id, retention_days FROM appspaces ORDER BY id");
+  for (const a of appspaces) {
+    if (opts.stopping?.()) break;
+    const appspaceId = toNumber(a.id);
+    const purge = (lease: Lease) => purgeAppspace(db, rollups, appspaceId, toNumber(a.retention_days), now, { ...opts, stopping: () => !!opts.stopping?.() || lease.lost() });
+    const events = await withLease(db, `retention:${appspaceId}`, 0, purge);
+    if (events > 0) purged.set(appspaceId, events);
+  }
+  return purged;
 }
 
 async function purgeAppspace(db: DataSource, rollups: readonly DayRollup[], appspaceId: number, retentionDays: number, now: Date, opts: PurgeOptions): Promise<number> {

@@ -1,7 +1,7 @@
 import { DataSource, EntityManager, QueryRunner } from "typeorm";
 import { Db, isMysql, toNumber, withTransaction } from "../db/sql";
 import { reportFailure } from "../db/health";
-import { withNamedLock } from "../db/named-lock";
+import { claim, Lease } from "../db/leases";
 import { dialectOf } from "../db/dialect";
 import { queryRows, raw, sql } from "../db/query";
 import { periodOf } from "../days";
@@ -55,22 +55,54 @@ export interface RefreshOptions {
 /**
  * Recomputes the rollups of the days named in rollup_dirty from raw events, one day per transaction, until every day
  * marked before the call (and not left by `skip`) has been refreshed; a mark that commits meanwhile with a lower id
- * than those read is left for the next call. On MySQL one refresher runs at a time per database, across servers (a
- * named lock), and each day is recomputed at READ COMMITTED, so it never locks the events ingest is writing. Returns
- * the number of days refreshed.
+ * than those read is left for the next call. Each day is recomputed at READ COMMITTED (MySQL), so it never locks the
+ * events ingest is writing. Returns the number of days refreshed.
+ *
+ * Server processes share the work by appspace: each claims an appspace (a lease, src/db/leases.ts) before touching its
+ * days, and leaves the days of appspaces another holds to it. The unit is the appspace, not the day, because an
+ * appspace's days share rows: a day's refresh recomputes the seven-day spans holding it from its neighbours' rows,
+ * numbers the appspace's people from one counter, and credits purchases to the previous day's touches; two days of
+ * one appspace refreshed at once would each read the other's rows as they were.
  */
-export function refreshStaleDays(
+export async function refreshStaleDays(
   db: DataSource,
   rollups: readonly DayRollup[],
   opts: RefreshOptions = {},
 ): Promise<number> {
-  return withNamedLock(db, "rollups", opts.waitSeconds ?? 0, 0, async runner => {
-    const refreshed = await refreshMarkedDays(db, runner, rollups, opts);
+  const runner = db.createQueryRunner();
+  const leases = new AppspaceLeases(db, (opts.waitSeconds ?? 0) * 1000);
+  try {
+    const refreshed = await refreshMarkedDays(db, runner, rollups, opts, leases);
     for (const rollup of rollups) {
-      if (rollup.followUp && !opts.stopping?.()) await refreshFollowUp(db, runner, rollup, opts);
+      if (rollup.followUp && !opts.stopping?.()) await refreshFollowUp(db, runner, rollup, opts, leases);
     }
     return refreshed;
-  });
+  } finally {
+    await leases.releaseAll();
+    await runner.release();
+  }
+}
+
+/**
+ * The appspaces a refresh has claimed, claimed on first need and held until the refresh ends; an appspace another
+ * holds is asked for once per refresh (waiting up to `waitMs`).
+ */
+class AppspaceLeases {
+  private readonly leases = new Map<number, Promise<Lease | null>>();
+
+  constructor(private readonly db: DataSource, private readonly waitMs: number) {}
+
+  /** The appspace's lease, or null when another process refreshes it. */
+  of(appspaceId: number): Promise<Lease | null> {
+    let lease = this.leases.get(appspaceId);
+    if (!lease) this.leases.set(appspaceId, (lease = claim(this.db, `rollups:${appspaceId}`, { waitMs: this.waitMs })));
+    return lease;
+  }
+
+  async releaseAll(): Promise<void> {
+    const held = await Promise.all([...this.leases.values()].map(l => l.catch(() => null)));
+    await Promise.all(held.map(lease => lease?.release().catch(() => undefined)));
+  }
 }
 
 /** The days of the marks there are now, a batch at a time (days that writers keep marking wait for the next call). */
@@ -79,10 +111,11 @@ async function refreshMarkedDays(
   runner: QueryRunner,
   rollups: readonly DayRollup[],
   opts: RefreshOptions,
+  leases: AppspaceLeases,
 ): Promise<number> {
   const [last] = await runner.query("SELECT COALESCE(MAX(id), 0) AS id FROM rollup_dirty");
   let refreshed = 0;
-  // Marks up to `after` have been dealt with: deleted with their day, or left by `skip`.
+  // Marks up to `after` have been dealt with: deleted with their day, left by `skip`, or left to another process.
   let after = 0;
   for (let pass = 0; pass < (opts.passes ?? Infinity) && !opts.stopping?.(); pass++) {
     const read = await readMarks(db, runner, "rollup_dirty", after, toNumber(last.id), opts.batch);
@@ -90,15 +123,20 @@ async function refreshMarkedDays(
     after = read.after;
     for (const { appspaceId, day, newest } of read.days) {
       if (opts.stopping?.()) return refreshed;
+      const lease = await leases.of(appspaceId);
+      if (!lease) continue;
       const outcome = opts.skip?.(appspaceId, day, newest)
         ? await leaveStale(db, runner, appspaceId, day, newest)
-        : await refreshOneDay(db, runner, rollups, appspaceId, day, opts);
+        : await refreshOneDay(db, runner, rollups, appspaceId, day, { ...opts, stopping: stopsOrLost(opts, lease) });
       if (outcome === "stopped") return refreshed;
       if (outcome === "refreshed") refreshed++;
     }
   }
   return refreshed;
 }
+
+/** True once the refresh is told to stop, or its lease of the appspace was taken (it hung past it). */
+const stopsOrLost = (opts: RefreshOptions, lease: Lease) => () => !!opts.stopping?.() || lease.lost();
 
 /**
  * Keeps a day stale with two marks, its oldest and its newest: the marks of a day written without pause do not pile
@@ -163,6 +201,7 @@ async function refreshFollowUp(
   runner: QueryRunner,
   rollup: DayRollup,
   opts: RefreshOptions,
+  leases: AppspaceLeases,
 ): Promise<void> {
   const followUp = rollup.followUp!;
   const [last] = await runner.query(`SELECT COALESCE(MAX(id), 0) AS id FROM ${followUp.log}`);
@@ -172,6 +211,8 @@ async function refreshFollowUp(
     after = read.after;
     for (const { appspaceId, day } of read.days) {
       if (opts.stopping?.()) return;
+      const lease = await leases.of(appspaceId);
+      if (!lease || lease.lost()) continue;
       try {
         await inTransaction(db, runner, em => followUp.refreshDay(em, appspaceId, day));
       } catch (err) {
@@ -344,8 +385,8 @@ export async function purgeRollupsBefore(
 }
 
 /**
- * Keeps rollups current in the background: a pass every `pollMs`, skipped while one runs (here or, on MySQL, in another
- * server). A stale day is recomputed once no mark has come for it for `quietMs`, or once it has waited `maxWaitMs`.
+ * Keeps rollups current in the background: a pass every `pollMs`, skipped while one runs here; the days of an appspace
+ * another server is refreshing are left to it. A stale day is recomputed once no mark has come for it for `quietMs`, or once it has waited `maxWaitMs`.
  * Reports read a stale day from raw events whatever its rollups hold, so recomputing a day still being written (today,
  * under steady ingest, is marked again within milliseconds) only takes database time from ingest, and memory: it waits,
  * with one mark.

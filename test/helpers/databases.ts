@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import mysql from "mysql2/promise";
+import type { DataSource, Logger } from "typeorm";
+import { createDataSource } from "../../src/data-source";
 
 export interface DbTarget {
   name: "sqlite" | "mariadb";
@@ -49,4 +51,13 @@ export type Reads = "raw events" | "rollups";
 /** Each database target twice: a suite with pinned numbers must answer them from raw events and from rollups alike. */
 export function dbTargetsAndReads(): (DbTarget & { reads: Reads })[] {
   return dbTargets().flatMap(target => (["raw events", "rollups"] as const).map(reads => ({ ...target, reads })));
+}
+
+/** A fresh database of the target, migrated, and how to drop it (after destroying the DataSource). */
+export async function migratedDatabase(target: DbTarget, logger?: Logger): Promise<{ db: DataSource; drop(): Promise<void> }> {
+  const created = await target.create();
+  const db = createDataSource({ databaseUrl: created.databaseUrl, sqlitePath: created.sqlitePath, logger });
+  await db.initialize();
+  await db.runMigrations({ transaction: "each" });
+  return { db, drop: created.drop };
 }

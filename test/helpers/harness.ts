@@ -2,11 +2,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { DataSource, Logger } from "typeorm";
 import { createAppspace, CreatedAppspace, NewAppspace } from "../../src/appspaces/appspace.service";
-import { createDataSource } from "../../src/data-source";
 import { loadRates, OxrFile } from "../../src/ingest/rates/rates.service";
 import { createServer, RunningServer, ServerOptions } from "../../src/server";
 import { refreshRollups } from "../../src/read-models";
-import { DbTarget, Reads } from "./databases";
+import { DbTarget, migratedDatabase, Reads } from "./databases";
 
 /** Counts the SQL statements the app sends (transaction control excluded). */
 export class StatementCounter implements Logger {
@@ -44,11 +43,8 @@ export const TEST_RATES: OxrFile = JSON.parse(fs.readFileSync(path.join(__dirnam
 
 /** A real server on a random port over a fresh database of the target, with the test rates loaded; `now` pins its clock. */
 export async function startHarness(target: DbTarget, extraRates: OxrFile[] = [], now?: () => Date, options: ServerOptions = {}): Promise<Harness> {
-  const created = await target.create();
   const sql = new StatementCounter();
-  const db = createDataSource({ databaseUrl: created.databaseUrl, sqlitePath: created.sqlitePath, logger: sql });
-  await db.initialize();
-  await db.runMigrations({ transaction: "each" });
+  const { db, drop } = await migratedDatabase(target, sql);
   for (const rates of [TEST_RATES, ...extraRates]) await loadRates(db, rates);
   // The rollup refresher waits unless a test asks for it: its statements would mix with those the tests count.
   const server = await createServer(db, { now, rollupRefreshMs: 3_600_000, ...options });
@@ -76,7 +72,7 @@ export async function startHarness(target: DbTarget, extraRates: OxrFile[] = [],
     async close() {
       await running.stop();
       await db.destroy();
-      await created.drop();
+      await drop();
     },
   };
 }

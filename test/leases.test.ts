@@ -1,0 +1,85 @@
+import { DataSource } from "typeorm";
+import { claim, withLease } from "../src/db/leases";
+import { isMysql } from "../src/db/sql";
+import { dbTargets, migratedDatabase } from "./helpers/databases";
+
+/*
+ * Leases (src/db/leases.ts): one holder of a unit at a time, a released unit is free at once, a lapsed one is taken
+ * over, renewal keeps it, and a holder whose unit was taken is told so and leaves it alone.
+ */
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+
+describe.each(dbTargets())("leases on $name", target => {
+  let db: DataSource;
+  let drop: () => Promise<void>;
+
+  /** A claim of another process that nobody renews (it died): lapses `ms` from now, by the database's clock. */
+  const deadHolder = async (unit: string, ms: number) => {
+    const expires = isMysql(db)
+      ? `UTC_TIMESTAMP(3) + INTERVAL ${ms * 1000} MICROSECOND`
+      : `strftime('%Y-%m-%d %H:%M:%f', 'now', '+${ms / 1000} seconds')`;
+    await db.query(`INSERT INTO work_leases (unit, holder, expires_at) VALUES (?, 'dead-process', ${expires})`, [unit]);
+  };
+
+  beforeAll(async () => {
+    ({ db, drop } = await migratedDatabase(target));
+  });
+  afterAll(async () => {
+    await db.destroy();
+    await drop();
+  });
+
+  it("gives a unit to one holder at a time, and another unit to another", async () => {
+    const first = await claim(db, "unit:a");
+    expect(first?.unit).toBe("unit:a");
+    expect(await claim(db, "unit:a")).toBeNull();
+    const other = await claim(db, "unit:b");
+    expect(other).not.toBeNull();
+    await first!.release();
+    const next = await claim(db, "unit:a");
+    expect(next).not.toBeNull();
+    expect(first!.lost()).toBe(false);
+    await Promise.all([next!.release(), other!.release()]);
+  });
+
+  it("hands a dead holder's unit to the next claimer once its lease lapses, not before", async () => {
+    await deadHolder("unit:c", 600);
+    const started = Date.now();
+    expect(await claim(db, "unit:c")).toBeNull();
+    const taker = await claim(db, "unit:c", { waitMs: 5000 });
+    expect(taker).not.toBeNull();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+    expect(Date.now() - started).toBeLessThan(3000);
+    await taker!.release();
+  });
+
+  it("keeps a unit its holder renews past the lease", async () => {
+    const kept = await claim(db, "unit:d", { leaseMs: 300 });
+    await sleep(1000);
+    expect(await claim(db, "unit:d")).toBeNull();
+    expect(await kept!.renew()).toBe(true);
+    expect(kept!.lost()).toBe(false);
+    await kept!.release();
+    expect(await claim(db, "unit:d")).not.toBeNull();
+  });
+
+  it("tells a holder whose unit another took (it hung past its lease), and its release leaves the taker's alone", async () => {
+    const hung = await claim(db, "unit:e", { leaseMs: 60_000 });
+    // As a claimer would after the lapse: the unit is another's.
+    await db.query("UPDATE work_leases SET holder = 'taker' WHERE unit = 'unit:e'");
+    expect(await hung!.renew()).toBe(false);
+    expect(hung!.lost()).toBe(true);
+    await hung!.release();
+    const [row] = await db.query("SELECT holder FROM work_leases WHERE unit = 'unit:e'");
+    expect(row.holder).toBe("taker");
+  });
+
+  it("runs work under a lease, and not while another holds it", async () => {
+    const held = await claim(db, "unit:f");
+    expect(await withLease(db, "unit:f", "busy", async () => "ran")).toBe("busy");
+    await held!.release();
+    expect(await withLease(db, "unit:f", "busy", async lease => `ran ${lease.unit}`)).toBe("ran unit:f");
+    expect(await claim(db, "unit:f")).not.toBeNull();
+  });
+});

@@ -25,6 +25,7 @@ import { RatesCache } from "./ingest/rates/rates.service";
 import { RatesFetcher } from "./ingest/rates/rates-fetcher";
 import { Limits } from "./limits/limits";
 import { eventWrites, EventWrites } from "./ingest/ingest.service";
+import { ReadReplicas, ReadSource } from "./db/replicas";
 
 /** Long-lived parts shared by every request of one server. */
 export interface Services {
@@ -48,6 +49,8 @@ export interface Services {
   limits: Limits;
   /** The key of the deletion audit's HMAC (loadAuditSecret). */
   auditSecret: Buffer;
+  /** Where queries read: the read replicas (DATABASE_READ_URLS) in turn, or the primary. */
+  replicas: ReadReplicas;
 }
 
 export interface ServiceOptions {
@@ -66,6 +69,8 @@ export interface ServiceOptions {
   redis?: { url: string | null; failOpenSeconds: number };
   /** Exchange rates fetched from `url` at start and every `refreshMs` (RATES_URL, RATES_REFRESH_HOURS). */
   rates?: { url: string | null; refreshMs: number };
+  /** Read replicas for queries (DATABASE_READ_URLS), skipped beyond `maxLagSeconds` behind (REPLICA_MAX_LAG_SECONDS). */
+  replicas?: { urls: readonly string[]; maxLagSeconds: number };
 }
 
 export function createServices(db: DataSource, opts: ServiceOptions = {}): Services {
@@ -86,6 +91,7 @@ export function createServices(db: DataSource, opts: ServiceOptions = {}): Servi
     writes: eventWrites(db),
     requests: new RequestLimiter(limits, opts.rateLimitWindowSeconds ?? 60),
     auditSecret: opts.auditSecret ?? randomBytes(32),
+    replicas: new ReadReplicas(db, opts.replicas?.urls ?? [], opts.replicas?.maxLagSeconds ?? 30, now),
   };
 }
 
@@ -104,7 +110,10 @@ export interface Context {
   keyKind: KeyKind | null;
   /** The client's address: the connection's, or what a trusted proxy says (TRUST_PROXY). Never stored or logged. */
   clientAddress: string | null;
+  /** Where the request reads: the primary (services.db), or for a query a read replica (chooseReadSource). */
   db: DataSource;
+  /** That database, and the time up to which what it holds is complete (every report's dataAsOf). */
+  reads: ReadSource;
   services: Services;
   /** Fresh per request, so no cached row crosses requests or tenants. */
   loaders: Loaders;
@@ -172,7 +181,21 @@ export async function createContext(services: Services, req: Request, record: Re
     keyKind: auth?.keyKind ?? null,
     clientAddress: req.ip ?? null,
     db: services.db,
+    reads: { db: services.db, replica: null, dataAsOf: services.now() },
     services,
     loaders: createLoaders(services.db, auth?.appspace ?? null),
   };
+}
+
+/**
+ * Sends a query's reads to a read replica (when there are any that serve): reports, journeys and stats. Mutations, and
+ * what must see its own writes (a deletion's status, keys), read the primary. Called once the operation is known,
+ * before anything is read.
+ */
+export async function chooseReadSource(ctx: Context, operationType: string): Promise<void> {
+  if (operationType !== "query" || !ctx.appspace || !ctx.services.replicas.enabled) return;
+  ctx.reads = await ctx.services.replicas.readSource();
+  ctx.db = ctx.reads.db;
+  ctx.loaders = createLoaders(ctx.db, ctx.appspace);
+  ctx.record.readFrom = ctx.reads.replica === null ? "primary" : `replica ${ctx.reads.replica}`;
 }

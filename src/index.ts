@@ -27,7 +27,7 @@ async function main() {
     production: config.production, deletion: config.deletion, rateLimitWindowSeconds: config.rateLimitWindowSeconds, rollupRefreshMs: config.rollupRefreshMs,
     retentionPurgeMs: config.retentionPurgeMs, auditSecret: loadAuditSecret(config.auditSecret, config.auditSecretFile), trustProxy: config.trustProxy,
     corsOrigins: config.corsOrigins, introspection: config.introspection, metricsPort: config.metricsPort, rates: config.rates,
-    redis: config.redis, serveMetrics: !cluster.isWorker,
+    redis: config.redis, replicas: config.replicas, serveMetrics: !cluster.isWorker,
   });
   // A worker's metrics go to the primary, which serves them all (an instance makes prom-client answer its requests).
   if (cluster.isWorker) {

@@ -9,7 +9,7 @@ import cors from "cors";
 import express, { NextFunction, Request, Response } from "express";
 import { GraphQLFormattedError } from "graphql";
 import { DataSource } from "typeorm";
-import { Context, createContext, createServices, ServiceOptions } from "./context";
+import { chooseReadSource, Context, createContext, createServices, ServiceOptions } from "./context";
 import { PUBLIC_CODES, RETRY_AFTER_SECONDS, unavailableMessage } from "./errors";
 import { isTransientFailure } from "./db/failures";
 import { healthOf } from "./db/health";
@@ -129,6 +129,17 @@ export interface ServerOptions extends ServiceOptions {
   trustProxy?: boolean | number | string;
 }
 
+/** A query reads from a read replica when there is one that serves (DATABASE_READ_URLS): chosen before execution. */
+const readsFromReplicas: ApolloServerPlugin<Context> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ operation, contextValue }) {
+        if (operation) await chooseReadSource(contextValue, operation.operation);
+      },
+    };
+  },
+};
+
 export async function createServer(db: DataSource, opts: ServerOptions = {}) {
   const app = express();
   const httpServer = http.createServer(app);
@@ -151,7 +162,7 @@ export async function createServer(db: DataSource, opts: ServerOptions = {}) {
     // src/index.ts shuts down in order instead (RunningServer.stop).
     stopOnTerminationSignals: false,
     validationRules: armor.validationRules,
-    plugins: [...armor.plugins, statusFromErrors, recordOperations<Context>()],
+    plugins: [...armor.plugins, statusFromErrors, recordOperations<Context>(), readsFromReplicas],
   });
   await apollo.start();
 
@@ -199,6 +210,7 @@ export async function createServer(db: DataSource, opts: ServerOptions = {}) {
       const workers = {
         deletions: services.deletions, rollups: services.rollups, retention: services.retention,
         ...(services.ratesFetcher ? { rates: services.ratesFetcher } : {}),
+        ...(services.replicas.enabled ? { replicas: services.replicas } : {}),
       };
       for (const worker of Object.values(workers)) void worker.start();
       const running = new Set(Object.keys(workers));

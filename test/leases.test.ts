@@ -1,6 +1,7 @@
 import { DataSource } from "typeorm";
 import { claim, withLease } from "../src/db/leases";
-import { isMysql } from "../src/db/sql";
+import { dialectOf } from "../src/db/dialect";
+import { queryRows, sql } from "../src/db/query";
 import { dbTargets, migratedDatabase } from "./helpers/databases";
 
 /*
@@ -15,12 +16,8 @@ describe.each(dbTargets())("leases on $name", target => {
   let drop: () => Promise<void>;
 
   /** A claim of another process that nobody renews (it died): lapses `ms` from now, by the database's clock. */
-  const deadHolder = async (unit: string, ms: number) => {
-    const expires = isMysql(db)
-      ? `UTC_TIMESTAMP(3) + INTERVAL ${ms * 1000} MICROSECOND`
-      : `strftime('%Y-%m-%d %H:%M:%f', 'now', '+${ms / 1000} seconds')`;
-    await db.query(`INSERT INTO work_leases (unit, holder, expires_at) VALUES (?, 'dead-process', ${expires})`, [unit]);
-  };
+  const deadHolder = (unit: string, ms: number) =>
+    queryRows(db, sql`INSERT INTO work_leases (unit, holder, expires_at) VALUES (${unit}, 'dead-process', ${dialectOf(db).msFromNow(ms)})`);
 
   beforeAll(async () => {
     ({ db, drop } = await migratedDatabase(target));

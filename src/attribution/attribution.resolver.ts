@@ -1,5 +1,6 @@
-import { Arg, Authorized, Ctx, Int, Query, Resolver } from "type-graphql";
+import { Arg, Authorized, Ctx, Int, Query, Resolver, UseMiddleware } from "type-graphql";
 import { Context } from "../context";
+import { StampDataAsOf } from "../data-as-of";
 import { DateRange, IncludeFlaggedArg } from "../reports/range";
 import { scopeOf } from "../reports/reports.service";
 import { attribute } from "./attribution.service";
@@ -8,6 +9,7 @@ import { Attribution, AttributionModel } from "./attribution.types";
 @Resolver()
 export class AttributionResolver {
   @Authorized("secret")
+  @UseMiddleware(StampDataAsOf)
   @Query(() => Attribution, {
     description:
       "Purchase revenue credited to the channels that led to it. Several models over one range share one read.",

@@ -1,3 +1,4 @@
+import { Report } from "../data-as-of";
 import { Field, Float, Int, ObjectType, registerEnumType } from "type-graphql";
 
 export enum AttributionModel {
@@ -24,7 +25,7 @@ export class UnattributedRevenue {
 }
 
 @ObjectType()
-export class Attribution {
+export class Attribution extends Report {
   @Field(() => [AttributedChannel]) attributed!: AttributedChannel[];
   @Field(() => UnattributedRevenue) unattributed!: UnattributedRevenue;
   @Field(() => AttributionModel) model!: AttributionModel;

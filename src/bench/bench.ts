@@ -1,5 +1,4 @@
 import "reflect-metadata";
-import { ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -13,10 +12,10 @@ import { EVENT_COLUMNS, ITEM_COLUMNS } from "../events/columns";
 import { ensureRates } from "../ingest/rates/rates.service";
 import { refreshRollups } from "../read-models";
 import { createServer } from "../server";
-import { startArgs } from "../start-command";
 import { log } from "../log";
 import { generate } from "./generate";
 import { benchEvents, rawRows } from "./rows";
+import { Failures, load, percentile, post, REPORTS, rssOf, scalingSectionOf, spawnReady, TRACK_EVENT, TRACK_EVENTS } from "./measure";
 
 /*
  * npm run bench -- [--sizes 1000000,10000000] [--seconds 60] [--runs 20] [--budget 60] [--reports overview,funnel] [--fresh]
@@ -45,123 +44,6 @@ class Recorder implements Logger {
   logMigration() {}
   log() {}
 }
-
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-};
-
-/** Runs `worker` on `concurrency` loops for `seconds`; the units done per second and the p99 latency. */
-async function load(concurrency: number, seconds: number, worker: (n: number) => Promise<number>) {
-  const until = Date.now() + seconds * 1000;
-  const latencies: number[] = [];
-  let units = 0;
-  let n = 0;
-  const start = Date.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (Date.now() < until) {
-      const t = performance.now();
-      const done = await worker(n++); // not `units += await ...`, which would add to the value read before the await
-      units += done;
-      latencies.push(performance.now() - t);
-    }
-  }));
-  return { perSecond: units / ((Date.now() - start) / 1000), p99: percentile(latencies, 99) };
-}
-
-const TRACK_EVENTS = "mutation ($events: [EventInput!]!) { trackEvents(events: $events) { accepted errors { code } } }";
-const TRACK_EVENT = "mutation ($event: EventInput!) { trackEvent(event: $event) { ok } }";
-
-async function post(url: string, key: string | null, body: unknown): Promise<any> {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) }, body: JSON.stringify(body) });
-  const json = await res.json();
-  if (res.status !== 200 || (json as { errors?: unknown }).errors) throw new Error(`request failed: ${res.status} ${JSON.stringify(json).slice(0, 300)}`);
-  return json;
-}
-
-/**
- * The failures of an ingest phase: answers other than 2xx (by status; 0 for no answer at all) and events a 2xx answer
- * did not accept. Counted, not thrown, so that a phase runs its whole time; any failure fails the run at its end.
- */
-class Failures {
-  readonly statuses = new Map<number, number>();
-  events = 0;
-
-  /** Sends an ingest request; its JSON when answered 2xx, else null (counted). */
-  async post(url: string, key: string | null, body: unknown): Promise<any> {
-    let res: Response;
-    try {
-      res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) }, body: JSON.stringify(body) });
-    } catch {
-      this.statuses.set(0, (this.statuses.get(0) ?? 0) + 1);
-      return null;
-    }
-    const text = await res.text();
-    if (res.status < 200 || res.status > 299) {
-      this.statuses.set(res.status, (this.statuses.get(res.status) ?? 0) + 1);
-      if (this.statuses.size === 1 && this.statuses.get(res.status) === 1) console.error(`first failed request: ${res.status} ${text.slice(0, 300)}`);
-      return null;
-    }
-    return JSON.parse(text);
-  }
-
-  get requests(): number {
-    return [...this.statuses.values()].reduce((a, b) => a + b, 0);
-  }
-
-  describe(): string {
-    const statuses = [...this.statuses].map(([status, n]) => `${n} x ${status === 0 ? "no answer" : `HTTP ${status}`}`);
-    return `${this.requests} failed requests${statuses.length ? ` (${statuses.join(", ")})` : ""}, ${this.events} events not accepted`;
-  }
-}
-
-/** Starts script as `npm start` starts the server (same node arguments) with env in a process of its own; resolves with it once it prints a line matching `ready`. */
-async function spawnReady(script: string, env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, startArgs(script), { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stderr!.on("data", d => process.stderr.write(d));
-  return new Promise((resolve, reject) => {
-    const read = (d: Buffer) => {
-      out += d;
-      const match = ready.exec(out);
-      if (!match) return;
-      // Its log lines from here on (one per request) are read and dropped, not kept.
-      child.stdout!.off("data", read);
-      child.stdout!.resume();
-      resolve({ child, match });
-    };
-    child.stdout!.on("data", read);
-    child.once("exit", code => reject(new Error(`${script} exited with ${code}: ${out}`)));
-  });
-}
-
-/** The resident memory of a process and its children, from /proc (Linux). */
-function rssOf(pid: number): number {
-  const children = fs.readdirSync("/proc").filter(p => /^\d+$/.test(p)).filter(p => {
-    try {
-      return Number(fs.readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1].split(" ")[1]) === pid;
-    } catch {
-      return false;
-    }
-  });
-  const own = Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024;
-  return own + children.reduce((sum, child) => sum + rssOf(Number(child)), 0);
-}
-
-const REPORTS: Record<string, string> = {
-  overview: "{ overview { totalRevenue netRevenue totalOrders totalRefunds refundAmount avgOrderValue totalItemsSold cartAbandonmentRate addToCartRate } }",
-  revenueTimeseries: "{ revenueTimeseries { series { date revenue orders } } }",
-  funnel: "{ funnel { steps { name count percentage } } }",
-  topProducts: "{ topProducts(limit: 20) { products { itemId revenue quantity orders product { name } } } }",
-  revenueByChannel: "{ revenueByChannel { channels { campaign source medium revenue orders conversionRate } } }",
-  revenueByCoupon: "{ revenueByCoupon { coupons { couponCode revenue orders avgDiscount } } }",
-  revenueByDevice: "{ revenueByDevice { devices { deviceType revenue orders } } }",
-  revenueByCountry: "{ revenueByCountry { countries { country revenue orders } } }",
-  revenueBreakdown: "{ revenueBreakdown(by: [SOURCE, COUPON, COUNTRY]) { rows { source couponCode country revenue orders items } } }",
-  cartAbandonment: "{ cartAbandonment { abandonmentRate abandonedCarts abandonedRevenue completedCarts } }",
-  attribution: "{ attribution(model: LINEAR) { attributed { campaign source medium revenue orders } unattributed { revenue orders } } }",
-  cohorts: "{ cohorts(months: 6) { avgLtv totalPurchasingUsers cohorts { month users } } }",
-};
 
 async function main() {
   // The baselines' servers run in this process: their request lines would fill the report. The server measured, a
@@ -363,7 +245,9 @@ async function main() {
     ...lines,
     "",
   ].join("\n");
-  fs.writeFileSync(path.resolve("BENCHMARKS.md"), doc);
+  // The section of `npm run bench:scaling` stays.
+  const kept = fs.existsSync(path.resolve("BENCHMARKS.md")) ? scalingSectionOf(fs.readFileSync(path.resolve("BENCHMARKS.md"), "utf8")) : "";
+  fs.writeFileSync(path.resolve("BENCHMARKS.md"), kept ? `${doc}\n${kept}\n` : doc);
   console.log(doc);
   await rawServer.stop();
   await rollupServer.stop();

@@ -32,6 +32,10 @@ export interface Dialect {
   idOfTimeAndId(packed: string): Sql;
   /** A datetime column `hours` hours earlier. */
   hoursBefore(column: string, hours: number): Sql;
+  /** The database's clock now, UTC, as DATETIME(3) text compares (processes' clocks may differ; the database's is one). */
+  readonly now: string;
+  /** The database's clock `ms` milliseconds from now. */
+  msFromNow(ms: number): Sql;
   /** The greatest of several values of a row (SQLite's multi-argument MAX). */
   readonly greatest: string;
   /** `a` IS NOT DISTINCT FROM `b`, as an SQL condition. */
@@ -55,6 +59,8 @@ const mysqlDialect: Dialect = {
   timeAndId: (time, id) => raw(`CONCAT(DATE_FORMAT(${time}, '%Y%m%d%H%i%s%f'), LPAD(${id}, 20, '0'))`),
   idOfTimeAndId: packed => raw(`CAST(SUBSTRING(${packed}, 21) AS UNSIGNED)`),
   hoursBefore: (column, hours) => raw(`${column} - INTERVAL ${Math.trunc(hours)} HOUR`),
+  now: "UTC_TIMESTAMP(3)",
+  msFromNow: ms => raw(`UTC_TIMESTAMP(3) + INTERVAL ${Math.trunc(ms) * 1000} MICROSECOND`),
   greatest: "GREATEST",
   same: (a, b) => `${a} <=> ${b}`,
   // Assignments apply left to right, each seeing the ones before: a column others read goes last.
@@ -78,6 +84,8 @@ const sqliteDialect: Dialect = {
   timeAndId: (time, id) => raw(`${time} || printf('%020d', ${id})`),
   idOfTimeAndId: packed => raw(`CAST(substr(${packed}, 24) AS INTEGER)`),
   hoursBefore: (column, hours) => raw(`strftime('%Y-%m-%d %H:%M:%f', ${column}, '-${Math.trunc(hours)} hours')`),
+  now: "strftime('%Y-%m-%d %H:%M:%f', 'now')",
+  msFromNow: ms => sql`strftime('%Y-%m-%d %H:%M:%f', 'now', ${`+${Math.trunc(ms) / 1000} seconds`})`,
   greatest: "MAX",
   same: (a, b) => `${a} IS ${b}`,
   onConflict: (table, key, set) => {

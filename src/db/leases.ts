@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import os from "node:os";
 import { DataSource } from "typeorm";
 import { queryRows, raw, sql } from "./query";
-import { isMysql, withTransaction } from "./sql";
+import { ConflictValues, dialectOf } from "./dialect";
+import { withTransaction } from "./sql";
 
 /*
  * Leases: claims on units of background work (an appspace's stale days, an appspace's purge), kept in work_leases, so
@@ -100,27 +101,18 @@ class HeldLease implements Lease {
  */
 async function takeOrRenew(db: DataSource, unit: string, holder: string, leaseMs: number): Promise<boolean> {
   return withTransaction(db, async em => {
-    await queryRows(em, isMysql(db) ? mysqlClaim(unit, holder, leaseMs) : sqliteClaim(unit, holder, leaseMs));
+    const dialect = dialectOf(db);
+    // Both assignments test the same condition: right whether a database applies them left to right (MySQL: holder is
+    // already the new one for the second, and equals the incoming one exactly when the unit was taken) or all against
+    // the row as it was (SQLite, TiDB's UPDATE).
+    const takeable = (values: ConflictValues) =>
+      `${values("expires_at").stored} <= ${dialect.now} OR ${values("holder").stored} = ${values("holder").incoming}`;
+    const when = (stored: string, incoming: string, values: ConflictValues) =>
+      `CASE WHEN ${takeable(values)} THEN ${incoming} ELSE ${stored} END`;
+    const upsert = dialect.onConflict("work_leases", ["unit"], { holder: when, expires_at: when });
+    await queryRows(em, sql`INSERT INTO work_leases (unit, holder, expires_at)
+      VALUES (${unit}, ${holder}, ${dialect.msFromNow(leaseMs)}) ${raw(upsert)}`);
     const [row] = await queryRows<{ holder: string }>(em, sql`SELECT holder FROM work_leases WHERE unit = ${unit}`);
     return row?.holder === holder;
   });
-}
-
-/** MySQL applies ON DUPLICATE KEY UPDATE's assignments left to right: `holder` is already the new one for the second. */
-const mysqlClaim = (unit: string, holder: string, leaseMs: number) =>
-  sql`INSERT INTO work_leases (unit, holder, expires_at)
-    VALUES (${unit}, ${holder}, UTC_TIMESTAMP(3) + INTERVAL ${Math.trunc(leaseMs) * 1000} MICROSECOND)
-    ON DUPLICATE KEY UPDATE
-      holder = IF(expires_at <= UTC_TIMESTAMP(3) OR holder = VALUES(holder), VALUES(holder), holder),
-      expires_at = IF(holder = VALUES(holder), VALUES(expires_at), expires_at)`;
-
-/** SQLite's assignments all read the row as it was: both test the same condition. */
-function sqliteClaim(unit: string, holder: string, leaseMs: number) {
-  const now = raw("strftime('%Y-%m-%d %H:%M:%f', 'now')");
-  const takeable = sql`work_leases.expires_at <= ${now} OR work_leases.holder = excluded.holder`;
-  return sql`INSERT INTO work_leases (unit, holder, expires_at)
-    VALUES (${unit}, ${holder}, strftime('%Y-%m-%d %H:%M:%f', 'now', ${`+${leaseMs / 1000} seconds`}))
-    ON CONFLICT (unit) DO UPDATE SET
-      holder = CASE WHEN ${takeable} THEN excluded.holder ELSE work_leases.holder END,
-      expires_at = CASE WHEN ${takeable} THEN excluded.expires_at ELSE work_leases.expires_at END`;
 }

@@ -1,8 +1,8 @@
 import { DataSource } from "typeorm";
 import { createDataSource } from "../data-source";
-import { log } from "../log";
+import { describeFailure, log } from "../log";
 import { replicaLag, replicaUsable } from "../metrics";
-import { describeFailure } from "../log";
+import { within } from "../within";
 import { fromDbTime, toNumber } from "./sql";
 
 /*
@@ -29,11 +29,16 @@ export interface ReadSource {
 /** How often the heartbeat is written and the replicas' lag read. */
 const CHECK_MS = 1000;
 
+/** How long a replica may take to answer a check or a read of its heartbeat before it counts as unreachable. */
+const ANSWER_MS = 2000;
+
 interface Replica {
   readonly number: number;
   readonly db: DataSource;
   /** Why it is skipped ("lagging", "not replicating", "unreachable"), or null while it serves. */
   skipped: string | null;
+  /** Its pool's start, in flight or done (tried again at the next check when it failed: the replica was down). */
+  opening: Promise<unknown> | null;
 }
 
 export class ReadReplicas {
@@ -54,7 +59,13 @@ export class ReadReplicas {
       // A small pool each, not migrated (the primary's schema replicates); unreachable fails fast.
       db: createDataSource({ databaseUrl: url, sqlitePath: "", poolSize: 5, connectTimeoutMs: 2000 }),
       skipped: "not checked yet",
+      opening: null,
     }));
+  }
+
+  /** Whether there are replicas to read from at all. */
+  get enabled(): boolean {
+    return this.replicas.length > 0;
   }
 
   /** Starts the heartbeat and the checks (the first at once); resolves after the first check. */
@@ -81,7 +92,7 @@ export class ReadReplicas {
       const replica = this.replicas[this.next++ % this.replicas.length];
       if (replica.skipped) continue;
       try {
-        return { db: replica.db, replica: replica.number, dataAsOf: await heartbeatOf(replica.db) };
+        return { db: replica.db, replica: replica.number, dataAsOf: await within(heartbeatOf(replica.db), ANSWER_MS) };
       } catch (err) {
         this.skip(replica, "unreachable", err);
       }
@@ -91,7 +102,7 @@ export class ReadReplicas {
 
   private check(): Promise<void> {
     this.checking ??= (async () => {
-      await beat(this.primary).catch(() => undefined);
+      await within(beat(this.primary), ANSWER_MS).catch(() => undefined);
       await Promise.all(this.replicas.map(r => this.checkReplica(r)));
     })().finally(() => (this.checking = null));
     return this.checking;
@@ -99,8 +110,12 @@ export class ReadReplicas {
 
   private async checkReplica(replica: Replica): Promise<void> {
     try {
-      if (!replica.db.isInitialized) await replica.db.initialize();
-      const lag = await lagOf(replica.db);
+      replica.opening ??= replica.db.initialize().catch(err => {
+        replica.opening = null;
+        throw err;
+      });
+      await within(replica.opening, ANSWER_MS);
+      const lag = await within(lagOf(replica.db), ANSWER_MS);
       replicaLag.set({ replica: String(replica.number) }, lag ?? -1);
       if (lag === null) this.skip(replica, "not replicating");
       else if (lag > this.maxLagSeconds) this.skip(replica, "lagging", undefined, lag);

@@ -1,3 +1,4 @@
+import { Report } from "../data-as-of";
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from "type-graphql";
 import { ProductView } from "../catalog/product.type";
 import { EventType } from "../events/event-type";
@@ -45,7 +46,7 @@ export class JourneyEvent {
 }
 
 @ObjectType()
-export class UserJourney {
+export class UserJourney extends Report {
   @Field(() => String) userId!: string;
   @Field(() => [JourneyEvent], { description: "Oldest first, across every identifier linked to the user." }) events!: JourneyEvent[];
   @Field(() => [String], { description: "The userId and every identifier linked to the same person." }) identifiers!: string[];

@@ -1,6 +1,7 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, UseMiddleware } from "type-graphql";
 import { ProductView } from "../catalog/product.type";
 import { Context } from "../context";
+import { StampDataAsOf } from "../data-as-of";
 import { deletionById, requestDeletion } from "./deletion.service";
 import { JourneyEvent, JourneyItem, UserDeletion, UserJourney } from "./identity.types";
 import { JOURNEY_MAX, userJourney } from "./journey.service";
@@ -8,7 +9,7 @@ import { JOURNEY_MAX, userJourney } from "./journey.service";
 /** A person's journey and the deletion of their data; secret key only. */
 @Resolver()
 export class PeopleResolver {
-  @Authorized("secret") @Query(() => UserJourney)
+  @Authorized("secret") @UseMiddleware(StampDataAsOf) @Query(() => UserJourney)
   userJourney(
     @Arg("userId", () => String) userId: string,
     @Arg("limit", () => Int, { nullable: true, defaultValue: 1000, description: `The newest events to return, at most ${JOURNEY_MAX}; oldest first.` }) limit: number,
@@ -19,7 +20,8 @@ export class PeopleResolver {
 
   @Authorized("secret") @Query(() => UserDeletion, { nullable: true, description: "A deletion request of this appspace by id; null when there is none." })
   userDeletion(@Arg("id", () => ID) id: string, @Ctx() ctx: Context) {
-    return deletionById(ctx.db, ctx.appspace!, id);
+    // From the primary, even in a query sent to a replica: the status its deletion worker has just written.
+    return deletionById(ctx.services.db, ctx.appspace!, id);
   }
 
   @Authorized("secret")

@@ -1,4 +1,5 @@
-import { Arg, Authorized, Ctx, Field, Int, ObjectType, Query, Resolver } from "type-graphql";
+import { Report, StampDataAsOf } from "../data-as-of";
+import { Arg, Authorized, Ctx, Field, Int, ObjectType, Query, Resolver, UseMiddleware } from "type-graphql";
 import { Context } from "../context";
 import { toNumber } from "../db/sql";
 import { DateRange, resolveRange } from "../reports/range";
@@ -18,7 +19,7 @@ export class ErrorCount {
 }
 
 @ObjectType({ description: "What became of the events received in the range (by day of receipt, UTC)." })
-export class IngestionStats {
+export class IngestionStats extends Report {
   @Field(() => Int, { description: "Answered ok: stored + flagged + duplicates + blocked." }) accepted!: number;
   @Field(() => Int, { description: "Stored clean." }) stored!: number;
   @Field(() => Int, { description: "Stored, flagged by a fraud rule of severity 1." }) flagged!: number;
@@ -35,7 +36,7 @@ export class IngestionStats {
 
 @Resolver()
 export class IngestionStatsResolver {
-  @Authorized("secret") @Query(() => IngestionStats, { description: "Accepted, duplicate, flagged, blocked and rejected events, by fraud rule and error code." })
+  @Authorized("secret") @UseMiddleware(StampDataAsOf) @Query(() => IngestionStats, { description: "Accepted, duplicate, flagged, blocked and rejected events, by fraud rule and error code." })
   async ingestionStats(@Arg("range", () => DateRange, { nullable: true }) range: DateRange | undefined, @Ctx() ctx: Context): Promise<IngestionStats> {
     const period = resolveRange(ctx.appspace!, range, ctx.services.now());
     const rows: { outcome: string; code: string; n: unknown }[] = await ctx.db.query(

@@ -1,5 +1,6 @@
 import { Request, Response, Router } from "express";
 import { DataSource } from "typeorm";
+import { TimedOut, within } from "../within";
 
 /*
  * Health checks for a process manager or an orchestrator:
@@ -21,14 +22,6 @@ export interface Readiness {
   checks: { database: Check; migrations: Check; shutdown: Check };
 }
 
-class TimedOut extends Error {}
-
-/** The promise's result, or TimedOut after `ms` (the promise itself runs on). */
-export function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new TimedOut()), ms)));
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /**
  * The database answers, and has every migration this code knows applied: one read of the migrations table, so that a

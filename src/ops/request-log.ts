@@ -23,6 +23,8 @@ export interface RequestRecord {
   rejected?: number;
   /** The codes of the errors answered. */
   errors?: string[];
+  /** With read replicas: where a query read ("replica 1", "primary"). */
+  readFrom?: string;
 }
 
 /** The status logged for a request whose client closed the connection before the answer (nginx's convention). */

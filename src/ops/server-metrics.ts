@@ -3,7 +3,8 @@ import { DataSource } from "typeorm";
 import { dialectOf } from "../db/dialect";
 import { isMysql, toNumber } from "../db/sql";
 import { collectDefaultMetrics, processRegistry } from "../metrics";
-import { READY_TIMEOUT_MS, within } from "./health";
+import { within } from "../within";
+import { READY_TIMEOUT_MS } from "./health";
 
 /*
  * The gauges of one server, read when Prometheus scrapes: its database pool, the rollup refresher's backlog and the

@@ -1,10 +1,11 @@
+import { Report } from "../data-as-of";
 import { Field, Float, Int, ObjectType } from "type-graphql";
 import { ProductView } from "../catalog/product.type";
 import { DateScalar } from "../scalars";
 import { BreakdownDimension } from "./sales/breakdown.service";
 
 @ObjectType()
-export class Overview {
+export class Overview extends Report {
   @Field(() => Float) totalRevenue!: number;
   @Field(() => Float, { description: "totalRevenue minus refunds and cancellations." }) netRevenue!: number;
   @Field(() => Int) totalOrders!: number;
@@ -43,7 +44,7 @@ export class RevenuePoint {
 }
 
 @ObjectType()
-export class RevenueTimeseries {
+export class RevenueTimeseries extends Report {
   @Field(() => [RevenuePoint], { description: "One point per day of the range, days without orders included." })
   series!: RevenuePoint[];
   @Field(() => Int) days!: number;
@@ -68,7 +69,7 @@ export class FunnelStep {
 }
 
 @ObjectType()
-export class Funnel {
+export class Funnel extends Report {
   @Field(() => [FunnelStep]) steps!: FunnelStep[];
   @Field(() => Int) days!: number;
 }
@@ -88,7 +89,7 @@ export class TopProduct {
 }
 
 @ObjectType()
-export class TopProducts {
+export class TopProducts extends Report {
   @Field(() => [TopProduct]) products!: TopProduct[];
   @Field(() => Int) days!: number;
 }
@@ -111,7 +112,7 @@ export class ChannelRevenue {
 }
 
 @ObjectType()
-export class ChannelBreakdown {
+export class ChannelBreakdown extends Report {
   @Field(() => [ChannelRevenue]) channels!: ChannelRevenue[];
   @Field(() => Int) days!: number;
 }
@@ -125,7 +126,7 @@ export class CouponRevenue {
 }
 
 @ObjectType()
-export class CouponBreakdown {
+export class CouponBreakdown extends Report {
   @Field(() => [CouponRevenue]) coupons!: CouponRevenue[];
   @Field(() => Int) days!: number;
 }
@@ -138,7 +139,7 @@ export class DeviceRevenue {
 }
 
 @ObjectType()
-export class DeviceBreakdown {
+export class DeviceBreakdown extends Report {
   @Field(() => [DeviceRevenue]) devices!: DeviceRevenue[];
   @Field(() => Int) days!: number;
 }
@@ -151,7 +152,7 @@ export class PlatformRevenue {
 }
 
 @ObjectType()
-export class PlatformBreakdown {
+export class PlatformBreakdown extends Report {
   @Field(() => [PlatformRevenue]) platforms!: PlatformRevenue[];
   @Field(() => Int) days!: number;
 }
@@ -164,13 +165,13 @@ export class CountryRevenue {
 }
 
 @ObjectType()
-export class CountryBreakdown {
+export class CountryBreakdown extends Report {
   @Field(() => [CountryRevenue]) countries!: CountryRevenue[];
   @Field(() => Int) days!: number;
 }
 
 @ObjectType()
-export class CartAbandonment {
+export class CartAbandonment extends Report {
   @Field(() => Float, { description: "Percent, 0-100: abandoned / (abandoned + completed)." }) abandonmentRate!: number;
   @Field(() => Int, {
     description: "Carts still holding units at the end of the range, idle for the appspace's cartIdleMinutes.",
@@ -205,7 +206,7 @@ export class Cohort {
 }
 
 @ObjectType()
-export class Cohorts {
+export class Cohorts extends Report {
   @Field(() => [Cohort]) cohorts!: Cohort[];
   @Field(() => Float) avgLtv!: number;
   @Field(() => Int) totalPurchasingUsers!: number;
@@ -232,7 +233,7 @@ export class BreakdownRow {
 }
 
 @ObjectType()
-export class RevenueBreakdown {
+export class RevenueBreakdown extends Report {
   @Field(() => [BreakdownDimension]) by!: BreakdownDimension[];
   @Field(() => [BreakdownRow]) rows!: BreakdownRow[];
   @Field(() => Int) days!: number;

@@ -1,6 +1,7 @@
-import { Arg, Authorized, Ctx, FieldResolver, Int, Query, Resolver, Root } from "type-graphql";
+import { Arg, Authorized, Ctx, FieldResolver, Int, Query, Resolver, Root, UseMiddleware } from "type-graphql";
 import { ProductView } from "../catalog/product.type";
 import { Context } from "../context";
+import { StampDataAsOf } from "../data-as-of";
 import { BreakdownDimension } from "./sales/breakdown.service";
 import { cohorts, MAX_COHORT_MONTHS } from "./cohorts/cohorts.service";
 import { CompareTo, DateRange, IncludeFlaggedArg } from "./range";
@@ -32,6 +33,7 @@ const CompareArg = () =>
 @Resolver()
 export class ReportsResolver {
   @Authorized("secret")
+  @UseMiddleware(StampDataAsOf)
   @Query(() => Overview)
   overview(
     @RangeArg() range: DateRange | undefined,
@@ -43,6 +45,7 @@ export class ReportsResolver {
   }
 
   @Authorized("secret")
+  @UseMiddleware(StampDataAsOf)
   @Query(() => RevenueTimeseries)
   revenueTimeseries(
     @RangeArg() range: DateRange | undefined,
@@ -54,12 +57,14 @@ export class ReportsResolver {
   }
 
   @Authorized("secret")
+  @UseMiddleware(StampDataAsOf)
   @Query(() => Funnel)
   funnel(@RangeArg() range: DateRange | undefined, @IncludeFlaggedArg() includeFlagged: boolean, @Ctx() ctx: Context) {
     return reports.funnel(reports.scopeOf(ctx, range, includeFlagged));
   }
 
   @Authorized("secret")
+  @UseMiddleware(StampDataAsOf)
   @Query(() => TopProducts)
   topProducts(
     @RangeArg() range: DateRange | undefined,
@@ -71,6 +76,7 @@ export class ReportsResolver {
   }
 
   @Authorized("secret")
+  @UseMiddleware(StampDataAsOf)
   @Query(() => RevenueBreakdown, {
     description: "Purchases grouped by any combination of dimensions, revenue descending.",
   })
@@ -86,6 +92,7 @@ export class ReportsResolver {
   }
 
   @Authorized("secret")
+  @UseMiddleware(StampDataAsOf)
   @Query(() => ChannelBreakdown)
   async revenueByChannel(
     @RangeArg() range: DateRange | undefined,
@@ -97,6 +104,7 @@ export class ReportsResolver {
   }
 
   @Authorized("secret")
+  @UseMiddleware(StampDataAsOf)
   @Query(() => CouponBreakdown)
   async revenueByCoupon(
     @RangeArg() range: DateRange | undefined,
@@ -108,6 +116,7 @@ export class ReportsResolver {
   }
 
   @Authorized("secret")
+  @UseMiddleware(StampDataAsOf)
   @Query(() => DeviceBreakdown)
   async revenueByDevice(
     @RangeArg() range: DateRange | undefined,
@@ -120,6 +129,7 @@ export class ReportsResolver {
   }
 
   @Authorized("secret")
+  @UseMiddleware(StampDataAsOf)
   @Query(() => PlatformBreakdown)
   async revenueByPlatform(
     @RangeArg() range: DateRange | undefined,
@@ -132,6 +142,7 @@ export class ReportsResolver {
   }
 
   @Authorized("secret")
+  @UseMiddleware(StampDataAsOf)
   @Query(() => CountryBreakdown)
   async revenueByCountry(
     @RangeArg() range: DateRange | undefined,
@@ -144,6 +155,7 @@ export class ReportsResolver {
   }
 
   @Authorized("secret")
+  @UseMiddleware(StampDataAsOf)
   @Query(() => Cohorts, { description: "Monthly cohorts by first purchase, newest first." })
   cohorts(
     @Arg("months", () => Int, { nullable: true, defaultValue: 6, description: `1 to ${MAX_COHORT_MONTHS}.` })
@@ -155,6 +167,7 @@ export class ReportsResolver {
   }
 
   @Authorized("secret")
+  @UseMiddleware(StampDataAsOf)
   @Query(() => CartAbandonment)
   cartAbandonment(
     @RangeArg() range: DateRange | undefined,

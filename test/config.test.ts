@@ -39,6 +39,12 @@ describe("configuration (config.ts: every variable validated at start)", () => {
     expect(loadConfig({ METRICS_PORT: "9464", LOG_LEVEL: "DEBUG" })).toMatchObject({ metricsPort: 9464, logLevel: "debug" });
   });
 
+  it("reads replicas' URLs in order, and their lag limit", () => {
+    expect(loadConfig({ DATABASE_URL: "mysql://p/x", DATABASE_READ_URLS: " mysql://r1/x ,mysql://u:p@r2:3307/x", REPLICA_MAX_LAG_SECONDS: "5" }).replicas)
+      .toEqual({ urls: ["mysql://r1/x", "mysql://u:p@r2:3307/x"], maxLagSeconds: 5 });
+    expect(loadConfig({}).replicas).toEqual({ urls: [], maxLagSeconds: 30 });
+  });
+
   it.each([
     [{ PORT: "70000" }, 'PORT must be a port number (0-65535), got "70000"'],
     [{ METRICS_PORT: "metrics" }, 'METRICS_PORT must be a port number (0-65535), got "metrics"'],
@@ -54,6 +60,9 @@ describe("configuration (config.ts: every variable validated at start)", () => {
     [{ NODE_ENV: "prod" }, 'NODE_ENV must be development, production or test, got "prod"'],
     [{ CORS_ORIGINS: "https://shop.example/app" }, 'CORS_ORIGINS must be * or origins like https://shop.example separated by commas (scheme, host and port only), got "https://shop.example/app"'],
     [{ DATABASE_URL: "postgres://db/x" }, "DATABASE_URL must start with mysql:// (leave it unset for SQLite)"],
+    [{ DATABASE_READ_URLS: "mysql://r1/x" }, "DATABASE_READ_URLS needs DATABASE_URL: read replicas are replicas of a MySQL primary"],
+    [{ DATABASE_URL: "mysql://p/x", DATABASE_READ_URLS: "mysql://r1/x, r2:3306/x" }, "DATABASE_READ_URLS must be mysql:// URLs separated by commas; the 2nd is not"],
+    [{ DATABASE_URL: "mysql://p/x", REPLICA_MAX_LAG_SECONDS: "0" }, 'REPLICA_MAX_LAG_SECONDS must be a whole number from 1 to 86400, got "0"'],
   ])("refuses %j with a message naming the variable", (env, message) => {
     expect(() => loadConfig(env)).toThrow(`Invalid configuration: ${message}`);
   });

@@ -9,7 +9,7 @@ import { DELETE_USER, TRACK_EVENTS } from "./helpers/documents";
 import { gqlAt, logLines, ServerProcess, startServerProcess } from "./helpers/process";
 
 /*
- * Background work shared by two server processes on one MariaDB database under 60 s of ingest (several processes on
+ * Background work shared by two, then three server processes on one MariaDB database under 60 s of ingest (several processes on
  * one SQLite file hold each other up: README, "Several server processes"): the refreshers of both processes never
  * refresh an appspace's days at once (so never one day twice at once), a deletion runs once, a retention purge deletes
  * once, and once the load stops the rollups hold exactly what was sent.
@@ -24,7 +24,7 @@ const groupBy = <T, K>(items: T[], key: (item: T) => K) => {
 };
 const dayBack = (back: number) => new Date(Date.now() - back * 86_400_000).toISOString().slice(0, 10);
 
-if (process.env.MYSQL_TEST_URL) describe("background work shared by two server processes under ingest on mariadb", () => {
+if (process.env.MYSQL_TEST_URL) describe.each([2, 3])("background work shared by %i server processes under ingest on mariadb", processes => {
   const [, mariadb] = dbTargets();
   let env: NodeJS.ProcessEnv;
   let drop: () => Promise<void>;
@@ -44,7 +44,7 @@ if (process.env.MYSQL_TEST_URL) describe("background work shared by two server p
   });
 
   /**
-   * Batches of 10 purchases of 3 USD over both processes for LOAD_MS, each to one of the shops: in the n-th 4 s of the
+   * Batches of 10 purchases of 3 USD over every process (two senders each) for LOAD_MS, each to one of the shops: in the n-th 4 s of the
    * load to the day (n mod 8) + 1 days back, so each day is written in bursts, goes quiet (the refresher waits 10 s) and
    * is refreshed while the others are written, some twice. Returns the orders each shop accepted.
    */
@@ -75,7 +75,7 @@ if (process.env.MYSQL_TEST_URL) describe("background work shared by two server p
     const shops = [await createAppspace(db, { name: "a", currency: "USD" }), await createAppspace(db, { name: "b", currency: "USD" }), await createAppspace(db, { name: "c", currency: "USD" })];
     const old = await createAppspace(db, { name: "old", currency: "USD" });
     await db.destroy();
-    servers = await Promise.all([0, 1].map(() => startServerProcess(env)));
+    servers = await Promise.all(Array.from({ length: processes }, () => startServerProcess(env)));
 
     // Before the load: a person of shop 0 to delete (two purchases of 5 USD), and 5 events 20 days old in "old".
     const leaving = [1, 2].map(back => ({ eventType: "PURCHASE", userId: "leaving", transactionId: `leaving-${back}`, revenue: 5, currency: "USD", timestamp: `${dayBack(back)}T09:00:00Z` }));
@@ -105,7 +105,7 @@ if (process.env.MYSQL_TEST_URL) describe("background work shared by two server p
       expect(accepted.every(n => n > 1000)).toBe(true);
       // From the rollups alone (no day is stale): every order sent, once (most flagged by the velocity rule: 40 buyers), none of the deleted person's.
       const OVERVIEW = `query { overview(range: { days: 30 }, includeFlagged: true) { totalOrders totalRevenue } }`;
-      const overviews = await Promise.all(shops.map((shop, i) => gqlAt(servers[i % 2].url, shop.secretKey, OVERVIEW).then(r => r.data.overview)));
+      const overviews = await Promise.all(shops.map((shop, i) => gqlAt(servers[i % processes].url, shop.secretKey, OVERVIEW).then(r => r.data.overview)));
       expect(overviews).toEqual(accepted.map(n => ({ totalOrders: n, totalRevenue: 3 * n })));
     } finally {
       await admin.destroy();
@@ -113,7 +113,7 @@ if (process.env.MYSQL_TEST_URL) describe("background work shared by two server p
     await Promise.all(servers.map(s => s.stop()));
     const lines = servers.flatMap((s, server) => logLines(s.out()).map(l => ({ ...l, server }) as Record<string, any>));
 
-    // Each refresh of a day, by either process: no two of one appspace overlap in time (so none of one day).
+    // Each refresh of a day, by any process: no two of one appspace overlap in time (so none of one day).
     const refreshes = lines.filter(l => l.msg === "day refreshed") as unknown as { appspace: number; day: string; startedAt: number; durationMs: number; server: number }[];
     const byAppspace = groupBy(refreshes, r => r.appspace);
     // The shops', and the old one's purged days.

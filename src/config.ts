@@ -211,6 +211,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: corsOrigins(env.CORS_ORIGINS, production),
     introspection: flag(env, "INTROSPECTION", !production),
     redis: Object.freeze({ url: redisUrl(env.REDIS_URL), failOpenSeconds: whole(env, "REDIS_FAIL_OPEN_SECONDS", 60, 0, 3600) }),
-    replicas: Object.freeze({ urls: readUrls(env.DATABASE_READ_URLS, databaseUrl), maxLagSeconds: whole(env, "REPLICA_MAX_LAG_SECONDS", 30, 1, 86_400) }),
+    replicas: Object.freeze({ urls: readUrls(env.DATABASE_READ_URLS, databaseUrl), maxLagSeconds: whole(env, "REPLICA_MAX_LAG_SECONDS", 30, 2, 86_400) }),
   });
 }

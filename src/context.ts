@@ -199,3 +199,12 @@ export async function chooseReadSource(ctx: Context, operationType: string): Pro
   ctx.loaders = createLoaders(ctx.db, ctx.appspace);
   ctx.record.readFrom = ctx.reads.replica === null ? "primary" : `replica ${ctx.reads.replica}`;
 }
+
+/**
+ * A database failure a request met: a replica it read from that cannot be reached is skipped (the next queries go
+ * elsewhere); any other goes to the primary's health (logged once per outage).
+ */
+export function noteDatabaseFailure(ctx: Context, err: unknown): void {
+  if (ctx.reads.replica !== null && ctx.services.replicas.readFailed(ctx.reads.replica, err)) return;
+  healthOf(ctx.services.db).noteFailure(err);
+}

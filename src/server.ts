@@ -9,7 +9,7 @@ import cors from "cors";
 import express, { NextFunction, Request, Response } from "express";
 import { GraphQLFormattedError } from "graphql";
 import { DataSource } from "typeorm";
-import { chooseReadSource, Context, createContext, createServices, ServiceOptions } from "./context";
+import { chooseReadSource, Context, createContext, createServices, noteDatabaseFailure, ServiceOptions } from "./context";
 import { PUBLIC_CODES, RETRY_AFTER_SECONDS, unavailableMessage } from "./errors";
 import { isTransientFailure } from "./db/failures";
 import { healthOf } from "./db/health";
@@ -66,7 +66,7 @@ const statusFromErrors: ApolloServerPlugin<Context> = {
         for (const error of errors) {
           if (PUBLIC_CODES.has(String(error.extensions?.code))) continue;
           const original = unwrapResolverError(error);
-          if (isTransientFailure(original)) healthOf(contextValue.db).noteFailure(original);
+          if (isTransientFailure(original)) noteDatabaseFailure(contextValue, original);
           else logFailure("graphql", "internal error", original, { request: contextValue.requestId });
         }
       },

@@ -62,7 +62,7 @@ describe("configuration (config.ts: every variable validated at start)", () => {
     [{ DATABASE_URL: "postgres://db/x" }, "DATABASE_URL must start with mysql:// (leave it unset for SQLite)"],
     [{ DATABASE_READ_URLS: "mysql://r1/x" }, "DATABASE_READ_URLS needs DATABASE_URL: read replicas are replicas of a MySQL primary"],
     [{ DATABASE_URL: "mysql://p/x", DATABASE_READ_URLS: "mysql://r1/x, r2:3306/x" }, "DATABASE_READ_URLS must be mysql:// URLs separated by commas; the 2nd is not"],
-    [{ DATABASE_URL: "mysql://p/x", REPLICA_MAX_LAG_SECONDS: "0" }, 'REPLICA_MAX_LAG_SECONDS must be a whole number from 1 to 86400, got "0"'],
+    [{ DATABASE_URL: "mysql://p/x", REPLICA_MAX_LAG_SECONDS: "0" }, 'REPLICA_MAX_LAG_SECONDS must be a whole number from 2 to 86400, got "0"'],
   ])("refuses %j with a message naming the variable", (env, message) => {
     expect(() => loadConfig(env)).toThrow(`Invalid configuration: ${message}`);
   });

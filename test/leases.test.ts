@@ -58,7 +58,31 @@ describe.each(dbTargets())("leases on $name", target => {
     expect(await kept!.renew()).toBe(true);
     expect(kept!.lost()).toBe(false);
     await kept!.release();
-    expect(await claim(db, "unit:d")).not.toBeNull();
+    const next = await claim(db, "unit:d");
+    expect(next).not.toBeNull();
+    await next!.release();
+  });
+
+  it("gives a unit up for good when released during a renewal", async () => {
+    const held = await claim(db, "unit:g", { leaseMs: 300 });
+    const renewal = held!.renew();
+    await held!.release();
+    await renewal;
+    const next = await claim(db, "unit:g");
+    expect(next).not.toBeNull();
+    await next!.release();
+  });
+
+  it("counts a lease lost once its holder has not renewed it within the lease (a hung process), on MySQL", async () => {
+    const hung = await claim(db, "unit:h", { leaseMs: 300 });
+    // The event loop blocked for longer than the lease: no renewal could run.
+    const until = Date.now() + 400;
+    while (Date.now() < until);
+    // On MySQL another process may hold it by now: lost, and never taken back. SQLite serves one process: kept.
+    const mysql = target.name === "mariadb";
+    expect(hung!.lost()).toBe(mysql);
+    expect(await hung!.renew()).toBe(!mysql);
+    await hung!.release();
   });
 
   it("tells a holder whose unit another took (it hung past its lease), and its release leaves the taker's alone", async () => {
@@ -77,6 +101,8 @@ describe.each(dbTargets())("leases on $name", target => {
     expect(await withLease(db, "unit:f", "busy", async () => "ran")).toBe("busy");
     await held!.release();
     expect(await withLease(db, "unit:f", "busy", async lease => `ran ${lease.unit}`)).toBe("ran unit:f");
-    expect(await claim(db, "unit:f")).not.toBeNull();
+    const after = await claim(db, "unit:f");
+    expect(after).not.toBeNull();
+    await after!.release();
   });
 });

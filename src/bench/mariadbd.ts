@@ -68,6 +68,16 @@ export class ThrowawayMariadb {
     }
   }
 
+  /** Freezes the server (SIGSTOP): it keeps its connections and answers nothing, as a hung host would. */
+  pause(): void {
+    this.child?.kill("SIGSTOP");
+  }
+
+  /** Lets a paused server go on (SIGCONT). */
+  resume(): void {
+    this.child?.kill("SIGCONT");
+  }
+
   /** Stops the server (a clean shutdown) and waits until it is gone. */
   async stop(): Promise<void> {
     const child = this.child;

@@ -3,7 +3,7 @@ import os from "node:os";
 import { DataSource } from "typeorm";
 import { queryRows, raw, sql } from "./query";
 import { ConflictValues, dialectOf } from "./dialect";
-import { withTransaction } from "./sql";
+import { isMysql, withTransaction } from "./sql";
 
 /*
  * Leases: claims on units of background work (an appspace's stale days, an appspace's purge), kept in work_leases, so
@@ -11,9 +11,10 @@ import { withTransaction } from "./sql";
  *
  * A lease lapses `leaseMs` after it was taken or last renewed, by the database's clock (processes' clocks may differ):
  * a process that died or hangs loses its units then, and another takes them over. While it works, a holder renews its
- * lease every third of that time; finding it taken by another (it hung for longer than the lease), it is told through
- * `lost()` and stops. Every claim has a holder of its own, so two claims of one unit in one process exclude each other
- * too. Works the same on SQLite (one process: the background tasks and the commands).
+ * lease every third of that time. Once its last renewal is older than the lease (it hung, or could not reach the
+ * database), or a renewal finds the unit another's, `lost()` says so and it stops at its next checkpoint. Every claim
+ * has a holder of its own, so two claims of one unit in one process exclude each other too. Works the same on SQLite
+ * (one process: the background tasks and the commands).
  */
 
 /** How long a claim lasts unless renewed: a dead process's units wait this long for another. */
@@ -21,7 +22,7 @@ export const LEASE_MS = 30_000;
 
 export interface Lease {
   readonly unit: string;
-  /** True once another holder has taken the unit (this one failed to renew in time): stop working on it. */
+  /** True once another holder may have the unit (this one did not renew in time, or found it taken): stop working on it. */
   lost(): boolean;
   /** Renews the lease now (it does so on its own every third of the lease); false once another holder has the unit. */
   renew(): Promise<boolean>;
@@ -41,11 +42,12 @@ export async function claim(db: DataSource, unit: string, opts: ClaimOptions = {
   const leaseMs = opts.leaseMs ?? LEASE_MS;
   const holder = `${os.hostname().slice(0, 40)}/${process.pid}/${randomUUID().slice(0, 8)}`;
   const waitUntil = Date.now() + (opts.waitMs ?? 0);
-  while (!(await takeOrRenew(db, unit, holder, leaseMs))) {
+  for (;;) {
+    const sentAt = Date.now();
+    if (await takeOrRenew(db, unit, holder, leaseMs)) return new HeldLease(db, unit, holder, leaseMs, sentAt);
     if (Date.now() >= waitUntil) return null;
     await new Promise(resolve => setTimeout(resolve, 50));
   }
-  return new HeldLease(db, unit, holder, leaseMs);
 }
 
 /** Runs `fn` holding `unit`; returns `busy` without running it when another holds the unit. */
@@ -67,6 +69,15 @@ export async function withLease<T>(
 
 class HeldLease implements Lease {
   private taken = false;
+  private released = false;
+  /** The renewal in flight, which release() waits for (a renewal landing after the release would take the unit back). */
+  private renewing: Promise<boolean> | null = null;
+  /**
+   * Until when the lease is surely held, by this process's clock: when the last successful claim or renewal was sent,
+   * plus the lease. Past it (the process hung, or its renewals waited), another may hold the unit: lost. On SQLite there
+   * is one process, and a renewal waits behind the transaction in flight: no deadline there.
+   */
+  private heldUntil: number;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -74,24 +85,40 @@ class HeldLease implements Lease {
     readonly unit: string,
     private readonly holder: string,
     private readonly leaseMs: number,
+    sentAt: number,
   ) {
-    // A renewal that fails (the database is down) is tried again at the next tick: only another holder loses it.
+    this.heldUntil = isMysql(db) ? sentAt + leaseMs : Infinity;
+    // A renewal that fails (the database is down) is tried again at the next tick: the deadline says when it is lost.
     this.timer = setInterval(() => this.renew().catch(() => undefined), Math.max(10, Math.floor(leaseMs / 3)));
     this.timer.unref();
   }
 
   lost(): boolean {
+    if (!this.taken && Date.now() > this.heldUntil) this.taken = true;
     return this.taken;
   }
 
-  async renew(): Promise<boolean> {
-    if (!this.taken) this.taken = !(await takeOrRenew(this.db, this.unit, this.holder, this.leaseMs));
-    return !this.taken;
+  renew(): Promise<boolean> {
+    if (this.released || this.lost()) return Promise.resolve(false);
+    this.renewing ??= this.renewOnce().finally(() => (this.renewing = null));
+    return this.renewing;
+  }
+
+  private async renewOnce(): Promise<boolean> {
+    const sentAt = Date.now();
+    const held = await takeOrRenew(this.db, this.unit, this.holder, this.leaseMs);
+    if (!held) this.taken = true;
+    else if (this.heldUntil !== Infinity) this.heldUntil = sentAt + this.leaseMs;
+    return held && !this.lost();
   }
 
   async release(): Promise<void> {
+    this.released = true;
     clearInterval(this.timer);
-    await queryRows(this.db, sql`DELETE FROM work_leases WHERE unit = ${this.unit} AND holder = ${this.holder}`);
+    await this.renewing?.catch(() => undefined);
+    await withTransaction(this.db, em =>
+      queryRows(em, sql`DELETE FROM work_leases WHERE unit = ${this.unit} AND holder = ${this.holder}`),
+    );
   }
 }
 

@@ -3,6 +3,7 @@ import { createDataSource } from "../data-source";
 import { describeFailure, log } from "../log";
 import { replicaLag, replicaUsable } from "../metrics";
 import { within } from "../within";
+import { isConnectionFailure } from "./failures";
 import { fromDbTime, toNumber } from "./sql";
 
 /*
@@ -56,8 +57,8 @@ export class ReadReplicas {
   ) {
     this.replicas = urls.map((url, i) => ({
       number: i + 1,
-      // A small pool each, not migrated (the primary's schema replicates); unreachable fails fast.
-      db: createDataSource({ databaseUrl: url, sqlitePath: "", poolSize: 5, connectTimeoutMs: 2000 }),
+      // A pool each as large as the primary's, not migrated (the primary's schema replicates); unreachable fails fast.
+      db: createDataSource({ databaseUrl: url, sqlitePath: "", connectTimeoutMs: 2000 }),
       skipped: "not checked yet",
       opening: null,
     }));
@@ -80,6 +81,8 @@ export class ReadReplicas {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.checking;
+    // A pool still opening (a check gave up waiting) is waited for, so that none is left open.
+    await Promise.all(this.replicas.map(r => r.opening?.catch(() => undefined)));
     await Promise.all(this.replicas.map(r => (r.db.isInitialized ? r.db.destroy() : undefined)));
   }
 
@@ -100,22 +103,44 @@ export class ReadReplicas {
     return { db: this.primary, replica: null, dataAsOf: this.now() };
   }
 
+  /**
+   * A request's read from replica `number` failed: one that can no longer be reached is skipped until a check finds it
+   * well. True when the failure was the replica's connection (false: the caller's to report).
+   */
+  readFailed(number: number, err: unknown): boolean {
+    const replica = this.replicas[number - 1];
+    if (!replica || !isConnectionFailure(err)) return false;
+    this.skip(replica, "unreachable", err);
+    return true;
+  }
+
   private check(): Promise<void> {
     this.checking ??= (async () => {
-      await within(beat(this.primary), ANSWER_MS).catch(() => undefined);
-      await Promise.all(this.replicas.map(r => this.checkReplica(r)));
+      const beatAt = await within(beat(this.primary), ANSWER_MS).catch(() => null);
+      await Promise.all(this.replicas.map(r => this.checkReplica(r, beatAt)));
     })().finally(() => (this.checking = null));
     return this.checking;
   }
 
-  private async checkReplica(replica: Replica): Promise<void> {
+  /**
+   * How far behind the replica is: the larger of what its replication status says and how old the heartbeat it has
+   * applied is against the one just written (the status says 0 for a while when the replica has silently lost its
+   * primary; the heartbeat does not). null when it is not replicating.
+   */
+  private async lagOfReplica(replica: Replica, beatAt: Date | null): Promise<number | null> {
+    replica.opening ??= replica.db.initialize().catch(err => {
+      replica.opening = null;
+      throw err;
+    });
+    await within(replica.opening, ANSWER_MS);
+    const [status, applied] = await within(Promise.all([lagOf(replica.db), heartbeatOf(replica.db)]), ANSWER_MS);
+    if (status === null) return null;
+    return beatAt ? Math.max(status, (beatAt.getTime() - applied.getTime()) / 1000) : status;
+  }
+
+  private async checkReplica(replica: Replica, beatAt: Date | null): Promise<void> {
     try {
-      replica.opening ??= replica.db.initialize().catch(err => {
-        replica.opening = null;
-        throw err;
-      });
-      await within(replica.opening, ANSWER_MS);
-      const lag = await within(lagOf(replica.db), ANSWER_MS);
+      const lag = await this.lagOfReplica(replica, beatAt);
       replicaLag.set({ replica: String(replica.number) }, lag ?? -1);
       if (lag === null) this.skip(replica, "not replicating");
       else if (lag > this.maxLagSeconds) this.skip(replica, "lagging", undefined, lag);
@@ -142,12 +167,13 @@ export class ReadReplicas {
   }
 }
 
-/** Writes the database's time into the heartbeat row (on the primary; it replicates). */
-async function beat(primary: DataSource): Promise<void> {
+/** Writes the database's time into the heartbeat row (on the primary; it replicates); returns that time. */
+async function beat(primary: DataSource): Promise<Date> {
   await primary.query("UPDATE replication_heartbeat SET beat_at = UTC_TIMESTAMP(3) WHERE id = 1");
+  return heartbeatOf(primary);
 }
 
-/** The primary's time of the last heartbeat this replica has applied. */
+/** The primary's time of the last heartbeat this database holds (on a replica: has applied). */
 async function heartbeatOf(replica: DataSource): Promise<Date> {
   const [row] = await replica.query("SELECT beat_at FROM replication_heartbeat WHERE id = 1");
   return fromDbTime(row.beat_at);

@@ -25,7 +25,8 @@ import { topProducts } from "./sales/top-products.service";
 /** The scope of a report request: the caller's appspace over the checked range. */
 export function scopeOf(ctx: Context, range?: DateRange | null, includeFlagged = false): ReportScope {
   const appspace: Appspace = ctx.appspace!;
-  const now = ctx.services.now();
+  // On a replica, what is still open (a cart not yet idle) is judged as of the data read, not later.
+  const now = ctx.reads.replica === null ? ctx.services.now() : new Date(Math.min(ctx.services.now().getTime(), ctx.reads.dataAsOf.getTime()));
   return {
     db: ctx.db,
     appspace,

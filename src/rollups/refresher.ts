@@ -1,7 +1,7 @@
 import { DataSource, EntityManager, QueryRunner } from "typeorm";
 import { Db, isMysql, toNumber, withTransaction } from "../db/sql";
 import { reportFailure } from "../db/health";
-import { claim, Lease } from "../db/leases";
+import { Lease, withLease } from "../db/leases";
 import { dialectOf } from "../db/dialect";
 import { queryRows, raw, sql } from "../db/query";
 import { periodOf } from "../days";
@@ -35,7 +35,10 @@ export interface RefreshOptions {
   batch?: number;
   /** Stop after this many reads (default: until every mark of the log as it was at the start is dealt with). */
   passes?: number;
-  /** How long to wait for a refresher running elsewhere to finish (MySQL); by default none: leave the work to it. */
+  /**
+   * How long to wait for each appspace another refresher holds (another process, or the server's refresher beside a
+   * command); by default none: leave its days to it.
+   */
   waitSeconds?: number;
   /** Checked between days: true stops the refresh there. */
   stopping?: () => boolean;
@@ -58,8 +61,8 @@ export interface RefreshOptions {
  * than those read is left for the next call. Each day is recomputed at READ COMMITTED (MySQL), so it never locks the
  * events ingest is writing. Returns the number of days refreshed.
  *
- * Server processes share the work by appspace: each claims an appspace (a lease, src/db/leases.ts) before touching its
- * days, and leaves the days of appspaces another holds to it. The unit is the appspace, not the day, because an
+ * Server processes share the work by appspace: for each batch of marks, a process claims an appspace (a lease,
+ * src/db/leases.ts) while it works on its days, and leaves the days of appspaces another holds to it. The unit is the appspace, not the day, because an
  * appspace's days share rows: a day's refresh recomputes the seven-day spans holding it from its neighbours' rows,
  * numbers the appspace's people from one counter, and credits purchases to the previous day's touches; two days of
  * one appspace refreshed at once would each read the other's rows as they were.
@@ -70,38 +73,37 @@ export async function refreshStaleDays(
   opts: RefreshOptions = {},
 ): Promise<number> {
   const runner = db.createQueryRunner();
-  const leases = new AppspaceLeases(db, (opts.waitSeconds ?? 0) * 1000);
   try {
-    const refreshed = await refreshMarkedDays(db, runner, rollups, opts, leases);
+    const refreshed = await refreshMarkedDays(db, runner, rollups, opts);
     for (const rollup of rollups) {
-      if (rollup.followUp && !opts.stopping?.()) await refreshFollowUp(db, runner, rollup, opts, leases);
+      if (rollup.followUp && !opts.stopping?.()) await refreshFollowUp(db, runner, rollup, opts);
     }
     return refreshed;
   } finally {
-    await leases.releaseAll();
     await runner.release();
   }
 }
 
+/** Work on one appspace's days; told to stop when the refresh is, or when the appspace's lease is lost. */
+type AppspaceWork<D> = (days: D[], stopping: () => boolean) => Promise<void>;
+
 /**
- * The appspaces a refresh has claimed, claimed on first need and held until the refresh ends; an appspace another
- * holds is asked for once per refresh (waiting up to `waitMs`).
+ * Runs `work` on the days of a batch, an appspace at a time, each holding the appspace's lease (waiting up to
+ * `waitSeconds` for it) and giving it up after, so that another process may take the appspace's next days meanwhile;
+ * the days of an appspace another process holds are left to it.
  */
-class AppspaceLeases {
-  private readonly leases = new Map<number, Promise<Lease | null>>();
-
-  constructor(private readonly db: DataSource, private readonly waitMs: number) {}
-
-  /** The appspace's lease, or null when another process refreshes it. */
-  of(appspaceId: number): Promise<Lease | null> {
-    let lease = this.leases.get(appspaceId);
-    if (!lease) this.leases.set(appspaceId, (lease = claim(this.db, `rollups:${appspaceId}`, { waitMs: this.waitMs })));
-    return lease;
-  }
-
-  async releaseAll(): Promise<void> {
-    const held = await Promise.all([...this.leases.values()].map(l => l.catch(() => null)));
-    await Promise.all(held.map(lease => lease?.release().catch(() => undefined)));
+async function eachAppspace<D extends { appspaceId: number }>(
+  db: DataSource,
+  days: readonly D[],
+  opts: RefreshOptions,
+  work: AppspaceWork<D>,
+): Promise<void> {
+  const byAppspace = new Map<number, D[]>();
+  for (const d of days) byAppspace.set(d.appspaceId, [...(byAppspace.get(d.appspaceId) ?? []), d]);
+  for (const [appspaceId, ofAppspace] of byAppspace) {
+    if (opts.stopping?.()) return;
+    const claimed = (lease: Lease) => work(ofAppspace, () => !!opts.stopping?.() || lease.lost());
+    await withLease(db, `rollups:${appspaceId}`, undefined, claimed, { waitMs: (opts.waitSeconds ?? 0) * 1000 });
   }
 }
 
@@ -111,7 +113,6 @@ async function refreshMarkedDays(
   runner: QueryRunner,
   rollups: readonly DayRollup[],
   opts: RefreshOptions,
-  leases: AppspaceLeases,
 ): Promise<number> {
   const [last] = await runner.query("SELECT COALESCE(MAX(id), 0) AS id FROM rollup_dirty");
   let refreshed = 0;
@@ -121,22 +122,18 @@ async function refreshMarkedDays(
     const read = await readMarks(db, runner, "rollup_dirty", after, toNumber(last.id), opts.batch);
     if (!read) break;
     after = read.after;
-    for (const { appspaceId, day, newest } of read.days) {
-      if (opts.stopping?.()) return refreshed;
-      const lease = await leases.of(appspaceId);
-      if (!lease) continue;
-      const outcome = opts.skip?.(appspaceId, day, newest)
-        ? await leaveStale(db, runner, appspaceId, day, newest)
-        : await refreshOneDay(db, runner, rollups, appspaceId, day, { ...opts, stopping: stopsOrLost(opts, lease) });
-      if (outcome === "stopped") return refreshed;
-      if (outcome === "refreshed") refreshed++;
-    }
+    await eachAppspace(db, read.days, opts, async (days, stopping) => {
+      for (const { appspaceId, day, newest } of days) {
+        if (stopping()) return;
+        const outcome = opts.skip?.(appspaceId, day, newest)
+          ? await leaveStale(db, runner, appspaceId, day, newest)
+          : await refreshOneDay(db, runner, rollups, appspaceId, day, { ...opts, stopping });
+        if (outcome === "refreshed") refreshed++;
+      }
+    });
   }
   return refreshed;
 }
-
-/** True once the refresh is told to stop, or its lease of the appspace was taken (it hung past it). */
-const stopsOrLost = (opts: RefreshOptions, lease: Lease) => () => !!opts.stopping?.() || lease.lost();
 
 /**
  * Keeps a day stale with two marks, its oldest and its newest: the marks of a day written without pause do not pile
@@ -201,7 +198,6 @@ async function refreshFollowUp(
   runner: QueryRunner,
   rollup: DayRollup,
   opts: RefreshOptions,
-  leases: AppspaceLeases,
 ): Promise<void> {
   const followUp = rollup.followUp!;
   const [last] = await runner.query(`SELECT COALESCE(MAX(id), 0) AS id FROM ${followUp.log}`);
@@ -209,16 +205,16 @@ async function refreshFollowUp(
     const read = await readMarks(db, runner, followUp.log, after, toNumber(last.id), opts.batch);
     if (!read) return;
     after = read.after;
-    for (const { appspaceId, day } of read.days) {
-      if (opts.stopping?.()) return;
-      const lease = await leases.of(appspaceId);
-      if (!lease || lease.lost()) continue;
-      try {
-        await inTransaction(db, runner, em => followUp.refreshDay(em, appspaceId, day));
-      } catch (err) {
-        reportFailure(db, "rollups", `${rollup.name} not computed`, err, { appspace: appspaceId, day });
+    await eachAppspace(db, read.days, opts, async (days, stopping) => {
+      for (const { appspaceId, day } of days) {
+        if (stopping()) return;
+        try {
+          await inTransaction(db, runner, em => followUp.refreshDay(em, appspaceId, day));
+        } catch (err) {
+          reportFailure(db, "rollups", `${rollup.name} not computed`, err, { appspace: appspaceId, day });
+        }
       }
-    }
+    });
   }
 }
 

@@ -1,5 +1,5 @@
-import { Report } from "../data-as-of";
 import { Field, Float, Int, ObjectType, registerEnumType } from "type-graphql";
+import { Report } from "../data-as-of";
 
 export enum AttributionModel {
   LAST_CLICK = "LAST_CLICK",

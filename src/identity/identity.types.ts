@@ -1,5 +1,5 @@
-import { Report } from "../data-as-of";
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from "type-graphql";
+import { Report } from "../data-as-of";
 import { ProductView } from "../catalog/product.type";
 import { EventType } from "../events/event-type";
 

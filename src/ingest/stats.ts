@@ -1,6 +1,6 @@
-import { Report, StampDataAsOf } from "../data-as-of";
 import { Arg, Authorized, Ctx, Field, Int, ObjectType, Query, Resolver, UseMiddleware } from "type-graphql";
 import { Context } from "../context";
+import { Report, StampDataAsOf } from "../data-as-of";
 import { toNumber } from "../db/sql";
 import { DateRange, resolveRange } from "../reports/range";
 import { IDENTITY_CONFLICT } from "./ingest.service";

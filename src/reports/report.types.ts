@@ -1,5 +1,5 @@
-import { Report } from "../data-as-of";
 import { Field, Float, Int, ObjectType } from "type-graphql";
+import { Report } from "../data-as-of";
 import { ProductView } from "../catalog/product.type";
 import { DateScalar } from "../scalars";
 import { BreakdownDimension } from "./sales/breakdown.service";

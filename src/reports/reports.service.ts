@@ -26,7 +26,8 @@ import { topProducts } from "./sales/top-products.service";
 export function scopeOf(ctx: Context, range?: DateRange | null, includeFlagged = false): ReportScope {
   const appspace: Appspace = ctx.appspace!;
   // On a replica, what is still open (a cart not yet idle) is judged as of the data read, not later.
-  const now = ctx.reads.replica === null ? ctx.services.now() : new Date(Math.min(ctx.services.now().getTime(), ctx.reads.dataAsOf.getTime()));
+  const clock = ctx.services.now();
+  const now = ctx.reads.replica === null ? clock : new Date(Math.min(clock.getTime(), ctx.reads.dataAsOf.getTime()));
   return {
     db: ctx.db,
     appspace,

@@ -42,7 +42,8 @@ export async function purgeExpired(db: DataSource, rollups: readonly DayRollup[]
   for (const a of appspaces) {
     if (opts.stopping?.()) break;
     const appspaceId = toNumber(a.id);
-    const purge = (lease: Lease) => purgeAppspace(db, rollups, appspaceId, toNumber(a.retention_days), now, { ...opts, stopping: () => !!opts.stopping?.() || lease.lost() });
+    const stopping = (lease: Lease) => () => !!opts.stopping?.() || lease.lost();
+    const purge = (lease: Lease) => purgeAppspace(db, rollups, appspaceId, toNumber(a.retention_days), now, { ...opts, stopping: stopping(lease) });
     const events = await withLease(db, `retention:${appspaceId}`, 0, purge);
     if (events > 0) purged.set(appspaceId, events);
   }

@@ -62,10 +62,10 @@ export interface RefreshOptions {
  * events ingest is writing. Returns the number of days refreshed.
  *
  * Server processes share the work by appspace: for each batch of marks, a process claims an appspace (a lease,
- * src/db/leases.ts) while it works on its days, and leaves the days of appspaces another holds to it. The unit is the appspace, not the day, because an
- * appspace's days share rows: a day's refresh recomputes the seven-day spans holding it from its neighbours' rows,
- * numbers the appspace's people from one counter, and credits purchases to the previous day's touches; two days of
- * one appspace refreshed at once would each read the other's rows as they were.
+ * src/db/leases.ts) while it works on its days, and leaves the days of appspaces another holds to it. The unit is the
+ * appspace, not the day, because an appspace's days share rows: a day's refresh recomputes the seven-day spans holding
+ * it from its neighbours' rows, numbers the appspace's people from one counter, and credits purchases to the previous
+ * day's touches; two days of one appspace refreshed at once would each read the other's rows as they were.
  */
 export async function refreshStaleDays(
   db: DataSource,
@@ -382,7 +382,8 @@ export async function purgeRollupsBefore(
 
 /**
  * Keeps rollups current in the background: a pass every `pollMs`, skipped while one runs here; the days of an appspace
- * another server is refreshing are left to it. A stale day is recomputed once no mark has come for it for `quietMs`, or once it has waited `maxWaitMs`.
+ * another server is refreshing are left to it. A stale day is recomputed once no mark has come for it for `quietMs`,
+ * or once it has waited `maxWaitMs`.
  * Reports read a stale day from raw events whatever its rollups hold, so recomputing a day still being written (today,
  * under steady ingest, is marked again within milliseconds) only takes database time from ingest, and memory: it waits,
  * with one mark.

@@ -8,6 +8,7 @@ import { configureLog, describeFailure, isDatabaseFailure, log, logFailure } fro
 import { createServer, RunningServer } from "./server";
 import { runPrimary, SHUTDOWN_MESSAGE } from "./cluster";
 import { demoAppspace, printDemo } from "./demo";
+import { ensureDashboard } from "./ops/dashboard";
 
 /**
  * Start-up: config -> log -> (the primary of a cluster, with WORKERS above 1: src/cluster.ts) -> database (migrations)
@@ -19,6 +20,7 @@ async function main() {
   const config = loadConfig();
   configureLog(config.logLevel, { pretty: !config.production && process.stdout.isTTY });
   if (config.workers > 1 && cluster.isPrimary) return runPrimary(config);
+  if (!config.production && cluster.isPrimary) await ensureDashboard();
   const db = await openDatabase(config);
   // In a cluster the primary made the demo appspace, before any worker started.
   const demo = cluster.isWorker ? null : await demoAppspace(db, config);

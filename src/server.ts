@@ -17,6 +17,7 @@ import { logFailure } from "./log";
 import { createSchema } from "./schema";
 import { RequestDrain } from "./drain";
 import { healthRoutes } from "./ops/health";
+import { dashboardRoutes } from "./ops/dashboard";
 import { noteEarlyError, observeRequests, recordOf, recordOperations } from "./ops/request-log";
 import { serverMetrics } from "./ops/server-metrics";
 
@@ -173,6 +174,7 @@ export async function createServer(db: DataSource, opts: ServerOptions = {}) {
   const serveMetrics = async (_req: Request, res: Response) => void res.type(metrics.contentType).send(await metrics.text());
   // Before the drain: while it drains, readiness answers 503 "shutting down" and liveness 200.
   app.use(healthRoutes(db, () => drain.draining));
+  app.use(dashboardRoutes());
   const ownMetricsPort = opts.serveMetrics === false ? null : (opts.metricsPort ?? null);
   if (opts.serveMetrics !== false && opts.metricsPort == null) app.get("/metrics", serveMetrics);
   app.use(drain.middleware);

@@ -1,0 +1,148 @@
+/// <reference lib="dom" />
+import fs from "node:fs";
+import path from "node:path";
+import { Browser, chromium, Page } from "playwright-core";
+import { CreatedAppspace } from "../src/appspaces/appspace.service";
+import { generate } from "../src/bench/generate";
+import { ensureDashboard } from "../src/ops/dashboard";
+import { dbTargets } from "./helpers/databases";
+import { Harness, startHarness } from "./helpers/harness";
+import { root } from "./helpers/process";
+
+/*
+ * The dashboard (/dashboard) in headless Chromium against a real server seeded with the generator: the key prompt,
+ * every panel with the numbers the API returns for the same range, a change of range, a journey, a deletion behind its
+ * confirmation, and a wrong key shown as the API words it. Screenshots at 390 and 1440 px go to .ci/out/.
+ */
+
+const OUT = path.join(root, ".ci", "out");
+const DOCUMENT = fs.readFileSync(path.join(root, "dashboard", "src", "operations.graphql"), "utf8");
+const CHROMIUM = "/usr/bin/chromium";
+
+const [sqlite] = dbTargets();
+
+describe("the dashboard in Chromium", () => {
+  let h: Harness;
+  let shop: CreatedAppspace;
+  let browser: Browser;
+  let page: Page;
+
+  /** The dashboard's own query, asked of the API directly. */
+  const api = async (operationName: string, variables: Record<string, unknown>, key = shop.secretKey) => {
+    const res = await fetch(h.url, {
+      method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query: DOCUMENT, operationName, variables }),
+    });
+    return (await res.json()) as { data: any; errors?: { message: string; extensions: { code: string } }[] };
+  };
+
+  /** The raw values (data-value) shown in a panel, in page order, as numbers. */
+  const valuesIn = (panel: string) =>
+    page.$$eval(`[data-panel="${panel}"] [data-value]`, cells => cells.map(c => Number(c.getAttribute("data-value"))));
+
+  beforeAll(async () => {
+    await ensureDashboard();
+    h = await startHarness(sqlite);
+    shop = await h.appspace({ currency: "USD" });
+    await generate(h.db, shop.appspaceId, { events: 4000, seed: 26, days: 60 });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    fs.mkdirSync(OUT, { recursive: true });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await h?.close();
+  });
+
+  /** Waits until the page shows the overview of a new answer (its period line changed). */
+  async function answered(before: string | null): Promise<void> {
+    await page.waitForFunction(
+      previous => {
+        const line = document.querySelector('[data-panel="period"]')?.textContent ?? null;
+        return line !== null && line !== previous && document.querySelector('[data-panel="kpis"]') !== null;
+      },
+      before,
+      { timeout: 20_000 },
+    );
+  }
+  const periodLine = () => page.$eval('[data-panel="period"]', e => e.textContent).catch(() => null);
+
+  /** Every panel holds the API's numbers for `range`. */
+  async function expectPanelsEqualApi(range: Record<string, unknown>): Promise<void> {
+    const { data } = await api("Dashboard", { range });
+    const kpis = await page.$$eval("[data-kpi]", tiles =>
+      tiles.map(t => [t.getAttribute("data-kpi"), Number(t.querySelector("strong")!.getAttribute("data-value")), Number(t.querySelector("[data-previous]")?.getAttribute("data-previous"))]),
+    );
+    expect(kpis).toEqual(kpis.map(([field]) => [field, data.overview[field as string], data.overview.previous[field as string]]));
+    expect(kpis.length).toBe(8);
+    expect(await page.$eval('[data-kpi="totalRevenue"] strong', e => e.textContent)).toBe(new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" }).format(data.overview.totalRevenue));
+    expect(JSON.parse((await page.$eval("#chart", e => e.getAttribute("data-value")))!)).toEqual(data.revenueTimeseries.series.map((p: { revenue: number }) => p.revenue));
+    expect(await valuesIn("funnel")).toEqual(data.funnel.steps.map((s: { count: number }) => s.count));
+    expect(await valuesIn("top-products")).toEqual(data.topProducts.products.flatMap((p: any) => [p.revenue, p.quantity, p.orders]));
+    for (const [panel, rows] of [["channels", data.channels.rows], ["devices", data.devices.rows], ["platforms", data.platforms.rows], ["countries", data.countries.rows], ["coupons", data.coupons.rows]] as const)
+      expect([panel, await valuesIn(panel)]).toEqual([panel, rows.flatMap((r: any) => [r.revenue, r.orders])]);
+    const c = data.cartAbandonment;
+    expect(await valuesIn("carts")).toEqual([c.abandonmentRate, c.abandonedCarts, c.abandonedRevenue, c.completedCarts, c.openCarts]);
+    const unattributed = [data.lastClick, data.linear, data.timeDecay].map((m: any) => m.unattributed.revenue);
+    expect((await valuesIn("attribution")).slice(-3)).toEqual(unattributed);
+    expect(await valuesIn("cohorts")).toEqual(data.cohorts.cohorts.flatMap((m: any) => [m.users, ...m.revenueByMonth.map((r: any) => r.revenue)]));
+    const s = data.ingestionStats;
+    expect(await valuesIn("ingestion")).toEqual([s.accepted, s.stored, s.duplicates, s.flagged, s.blocked, s.rejected, ...s.errors.map((e: any) => e.count)]);
+    // The generator's data is not empty: the comparisons above compared something.
+    expect(data.overview.totalOrders).toBeGreaterThan(0);
+    expect(data.topProducts.products.length).toBeGreaterThan(0);
+  }
+
+  it("shows every report of the last 30 days with the API's numbers, then the last 7 days'", async () => {
+    await page.goto(h.url.replace(/\/graphql$/, "/dashboard/"));
+    await page.fill("#key", shop.secretKey);
+    await page.click("#key-form button[type=submit]");
+    await answered(null);
+    // The key is in this tab's sessionStorage only, never in the URL or a cookie.
+    expect(await page.evaluate(() => sessionStorage.getItem("analytics.secretKey"))).toBe(shop.secretKey);
+    expect(page.url()).not.toContain(shop.secretKey);
+    expect(await page.context().cookies()).toEqual([]);
+    await expectPanelsEqualApi({ days: 30 });
+    await page.screenshot({ path: path.join(OUT, "dashboard-1440.png"), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: path.join(OUT, "dashboard-390.png"), fullPage: true });
+    await page.setViewportSize({ width: 1440, height: 900 });
+
+    const before = await periodLine();
+    await page.selectOption("#range", "7");
+    await answered(before);
+    await expectPanelsEqualApi({ days: 7 });
+  }, 60_000);
+
+  it("looks a person's journey up, and asks for a deletion only once confirmed", async () => {
+    const [person] = await h.db.query("SELECT user_id FROM events WHERE appspace_id = ? AND user_id IS NOT NULL ORDER BY id LIMIT 1", [shop.appspaceId]);
+    const { data } = await api("Journey", { userId: person.user_id });
+    await page.fill('[aria-label="userId"]', person.user_id);
+    await page.click(".people button[type=submit]");
+    await page.waitForSelector(".people-out table");
+    expect(await page.$$eval(".people-out tr", rows => rows.length - 1)).toBe(data.userJourney.events.length);
+
+    // Dismissed: nothing asked. Accepted: the request is made and its status shown.
+    page.once("dialog", dialog => void dialog.dismiss());
+    await page.click(".people button.danger");
+    expect(await h.count("deletion_requests")).toBe(0);
+    page.once("dialog", dialog => void dialog.accept());
+    await page.click(".people button.danger");
+    await page.waitForSelector("[data-deletion]");
+    const [request] = await h.db.query("SELECT public_id, status FROM deletion_requests");
+    expect(await page.$eval("[data-deletion]", e => e.getAttribute("data-deletion"))).toBe(request.public_id);
+  }, 30_000);
+
+  it("shows a wrong key's refusal as the API words it", async () => {
+    const refusal = await api("Dashboard", { range: { days: 30 } }, "sk_wrong");
+    await page.click("#forget");
+    await page.fill("#key", "sk_wrong");
+    await page.click("#key-form button[type=submit]");
+    await page.waitForSelector("#error:not([hidden])");
+    expect(await page.$eval("#error", e => e.textContent)).toBe(`${refusal.errors![0].message} (${refusal.errors![0].extensions.code})`);
+    expect(refusal.errors![0].extensions.code).toBe("UNAUTHENTICATED");
+  }, 30_000);
+});

@@ -44,6 +44,8 @@ export interface Config {
   readonly corsOrigins: "*" | readonly string[];
   /** Whether the schema answers introspection (Apollo Sandbox, codegen). */
   readonly introspection: boolean;
+  /** Whether GraphiQL is served at /explorer. */
+  readonly explorer: boolean;
   /** Server processes (node:cluster workers) sharing the port; 1: this process serves. */
   readonly workers: number;
   /** Redis for the limits every server process shares (null: counted in each process); how long they may fail open. */
@@ -210,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rates: Object.freeze({ url: ratesUrl(env), refreshMs: Math.round(hours(env, "RATES_REFRESH_HOURS", 1) * 3_600_000) }),
     corsOrigins: corsOrigins(env.CORS_ORIGINS, production),
     introspection: flag(env, "INTROSPECTION", !production),
+    explorer: flag(env, "EXPLORER", !production),
     redis: Object.freeze({ url: redisUrl(env.REDIS_URL), failOpenSeconds: whole(env, "REDIS_FAIL_OPEN_SECONDS", 60, 0, 3600) }),
     replicas: Object.freeze({ urls: readUrls(env.DATABASE_READ_URLS, databaseUrl), maxLagSeconds: whole(env, "REPLICA_MAX_LAG_SECONDS", 30, 2, 86_400) }),
   });

@@ -28,7 +28,7 @@ async function main() {
   const server = await createServer(db, {
     production: config.production, deletion: config.deletion, rateLimitWindowSeconds: config.rateLimitWindowSeconds, rollupRefreshMs: config.rollupRefreshMs,
     retentionPurgeMs: config.retentionPurgeMs, auditSecret: loadAuditSecret(config.auditSecret, config.auditSecretFile), trustProxy: config.trustProxy,
-    corsOrigins: config.corsOrigins, introspection: config.introspection, metricsPort: config.metricsPort, rates: config.rates,
+    corsOrigins: config.corsOrigins, introspection: config.introspection, explorer: config.explorer, metricsPort: config.metricsPort, rates: config.rates,
     redis: config.redis, replicas: config.replicas, serveMetrics: !cluster.isWorker,
   });
   // A worker's metrics go to the primary, which serves them all (an instance makes prom-client answer its requests).

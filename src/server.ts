@@ -126,6 +126,8 @@ export interface ServerOptions extends ServiceOptions {
   metricsPort?: number | null;
   /** false: no /metrics at all (a cluster worker: the primary serves every worker's, summed). */
   serveMetrics?: boolean;
+  /** Whether GraphiQL is served at /explorer (EXPLORER); by default outside production only. */
+  explorer?: boolean;
   /** Express's "trust proxy" (TRUST_PROXY): which proxies may say the client's address in X-Forwarded-For. */
   trustProxy?: boolean | number | string;
 }
@@ -174,7 +176,7 @@ export async function createServer(db: DataSource, opts: ServerOptions = {}) {
   const serveMetrics = async (_req: Request, res: Response) => void res.type(metrics.contentType).send(await metrics.text());
   // Before the drain: while it drains, readiness answers 503 "shutting down" and liveness 200.
   app.use(healthRoutes(db, () => drain.draining));
-  app.use(dashboardRoutes());
+  app.use(dashboardRoutes(opts.explorer ?? !opts.production));
   const ownMetricsPort = opts.serveMetrics === false ? null : (opts.metricsPort ?? null);
   if (opts.serveMetrics !== false && opts.metricsPort == null) app.get("/metrics", serveMetrics);
   app.use(drain.middleware);

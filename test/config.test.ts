@@ -5,6 +5,7 @@ import { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { loadConfig } from "../src/config";
+import { ensureDashboard } from "../src/ops/dashboard";
 import { startArgs } from "../src/start-command";
 import { dbTargets } from "./helpers/databases";
 import { Harness, startHarness } from "./helpers/harness";
@@ -97,7 +98,7 @@ describe("configuration (config.ts: every variable validated at start)", () => {
   });
 });
 
-describe("browsers: CORS_ORIGINS and INTROSPECTION as the server applies them", () => {
+describe("browsers: CORS_ORIGINS, INTROSPECTION and EXPLORER as the server applies them", () => {
   let open: Harness;
   let closed: Harness;
   beforeAll(async () => {
@@ -123,6 +124,19 @@ describe("browsers: CORS_ORIGINS and INTROSPECTION as the server applies them", 
 
   it("answers introspection in production when INTROSPECTION=1", async () => {
     expect((await closed.gql("{ __schema { queryType { name } } }")).body.data).toEqual({ __schema: { queryType: { name: "Query" } } });
+  });
+
+  it("serves the explorer outside production only, unless EXPLORER=1", async () => {
+    const explorer = async (h: Harness) => {
+      const res = await fetch(h.url.replace(/\/graphql$/, "/explorer"));
+      return [res.status, (await res.text()).trim().split("\n")[0]];
+    };
+    expect(await explorer(closed)).toEqual([404, "The explorer is off in production: set EXPLORER=1 to serve it."]);
+    await ensureDashboard();
+    expect(await explorer(open)).toEqual([200, "<!doctype html>"]);
+    expect(loadConfig({ NODE_ENV: "production" }).explorer).toBe(false);
+    expect(loadConfig({ NODE_ENV: "production", EXPLORER: "1" }).explorer).toBe(true);
+    expect(loadConfig({}).explorer).toBe(true);
   });
 
   it("lets a browser read x-request-id and Retry-After", async () => {

@@ -136,6 +136,27 @@ describe("the dashboard in Chromium", () => {
     expect(await page.$eval("[data-deletion]", e => e.getAttribute("data-deletion"))).toBe(request.public_id);
   }, 30_000);
 
+  it("serves GraphiQL at /explorer with the prompt's key in its headers, and runs a report there", async () => {
+    const dashboardUrl = h.url.replace(/\/graphql$/, "/dashboard/");
+    // The key the dashboard's prompt keeps in this tab.
+    await page.goto(dashboardUrl);
+    await page.evaluate(key => sessionStorage.setItem("analytics.secretKey", key), shop.secretKey);
+    try {
+      await page.goto(h.url.replace(/\/graphql$/, "/explorer"));
+      await page.waitForSelector(".graphiql-container .graphiql-execute-button");
+      const editors = () => page.$$eval(".graphiql-container .CodeMirror", list => list.map(e => (e as unknown as { CodeMirror: { getValue(): string } }).CodeMirror.getValue()));
+      const headers = (await editors()).find(v => v.includes("authorization"));
+      expect(JSON.parse(headers!)).toEqual({ authorization: `Bearer ${shop.secretKey}` });
+      await page.click(".graphiql-execute-button");
+      await page.waitForFunction(() => /totalRevenue/.test(document.querySelector(".result-window")?.textContent ?? ""));
+      const result = (await editors()).find(v => v.includes('"data"'));
+      const { data } = await api("Dashboard", { range: { days: 30 } });
+      expect(JSON.parse(result!).data.overview).toMatchObject({ totalRevenue: data.overview.totalRevenue, totalOrders: data.overview.totalOrders });
+    } finally {
+      await page.goto(dashboardUrl);
+    }
+  }, 30_000);
+
   it("shows a wrong key's refusal as the API words it", async () => {
     const refusal = await api("Dashboard", { range: { days: 30 } }, "sk_wrong");
     await page.click("#forget");

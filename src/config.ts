@@ -46,6 +46,8 @@ export interface Config {
   readonly introspection: boolean;
   /** Whether GraphiQL is served at /explorer. */
   readonly explorer: boolean;
+  /** Whether a demo appspace made on an empty database gets a week of generated events (the zero-config start's). */
+  readonly demoData: boolean;
   /** Server processes (node:cluster workers) sharing the port; 1: this process serves. */
   readonly workers: number;
   /** Redis for the limits every server process shares (null: counted in each process); how long they may fail open. */
@@ -213,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: corsOrigins(env.CORS_ORIGINS, production),
     introspection: flag(env, "INTROSPECTION", !production),
     explorer: flag(env, "EXPLORER", !production),
+    demoData: flag(env, "DEMO_DATA", nodeEnv === "development" && !databaseUrl),
     redis: Object.freeze({ url: redisUrl(env.REDIS_URL), failOpenSeconds: whole(env, "REDIS_FAIL_OPEN_SECONDS", 60, 0, 3600) }),
     replicas: Object.freeze({ urls: readUrls(env.DATABASE_READ_URLS, databaseUrl), maxLagSeconds: whole(env, "REPLICA_MAX_LAG_SECONDS", 30, 2, 86_400) }),
   });

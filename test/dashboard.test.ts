@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { Browser, chromium, Page } from "playwright-core";
 import { CreatedAppspace } from "../src/appspaces/appspace.service";
@@ -7,7 +8,8 @@ import { generate } from "../src/bench/generate";
 import { ensureDashboard } from "../src/ops/dashboard";
 import { dbTargets } from "./helpers/databases";
 import { Harness, startHarness } from "./helpers/harness";
-import { root } from "./helpers/process";
+import { gqlAt, root, startServerProcess } from "./helpers/process";
+import { loadConfig } from "../src/config";
 
 /*
  * The dashboard (/dashboard) in headless Chromium against a real server seeded with the generator: the key prompt,
@@ -166,4 +168,30 @@ describe("the dashboard in Chromium", () => {
     expect(await page.$eval("#error", e => e.textContent)).toBe(`${refusal.errors![0].message} (${refusal.errors![0].extensions.code})`);
     expect(refusal.errors![0].extensions.code).toBe("UNAUTHENTICATED");
   }, 30_000);
+});
+
+describe("the zero-config start's demo data", () => {
+  it("gives the demo appspace a week of generated events with DEMO_DATA=1, which the dashboard's key opens", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "demo-data-"));
+    const server = await startServerProcess({ SQLITE_PATH: path.join(dir, "db.sqlite"), AUDIT_SECRET_FILE: path.join(dir, "audit.key"), DEMO_DATA: "1" });
+    try {
+      const key = /secret key:\s+(sk_\S+)/.exec(server.out())![1];
+      expect(server.out()).toContain(`${server.url.replace(/\/graphql$/, "/dashboard")} and paste the secret key`);
+      const week = (await gqlAt(server.url, key, "{ overview(range: { days: 7 }) { totalOrders } funnel(range: { days: 7 }) { steps { count } } }")).data;
+      expect(week.overview.totalOrders).toBeGreaterThan(10);
+      expect(week.funnel.steps[0].count).toBeGreaterThan(week.funnel.steps.at(-1).count);
+      expect((await fetch(server.url.replace(/\/graphql$/, "/dashboard/"))).status).toBe(200);
+    } finally {
+      await server.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("is on for the zero-config start only", () => {
+    expect(loadConfig({}).demoData).toBe(true);
+    expect(loadConfig({ DATABASE_URL: "mysql://db/x" }).demoData).toBe(false);
+    expect(loadConfig({ NODE_ENV: "production" }).demoData).toBe(false);
+    expect(loadConfig({ NODE_ENV: "test" }).demoData).toBe(false);
+    expect(loadConfig({ NODE_ENV: "production", DEMO_DATA: "1" }).demoData).toBe(true);
+  });
 });

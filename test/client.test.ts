@@ -7,12 +7,12 @@ import { Harness, startHarness } from "./helpers/harness";
 
 /*
  * The ingestion client (clients/node) against a real server, through a proxy that answers 503 and 429 part of the
- * time, and sometimes loses the server's answer after the server stored the batch: every event arrives exactly once;
+ * time, drops connections, and sometimes loses the server's answer after the server stored the batch: every event arrives exactly once;
  * a refusal reaches onRejected and is not sent again; close() sends what is queued; a full queue drops the oldest.
  */
 
 /** What the proxy did to each request: passed, refused (429/503 without forwarding), or forwarded and answer lost. */
-type Fate = "passed" | "429" | "503" | "stored, answered 503";
+type Fate = "passed" | "429" | "503" | "stored, answered 503" | "connection dropped";
 
 /** A proxy in front of the server; `fate(n)` decides the n-th request's (from 0). */
 async function flakyProxy(target: string, fate: (n: number) => Fate, retryAfter = "0") {
@@ -23,6 +23,7 @@ async function flakyProxy(target: string, fate: (n: number) => Fate, retryAfter 
     const body = Buffer.concat(chunks).toString();
     const f = fate(seen.length);
     seen.push({ fate: f, at: Date.now(), body });
+    if (f === "connection dropped") return void req.socket.destroy();
     if (f === "429" || f === "503") {
       res.writeHead(Number(f), { "content-type": "application/json", "retry-after": retryAfter });
       return res.end(JSON.stringify({ errors: [{ message: "try again", extensions: { code: f === "429" ? "RATE_LIMITED" : "UNAVAILABLE" } }] }));
@@ -67,8 +68,8 @@ describe.each(dbTargets())("the node client on $name", target => {
     return { client, rejected, dropped };
   }
 
-  it("delivers 10,000 events exactly once through 429s, 503s and lost answers, and close() sends the rest", async () => {
-    const fates: Fate[] = ["passed", "503", "passed", "429", "stored, answered 503", "passed", "503"];
+  it("delivers 10,000 events exactly once through 429s, 503s, dropped connections and lost answers, and close() sends the rest", async () => {
+    const fates: Fate[] = ["passed", "503", "passed", "429", "stored, answered 503", "passed", "connection dropped", "503"];
     const proxy = await flakyProxy(h.url, n => fates[n % fates.length]);
     const { client, rejected, dropped } = clientOf(proxy.url);
     try {
@@ -92,6 +93,22 @@ describe.each(dbTargets())("the node client on $name", target => {
     expect(stats.body.data!.ingestionStats.stored).toBe(10_050);
     expect(stats.body.data!.ingestionStats.duplicates).toBeGreaterThanOrEqual(fateCounts.get("stored, answered 503")! * 100 - 100);
   }, 120_000);
+
+  it("sends what waits in the queue every flushInterval, without a flush or close", async () => {
+    const proxy = await flakyProxy(h.url, () => "passed");
+    const { client } = clientOf(proxy.url, { flushInterval: 200 });
+    try {
+      client.track({ ...view(1), eventId: "interval-1" });
+      const started = Date.now();
+      while (proxy.seen.length === 0 && Date.now() - started < 3000) await new Promise(r => setTimeout(r, 20));
+      expect(proxy.seen).toHaveLength(1);
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(JSON.parse(proxy.seen[0].body).variables.events.map((e: EventInput) => e.eventId)).toEqual(["interval-1"]);
+    } finally {
+      await client.close();
+      await proxy.close();
+    }
+  });
 
   it("waits at least the Retry-After the server asks for before sending again", async () => {
     // Retry-After: 1 on the refusal; backoff alone would retry within 5 ms.

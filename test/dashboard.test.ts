@@ -98,7 +98,7 @@ describe("the dashboard in Chromium", () => {
     expect(data.topProducts.products.length).toBeGreaterThan(0);
   }
 
-  it("shows every report of the last 30 days with the API's numbers, then the last 7 days'", async () => {
+  it("shows every report of the last 30 days with the API's numbers, then of the last 7 days and of a custom range", async () => {
     await page.goto(h.url.replace(/\/graphql$/, "/dashboard/"));
     await page.fill("#key", shop.secretKey);
     await page.click("#key-form button[type=submit]");
@@ -113,16 +113,49 @@ describe("the dashboard in Chromium", () => {
     await page.screenshot({ path: path.join(OUT, "dashboard-390.png"), fullPage: true });
     await page.setViewportSize({ width: 1440, height: 900 });
 
-    const before = await periodLine();
+    let before = await periodLine();
     await page.selectOption("#range", "7");
     await answered(before);
     await expectPanelsEqualApi({ days: 7 });
+
+    // A custom range: the 40th to the 20th day back.
+    const day = (back: number) => new Date(Date.now() - back * 86_400_000).toISOString().slice(0, 10);
+    before = await periodLine();
+    await page.selectOption("#range", "custom");
+    await page.fill("#start", day(40));
+    await page.fill("#end", day(20));
+    await page.click("#custom button[type=submit]");
+    await answered(before);
+    expect(await periodLine()).toMatch(new RegExp(`^${day(40)} to ${day(20)} `));
+    await expectPanelsEqualApi({ start: day(40), end: day(20) });
   }, 60_000);
+
+  it("says what to send when a range holds no events", async () => {
+    const empty = await h.appspace({ name: "empty", currency: "USD" });
+    const before = await periodLine();
+    await page.click("#forget");
+    await page.fill("#key", empty.secretKey);
+    await page.click("#key-form button[type=submit]");
+    await answered(before);
+    expect(await page.$eval('[data-panel="empty"]', e => e.textContent)).toMatch(/No events in this range yet.*Send one.*trackEvent/s);
+    expect(await page.$eval('[data-kpi="totalOrders"] strong', e => e.getAttribute("data-value"))).toBe("0");
+    // Back to the shop's key for the tests after.
+    await page.click("#forget");
+    await page.fill("#key", shop.secretKey);
+    await page.click("#key-form button[type=submit]");
+    await page.waitForSelector('[data-panel="empty"]', { state: "detached" });
+    await page.waitForSelector('[data-panel="kpis"]');
+  }, 30_000);
 
   it("looks a person's journey up, and asks for a deletion only once confirmed", async () => {
     const [person] = await h.db.query("SELECT user_id FROM events WHERE appspace_id = ? AND user_id IS NOT NULL ORDER BY id LIMIT 1", [shop.appspaceId]);
     const { data } = await api("Journey", { userId: person.user_id });
     await page.fill('[aria-label="userId"]', person.user_id);
+    // Personal data: shown only once confirmed.
+    page.once("dialog", dialog => void dialog.dismiss());
+    await page.click(".people button[type=submit]");
+    expect(await page.$(".people-out table")).toBeNull();
+    page.once("dialog", dialog => void dialog.accept());
     await page.click(".people button[type=submit]");
     await page.waitForSelector(".people-out table");
     expect(await page.$$eval(".people-out tr", rows => rows.length - 1)).toBe(data.userJourney.events.length);

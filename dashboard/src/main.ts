@@ -190,7 +190,7 @@ function cohortHeatmap(cohorts: Data["cohorts"], fmtMoney: (n: number) => string
   return wrap;
 }
 
-/** A person's journey, and a deletion request: each behind a confirmation. */
+/** A person's journey (personal data) and a deletion request: each behind a confirmation. */
 function people(): HTMLElement {
   const form = el("form", "", { class: "people" }) as HTMLFormElement;
   const input = el("input", "", { placeholder: "userId", "aria-label": "userId", required: "" }) as HTMLInputElement;
@@ -200,6 +200,7 @@ function people(): HTMLElement {
   form.append(input, show, remove);
   form.addEventListener("submit", async e => {
     e.preventDefault();
+    if (!confirm(`Show every event of ${input.value}? This is personal data: look only with a reason.`)) return;
     try {
       const { userJourney } = await journey(input.value);
       out.replaceChildren(table(["When (UTC)", "Event", "Order", "Revenue"], userJourney.events.map(ev => [ev.timestamp.replace("T", " ").slice(0, 19), ev.eventType, ev.transactionId ?? "", ev.revenue ?? 0]), (_, v) => String(v)));

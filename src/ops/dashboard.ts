@@ -7,7 +7,8 @@ import { log } from "../log";
 
 /*
  * The dashboard (dashboard/, built by Vite into dashboard/dist): served at /dashboard as static files, all bundled, so
- * that it works on a closed network; GraphiQL, bundled beside it, at /explorer. `npm run build` builds it; `npm start` builds it on first run when it is missing.
+ * that it works on a closed network; GraphiQL, bundled beside it, at /explorer. `npm run build` builds it; `npm start`
+ * builds it on first run when it is missing.
  */
 
 const ROOT = path.join(__dirname, "..", "..");

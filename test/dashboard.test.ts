@@ -180,6 +180,10 @@ describe("the dashboard in Chromium", () => {
       await page.goto(h.url.replace(/\/graphql$/, "/explorer"));
       await page.waitForSelector(".graphiql-container .graphiql-execute-button");
       const editors = () => page.$$eval(".graphiql-container .CodeMirror", list => list.map(e => (e as unknown as { CodeMirror: { getValue(): string } }).CodeMirror.getValue()));
+      // GraphiQL loads its editors (CodeMirror) after the page: wait until the headers editor holds its text.
+      await page.waitForFunction(() =>
+        Array.from(document.querySelectorAll(".graphiql-container .CodeMirror")).some(e => (e as unknown as { CodeMirror?: { getValue(): string } }).CodeMirror?.getValue().includes("authorization")),
+      );
       const headers = (await editors()).find(v => v.includes("authorization"));
       expect(JSON.parse(headers!)).toEqual({ authorization: `Bearer ${shop.secretKey}` });
       await page.click(".graphiql-execute-button");

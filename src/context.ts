@@ -134,7 +134,7 @@ function apiKeyOf(req: Request): string | null {
   const auth = req.headers.authorization;
   if (auth) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-    if (!m) throw new UnauthenticatedError("Authorization header must be: Bearer <key>");
+    if (!m) throw new UnauthenticatedError("Authorization header must be: Bearer <key> (or send the key as x-api-key: <key>)");
     return m[1];
   }
   const header = req.headers["x-api-key"];

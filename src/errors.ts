@@ -15,7 +15,7 @@ export class BadUserInputError extends AppError {
 }
 
 export class UnauthenticatedError extends AppError {
-  constructor(message = "A valid API key is required: send Authorization: Bearer <key>") {
+  constructor(message = "A valid API key is required: send Authorization: Bearer <key>, or x-api-key: <key>") {
     super(message, "UNAUTHENTICATED", 401);
   }
 }

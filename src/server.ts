@@ -84,6 +84,13 @@ const statusFromErrors: ApolloServerPlugin<Context> = {
   },
 };
 
+/** A POST whose body is not declared JSON gets a one-line hint (Apollo would answer with a long CSRF explanation). */
+function requireJsonPost(req: Request, res: Response, next: NextFunction): void {
+  if (req.method !== "POST" || req.is("application/json")) return next();
+  recordOf(res).errors = ["BAD_REQUEST"];
+  jsonError(res, 400, "BAD_REQUEST", 'Send the request with content-type: application/json (a JSON body such as {"query": "{ overview { totalRevenue } }"})');
+}
+
 function jsonError(res: Response, status: number, code: string, message: string) {
   res.status(status).json({ errors: [{ message, extensions: { code } }] });
 }
@@ -184,6 +191,7 @@ export async function createServer(db: DataSource, opts: ServerOptions = {}) {
     "/graphql",
     observeRequests,
     cors({ origin: opts.corsOrigins === undefined || opts.corsOrigins === "*" ? "*" : [...opts.corsOrigins], exposedHeaders: ["x-request-id", "retry-after"] }),
+    requireJsonPost,
     express.json({ limit: BODY_LIMIT }),
     expressMiddleware(apollo, {
       context: ({ req, res }) => createContext(services, req, recordOf(res)).catch(err => {

@@ -32,9 +32,9 @@ describe.each(dbTargets())("API keys and tenants on $name", target => {
   it("answers 401 UNAUTHENTICATED without a key, with an unknown key and with a malformed header", async () => {
     const before = await h.count("events");
     const cases: [Record<string, string>, string][] = [
-      [{}, "A valid API key is required: send Authorization: Bearer <key>"],
+      [{}, "A valid API key is required: send Authorization: Bearer <key>, or x-api-key: <key>"],
       [{ authorization: "Bearer pk_doesnotexist0000000000000000000000000000000" }, "Unknown or revoked API key"],
-      [{ authorization: "Basic Zm9vOmJhcg==" }, "Authorization header must be: Bearer <key>"],
+      [{ authorization: "Basic Zm9vOmJhcg==" }, "Authorization header must be: Bearer <key> (or send the key as x-api-key: <key>)"],
       [{ "x-api-key": "sk_nope" }, "Unknown or revoked API key"],
     ];
     for (const [headers, message] of cases) {

@@ -54,6 +54,18 @@ describe.each([false, true])("GraphQL hardening (production: %s)", production =>
     }
   });
 
+  it("tells a POST without content-type: application/json in one line what to send, and stores nothing", async () => {
+    const hint = 'Send the request with content-type: application/json (a JSON body such as {"query": "{ overview { totalRevenue } }"})';
+    const before = await h.count("events");
+    for (const headers of [{}, { "content-type": "text/plain" }, { "content-type": "application/x-www-form-urlencoded" }] as Record<string, string>[]) {
+      const res = await fetch(h.url, { method: "POST", headers: { authorization: `Bearer ${sk}`, ...headers }, body: JSON.stringify({ query: TRACK_EVENT_SEARCH }) });
+      expect([res.status, await res.json()]).toEqual([400, { errors: [{ message: hint, extensions: { code: "BAD_REQUEST" } }] }]);
+    }
+    expect(await h.count("events")).toBe(before);
+    const json = await h.post(JSON.stringify({ query: "{ __typename }" }), { authorization: `Bearer ${sk}`, "content-type": "application/json; charset=utf-8" });
+    expect(JSON.parse(json.text)).toEqual({ data: { __typename: "Query" } });
+  });
+
   it("refuses batched requests, GET mutations and simple (CSRF-able) GET requests", async () => {
     const batched = await h.post(JSON.stringify([{ query: "{ overview { days } }" }, { query: "{ funnel { days } }" }]), { authorization: `Bearer ${sk}` });
     expect(batched.status).toBe(400);
@@ -72,6 +84,8 @@ describe.each([false, true])("GraphQL hardening (production: %s)", production =>
     expect(await h.count("events")).toBe(0);
   });
 });
+
+const TRACK_EVENT_SEARCH = `mutation { trackEvent(event: { eventType: SEARCH }) { ok } }`;
 
 describe("HTTP keep-alive", () => {
   let h: Harness;

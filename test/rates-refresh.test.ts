@@ -254,6 +254,8 @@ describe.each(dbTargets())("exchange rates from RATES_URL ($name)", target => {
 
       server.reply = json(JAN_2);
       await until("the 2026-01-02 rates", async () => (await rows()).length === 10);
+      // The rows are committed before the fetch logs them: stop() waits for the fetch in flight, line and all.
+      await rates.stop();
     });
 
     expect(await rows()).toEqual([

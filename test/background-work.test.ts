@@ -19,7 +19,11 @@ const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 const LOAD_MS = 60_000;
 const groupBy = <T, K>(items: T[], key: (item: T) => K) => {
   const groups = new Map<K, T[]>();
-  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  for (const item of items) {
+    const group = groups.get(key(item));
+    if (group) group.push(item);
+    else groups.set(key(item), [item]);
+  }
   return groups;
 };
 const dayBack = (back: number) => new Date(Date.now() - back * 86_400_000).toISOString().slice(0, 10);

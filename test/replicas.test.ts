@@ -117,6 +117,15 @@ if (process.env.MYSQL_TEST_URL) describe("reports from a read replica", () => {
     throw new Error(`not logged: ${message}`);
   }
 
+  /** The replica serves again (logged after line `mark`), and once caught up it answers with every order sent. */
+  async function servesAgain(mark: number, orders: number): Promise<void> {
+    await logged("replica serves reads", mark);
+    await caughtUp();
+    const back = await reportsOf(withReplica);
+    expect(await lastReadFrom()).toBe("replica 1");
+    expect(back.overview.totalOrders).toBe(orders);
+  }
+
   it("answers from the replica, equal to the primary's, with everything stored before its dataAsOf; dataAsOf moves", async () => {
     await logged("replica serves reads", 0);
     await purchases(12);
@@ -160,11 +169,7 @@ if (process.env.MYSQL_TEST_URL) describe("reports from a read replica", () => {
     await replica.admin("STOP SLAVE");
     await replica.admin("CHANGE MASTER TO MASTER_DELAY = 0");
     await replica.admin("START SLAVE");
-    await logged("replica serves reads", undelayed);
-    await caughtUp();
-    const again = await reportsOf(withReplica);
-    expect(await lastReadFrom()).toBe("replica 1");
-    expect(again.overview.totalOrders).toBe(16);
+    await servesAgain(undelayed, 16);
   }, 60_000);
 
   it("answers from the primary within 2 s when the replica hangs, and from the replica once it answers again", async () => {
@@ -179,9 +184,7 @@ if (process.env.MYSQL_TEST_URL) describe("reports from a read replica", () => {
     } finally {
       replica.resume();
     }
-    await logged("replica serves reads", mark);
-    await reportsOf(withReplica);
-    expect(await lastReadFrom()).toBe("replica 1");
+    await servesAgain(mark, 16);
   }, 60_000);
 
   it("answers from the primary while the replica is down, and from the replica once it is back", async () => {
@@ -198,10 +201,6 @@ if (process.env.MYSQL_TEST_URL) describe("reports from a read replica", () => {
     expect(numbers(fromPrimary)).toEqual(numbers(await reportsOf(primaryOnly)));
 
     await replica.start();
-    await logged("replica serves reads", mark);
-    await caughtUp();
-    const back = await reportsOf(withReplica);
-    expect(await lastReadFrom()).toBe("replica 1");
-    expect(back.overview.totalOrders).toBe(19);
+    await servesAgain(mark, 19);
   }, 60_000);
 });

@@ -15,7 +15,7 @@ import { createServer } from "../server";
 import { log } from "../log";
 import { generate } from "./generate";
 import { benchEvents, rawRows } from "./rows";
-import { Failures, load, percentile, post, REPORTS, rssOf, scalingSectionOf, spawnReady, TRACK_EVENT, TRACK_EVENTS } from "./measure";
+import { Failures, load, percentile, post, REPORTS, rssOf, scalingSectionOf, spawnReady, timed, TRACK_EVENT, TRACK_EVENTS } from "./measure";
 
 /*
  * npm run bench -- [--sizes 1000000,10000000] [--seconds 60] [--runs 20] [--budget 60] [--reports overview,funnel] [--fresh]
@@ -108,17 +108,6 @@ async function main() {
   const row = (...cells: (string | number)[]) => lines.push(`| ${cells.join(" | ")} |`);
   const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(1));
   const ratio = (a: number, b: number) => `${Math.round((100 * a) / b)} %`;
-  /** Times fn `runs` times, or as often as fits in the budget (at least 3). */
-  const timed = async (fn: () => Promise<unknown>) => {
-    const times: number[] = [];
-    const until = Date.now() + budget * 1000;
-    while (times.length < runs && (times.length < 3 || Date.now() < until)) {
-      const t0 = performance.now();
-      await fn();
-      times.push(performance.now() - t0);
-    }
-    return times;
-  };
 
   // Reports at each size: p50/p95 over HTTP, against the plain SQL computing the same answer from raw events:
   // the statements a server reading no rollups runs for that report, replayed through mysql2.
@@ -137,12 +126,12 @@ async function main() {
   for (const { size, secretKey } of datasets) {
     for (const [name, query] of Object.entries(REPORTS).filter(([name]) => !only || only.includes(name))) {
       await post(serverUrl, secretKey, { query }); // warm-up
-      const server = await timed(() => post(serverUrl, secretKey, { query }));
+      const server = await timed(() => post(serverUrl, secretKey, { query }), runs, budget);
       const statements = (await statementsOf(rollupServer.url, secretKey, query)).length;
       const baseline = await statementsOf(rawServer.url, secretKey, query);
       const plain = await timed(async () => {
         for (const [q, params] of baseline) await pool.query(q, params);
-      });
+      }, runs, budget);
       const p50 = percentile(server, 50);
       p50s.set(name, [...(p50s.get(name) ?? []), p50]);
       row(size.toLocaleString("en-US"), name, fmt(p50), fmt(percentile(server, 95)), fmt(percentile(plain, 50)), fmt(percentile(plain, 95)),

@@ -12,6 +12,18 @@ export const percentile = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 };
 
+/** Times `fn` `runs` times, or as often as fits in `budgetSeconds` (at least 3); the durations in ms. */
+export async function timed(fn: () => Promise<unknown>, runs: number, budgetSeconds: number): Promise<number[]> {
+  const times: number[] = [];
+  const until = Date.now() + budgetSeconds * 1000;
+  while (times.length < runs && (times.length < 3 || Date.now() < until)) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
 /** Runs `worker` on `concurrency` loops for `seconds`; the units done per second and the p99 latency. */
 export async function load(concurrency: number, seconds: number, worker: (n: number) => Promise<number>) {
   const until = Date.now() + seconds * 1000;

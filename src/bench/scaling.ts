@@ -11,7 +11,7 @@ import { openDatabase } from "../open-database";
 import { refreshRollups } from "../read-models";
 import { generate } from "./generate";
 import { ThrowawayMariadb } from "./mariadbd";
-import { Failures, load, percentile, post, REPORTS, SCALING_END, SCALING_START, scalingSectionOf, spawnReady, TRACK_EVENT, TRACK_EVENTS } from "./measure";
+import { Failures, load, percentile, post, REPORTS, SCALING_END, SCALING_START, scalingSectionOf, spawnReady, timed, TRACK_EVENT, TRACK_EVENTS } from "./measure";
 import { benchEvents } from "./rows";
 
 /*
@@ -84,21 +84,12 @@ async function main() {
     if (!(await replicaServes(replicaUrl))) throw new Error("the replica does not serve reads");
     const lines: string[] = [];
     const row = (...cells: (string | number)[]) => lines.push(`| ${cells.join(" | ")} |`);
-    const timed = async (url: string, query: string) => {
-      const times: number[] = [];
-      const until = Date.now() + budget * 1000;
-      while (times.length < runs && (times.length < 3 || Date.now() < until)) {
-        const t0 = performance.now();
-        await post(url, secretKey, { query });
-        times.push(performance.now() - t0);
-      }
-      return times;
-    };
+    const timedReport = (url: string, query: string) => timed(() => post(url, secretKey, { query }), runs, budget);
     row("report", "primary p50 ms", "primary p95 ms", "replica p50 ms", "replica p95 ms", "same answer");
     row("---", "---", "---", "---", "---", "---");
     for (const [name, query] of Object.entries(REPORTS)) {
       const [fromPrimary, fromReplica] = [await post(primaryUrl, secretKey, { query }), await post(replicaUrl, secretKey, { query })];
-      const [p, r] = [await timed(primaryUrl, query), await timed(replicaUrl, query)];
+      const [p, r] = [await timedReport(primaryUrl, query), await timedReport(replicaUrl, query)];
       row(name, fmt(percentile(p, 50)), fmt(percentile(p, 95)), fmt(percentile(r, 50)), fmt(percentile(r, 95)), numbersOf(fromPrimary) === numbersOf(fromReplica) ? "yes" : "NO");
       console.error(lines.at(-1));
     }

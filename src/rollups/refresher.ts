@@ -99,7 +99,11 @@ async function eachAppspace<D extends { appspaceId: number }>(
   work: AppspaceWork<D>,
 ): Promise<void> {
   const byAppspace = new Map<number, D[]>();
-  for (const d of days) byAppspace.set(d.appspaceId, [...(byAppspace.get(d.appspaceId) ?? []), d]);
+  for (const d of days) {
+    const ofAppspace = byAppspace.get(d.appspaceId);
+    if (ofAppspace) ofAppspace.push(d);
+    else byAppspace.set(d.appspaceId, [d]);
+  }
   for (const [appspaceId, ofAppspace] of byAppspace) {
     if (opts.stopping?.()) return;
     const claimed = (lease: Lease) => work(ofAppspace, () => !!opts.stopping?.() || lease.lost());

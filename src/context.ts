@@ -3,6 +3,7 @@ import type { Request } from "express";
 import { DataSource } from "typeorm";
 import { Appspace } from "./appspaces/appspace.entity";
 import { KeyKind } from "./appspaces/api-key.entity";
+import { Scope } from "./appspaces/scopes";
 import { authenticate } from "./appspaces/appspace.service";
 import { createAttributionLoader } from "./attribution/attribution.service";
 import { createProductLoader } from "./catalog/product.loader";
@@ -15,7 +16,7 @@ import { FraudChecks } from "./ingest/fraud";
 import { RateLimitedError, RequestLimiter } from "./appspaces/request-limiter";
 import { settingsOf } from "./appspaces/settings";
 import { IdAllocator } from "./db/id-allocator";
-import { UnauthenticatedError, UnavailableError, unavailableMessage } from "./errors";
+import { ForbiddenError, UnauthenticatedError, UnavailableError, unavailableMessage } from "./errors";
 import { isTransientFailure } from "./db/failures";
 import { logFailure } from "./log";
 import { refusals } from "./metrics";
@@ -108,6 +109,8 @@ export interface Context {
   /** From the API key; null when the request carries none. */
   appspace: Appspace | null;
   keyKind: KeyKind | null;
+  /** What the key may do (src/appspaces/scopes.ts); none without a key. */
+  scopes: readonly Scope[];
   /** The client's address: the connection's, or what a trusted proxy says (TRUST_PROXY). Never stored or logged. */
   clientAddress: string | null;
   /** Where the request reads: the primary (services.db), or for a query a read replica (chooseReadSource). */
@@ -141,6 +144,17 @@ function apiKeyOf(req: Request): string | null {
   return typeof header === "string" && header.trim() ? header.trim() : null;
 }
 
+/**
+ * A key made with origins (keys create --origins) is refused in a browser on any other site: the Origin header a
+ * browser sends must be one of them. A request without Origin is no browser's (a server, curl) and passes: the list
+ * keeps a key copied out of a web page from working on another site, it does not make the key a secret.
+ */
+function checkOrigin(req: Request, allowed: readonly string[] | null): void {
+  const origin = req.headers.origin;
+  if (!allowed || origin === undefined || allowed.includes(origin)) return;
+  throw new ForbiddenError(`This API key may not be used from the origin ${origin.slice(0, 200)}: it is limited to the origins it was made with`);
+}
+
 /** Counts the request against its key's requestLimit; a refusal is counted in requests_refused_total too. */
 async function takeRequest(services: Services, keyId: number, appspace: Appspace): Promise<void> {
   try {
@@ -170,6 +184,7 @@ export async function createContext(services: Services, req: Request, record: Re
     throw new UnavailableError(unavailableMessage(err));
   }
   if (key && !auth) throw new UnauthenticatedError("Unknown or revoked API key");
+  if (auth) checkOrigin(req, auth.origins);
   if (auth) {
     record.appspace = auth.appspace.id;
     await takeRequest(services, auth.keyId, auth.appspace);
@@ -179,6 +194,7 @@ export async function createContext(services: Services, req: Request, record: Re
     record,
     appspace: auth?.appspace ?? null,
     keyKind: auth?.keyKind ?? null,
+    scopes: auth?.scopes ?? [],
     clientAddress: req.ip ?? null,
     db: services.db,
     reads: { db: services.db, replica: null, dataAsOf: services.now() },

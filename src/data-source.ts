@@ -38,11 +38,12 @@ import { SessionCredit1768953600000 } from "./db/migrations/1768953600000-Sessio
 import { StaleSince1769040000000 } from "./db/migrations/1769040000000-StaleSince";
 import { WorkLeases1769126400000 } from "./db/migrations/1769126400000-WorkLeases";
 import { ReplicationHeartbeat1769212800000 } from "./db/migrations/1769212800000-ReplicationHeartbeat";
+import { KeyScopes1769299200000 } from "./db/migrations/1769299200000-KeyScopes";
 
 export const entities = [Appspace, ApiKey, EventRecord, EventItem, EventProperty, Order, IdentityLink, Product, ExchangeRate, IdBlock];
 /** The core migrations (src/db/migrations), then those the read models bring (in timestamp order when run). */
 export const migrations = [
-  ...[Init1767225600000, People1767312000000, TrustAndSafety1767398400000, Rollups1767484800000, RollupKeys1767571200000, RollupWeeks1767657600000, RollupPeople1767744000000, RollupCohorts1767830400000, RollupCohortDays1767916800000, RollupPeopleSets1768003200000, RollupCartsCompact1768089600000, RollupAttribution1768176000000, RollupCartTotals1768262400000, RollupPairs1768348800000, IdentityLocks1768435200000, Orders1768521600000, IdentityConflicts1768608000000, CartLastAdds1768694400000, ChannelCredit1768780800000, CartEvents1768867200000, SessionCredit1768953600000, StaleSince1769040000000, WorkLeases1769126400000, ReplicationHeartbeat1769212800000],
+  ...[Init1767225600000, People1767312000000, TrustAndSafety1767398400000, Rollups1767484800000, RollupKeys1767571200000, RollupWeeks1767657600000, RollupPeople1767744000000, RollupCohorts1767830400000, RollupCohortDays1767916800000, RollupPeopleSets1768003200000, RollupCartsCompact1768089600000, RollupAttribution1768176000000, RollupCartTotals1768262400000, RollupPairs1768348800000, IdentityLocks1768435200000, Orders1768521600000, IdentityConflicts1768608000000, CartLastAdds1768694400000, ChannelCredit1768780800000, CartEvents1768867200000, SessionCredit1768953600000, StaleSince1769040000000, WorkLeases1769126400000, ReplicationHeartbeat1769212800000, KeyScopes1769299200000],
   ...READ_MODELS.flatMap(model => model.migrations ?? []),
 ];
 

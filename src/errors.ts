@@ -21,8 +21,8 @@ export class UnauthenticatedError extends AppError {
 }
 
 export class ForbiddenError extends AppError {
-  constructor(message = "This operation needs a secret key (sk_...)") {
-    super(message, "FORBIDDEN", 403);
+  constructor(message: string, extra: Record<string, unknown> = {}) {
+    super(message, "FORBIDDEN", 403, extra);
   }
 }
 

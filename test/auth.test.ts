@@ -1,4 +1,4 @@
-import { revokeKey } from "../src/appspaces/appspace.service";
+import { createKey, revokeKey } from "../src/appspaces/appspace.service";
 import { dbTargets } from "./helpers/databases";
 import { DELETE_USER, OVERVIEW, TRACK_EVENT, TRACK_EVENTS } from "./helpers/documents";
 import { Harness, startHarness } from "./helpers/harness";
@@ -51,15 +51,42 @@ describe.each(dbTargets())("API keys and tenants on $name", target => {
     expect((await h.gql(TRACK_EVENTS, { events: [SEARCH] }, a.secretKey)).body.data).toEqual({ trackEvents: { ok: true, accepted: 1, errors: [] } });
   });
 
-  it("answers 403 FORBIDDEN when a publishable key reads or deletes, and lets a secret key through", async () => {
-    for (const [query, variables] of [[OVERVIEW, {}], [DELETE_USER, { userId: "u" }]] as const) {
+  it("answers 403 FORBIDDEN naming the scope when a publishable key reads or deletes, and lets a secret key through", async () => {
+    for (const [query, variables, operation, scope] of [[OVERVIEW, {}, "overview", "reports:read"], [DELETE_USER, { userId: "u" }, "deleteUser", "people:delete"]] as const) {
       const res = await h.gql(query, variables, a.publishableKey);
       expect(res.status).toBe(403);
-      expect(res.body.errors).toEqual([expect.objectContaining({ message: "This operation needs a secret key (sk_...)", extensions: { code: "FORBIDDEN" } })]);
+      const message = `${operation} needs a key with the scope ${scope}; a publishable key (pk_...) only sends events: use a secret key (sk_...)`;
+      expect(res.body.errors).toEqual([expect.objectContaining({ message, extensions: { code: "FORBIDDEN", scope } })]);
     }
     const res = await h.gql(OVERVIEW, {}, a.secretKey);
     expect(res.status).toBe(200);
     expect(res.body.data).toEqual({ overview: { totalRevenue: expect.any(Number) } });
+  });
+
+  it("answers a key made with origins from those origins only, and requests without Origin (servers)", async () => {
+    const origins = "https://shop.example,http://localhost:5173";
+    const { key: pk } = await createKey(h.db, a.appspaceId, "publishable", { origins });
+    const { key: sk } = await createKey(h.db, a.appspaceId, "secret", { scopes: "reports:read", origins });
+    const send = (key: string, headers: Record<string, string>) =>
+      h.post(JSON.stringify({ query: TRACK_EVENT, variables: { event: SEARCH } }), { authorization: `Bearer ${key}`, ...headers });
+    const before = await h.count("events", "appspace_id = ?", [a.appspaceId]);
+    for (const headers of [{ origin: "https://shop.example" }, { origin: "http://localhost:5173" }, {}] as Record<string, string>[]) {
+      expect(JSON.parse((await send(pk, headers)).text)).toEqual({ data: { trackEvent: { ok: true } } });
+    }
+    for (const origin of ["https://evil.example", "https://shop.example.evil.example", "http://shop.example", "null"]) {
+      const res = await send(pk, { origin });
+      expect({ origin, status: res.status }).toEqual({ origin, status: 403 });
+      expect(JSON.parse(res.text).errors).toEqual([expect.objectContaining({
+        message: `This API key may not be used from the origin ${origin}: it is limited to the origins it was made with`, extensions: { code: "FORBIDDEN" },
+      })]);
+      const read = await h.post(JSON.stringify({ query: OVERVIEW }), { authorization: `Bearer ${sk}`, origin });
+      expect(read.status).toBe(403);
+    }
+    expect(await h.count("events", "appspace_id = ?", [a.appspaceId])).toBe(before + 3);
+    const read = await h.post(JSON.stringify({ query: OVERVIEW }), { authorization: `Bearer ${sk}`, origin: "https://shop.example" });
+    expect({ status: read.status, data: Object.keys(JSON.parse(read.text).data) }).toEqual({ status: 200, data: ["overview"] });
+    // Any other key of the appspace is not limited.
+    expect((await send(a.publishableKey, { origin: "https://evil.example" })).status).toBe(200);
   });
 
   it("refuses a revoked key on its next request", async () => {

@@ -1,3 +1,5 @@
+import { createKey } from "../src/appspaces/appspace.service";
+import { Scope, SCOPES } from "../src/appspaces/scopes";
 import { dbTargets } from "./helpers/databases";
 import { TRACK_EVENT, TRACK_EVENTS } from "./helpers/documents";
 import { Harness, startHarness } from "./helpers/harness";
@@ -154,13 +156,26 @@ function queryCases(): Case[] {
 
 const CASES = [...eventCases(), ...queryCases()];
 
+/** The scope of each operation a case calls (its name's first word). */
+function scopeOf(c: Case): Scope {
+  const operation = c.name.split(" ")[0];
+  if (operation.startsWith("track")) return "ingest";
+  if (operation === "userJourney" || operation === "userDeletion") return "people:read";
+  if (operation === "deleteUser") return "people:delete";
+  return "reports:read";
+}
+
 describe.each(dbTargets())("the bad-input matrix on $name", target => {
   let h: Harness;
   let sk: string;
+  /** A secret key of each scope alone, in the same appspace. */
+  const scoped = {} as Record<Scope, string>;
 
   beforeAll(async () => {
     h = await startHarness(target, [], () => NOW);
-    ({ secretKey: sk } = await h.appspace({ currency: "EUR", retentionDays: 365 }));
+    const space = await h.appspace({ currency: "EUR", retentionDays: 365 });
+    sk = space.secretKey;
+    for (const scope of SCOPES) scoped[scope] = (await createKey(h.db, space.appspaceId, "secret", { scopes: scope })).key;
     // The base event itself is valid: each case breaks one thing.
     const { secretKey: other } = await h.appspace({ name: "control", currency: "EUR" });
     expect((await h.gql(TRACK_EVENT, { event: BASE_EVENT }, other)).body).toEqual({ data: { trackEvent: { ok: true } } });
@@ -180,6 +195,20 @@ describe.each(dbTargets())("the bad-input matrix on $name", target => {
     expect(error.extensions!.reason ?? null).toBe(c.reason);
     expect(error.message).toContain(c.field);
     expect(JSON.stringify(res.body)).not.toMatch(/stack|SELECT|INSERT|sqlite|mysql|QueryFailedError/i);
+
+    // A key with the operation's scope alone gets the same answer. A key without it: a document that does not fit
+    // the schema's types is refused before anything runs (no data in the answer), the same 400 for every key;
+    // anything else is refused for the scope first, 403 naming it, before its values are looked at.
+    const needed = scopeOf(c);
+    const narrow = await h.gql(c.query, c.variables, scoped[needed]);
+    expect({ status: narrow.status, body: narrow.body }).toEqual({ status: 400, body: res.body });
+    const without = await h.gql(c.query, c.variables, scoped[needed === "reports:read" ? "ingest" : "reports:read"]);
+    if (!("data" in res.body)) {
+      expect({ status: without.status, body: without.body }).toEqual({ status: 400, body: res.body });
+    } else {
+      expect(without.status).toBe(403);
+      expect(without.body.errors).toEqual([expect.objectContaining({ extensions: { code: "FORBIDDEN", scope: needed } })]);
+    }
   });
 
   it("stored nothing from any of them", async () => {

@@ -1,5 +1,5 @@
-import { revokeKey } from "../src/appspaces/appspace.service";
-import { createKey } from "../src/appspaces/appspace.service";
+import { createKey, revokeKey } from "../src/appspaces/appspace.service";
+import { allows, Scope, SCOPES } from "../src/appspaces/scopes";
 import { dbTargets } from "./helpers/databases";
 import { TRACK_EVENTS } from "./helpers/documents";
 import { Harness, startHarness } from "./helpers/harness";
@@ -25,6 +25,12 @@ const READS: Record<string, string> = {
   userDeletion: `query ($id: ID!) { userDeletion(id: $id) { status } }`,
   ingestionStats: `{ ingestionStats { accepted stored } }`,
 };
+/** The scope each operation needs. */
+const NEEDS: Record<string, Scope> = {
+  ...Object.fromEntries(Object.keys(READS).map(name => [name, "reports:read"])),
+  userJourney: "people:read", userDeletion: "people:read", trackEvent: "ingest", trackEvents: "ingest", deleteUser: "people:delete",
+};
+const forbiddenMessage = (operation: string, held: string) => `${operation} needs a key with the scope ${NEEDS[operation]}; this key has: ${held}`;
 const WRITES: Record<string, string> = {
   trackEvent: `mutation { trackEvent(event: { eventType: PURCHASE, transactionId: "o-1", revenue: 999, userId: "alice" }) { ok } }`,
   trackEvents: `mutation { trackEvents(events: [{ eventType: PURCHASE, transactionId: "o-2", revenue: 999, userId: "alice" }]) { accepted } }`,
@@ -36,6 +42,8 @@ describe.each(dbTargets())("tenant isolation on $name", target => {
   const keys: Record<string, string> = {};
   let deletionId: string;
   let aEvents: number;
+  /** Appspace C takes the writes of the scope matrix, so that A's data stays as the reads expect it. */
+  let c: { appspaceId: number };
 
   beforeAll(async () => {
     h = await startHarness(target, [], () => NOW);
@@ -44,7 +52,14 @@ describe.each(dbTargets())("tenant isolation on $name", target => {
     const empty = await h.appspace({ name: "empty", currency: "EUR" });
     expect((await h.gql(TRACK_EVENTS, { events: EVENTS }, a.publishableKey)).body.data!.trackEvents.errors).toEqual([]);
     deletionId = (await h.gql(`mutation { deleteUser(userId: "nobody-here") { id } }`, {}, a.secretKey)).body.data!.deleteUser.id;
-    const revoked = await createKey(h.db, a.appspaceId, "secret");
+    const { key: revoked } = await createKey(h.db, a.appspaceId, "secret");
+    c = await h.appspace({ name: "c", currency: "EUR" });
+    // A secret key of each scope alone, in A, B and C.
+    for (const scope of SCOPES) {
+      for (const [space, id] of [["a", a.appspaceId], ["b", b.appspaceId], ["c", c.appspaceId]] as const) {
+        keys[`${space} ${scope}`] = (await createKey(h.db, id, "secret", { scopes: scope })).key;
+      }
+    }
     await revokeKey(h.db, revoked);
     Object.assign(keys, { own: a.secretKey, ownPublishable: a.publishableKey, revoked, otherSecret: b.secretKey, otherPublishable: b.publishableKey, empty: empty.secretKey });
     aEvents = await h.count("events", "appspace_id = ?", [a.appspaceId]);
@@ -64,11 +79,51 @@ describe.each(dbTargets())("tenant isolation on $name", target => {
     expect(own.body).not.toEqual(empty.body);
   });
 
-  it.each(Object.entries(READS))("%s: publishable keys get 403, revoked and missing keys 401", async (_name, query) => {
+  const readsByScope = Object.entries(READS).flatMap(([name, query]) => SCOPES.map(scope => [name, scope, query] as const));
+
+  it.each(readsByScope)("%s with a key of the scope %s alone: A's answer if the scope opens it, else 403 naming the scope; B's key of it sees nothing of A", async (name, scope, query) => {
+    const own = await ask(query, keys.own);
+    const scoped = await ask(query, keys[`a ${scope}`]);
+    const other = await ask(query, keys[`b ${scope}`]);
+    if (allows([scope], NEEDS[name])) {
+      expect(scoped.status).toBe(200);
+      expect(scoped.body).toEqual(own.body);
+      expect(other.status).toBe(200);
+      expect(other.body).toEqual((await ask(query, keys.empty)).body);
+    } else {
+      for (const res of [scoped, other]) {
+        expect(res.status).toBe(403);
+        expect(res.body.errors).toEqual([expect.objectContaining({ message: forbiddenMessage(name, scope), extensions: { code: "FORBIDDEN", scope: NEEDS[name] } })]);
+        expect(Object.values(res.body.data ?? {})).toEqual(res.body.data ? [null] : []);
+      }
+    }
+  });
+
+  const writesByScope = SCOPES.flatMap(scope => [
+    ["trackEvent", scope, `mutation { trackEvent(event: { eventType: SEARCH, userId: "carol" }) { ok } }`, "events"],
+    ["trackEvents", scope, `mutation { trackEvents(events: [{ eventType: SEARCH, userId: "carol" }]) { accepted } }`, "events"],
+    ["deleteUser", scope, `mutation { deleteUser(userId: "dora-sends-nothing") { status } }`, "deletion_requests"],
+  ] as const);
+
+  it.each(writesByScope)("%s with a key of the scope %s alone: writes only if the scope opens it, else 403 naming the scope and nothing written", async (name, scope, query, table) => {
+    const before = await h.count(table, "appspace_id = ?", [c.appspaceId]);
+    const res = await ask(query, keys[`c ${scope}`]);
+    if (allows([scope], NEEDS[name])) {
+      expect(res.status).toBe(200);
+      expect(res.body.errors).toBeUndefined();
+      expect(await h.count(table, "appspace_id = ?", [c.appspaceId])).toBe(before + 1);
+    } else {
+      expect(res.status).toBe(403);
+      expect(res.body.errors).toEqual([expect.objectContaining({ message: forbiddenMessage(name, scope), extensions: { code: "FORBIDDEN", scope: NEEDS[name] } })]);
+      expect(await h.count(table, "appspace_id = ?", [c.appspaceId])).toBe(before);
+    }
+  });
+
+  it.each(Object.entries(READS))("%s: publishable keys get 403 naming the scope, revoked and missing keys 401", async (name, query) => {
     for (const key of [keys.ownPublishable, keys.otherPublishable]) {
       const res = await ask(query, key);
       expect(res.status).toBe(403);
-      expect(res.body.errors).toEqual([expect.objectContaining({ extensions: { code: "FORBIDDEN" } })]);
+      expect(res.body.errors).toEqual([expect.objectContaining({ extensions: { code: "FORBIDDEN", scope: NEEDS[name] } })]);
       // userDeletion is nullable, so its data is { userDeletion: null } rather than null.
       expect(Object.values(res.body.data ?? {})).toEqual(res.body.data ? [null] : []);
     }

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { rotateKey } from "../src/appspaces/appspace.service";
+import { createKey, listKeys, rotateKey } from "../src/appspaces/appspace.service";
 import { dbTargets } from "./helpers/databases";
 import { Harness, startHarness } from "./helpers/harness";
 import { root, tsx } from "./helpers/process";
@@ -33,6 +33,53 @@ describe.each(dbTargets())("key rotation on $name", target => {
     expect(refused.body.errors![0]).toMatchObject({ message: "Unknown or revoked API key", extensions: { code: "UNAUTHENTICATED" } });
     expect((await h.gql(OVERVIEW, {}, fresh)).status).toBe(200);
     await expect(rotateKey(h.db, old, 0, clock)).rejects.toThrow("no live key matches");
+  });
+
+  it("gives the new key the old one's scopes and origins", async () => {
+    const { appspaceId } = await h.appspace();
+    const old = await createKey(h.db, appspaceId, "secret", { scopes: "people:read,reports:read", origins: "https://a.example" }, clock);
+    expect(old).toEqual({ key: expect.stringMatching(/^sk_/), scopes: ["reports:read", "people:read"], origins: ["https://a.example"] });
+    const { key: fresh } = await rotateKey(h.db, old.key, 0, clock);
+    const [listed] = await listKeys(h.db, appspaceId, clock);
+    expect(listed).toMatchObject({ prefix: fresh.slice(0, 11), scopes: ["reports:read", "people:read"], origins: ["https://a.example"] });
+    expect((await h.gql(OVERVIEW, {}, fresh)).status).toBe(200);
+    expect((await h.gql(`mutation { deleteUser(userId: "u") { id } }`, {}, fresh)).body.errors![0].extensions).toEqual({ code: "FORBIDDEN", scope: "people:delete" });
+  });
+
+  it("the KeyScopes migration leaves keys made before it able to do what they could: secret ones admin, publishable ones ingest", async () => {
+    const before = await h.appspace();
+    const [last] = await h.db.query("SELECT name FROM migrations ORDER BY id DESC LIMIT 1");
+    expect(last.name).toMatch(/^KeyScopes/);
+    await h.db.undoLastMigration({ transaction: "each" });
+    const runner = h.db.createQueryRunner();
+    expect(await runner.hasColumn("api_keys", "scopes")).toBe(false);
+    await runner.release();
+    await h.db.runMigrations({ transaction: "each" });
+
+    const listed = await listKeys(h.db, before.appspaceId, clock);
+    expect(listed.map(k => [k.kind, k.scopes, k.origins])).toEqual([["secret", ["admin"], null], ["publishable", ["ingest"], null]]);
+    expect((await h.gql(OVERVIEW, {}, before.secretKey)).status).toBe(200);
+    expect((await h.gql(`mutation { deleteUser(userId: "u", dryRun: true) { status } }`, {}, before.secretKey)).status).toBe(200);
+    const track = await h.gql(`mutation { trackEvent(event: { eventType: SEARCH }) { ok } }`, {}, before.publishableKey);
+    expect(track.body).toEqual({ data: { trackEvent: { ok: true } } });
+    expect((await h.gql(OVERVIEW, {}, before.publishableKey)).status).toBe(403);
+  });
+
+  it.each([
+    ["secret", { scopes: "reports:write" }, 'unknown scope "reports:write": scopes are ingest, reports:read, people:read, people:delete, admin'],
+    ["secret", { scopes: " , " }, "--scopes must list one or more of ingest, reports:read, people:read, people:delete, admin"],
+    ["publishable", { scopes: "reports:read" }, "a publishable key may only have the scope ingest: it is public; make a secret key to read or delete"],
+    ["publishable", { scopes: "admin" }, "a publishable key may only have the scope ingest: it is public; make a secret key to read or delete"],
+    ["secret", { origins: "https://a.example/shop" }, 'origin "https://a.example/shop" must be a scheme and host as a browser sends it, like https://shop.example or http://localhost:5173'],
+    ["secret", { origins: "https://a.example/" }, 'origin "https://a.example/" must be a scheme and host as a browser sends it, like https://shop.example or http://localhost:5173'],
+    ["secret", { origins: "a.example" }, 'origin "a.example" must be a scheme and host as a browser sends it, like https://shop.example or http://localhost:5173'],
+    ["secret", { origins: "ftp://a.example" }, 'origin "ftp://a.example" must be a scheme and host as a browser sends it, like https://shop.example or http://localhost:5173'],
+    ["secret", { origins: Array.from({ length: 21 }, (_, i) => `https://s${i}.example`).join(",") }, "--origins may list at most 20 origins"],
+  ] as const)("refuses a %s key with %j", async (kind, options, message) => {
+    const { appspaceId } = await h.appspace();
+    const before = await h.count("api_keys");
+    await expect(createKey(h.db, appspaceId, kind, options)).rejects.toThrow(message);
+    expect(await h.count("api_keys")).toBe(before);
   });
 });
 
@@ -65,6 +112,34 @@ describe("the keys commands", () => {
     ]);
     await expect(cli("keys", "revoke", "--key", publishableKey)).rejects.toMatchObject({ code: 1, stderr: "error: no live key matches\n" });
     await expect(cli("keys", "create", "--appspace", "1", "--kind", "admin")).rejects.toMatchObject({ stderr: "error: kind must be publishable or secret\n" });
+  });
+
+  it("create --scopes and --origins: prints the key and what it may do; list shows it", async () => {
+    const { appspaceId } = JSON.parse(await cli("create", "--name", "scoped", "--json"));
+    const id = String(appspaceId);
+    const out = await cli("keys", "create", "--appspace", id, "--kind", "secret", "--scopes", "reports:read", "--json");
+    expect(Object.keys(JSON.parse(out))).toEqual(["key", "scopes"]);
+    const reader = JSON.parse(out);
+    expect(reader).toEqual({ key: expect.stringMatching(/^sk_[A-Za-z0-9_-]{43}$/), scopes: ["reports:read"] });
+    const browser = JSON.parse(await cli("keys", "create", "--appspace", id, "--kind", "publishable", "--origins", "https://a.example,https://b.example", "--json"));
+    expect(browser).toEqual({ key: expect.stringMatching(/^pk_/), scopes: ["ingest"], origins: ["https://a.example", "https://b.example"] });
+    const text = await cli("keys", "create", "--appspace", id, "--kind", "secret", "--scopes", "people:read,people:delete");
+    expect(text).toMatch(/^New key \(shown only this once\): sk_\S{43}\n {2}scopes: {2}people:read, people:delete\n {2}origins: any\n$/);
+
+    const listed = JSON.parse(await cli("keys", "list", "--appspace", id, "--json"));
+    expect(listed.map((k: { kind: string; scopes: string[]; origins: string[] | null }) => [k.kind, k.scopes, k.origins])).toEqual([
+      ["secret", ["people:read", "people:delete"], null],
+      ["publishable", ["ingest"], ["https://a.example", "https://b.example"]],
+      ["secret", ["reports:read"], null],
+      ["secret", ["admin"], null],
+      ["publishable", ["ingest"], null],
+    ]);
+    const lines = (await cli("keys", "list", "--appspace", id)).trim().split("\n");
+    expect(lines[1]).toMatch(/^pk_\S{8}… {2}publishable {2}active {4}ingest {8}created \S+ {2}origins https:\/\/a\.example,https:\/\/b\.example$/);
+    expect(lines[2]).toMatch(/^sk_\S{8}… {2}secret {7}active {4}reports:read {2}created \S+$/);
+    await expect(cli("keys", "create", "--appspace", id, "--kind", "secret", "--scopes")).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/^error: --scopes needs a value\n/) });
+    await expect(cli("keys", "create", "--appspace", id, "--kind", "publishable", "--scopes", "reports:read"))
+      .rejects.toMatchObject({ code: 1, stderr: "error: a publishable key may only have the scope ingest: it is public; make a secret key to read or delete\n" });
   });
 
   it("settings: stores validated overrides", async () => {

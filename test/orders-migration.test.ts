@@ -4,7 +4,7 @@ import { TRACK_EVENTS } from "./helpers/documents";
 import { Harness, startHarness } from "./helpers/harness";
 
 /** The migrations after IdentityLocks, newest first: undone to go back to purchase_claims. */
-const SINCE_CLAIMS = ["ReplicationHeartbeat", "WorkLeases", "StaleSince", "SessionCredit", "CartEvents", "ChannelCredit", "CartLastAdds", "IdentityConflicts", "Orders"];
+const SINCE_CLAIMS = ["KeyScopes", "ReplicationHeartbeat", "WorkLeases", "StaleSince", "SessionCredit", "CartEvents", "ChannelCredit", "CartLastAdds", "IdentityConflicts", "Orders"];
 
 describe.each(dbTargets())("the Orders migration on $name", target => {
   let h: Harness;

@@ -100,10 +100,11 @@ describe.each(dbTargets())("report ranges, keys and loaders on $name", target =>
     expect(res.body.errors).toEqual([expect.objectContaining({ message, extensions: { code: "BAD_USER_INPUT", field } })]);
   });
 
-  it.each(Object.entries(EVERY_REPORT))("%s needs a secret key: FORBIDDEN (403) with a publishable one, 401 without", async (_name, query) => {
+  it.each(Object.entries(EVERY_REPORT))("%s needs the scope reports:read: FORBIDDEN (403) with a publishable key, 401 without", async (name, query) => {
     const forbidden = await h.gql(query, {}, a.pk);
     expect(forbidden.status).toBe(403);
-    expect(forbidden.body).toEqual({ data: null, errors: [expect.objectContaining({ message: "This operation needs a secret key (sk_...)", extensions: { code: "FORBIDDEN" } })] });
+    const message = `${name} needs a key with the scope reports:read; a publishable key (pk_...) only sends events: use a secret key (sk_...)`;
+    expect(forbidden.body).toEqual({ data: null, errors: [expect.objectContaining({ message, extensions: { code: "FORBIDDEN", scope: "reports:read" } })] });
     const anonymous = await h.gql(query, {}, null);
     expect(anonymous.status).toBe(401);
     expect(anonymous.body.errors![0].extensions!.code).toBe("UNAUTHENTICATED");

@@ -28,4 +28,12 @@ export class ApiKey {
 
   @Column({ name: "revoked_at", type: "datetime", precision: 3, nullable: true })
   revokedAt!: Date | null;
+
+  /** Comma-separated scopes (src/appspaces/scopes.ts): what the key may do. */
+  @Column({ type: "varchar", length: 200 })
+  scopes!: string;
+
+  /** Comma-separated origins a browser may send the key from; null: any. */
+  @Column({ name: "allowed_origins", type: "varchar", length: 4000, nullable: true })
+  allowedOrigins!: string | null;
 }

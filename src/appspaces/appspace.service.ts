@@ -5,6 +5,7 @@ import { ApiKey, KeyKind } from "./api-key.entity";
 import { Appspace, Plan, PLANS } from "./appspace.entity";
 import { displayPrefix, generateKey, hashKey } from "./keys";
 import { AppspaceSettings, checkSettings, settingsOf } from "./settings";
+import { DEFAULT_SCOPES, parseOrigins, parseScopes, Scope, storedScopes } from "./scopes";
 
 export interface NewAppspace {
   name: string;
@@ -23,6 +24,9 @@ export interface Authenticated {
   appspace: Appspace;
   keyKind: KeyKind;
   keyId: number;
+  scopes: Scope[];
+  /** The origins a browser may send the key from; null: any. */
+  origins: string[] | null;
 }
 
 function checkRetention(days: number): void {
@@ -56,20 +60,21 @@ export async function createAppspace(db: DataSource, input: NewAppspace): Promis
   const appspaceId = await withTransaction(db, async em => {
     const saved = await em.getRepository(Appspace).insert({ name, baseCurrency: currency, retentionDays, plan, createdAt: now });
     const id = Number(saved.identifiers[0].id);
-    await em.getRepository(ApiKey).insert([
-      { appspaceId: id, kind: "publishable", keyHash: hashKey(publishableKey), prefix: displayPrefix(publishableKey), createdAt: now },
-      { appspaceId: id, kind: "secret", keyHash: hashKey(secretKey), prefix: displayPrefix(secretKey), createdAt: now },
-    ]);
+    await em.getRepository(ApiKey).insert([keyRow(id, publishableKey, "publishable", DEFAULT_SCOPES.publishable, null, now), keyRow(id, secretKey, "secret", DEFAULT_SCOPES.secret, null, now)]);
     return id;
   });
   return { appspaceId, publishableKey, secretKey };
 }
 
-/** The appspace and kind of a live key, or null for an unknown, revoked or expired one. */
+function keyRow(appspaceId: number, key: string, kind: KeyKind, scopes: readonly Scope[], origins: readonly string[] | null, createdAt: Date) {
+  return { appspaceId, kind, keyHash: hashKey(key), prefix: displayPrefix(key), scopes: scopes.join(","), allowedOrigins: origins?.join(",") ?? null, createdAt };
+}
+
+/** The appspace, kind and scopes of a live key, or null for an unknown, revoked or expired one. */
 export async function authenticate(db: DataSource, key: string, now = new Date()): Promise<Authenticated | null> {
   if (!/^(pk|sk)_[A-Za-z0-9_-]{20,100}$/.test(key)) return null;
   const rows: Record<string, unknown>[] = await db.query(
-    `SELECT k.id AS key_id, k.kind, k.expires_at, a.id, a.name, a.base_currency, a.retention_days, a.plan, a.created_at, a.settings
+    `SELECT k.id AS key_id, k.kind, k.scopes, k.allowed_origins, k.expires_at, a.id, a.name, a.base_currency, a.retention_days, a.plan, a.created_at, a.settings
        FROM api_keys k JOIN appspaces a ON a.id = k.appspace_id
       WHERE k.key_hash = ? AND k.revoked_at IS NULL`,
     [hashKey(key)],
@@ -81,7 +86,10 @@ export async function authenticate(db: DataSource, key: string, now = new Date()
     id: Number(row.id), name: row.name, baseCurrency: row.base_currency, retentionDays: Number(row.retention_days),
     plan: row.plan, createdAt: fromDbTime(row.created_at as string), settings: (row.settings as string | null) ?? null,
   });
-  return { appspace, keyKind: row.kind as KeyKind, keyId: Number(row.key_id) };
+  return {
+    appspace, keyKind: row.kind as KeyKind, keyId: Number(row.key_id), scopes: storedScopes(row.scopes as string),
+    origins: row.allowed_origins ? (row.allowed_origins as string).split(",") : null,
+  };
 }
 
 /** Revokes a key by its full value; it is refused from its next request on. */
@@ -99,6 +107,8 @@ export interface KeyListing {
   id: number;
   kind: KeyKind;
   prefix: string;
+  scopes: Scope[];
+  origins: string[] | null;
   createdAt: string;
   expiresAt: string | null;
   revokedAt: string | null;
@@ -112,6 +122,8 @@ export async function listKeys(db: DataSource, appspaceId: number, now = new Dat
     id: k.id,
     kind: k.kind,
     prefix: k.prefix,
+    scopes: storedScopes(k.scopes),
+    origins: k.allowedOrigins?.split(",") ?? null,
     createdAt: k.createdAt.toISOString(),
     expiresAt: k.expiresAt?.toISOString() ?? null,
     revokedAt: k.revokedAt?.toISOString() ?? null,
@@ -119,17 +131,32 @@ export async function listKeys(db: DataSource, appspaceId: number, now = new Dat
   }));
 }
 
+export interface KeyOptions {
+  /** Comma-separated scopes (scopes.ts); by default admin for a secret key, ingest for a publishable one. */
+  scopes?: string;
+  /** Comma-separated origins a browser may send the key from; by default any. */
+  origins?: string;
+}
+
+export interface CreatedKey {
+  key: string;
+  scopes: Scope[];
+  origins: string[] | null;
+}
+
 /** A new key of the appspace; returned once. */
-export async function createKey(db: DataSource, appspaceId: number, kind: KeyKind, now = new Date()): Promise<string> {
+export async function createKey(db: DataSource, appspaceId: number, kind: KeyKind, options: KeyOptions = {}, now = new Date()): Promise<CreatedKey> {
   if (kind !== "publishable" && kind !== "secret") throw new Error("kind must be publishable or secret");
+  const scopes = options.scopes === undefined ? [...DEFAULT_SCOPES[kind]] : parseScopes(options.scopes, kind);
+  const origins = options.origins === undefined ? null : parseOrigins(options.origins);
   if (!(await db.getRepository(Appspace).existsBy({ id: appspaceId }))) throw new Error(`no appspace ${appspaceId}`);
   const key = generateKey(kind);
-  await db.getRepository(ApiKey).insert({ appspaceId, kind, keyHash: hashKey(key), prefix: displayPrefix(key), createdAt: now });
-  return key;
+  await db.getRepository(ApiKey).insert(keyRow(appspaceId, key, kind, scopes, origins, now));
+  return { key, scopes, origins };
 }
 
 /**
- * Replaces a live key with a new one of the same kind; the old key keeps working
+ * Replaces a live key with a new one of the same kind, scopes and origins; the old key keeps working
  * for `graceMs` (so clients can move over), then is refused.
  */
 export async function rotateKey(db: DataSource, key: string, graceMs: number, now = new Date()): Promise<{ key: string; oldKeyExpiresAt: Date }> {
@@ -140,8 +167,9 @@ export async function rotateKey(db: DataSource, key: string, graceMs: number, no
     if (!old || old.revokedAt || (old.expiresAt && old.expiresAt.getTime() <= now.getTime())) throw new Error("no live key matches");
     const expires = new Date(Math.min(now.getTime() + graceMs, old.expiresAt?.getTime() ?? Infinity));
     await repo.update({ id: old.id }, { expiresAt: expires });
+    // The new key can do what the old one could, from where it could.
     const fresh = generateKey(old.kind);
-    await repo.insert({ appspaceId: old.appspaceId, kind: old.kind, keyHash: hashKey(fresh), prefix: displayPrefix(fresh), createdAt: now });
+    await repo.insert({ ...keyRow(old.appspaceId, fresh, old.kind, storedScopes(old.scopes), null, now), allowedOrigins: old.allowedOrigins });
     return { key: fresh, oldKeyExpiresAt: expires };
   });
 }

@@ -5,6 +5,7 @@ import { oldestKept } from "../days";
 import { READ_MODELS } from "../read-models";
 import { purgeExpired } from "../retention/retention";
 import { parseFlags, runCommand } from "../cli";
+import { SCOPE_OPERATIONS, SCOPES } from "./scopes";
 
 const USAGE = `usage:
   npm run appspace:create -- --name NAME [--currency EUR] [--retention DAYS] [--plan free|pro|enterprise] [--json]
@@ -12,7 +13,11 @@ const USAGE = `usage:
   npm run appspace -- retention --appspace ID --days DAYS
   npm run appspace -- purge                  (deletes what every appspace holds beyond its retention, now)
   npm run keys -- list --appspace ID [--json]
-  npm run keys -- create --appspace ID --kind publishable|secret [--json]
+  npm run keys -- create --appspace ID --kind publishable|secret [--scopes SCOPES] [--origins ORIGINS] [--json]
+      SCOPES: comma-separated, of ${SCOPES.map(s => `${s} (${SCOPE_OPERATIONS[s]})`).join(", ")};
+              by default admin for a secret key; a publishable key has ingest only
+      ORIGINS: comma-separated, like https://shop.example,http://localhost:5173: a browser may send the key
+               from these origins only (its Origin header); by default from any
   npm run keys -- rotate --key KEY [--grace-hours 24] [--json]
   npm run keys -- revoke --key KEY`;
 
@@ -23,6 +28,12 @@ const rest = args.slice(command === "keys" ? 2 : 1);
 function need(flags: Record<string, string | true>, name: string): string {
   if (typeof flags[name] !== "string") throw new Error(`--${name} is required\n${USAGE}`);
   return flags[name] as string;
+}
+
+/** A flag's value when given; a flag given without one is refused. */
+function optional(flags: Record<string, string | true>, name: string): string | undefined {
+  if (flags[name] === true) throw new Error(`--${name} needs a value\n${USAGE}`);
+  return flags[name] as string | undefined;
 }
 
 function appspaceId(flags: Record<string, string | true>): number {
@@ -48,7 +59,7 @@ runCommand(async db => {
       print(json, created, [
         `Created appspace "${name}" (id ${created.appspaceId}). The keys are shown only this once:`,
         `  publishable key (send events):        ${created.publishableKey}`,
-        `  secret key (read reports, delete):    ${created.secretKey}`,
+        `  secret key (admin: read, delete):     ${created.secretKey}`,
       ].join("\n"));
       return;
     }
@@ -79,12 +90,24 @@ runCommand(async db => {
     }
     case "keys list": {
       const keys = await listKeys(db, appspaceId(flags));
-      print(json, keys, keys.map(k => `${k.prefix}…  ${k.kind.padEnd(11)}  ${k.status.padEnd(8)}  created ${k.createdAt}${k.expiresAt ? `  expires ${k.expiresAt}` : ""}`).join("\n"));
+      print(json, keys, keys.map(k => [
+        `${k.prefix}…  ${k.kind.padEnd(11)}  ${k.status.padEnd(8)}  ${k.scopes.join(",").padEnd(12)}  created ${k.createdAt}`,
+        k.expiresAt ? `  expires ${k.expiresAt}` : "",
+        k.origins ? `  origins ${k.origins.join(",")}` : "",
+      ].join("")).join("\n"));
       return;
     }
     case "keys create": {
-      const key = await createKey(db, appspaceId(flags), need(flags, "kind") as KeyKind);
-      print(json, { key }, `New key (shown only this once): ${key}`);
+      const created = await createKey(db, appspaceId(flags), need(flags, "kind") as KeyKind, {
+        scopes: optional(flags, "scopes"),
+        origins: optional(flags, "origins"),
+      });
+      const { key, scopes, origins } = created;
+      print(json, origins ? created : { key, scopes }, [
+        `New key (shown only this once): ${key}`,
+        `  scopes:  ${scopes.join(", ")}`,
+        `  origins: ${origins?.join(", ") ?? "any"}`,
+      ].join("\n"));
       return;
     }
     case "keys rotate": {

@@ -1,4 +1,5 @@
-import { Arg, Authorized, Ctx, Int, Query, Resolver, UseMiddleware } from "type-graphql";
+import { Arg, Ctx, Int, Query, Resolver, UseMiddleware } from "type-graphql";
+import { NeedsScope } from "../appspaces/auth-checker";
 import { Context } from "../context";
 import { StampDataAsOf } from "../data-as-of";
 import { DateRange, IncludeFlaggedArg } from "../reports/range";
@@ -8,7 +9,7 @@ import { Attribution, AttributionModel } from "./attribution.types";
 
 @Resolver()
 export class AttributionResolver {
-  @Authorized("secret")
+  @NeedsScope("reports:read")
   @UseMiddleware(StampDataAsOf)
   @Query(() => Attribution, {
     description:

@@ -94,7 +94,7 @@ async function main() {
     const t = Date.now();
     const days = await refreshRollups(db, { waitSeconds: 3600 });
     console.error(`refreshed the rollups of ${days} days in ${Math.round((Date.now() - t) / 1000)} s`);
-    return { appspaceId, secretKey: await createKey(db, appspaceId, "secret") };
+    return { appspaceId, secretKey: (await createKey(db, appspaceId, "secret")).key };
   };
 
   const datasets: { size: number; appspaceId: number; secretKey: string }[] = [];

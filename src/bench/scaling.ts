@@ -70,7 +70,7 @@ async function main() {
     const t = Date.now();
     await generate(db, space.appspaceId, { events, seed: events });
     await refreshRollups(db, { waitSeconds: 60 });
-    const secretKey = await createKey(db, space.appspaceId, "secret");
+    const { key: secretKey } = await createKey(db, space.appspaceId, "secret");
     console.error(`generated and rolled up ${events} events in ${Math.round((Date.now() - t) / 1000)} s`);
     await caughtUp(primary, replica);
 

@@ -1,4 +1,5 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, UseMiddleware } from "type-graphql";
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, UseMiddleware } from "type-graphql";
+import { NeedsScope } from "../appspaces/auth-checker";
 import { ProductView } from "../catalog/product.type";
 import { Context } from "../context";
 import { StampDataAsOf } from "../data-as-of";
@@ -6,10 +7,10 @@ import { deletionById, requestDeletion } from "./deletion.service";
 import { JourneyEvent, JourneyItem, UserDeletion, UserJourney } from "./identity.types";
 import { JOURNEY_MAX, userJourney } from "./journey.service";
 
-/** A person's journey and the deletion of their data; secret key only. */
+/** A person's journey and the deletion of their data: people:read and people:delete. */
 @Resolver()
 export class PeopleResolver {
-  @Authorized("secret") @UseMiddleware(StampDataAsOf) @Query(() => UserJourney)
+  @NeedsScope("people:read") @UseMiddleware(StampDataAsOf) @Query(() => UserJourney)
   userJourney(
     @Arg("userId", () => String) userId: string,
     @Arg("limit", () => Int, { nullable: true, defaultValue: 1000, description: `The newest events to return, at most ${JOURNEY_MAX}; oldest first.` }) limit: number,
@@ -18,14 +19,14 @@ export class PeopleResolver {
     return userJourney(ctx.db, ctx.appspace!, userId, limit);
   }
 
-  @Authorized("secret") @Query(() => UserDeletion, { nullable: true, description: "A deletion request of this appspace by id; null when there is none." })
+  @NeedsScope("people:read") @Query(() => UserDeletion, { nullable: true, description: "A deletion request of this appspace by id; null when there is none." })
   userDeletion(@Arg("id", () => ID) id: string, @Ctx() ctx: Context) {
     // From the primary, even in a query sent to a replica: the status its deletion worker has just written.
     return deletionById(ctx.services.db, ctx.appspace!, id);
   }
 
-  @Authorized("secret")
-  @Mutation(() => UserDeletion, { description: "Secret key. Deletes every event and identity of the user and of every identifier linked to it." })
+  @NeedsScope("people:delete")
+  @Mutation(() => UserDeletion, { description: "Scope people:delete. Deletes every event and identity of the user and of every identifier linked to it." })
   async deleteUser(
     @Arg("userId", () => String) userId: string,
     @Arg("dryRun", () => Boolean, { nullable: true, defaultValue: false, description: "Only count what would be deleted." }) dryRun: boolean,

@@ -1,4 +1,5 @@
-import { Arg, Authorized, Ctx, Field, Int, ObjectType, Query, Resolver, UseMiddleware } from "type-graphql";
+import { Arg, Ctx, Field, Int, ObjectType, Query, Resolver, UseMiddleware } from "type-graphql";
+import { NeedsScope } from "../appspaces/auth-checker";
 import { Context } from "../context";
 import { Report, StampDataAsOf } from "../data-as-of";
 import { toNumber } from "../db/sql";
@@ -36,7 +37,7 @@ export class IngestionStats extends Report {
 
 @Resolver()
 export class IngestionStatsResolver {
-  @Authorized("secret") @UseMiddleware(StampDataAsOf) @Query(() => IngestionStats, { description: "Accepted, duplicate, flagged, blocked and rejected events, by fraud rule and error code." })
+  @NeedsScope("reports:read") @UseMiddleware(StampDataAsOf) @Query(() => IngestionStats, { description: "Accepted, duplicate, flagged, blocked and rejected events, by fraud rule and error code." })
   async ingestionStats(@Arg("range", () => DateRange, { nullable: true }) range: DateRange | undefined, @Ctx() ctx: Context): Promise<IngestionStats> {
     const period = resolveRange(ctx.appspace!, range, ctx.services.now());
     const rows: { outcome: string; code: string; n: unknown }[] = await ctx.db.query(

@@ -1,4 +1,5 @@
-import { Arg, Authorized, Ctx, Mutation, Resolver } from "type-graphql";
+import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
+import { NeedsScope } from "../appspaces/auth-checker";
 import { Context } from "../context";
 import { BadUserInputError, ForbiddenError } from "../errors";
 import { EventInput } from "./event.input";
@@ -14,8 +15,8 @@ const sender = (ctx: Context) => ({ keyKind: ctx.keyKind!, address: ctx.clientAd
 
 @Resolver()
 export class TrackResolver {
-  @Authorized()
-  @Mutation(() => TrackResult, { description: "Any valid key, publishable or secret." })
+  @NeedsScope("ingest")
+  @Mutation(() => TrackResult, { description: "Scope ingest: any publishable key, or a secret key with ingest or admin." })
   async trackEvent(@Arg("event", () => EventInput) event: EventInput, @Ctx() ctx: Context): Promise<TrackResult> {
     checkPlan(ctx);
     const result = await ingest(ctx.services, ctx.appspace!, sender(ctx), [event]);
@@ -25,7 +26,7 @@ export class TrackResolver {
     return { ok: true };
   }
 
-  @Authorized()
+  @NeedsScope("ingest")
   @Mutation(() => TrackBatchResult, { description: "1 to 100 events; invalid ones are skipped and listed in errors." })
   async trackEvents(@Arg("events", () => [EventInput]) events: EventInput[], @Ctx() ctx: Context): Promise<TrackBatchResult> {
     checkPlan(ctx);

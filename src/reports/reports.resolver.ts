@@ -1,4 +1,5 @@
-import { Arg, Authorized, Ctx, FieldResolver, Int, Query, Resolver, Root, UseMiddleware } from "type-graphql";
+import { Arg, Ctx, FieldResolver, Int, Query, Resolver, Root, UseMiddleware } from "type-graphql";
+import { NeedsScope } from "../appspaces/auth-checker";
 import { ProductView } from "../catalog/product.type";
 import { Context } from "../context";
 import { StampDataAsOf } from "../data-as-of";
@@ -32,7 +33,7 @@ const CompareArg = () =>
 /** The revenue reports; each reads the caller's appspace only, with a secret key. */
 @Resolver()
 export class ReportsResolver {
-  @Authorized("secret")
+  @NeedsScope("reports:read")
   @UseMiddleware(StampDataAsOf)
   @Query(() => Overview)
   overview(
@@ -44,7 +45,7 @@ export class ReportsResolver {
     return reports.overview(reports.scopeOf(ctx, range, includeFlagged), compareTo);
   }
 
-  @Authorized("secret")
+  @NeedsScope("reports:read")
   @UseMiddleware(StampDataAsOf)
   @Query(() => RevenueTimeseries)
   revenueTimeseries(
@@ -56,14 +57,14 @@ export class ReportsResolver {
     return reports.revenueTimeseries(reports.scopeOf(ctx, range, includeFlagged), compareTo);
   }
 
-  @Authorized("secret")
+  @NeedsScope("reports:read")
   @UseMiddleware(StampDataAsOf)
   @Query(() => Funnel)
   funnel(@RangeArg() range: DateRange | undefined, @IncludeFlaggedArg() includeFlagged: boolean, @Ctx() ctx: Context) {
     return reports.funnel(reports.scopeOf(ctx, range, includeFlagged));
   }
 
-  @Authorized("secret")
+  @NeedsScope("reports:read")
   @UseMiddleware(StampDataAsOf)
   @Query(() => TopProducts)
   topProducts(
@@ -75,7 +76,7 @@ export class ReportsResolver {
     return reports.bestSellers(reports.scopeOf(ctx, range, includeFlagged), limit);
   }
 
-  @Authorized("secret")
+  @NeedsScope("reports:read")
   @UseMiddleware(StampDataAsOf)
   @Query(() => RevenueBreakdown, {
     description: "Purchases grouped by any combination of dimensions, revenue descending.",
@@ -91,7 +92,7 @@ export class ReportsResolver {
     return reports.breakdown(reports.scopeOf(ctx, range, includeFlagged), by, limit);
   }
 
-  @Authorized("secret")
+  @NeedsScope("reports:read")
   @UseMiddleware(StampDataAsOf)
   @Query(() => ChannelBreakdown)
   async revenueByChannel(
@@ -103,7 +104,7 @@ export class ReportsResolver {
     return { channels: await reports.revenueByChannel(scope), days: scope.period.days };
   }
 
-  @Authorized("secret")
+  @NeedsScope("reports:read")
   @UseMiddleware(StampDataAsOf)
   @Query(() => CouponBreakdown)
   async revenueByCoupon(
@@ -115,7 +116,7 @@ export class ReportsResolver {
     return { coupons: await reports.revenueByCoupon(scope), days: scope.period.days };
   }
 
-  @Authorized("secret")
+  @NeedsScope("reports:read")
   @UseMiddleware(StampDataAsOf)
   @Query(() => DeviceBreakdown)
   async revenueByDevice(
@@ -128,7 +129,7 @@ export class ReportsResolver {
     return { devices: rows.map(({ value, ...r }) => ({ deviceType: value, ...r })), days: scope.period.days };
   }
 
-  @Authorized("secret")
+  @NeedsScope("reports:read")
   @UseMiddleware(StampDataAsOf)
   @Query(() => PlatformBreakdown)
   async revenueByPlatform(
@@ -141,7 +142,7 @@ export class ReportsResolver {
     return { platforms: rows.map(({ value, ...r }) => ({ platform: value, ...r })), days: scope.period.days };
   }
 
-  @Authorized("secret")
+  @NeedsScope("reports:read")
   @UseMiddleware(StampDataAsOf)
   @Query(() => CountryBreakdown)
   async revenueByCountry(
@@ -154,7 +155,7 @@ export class ReportsResolver {
     return { countries: rows.map(({ value, ...r }) => ({ country: value, ...r })), days: scope.period.days };
   }
 
-  @Authorized("secret")
+  @NeedsScope("reports:read")
   @UseMiddleware(StampDataAsOf)
   @Query(() => Cohorts, { description: "Monthly cohorts by first purchase, newest first." })
   cohorts(
@@ -166,7 +167,7 @@ export class ReportsResolver {
     return cohorts(ctx.db, ctx.appspace!, months, ctx.services.now(), includeFlagged, ctx.services.reportsFromRollups);
   }
 
-  @Authorized("secret")
+  @NeedsScope("reports:read")
   @UseMiddleware(StampDataAsOf)
   @Query(() => CartAbandonment)
   cartAbandonment(

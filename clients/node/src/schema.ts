@@ -340,9 +340,9 @@ export type JourneyItem = {
 };
 
 export type Mutation = {
-  /** Secret key. Deletes every event and identity of the user and of every identifier linked to it. */
+  /** Scope people:delete. Deletes every event and identity of the user and of every identifier linked to it. */
   deleteUser: UserDeletion;
-  /** Any valid key, publishable or secret. */
+  /** Scope ingest: any publishable key, or a secret key with ingest or admin. */
   trackEvent: TrackResult;
   /** 1 to 100 events; invalid ones are skipped and listed in errors. */
   trackEvents: TrackBatchResult;

@@ -1,6 +1,6 @@
 /*
  * npm run lint:deps: the folders of src/ depend on each other one way only, features -> the rollup engine ->
- * the event store -> db (README, "Layout"). Files directly in src/ are the composition root and small shared pieces;
+ * the event store -> db (docs/operating.md, "Layout"). Files directly in src/ are the composition root and small shared pieces;
  * they are not a folder here.
  *
  * The layer rules are below. No cycle between the top-level folders (type-only imports aside) is checked by

@@ -1,4 +1,4 @@
-// npm run lint:deps: the folder rules of src/ (README "Layout").
+// npm run lint:deps: the folder rules of src/ (docs/operating.md, "Layout").
 //
 //   depcruise src --config .dependency-cruiser.cjs --output-type json | node lint-deps.mjs
 //

@@ -10,7 +10,7 @@ import { gqlAt, logLines, ServerProcess, startServerProcess } from "./helpers/pr
 
 /*
  * Background work shared by two, then three server processes on one MariaDB database under 60 s of ingest (several processes on
- * one SQLite file hold each other up: README, "Several server processes"): the refreshers of both processes never
+ * one SQLite file hold each other up: docs/operating.md, "Several server processes"): the refreshers of both processes never
  * refresh an appspace's days at once (so never one day twice at once), a deletion runs once, a retention purge deletes
  * once, and once the load stops the rollups hold exactly what was sent.
  */

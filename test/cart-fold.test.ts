@@ -2,7 +2,7 @@ import { CartDays, CartDayTotals, foldCarts, DaySummaries, emptyDay } from "../s
 import { DayEvent } from "../src/events/day-events";
 
 /*
- * The cart fold (src/reports/carts/cart-days.ts) alone: the rules of the README's cartAbandonment, one at a time, and a day
+ * The cart fold (src/reports/carts/cart-days.ts) alone: the rules of cartAbandonment in docs/reports.md, one at a time, and a day
  * collected in parts (as the refresher reads a busy day) counted as the whole day.
  */
 

@@ -146,17 +146,17 @@ describe("browsers: CORS_ORIGINS, INTROSPECTION and EXPLORER as the server appli
   });
 });
 
-describe("the README's Apollo Sandbox examples", () => {
+describe("the Apollo Sandbox examples of docs/api.md", () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness(sqlite);
   });
   afterAll(() => h.close());
 
-  /** The ```graphql blocks of the README's "Explore in Apollo Sandbox" section. */
+  /** The ```graphql blocks of the "Explore in Apollo Sandbox" section of docs/api.md. */
   const examples = () => {
-    const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
-    const section = readme.slice(readme.indexOf("## Explore in Apollo Sandbox"), readme.indexOf("## Appspaces and API keys"));
+    const api = fs.readFileSync(path.join(root, "docs", "api.md"), "utf8");
+    const section = api.slice(api.indexOf("## Explore in Apollo Sandbox"), api.indexOf("## Errors and codes"));
     return [...section.matchAll(/```graphql\n([\s\S]*?)```/g)].map(m => m[1]);
   };
 
@@ -180,9 +180,9 @@ describe("the documentation of the configuration", () => {
   /** The variables config.ts reads: env.NAME, env[...] through a helper given "NAME". */
   const readByConfig = () => new Set([...read("src/config.ts").matchAll(/env\.([A-Z][A-Z0-9_]+)|env, "([A-Z][A-Z0-9_]+)"/g)].map(m => m[1] ?? m[2]));
 
-  it("lists every variable config.ts reads in the README's table and in .env.example, and no other", () => {
-    const readme = read("README.md");
-    const table = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("## Running on MySQL"));
+  it("lists every variable config.ts reads in the table of docs/operating.md and in .env.example, and no other", () => {
+    const operating = read("docs/operating.md");
+    const table = operating.slice(operating.indexOf("## Configuration"), operating.indexOf("## Running on MySQL"));
     const documented = new Set([...table.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \|/gm)].map(m => m[1]));
     const example = new Set([...read(".env.example").matchAll(/^#?([A-Z][A-Z0-9_]+)=/gm)].map(m => m[1]));
     const names = [...readByConfig()].sort();

@@ -328,7 +328,7 @@ describe.each(dbTargets())("orders and people through their lifecycle on $name",
     });
   });
 
-  describe("carts as the README defines them", () => {
+  describe("carts as docs/reports.md defines them", () => {
     const CARTS = "query ($start: Date!, $end: Date!) { cartAbandonment(range: { start: $start, end: $end }) { abandonedCarts completedCarts openCarts abandonedRevenue } }";
     const add = (userId: string, at: string, price = 10) => ({ eventType: "ADD_TO_CART", userId, timestamp: at, items: [{ itemId: "a", price }] });
 

@@ -179,7 +179,7 @@ describe.each(dbTargetsAndReads())("revenue reports on $name from $reads", targe
     ]);
   });
 
-  it.each(readmeExamples())("the README's example answers as documented: %s", async (_title, query, expected) => {
+  it.each(readmeExamples())("the example of docs/reports.md answers as documented: %s", async (_title, query, expected) => {
     expect(await report(query)).toEqual(expected);
   });
 
@@ -269,11 +269,10 @@ const CARTS = /* GraphQL */ `
   query Carts($range: DateRange) { cartAbandonment(range: $range) { abandonmentRate abandonedCarts abandonedRevenue completedCarts days } }
 `;
 
-/** The ```graphql / ```json pairs of the README's Reports section, which document this fixture. */
+/** The ```graphql / ```json pairs of docs/reports.md, which document this fixture: one per report section. */
 function readmeExamples(): [string, string, unknown][] {
-  const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("## Reports"), readme.indexOf("## People"));
-  const pairs = [...section.matchAll(/```graphql\n([\s\S]*?)```\n```json\n([\s\S]*?)```/g)];
-  expect(pairs.length).toBeGreaterThanOrEqual(7);
+  const reports = fs.readFileSync(path.join(__dirname, "..", "docs", "reports.md"), "utf8");
+  const pairs = [...reports.matchAll(/```graphql\n([\s\S]*?)```\n```json\n([\s\S]*?)```/g)];
+  expect(pairs).toHaveLength(7);
   return pairs.map(([, query, json]) => [query.slice(0, 60).replace(/\s+/g, " "), query, JSON.parse(json)]);
 }

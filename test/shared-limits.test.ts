@@ -176,7 +176,7 @@ describe.each(dbTargets())("limits shared by three server processes through Redi
 
   // MariaDB only: on one SQLite file, each process's writes hold the other's event loop (SQLite locks the file and
   // better-sqlite3 waits synchronously), long enough for its Redis connection to time out again after the outage.
-  // Several processes on one database is a MySQL deployment (README: Several server processes).
+  // Several processes on one database is a MySQL deployment (docs/operating.md: Several server processes).
   if (target.name === "mariadb") it("Redis gone for longer than REDIS_FAIL_OPEN_SECONDS: 503 with Retry-After until it is back, then 200; nothing lost or stored twice", async () => {
     const space = await appspace({ requestLimit: 1_000_000_000, monthlyEventQuota: 100_000_000, purchasesPerMinute: 1_000_000 });
     await start(2, { REDIS_FAIL_OPEN_SECONDS: "1" });

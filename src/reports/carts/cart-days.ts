@@ -6,7 +6,7 @@ import { DayEvent, eachDayEvents } from "../../events/day-events";
 import { emptySet, samePerson, setOf, storedSet } from "../../rollups/people-sets";
 
 /*
- * Carts, as the README defines them, by one fold over a person's cart events in time order (CartFold):
+ * Carts as docs/reports.md defines them, by one fold over a person's cart events in time order (CartFold):
  * - a cart is a cartId (its adds and removes), or a person's adds and removes without one since the last such cart of
  *   theirs a purchase completed (their cart without id); a cartId's cart belongs to the person of its first add;
  * - a purchase carrying a cartId completes that cart; one without completes its person's most recent open cart (of

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Browser, chromium, Page } from "playwright-core";
-import { CreatedAppspace } from "../src/appspaces/appspace.service";
+import { createKey, CreatedAppspace } from "../src/appspaces/appspace.service";
 import { generate } from "../src/bench/generate";
 import { ensureDashboard } from "../src/ops/dashboard";
 import { dbTargets } from "./helpers/databases";
@@ -204,6 +204,23 @@ describe("the dashboard in Chromium", () => {
     await page.waitForSelector("#error:not([hidden])");
     expect(await page.$eval("#error", e => e.textContent)).toBe(`${refusal.errors![0].message} (${refusal.errors![0].extensions.code})`);
     expect(refusal.errors![0].extensions.code).toBe("UNAUTHENTICATED");
+  }, 30_000);
+
+  it("draws every panel with a key that only reads reports, and shows a journey's refusal naming the scope", async () => {
+    const { key: reader } = await createKey(h.db, shop.appspaceId, "secret", { scopes: "reports:read" });
+    await page.click("#forget");
+    await page.fill("#key", reader);
+    await page.click("#key-form button[type=submit]");
+    await answered(null);
+    await expectPanelsEqualApi({ days: 30 });
+
+    const refusal = await api("Journey", { userId: "someone" }, reader);
+    expect(refusal.errors![0].extensions).toEqual({ code: "FORBIDDEN", scope: "people:read" });
+    await page.fill('[aria-label="userId"]', "someone");
+    page.once("dialog", dialog => void dialog.accept());
+    await page.click(".people button[type=submit]");
+    await page.waitForSelector("#error:not([hidden])");
+    expect(await page.$eval("#error", e => e.textContent)).toBe("userJourney needs a key with the scope people:read; this key has: reports:read (FORBIDDEN)");
   }, 30_000);
 });
 

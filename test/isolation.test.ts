@@ -1,5 +1,7 @@
 import { createKey, revokeKey } from "../src/appspaces/appspace.service";
-import { allows, Scope, SCOPES } from "../src/appspaces/scopes";
+import { Scope, SCOPES } from "../src/appspaces/scopes";
+import { getMetadataStorage } from "type-graphql";
+import { createSchema } from "../src/schema";
 import { dbTargets } from "./helpers/databases";
 import { TRACK_EVENTS } from "./helpers/documents";
 import { Harness, startHarness } from "./helpers/harness";
@@ -25,12 +27,25 @@ const READS: Record<string, string> = {
   userDeletion: `query ($id: ID!) { userDeletion(id: $id) { status } }`,
   ingestionStats: `{ ingestionStats { accepted stored } }`,
 };
-/** The scope each operation needs. */
-const NEEDS: Record<string, Scope> = {
-  ...Object.fromEntries(Object.keys(READS).map(name => [name, "reports:read"])),
-  userJourney: "people:read", userDeletion: "people:read", trackEvent: "ingest", trackEvents: "ingest", deleteUser: "people:delete",
+/** The scopes that open each operation (admin opens all), written out: what the matrices below expect. */
+const OPENED_BY: Record<string, Scope[]> = {
+  ...Object.fromEntries(Object.keys(READS).map(name => [name, ["reports:read"]])),
+  userJourney: ["people:read"], userDeletion: ["people:read", "people:delete"],
+  trackEvent: ["ingest"], trackEvents: ["ingest"], deleteUser: ["people:delete"],
 };
-const forbiddenMessage = (operation: string, held: string) => `${operation} needs a key with the scope ${NEEDS[operation]}; this key has: ${held}`;
+const opens = (scope: Scope, operation: string) => scope === "admin" || OPENED_BY[operation].includes(scope);
+const forbiddenMessage = (operation: string, held: string) => `${operation} needs a key with the scope ${OPENED_BY[operation].join(" or ")}; this key has: ${held}`;
+const forbidden = (operation: string) => ({ code: "FORBIDDEN", scope: OPENED_BY[operation][0] });
+
+describe("the scopes of the operations", () => {
+  it("every Query and Mutation field needs the scopes of the table the matrices check, and no other", async () => {
+    const schema = await createSchema();
+    const roots = [...Object.keys(schema.getQueryType()!.getFields()), ...Object.keys(schema.getMutationType()!.getFields())].sort();
+    const declared = new Map(getMetadataStorage().authorizedFields.map(f => [f.fieldName, f.roles]));
+    expect(roots.map(name => [name, declared.get(name)])).toEqual(roots.map(name => [name, OPENED_BY[name]]));
+    expect(roots).toHaveLength(19);
+  });
+});
 const WRITES: Record<string, string> = {
   trackEvent: `mutation { trackEvent(event: { eventType: PURCHASE, transactionId: "o-1", revenue: 999, userId: "alice" }) { ok } }`,
   trackEvents: `mutation { trackEvents(events: [{ eventType: PURCHASE, transactionId: "o-2", revenue: 999, userId: "alice" }]) { accepted } }`,
@@ -85,7 +100,7 @@ describe.each(dbTargets())("tenant isolation on $name", target => {
     const own = await ask(query, keys.own);
     const scoped = await ask(query, keys[`a ${scope}`]);
     const other = await ask(query, keys[`b ${scope}`]);
-    if (allows([scope], NEEDS[name])) {
+    if (opens(scope, name)) {
       expect(scoped.status).toBe(200);
       expect(scoped.body).toEqual(own.body);
       expect(other.status).toBe(200);
@@ -93,7 +108,7 @@ describe.each(dbTargets())("tenant isolation on $name", target => {
     } else {
       for (const res of [scoped, other]) {
         expect(res.status).toBe(403);
-        expect(res.body.errors).toEqual([expect.objectContaining({ message: forbiddenMessage(name, scope), extensions: { code: "FORBIDDEN", scope: NEEDS[name] } })]);
+        expect(res.body.errors).toEqual([expect.objectContaining({ message: forbiddenMessage(name, scope), extensions: forbidden(name) })]);
         expect(Object.values(res.body.data ?? {})).toEqual(res.body.data ? [null] : []);
       }
     }
@@ -108,22 +123,32 @@ describe.each(dbTargets())("tenant isolation on $name", target => {
   it.each(writesByScope)("%s with a key of the scope %s alone: writes only if the scope opens it, else 403 naming the scope and nothing written", async (name, scope, query, table) => {
     const before = await h.count(table, "appspace_id = ?", [c.appspaceId]);
     const res = await ask(query, keys[`c ${scope}`]);
-    if (allows([scope], NEEDS[name])) {
+    if (opens(scope, name)) {
       expect(res.status).toBe(200);
       expect(res.body.errors).toBeUndefined();
       expect(await h.count(table, "appspace_id = ?", [c.appspaceId])).toBe(before + 1);
     } else {
       expect(res.status).toBe(403);
-      expect(res.body.errors).toEqual([expect.objectContaining({ message: forbiddenMessage(name, scope), extensions: { code: "FORBIDDEN", scope: NEEDS[name] } })]);
+      expect(res.body.errors).toEqual([expect.objectContaining({ message: forbiddenMessage(name, scope), extensions: forbidden(name) })]);
       expect(await h.count(table, "appspace_id = ?", [c.appspaceId])).toBe(before);
     }
+  });
+
+  it("answers a document that mixes a report with a field outside the key's scopes 403, with no data (the fields are non-null)", async () => {
+    const res = await ask(`{ overview(${RANGE}) { totalOrders } userJourney(userId: "alice") { userId } }`, keys["a reports:read"]);
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual({ data: null, errors: [expect.objectContaining({ message: forbiddenMessage("userJourney", "reports:read"), path: ["userJourney"] })] });
+    const nullable = await ask(`query ($id: ID!) { overview(${RANGE}) { totalOrders } userDeletion(id: $id) { status } }`, keys["a reports:read"]);
+    expect(nullable.status).toBe(403);
+    expect(nullable.body.data).toEqual({ overview: { totalOrders: expect.any(Number) }, userDeletion: null });
+    expect(nullable.body.data!.overview.totalOrders).toBeGreaterThan(0);
   });
 
   it.each(Object.entries(READS))("%s: publishable keys get 403 naming the scope, revoked and missing keys 401", async (name, query) => {
     for (const key of [keys.ownPublishable, keys.otherPublishable]) {
       const res = await ask(query, key);
       expect(res.status).toBe(403);
-      expect(res.body.errors).toEqual([expect.objectContaining({ extensions: { code: "FORBIDDEN", scope: NEEDS[name] } })]);
+      expect(res.body.errors).toEqual([expect.objectContaining({ extensions: forbidden(name) })]);
       // userDeletion is nullable, so its data is { userDeletion: null } rather than null.
       expect(Object.values(res.body.data ?? {})).toEqual(res.body.data ? [null] : []);
     }

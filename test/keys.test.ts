@@ -48,6 +48,9 @@ describe.each(dbTargets())("key rotation on $name", target => {
 
   it("the KeyScopes migration leaves keys made before it able to do what they could: secret ones admin, publishable ones ingest", async () => {
     const before = await h.appspace();
+    // Undone, the columns go: keys made narrower than their kind's default are revoked rather than widened.
+    const { key: reader } = await createKey(h.db, before.appspaceId, "secret", { scopes: "reports:read" }, clock);
+    const { key: limited } = await createKey(h.db, before.appspaceId, "publishable", { origins: "https://a.example" }, clock);
     const [last] = await h.db.query("SELECT name FROM migrations ORDER BY id DESC LIMIT 1");
     expect(last.name).toMatch(/^KeyScopes/);
     await h.db.undoLastMigration({ transaction: "each" });
@@ -57,12 +60,33 @@ describe.each(dbTargets())("key rotation on $name", target => {
     await h.db.runMigrations({ transaction: "each" });
 
     const listed = await listKeys(h.db, before.appspaceId, clock);
-    expect(listed.map(k => [k.kind, k.scopes, k.origins])).toEqual([["secret", ["admin"], null], ["publishable", ["ingest"], null]]);
+    expect(listed.map(k => [k.kind, k.scopes, k.origins, k.status])).toEqual([
+      ["publishable", ["ingest"], null, "revoked"], ["secret", ["admin"], null, "revoked"], ["secret", ["admin"], null, "active"], ["publishable", ["ingest"], null, "active"],
+    ]);
+    for (const key of [reader, limited]) expect((await h.gql(OVERVIEW, {}, key)).status).toBe(401);
     expect((await h.gql(OVERVIEW, {}, before.secretKey)).status).toBe(200);
     expect((await h.gql(`mutation { deleteUser(userId: "u", dryRun: true) { status } }`, {}, before.secretKey)).status).toBe(200);
     const track = await h.gql(`mutation { trackEvent(event: { eventType: SEARCH }) { ok } }`, {}, before.publishableKey);
     expect(track.body).toEqual({ data: { trackEvent: { ok: true } } });
     expect((await h.gql(OVERVIEW, {}, before.publishableKey)).status).toBe(403);
+  });
+
+  it("trusts no scope a row was written without, and no more than ingest for a publishable key, whatever its row says", async () => {
+    const { appspaceId, publishableKey, secretKey } = await h.appspace();
+    await h.db.query("UPDATE api_keys SET scopes = 'ingest,admin,people:delete' WHERE appspace_id = ? AND kind = 'publishable'", [appspaceId]);
+    const [{ id }] = await h.db.query("SELECT id FROM api_keys WHERE appspace_id = ? AND kind = 'secret'", [appspaceId]);
+    // A row inserted without scopes (the column's default) has none.
+    await h.db.query("INSERT INTO api_keys (appspace_id, kind, key_hash, prefix, created_at) SELECT appspace_id, kind, 'x', prefix, created_at FROM api_keys WHERE id = ?", [id]);
+    expect(await h.db.query("SELECT scopes FROM api_keys WHERE key_hash = 'x'")).toEqual([{ scopes: "" }]);
+    await h.db.query("DELETE FROM api_keys WHERE key_hash = 'x'");
+    await h.db.query("UPDATE api_keys SET scopes = '' WHERE id = ?", [id]);
+
+    const byPublishable = await h.gql(OVERVIEW, {}, publishableKey);
+    expect(byPublishable.body.errors![0].extensions).toEqual({ code: "FORBIDDEN", scope: "reports:read" });
+    expect((await h.gql(`mutation { trackEvent(event: { eventType: SEARCH }) { ok } }`, {}, publishableKey)).body).toEqual({ data: { trackEvent: { ok: true } } });
+    const bySecret = await h.gql(OVERVIEW, {}, secretKey);
+    expect(bySecret.body.errors![0]).toMatchObject({ message: "overview needs a key with the scope reports:read; this key has no scope", extensions: { code: "FORBIDDEN" } });
+    expect((await listKeys(h.db, appspaceId, clock)).map(k => k.scopes)).toEqual([[], ["ingest"]]);
   });
 
   it.each([
@@ -75,6 +99,7 @@ describe.each(dbTargets())("key rotation on $name", target => {
     ["secret", { origins: "a.example" }, 'origin "a.example" must be a scheme and host as a browser sends it, like https://shop.example or http://localhost:5173'],
     ["secret", { origins: "ftp://a.example" }, 'origin "ftp://a.example" must be a scheme and host as a browser sends it, like https://shop.example or http://localhost:5173'],
     ["secret", { origins: Array.from({ length: 21 }, (_, i) => `https://s${i}.example`).join(",") }, "--origins may list at most 20 origins"],
+    ["secret", { origins: Array.from({ length: 20 }, (_, i) => `https://${["s", "t", "u", "v"].map(c => c.repeat(50)).join(".")}${i}.example`).join(",") }, "--origins may hold at most 4000 characters"],
   ] as const)("refuses a %s key with %j", async (kind, options, message) => {
     const { appspaceId } = await h.appspace();
     const before = await h.count("api_keys");

@@ -87,7 +87,7 @@ export async function authenticate(db: DataSource, key: string, now = new Date()
     plan: row.plan, createdAt: fromDbTime(row.created_at as string), settings: (row.settings as string | null) ?? null,
   });
   return {
-    appspace, keyKind: row.kind as KeyKind, keyId: Number(row.key_id), scopes: storedScopes(row.scopes as string),
+    appspace, keyKind: row.kind as KeyKind, keyId: Number(row.key_id), scopes: storedScopes(row.scopes as string, row.kind as KeyKind),
     origins: row.allowed_origins ? (row.allowed_origins as string).split(",") : null,
   };
 }
@@ -122,7 +122,7 @@ export async function listKeys(db: DataSource, appspaceId: number, now = new Dat
     id: k.id,
     kind: k.kind,
     prefix: k.prefix,
-    scopes: storedScopes(k.scopes),
+    scopes: storedScopes(k.scopes, k.kind),
     origins: k.allowedOrigins?.split(",") ?? null,
     createdAt: k.createdAt.toISOString(),
     expiresAt: k.expiresAt?.toISOString() ?? null,
@@ -169,7 +169,7 @@ export async function rotateKey(db: DataSource, key: string, graceMs: number, no
     await repo.update({ id: old.id }, { expiresAt: expires });
     // The new key can do what the old one could, from where it could.
     const fresh = generateKey(old.kind);
-    await repo.insert({ ...keyRow(old.appspaceId, fresh, old.kind, storedScopes(old.scopes), null, now), allowedOrigins: old.allowedOrigins });
+    await repo.insert(keyRow(old.appspaceId, fresh, old.kind, storedScopes(old.scopes, old.kind), old.allowedOrigins?.split(",") ?? null, now));
     return { key: fresh, oldKeyExpiresAt: expires };
   });
 }

@@ -13,7 +13,7 @@ export const SCOPE_OPERATIONS: Record<Scope, string> = {
   ingest: "trackEvent, trackEvents",
   "reports:read": "every report and ingestionStats",
   "people:read": "userJourney, userDeletion",
-  "people:delete": "deleteUser",
+  "people:delete": "deleteUser, userDeletion",
   admin: "everything",
 };
 
@@ -37,12 +37,18 @@ export function parseScopes(text: string, kind: KeyKind): Scope[] {
   return scopes;
 }
 
-/** Scopes as stored (`api_keys.scopes`, comma-separated); anything unknown there is dropped rather than trusted. */
-export function storedScopes(text: string): Scope[] {
-  return SCOPES.filter(s => text.split(",").includes(s));
+/**
+ * A key's scopes as stored (`api_keys.scopes`, comma-separated): anything unknown there is dropped rather than
+ * trusted, and a publishable key keeps ingest at most, whatever a row says.
+ */
+export function storedScopes(text: string, kind: KeyKind): Scope[] {
+  const names = text.split(",");
+  return SCOPES.filter(s => names.includes(s) && (kind === "secret" || s === "ingest"));
 }
 
 const MAX_ORIGINS = 20;
+/** The room of api_keys.allowed_origins. */
+const MAX_ORIGINS_LENGTH = 4000;
 
 /**
  * `https://a.example,http://localhost:5173` → checked origins, as browsers send them in `Origin`: scheme, host and
@@ -52,6 +58,7 @@ export function parseOrigins(text: string): string[] {
   const origins = [...new Set(text.split(",").map(s => s.trim()).filter(Boolean))];
   if (origins.length === 0) throw new Error("--origins must list one or more origins, like https://shop.example");
   if (origins.length > MAX_ORIGINS) throw new Error(`--origins may list at most ${MAX_ORIGINS} origins`);
+  if (origins.join(",").length > MAX_ORIGINS_LENGTH) throw new Error(`--origins may hold at most ${MAX_ORIGINS_LENGTH} characters`);
   for (const origin of origins) {
     let parsed: URL | null = null;
     try {

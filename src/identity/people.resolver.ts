@@ -19,7 +19,8 @@ export class PeopleResolver {
     return userJourney(ctx.db, ctx.appspace!, userId, limit);
   }
 
-  @NeedsScope("people:read") @Query(() => UserDeletion, { nullable: true, description: "A deletion request of this appspace by id; null when there is none." })
+  // A deletion's status holds no personal data (counts, the HMAC of the userId): whoever may ask for one may follow it.
+  @NeedsScope("people:read", "people:delete") @Query(() => UserDeletion, { nullable: true, description: "A deletion request of this appspace by id; null when there is none." })
   userDeletion(@Arg("id", () => ID) id: string, @Ctx() ctx: Context) {
     // From the primary, even in a query sent to a replica: the status its deletion worker has just written.
     return deletionById(ctx.services.db, ctx.appspace!, id);

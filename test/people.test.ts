@@ -204,7 +204,7 @@ describe.each(dbTargetsAndReads())("people on $name from $reads", target => {
     });
   });
 
-  it.each(readmeExamples())("the %s example of docs/people.md answers as documented", async (space, query, expected) => {
+  it.each(documentedExamples())("the %s example of docs/people.md answers as documented", async (space, query, expected) => {
     expect(await ask(space, query)).toEqual(expected);
   });
 
@@ -251,7 +251,7 @@ const JOURNEY = /* GraphQL */ `
 `;
 
 /** The examples of docs/people.md: `<!-- example: fixture -->` then a ```graphql and a ```json block. */
-function readmeExamples(): [string, string, unknown][] {
+function documentedExamples(): [string, string, unknown][] {
   const people = fs.readFileSync(path.join(__dirname, "..", "docs", "people.md"), "utf8");
   const pairs = [...people.matchAll(/<!-- example: (\w+) -->\n```graphql\n([\s\S]*?)```\n```json\n([\s\S]*?)```/g)];
   expect(pairs.map(p => p[1])).toEqual(["attribution", "cohorts", "journey"]);

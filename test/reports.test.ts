@@ -179,7 +179,7 @@ describe.each(dbTargetsAndReads())("revenue reports on $name from $reads", targe
     ]);
   });
 
-  it.each(readmeExamples())("the example of docs/reports.md answers as documented: %s", async (_title, query, expected) => {
+  it.each(documentedExamples())("the example of docs/reports.md answers as documented: %s", async (_title, query, expected) => {
     expect(await report(query)).toEqual(expected);
   });
 
@@ -270,7 +270,7 @@ const CARTS = /* GraphQL */ `
 `;
 
 /** The ```graphql / ```json pairs of docs/reports.md, which document this fixture: one per report section. */
-function readmeExamples(): [string, string, unknown][] {
+function documentedExamples(): [string, string, unknown][] {
   const reports = fs.readFileSync(path.join(__dirname, "..", "docs", "reports.md"), "utf8");
   const pairs = [...reports.matchAll(/```graphql\n([\s\S]*?)```\n```json\n([\s\S]*?)```/g)];
   expect(pairs).toHaveLength(7);

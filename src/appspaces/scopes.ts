@@ -8,7 +8,7 @@ import { KeyKind } from "./api-key.entity";
 export const SCOPES = ["ingest", "reports:read", "people:read", "people:delete", "admin"] as const;
 export type Scope = (typeof SCOPES)[number];
 
-/** What each scope opens, for error messages and the CLI's help. */
+/** What each scope opens, in words, for the CLI's help; test/isolation.test.ts checks every resolver's @NeedsScope against the same table. */
 export const SCOPE_OPERATIONS: Record<Scope, string> = {
   ingest: "trackEvent, trackEvents",
   "reports:read": "every report and ingestionStats",

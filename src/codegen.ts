@@ -3,7 +3,7 @@ import path from "node:path";
 import { codegen } from "@graphql-codegen/core";
 import * as typescriptPlugin from "@graphql-codegen/typescript";
 import * as operationsPlugin from "@graphql-codegen/typescript-operations";
-import { buildSchema, lexicographicSortSchema, parse, printSchema } from "graphql";
+import { buildSchema, GraphQLSchema, lexicographicSortSchema, parse, printSchema } from "graphql";
 
 /*
  * `npm run codegen`: the TypeScript types of schema.graphql for the Node client, and of the dashboard's operations
@@ -15,9 +15,7 @@ const root = path.join(__dirname, "..");
 const SCALARS = { DateTime: { input: "string | number", output: "string" }, Date: { input: "string", output: "string" } };
 const SHARED = { enumsAsTypes: true, useTypeImports: true, skipTypename: true, scalars: SCALARS };
 
-async function generate(file: string, plugin: "typescript" | "typescript-operations", documentsFile?: string): Promise<void> {
-  // Sorted, as the CLI sorts it: the generated files list types and fields alphabetically.
-  const schema = lexicographicSortSchema(buildSchema(fs.readFileSync(path.join(root, "schema.graphql"), "utf8")));
+async function generate(schema: GraphQLSchema, file: string, plugin: "typescript" | "typescript-operations", documentsFile?: string): Promise<void> {
   const documents = documentsFile
     ? [{ location: documentsFile, document: parse(fs.readFileSync(path.join(root, documentsFile), "utf8")) }]
     : [];
@@ -35,8 +33,10 @@ async function generate(file: string, plugin: "typescript" | "typescript-operati
 }
 
 async function main(): Promise<void> {
-  await generate("clients/node/src/schema.ts", "typescript");
-  await generate("dashboard/src/operations.ts", "typescript-operations", "dashboard/src/operations.graphql");
+  // Sorted, as the CLI sorts it: the generated files list types and fields alphabetically.
+  const schema = lexicographicSortSchema(buildSchema(fs.readFileSync(path.join(root, "schema.graphql"), "utf8")));
+  await generate(schema, "clients/node/src/schema.ts", "typescript");
+  await generate(schema, "dashboard/src/operations.ts", "typescript-operations", "dashboard/src/operations.graphql");
 }
 
 main().catch(err => {

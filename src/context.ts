@@ -184,8 +184,8 @@ export async function createContext(services: Services, req: Request, record: Re
     throw new UnavailableError(unavailableMessage(err));
   }
   if (key && !auth) throw new UnauthenticatedError("Unknown or revoked API key");
-  if (auth) checkOrigin(req, auth.origins);
   if (auth) {
+    checkOrigin(req, auth.origins);
     record.appspace = auth.appspace.id;
     await takeRequest(services, auth.keyId, auth.appspace);
   }

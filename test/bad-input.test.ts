@@ -1,7 +1,7 @@
 import { createKey } from "../src/appspaces/appspace.service";
 import { Scope, SCOPES } from "../src/appspaces/scopes";
 import { dbTargets } from "./helpers/databases";
-import { TRACK_EVENT, TRACK_EVENTS } from "./helpers/documents";
+import { OPENED_BY, TRACK_EVENT, TRACK_EVENTS } from "./helpers/documents";
 import { Harness, startHarness } from "./helpers/harness";
 
 /*
@@ -156,14 +156,8 @@ function queryCases(): Case[] {
 
 const CASES = [...eventCases(), ...queryCases()];
 
-/** The scope of each operation a case calls (its name's first word). */
-function scopeOf(c: Case): Scope {
-  const operation = c.name.split(" ")[0];
-  if (operation.startsWith("track")) return "ingest";
-  if (operation === "userJourney" || operation === "userDeletion") return "people:read";
-  if (operation === "deleteUser") return "people:delete";
-  return "reports:read";
-}
+/** The first scope that opens the operation a case calls (its name's first word). */
+const scopeOf = (c: Case): Scope => OPENED_BY[c.name.split(" ")[0]][0];
 
 describe.each(dbTargets())("the bad-input matrix on $name", target => {
   let h: Harness;

@@ -3,7 +3,7 @@ import { Scope, SCOPES } from "../src/appspaces/scopes";
 import { getMetadataStorage } from "type-graphql";
 import { createSchema } from "../src/schema";
 import { dbTargets } from "./helpers/databases";
-import { TRACK_EVENTS } from "./helpers/documents";
+import { OPENED_BY, TRACK_EVENTS } from "./helpers/documents";
 import { Harness, startHarness } from "./helpers/harness";
 import { EVENTS, NOW } from "./helpers/report-fixture";
 
@@ -26,12 +26,6 @@ const READS: Record<string, string> = {
   userJourney: `{ userJourney(userId: "alice") { events { eventType } } }`,
   userDeletion: `query ($id: ID!) { userDeletion(id: $id) { status } }`,
   ingestionStats: `{ ingestionStats { accepted stored } }`,
-};
-/** The scopes that open each operation (admin opens all), written out: what the matrices below expect. */
-const OPENED_BY: Record<string, Scope[]> = {
-  ...Object.fromEntries(Object.keys(READS).map(name => [name, ["reports:read"]])),
-  userJourney: ["people:read"], userDeletion: ["people:read", "people:delete"],
-  trackEvent: ["ingest"], trackEvents: ["ingest"], deleteUser: ["people:delete"],
 };
 const opens = (scope: Scope, operation: string) => scope === "admin" || OPENED_BY[operation].includes(scope);
 const forbiddenMessage = (operation: string, held: string) => `${operation} needs a key with the scope ${OPENED_BY[operation].join(" or ")}; this key has: ${held}`;

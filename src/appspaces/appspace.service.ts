@@ -5,7 +5,7 @@ import { ApiKey, KeyKind } from "./api-key.entity";
 import { Appspace, Plan, PLANS } from "./appspace.entity";
 import { displayPrefix, generateKey, hashKey } from "./keys";
 import { AppspaceSettings, checkSettings, settingsOf } from "./settings";
-import { DEFAULT_SCOPES, parseOrigins, parseScopes, Scope, storedScopes } from "./scopes";
+import { DEFAULT_SCOPES, parseOrigins, parseScopes, Scope, storedOrigins, storedScopes } from "./scopes";
 
 export interface NewAppspace {
   name: string;
@@ -88,7 +88,7 @@ export async function authenticate(db: DataSource, key: string, now = new Date()
   });
   return {
     appspace, keyKind: row.kind as KeyKind, keyId: Number(row.key_id), scopes: storedScopes(row.scopes as string, row.kind as KeyKind),
-    origins: row.allowed_origins ? (row.allowed_origins as string).split(",") : null,
+    origins: storedOrigins(row.allowed_origins as string | null),
   };
 }
 
@@ -123,7 +123,7 @@ export async function listKeys(db: DataSource, appspaceId: number, now = new Dat
     kind: k.kind,
     prefix: k.prefix,
     scopes: storedScopes(k.scopes, k.kind),
-    origins: k.allowedOrigins?.split(",") ?? null,
+    origins: storedOrigins(k.allowedOrigins),
     createdAt: k.createdAt.toISOString(),
     expiresAt: k.expiresAt?.toISOString() ?? null,
     revokedAt: k.revokedAt?.toISOString() ?? null,
@@ -169,7 +169,7 @@ export async function rotateKey(db: DataSource, key: string, graceMs: number, no
     await repo.update({ id: old.id }, { expiresAt: expires });
     // The new key can do what the old one could, from where it could.
     const fresh = generateKey(old.kind);
-    await repo.insert(keyRow(old.appspaceId, fresh, old.kind, storedScopes(old.scopes, old.kind), old.allowedOrigins?.split(",") ?? null, now));
+    await repo.insert(keyRow(old.appspaceId, fresh, old.kind, storedScopes(old.scopes, old.kind), storedOrigins(old.allowedOrigins), now));
     return { key: fresh, oldKeyExpiresAt: expires };
   });
 }

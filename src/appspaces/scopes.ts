@@ -46,6 +46,11 @@ export function storedScopes(text: string, kind: KeyKind): Scope[] {
   return SCOPES.filter(s => names.includes(s) && (kind === "secret" || s === "ingest"));
 }
 
+/** A key's origins as stored (`api_keys.allowed_origins`, comma-separated); null: any. */
+export function storedOrigins(text: string | null): string[] | null {
+  return text ? text.split(",") : null;
+}
+
 const MAX_ORIGINS = 20;
 /** The room of api_keys.allowed_origins. */
 const MAX_ORIGINS_LENGTH = 4000;

@@ -5,6 +5,7 @@ import { captureLogs } from "../src/log";
 import { dbTargets } from "./helpers/databases";
 import { TRACK_EVENT } from "./helpers/documents";
 import { Harness, startHarness } from "./helpers/harness";
+import { until } from "./helpers/wait";
 
 describe("GroupCommit", () => {
   /** Flushes that wait until released, so that jobs pile up behind them; "bad" jobs make a flush fail. */
@@ -100,6 +101,18 @@ describe("GroupCommit", () => {
   });
 });
 
+/**
+ * Transactions of the connection's database waiting for a lock (MariaDB; other databases of the server are others'
+ * tests). InnoDB refreshes what INNODB_TRX shows only when it was last read over 0.1 s before: ask less often than that.
+ */
+async function lockWaits(conn: mysql.Connection): Promise<number> {
+  const [rows] = await conn.query(
+    `SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX t JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
+     WHERE t.trx_state = 'LOCK WAIT' AND p.DB = DATABASE()`,
+  );
+  return Number((rows as { n: unknown }[])[0].n);
+}
+
 describe.each(dbTargets())("concurrent trackEvent requests on $name", target => {
   let h: Harness;
 
@@ -146,12 +159,20 @@ describe.each(dbTargets())("concurrent trackEvent requests on $name", target => 
       await lock?.query("BEGIN");
       await lock?.query("SELECT n FROM ingestion_stats WHERE appspace_id = ? AND outcome = 'stored' AND code = '' FOR UPDATE", [appspaceId]);
       const first = h.gql(TRACK_EVENT, { event: purchase("a") }, publishableKey);
-      await new Promise(r => setTimeout(r, 300));
       const orders = ["b", "c", "poison", "d", "e", "f", "g"];
-      const rest = orders.map(o => h.gql(TRACK_EVENT, { event: purchase(o) }, publishableKey));
-      await new Promise(r => setTimeout(r, 300));
-      await lock?.query("COMMIT");
-      await lock?.end();
+      let rest: ReturnType<typeof h.gql>[];
+      try {
+        if (lock) await until("a's write to wait for the lock", async () => (await lockWaits(lock)) === 1, 10_000, 200);
+        rest = orders.map(o => h.gql(TRACK_EVENT, { event: purchase(o) }, publishableKey));
+        // Each request's last statement before it joins the writes waiting is its quota read; then a moment for the join.
+        const quotaReads = () => h.sql.statements.filter(q => q.includes("COALESCE(SUM(n), 0)")).length;
+        await until("the seven requests' quota reads", () => quotaReads() === 1 + orders.length, 10_000);
+        await new Promise(r => setTimeout(r, 300));
+      } finally {
+        // Released whatever happened: the trigger is dropped below, which waits for every transaction on events.
+        await lock?.query("COMMIT");
+        await lock?.end();
+      }
       expect((await first).body).toEqual({ data: { trackEvent: { ok: true } } });
       const answers = await Promise.all(rest);
       expect(answers.filter(a => a.body.errors)).toHaveLength(1);

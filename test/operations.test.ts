@@ -302,7 +302,9 @@ describe.each(dbTargets())("operating the server on $name", target => {
     };
     const dev = await startServerProcess(quiet);
     const fromDev = await answers(dev).finally(() => dev.stop());
-    execFileSync("npm", ["run", "-s", "build"], { cwd: root, stdio: "pipe" });
+    // The server half of `npm run build`: its dashboard half empties dashboard/dist, which the browser tests in other
+    // workers are reading (npm test's pretest built it).
+    execFileSync("npm", ["run", "-s", "build:server"], { cwd: root, stdio: "pipe" });
     expect(fs.existsSync(path.join(root, "dist", "index.js.map"))).toBe(true);
     const prod = await startServerProcess(quiet, "start:prod");
     const fromProd = await answers(prod).finally(() => prod.stop());

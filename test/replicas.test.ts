@@ -132,9 +132,11 @@ if (process.env.MYSQL_TEST_URL) describe("reports from a read replica", () => {
     // The first answer whose dataAsOf is past the moment the purchases were stored counts them all.
     const stored = Date.now();
     let fromReplica = await reportsOf(withReplica);
+    let answeredAt = Date.now();
     for (let i = 0; i < 100 && Date.parse(fromReplica.overview.dataAsOf) <= stored; i++) {
       await sleep(50);
       fromReplica = await reportsOf(withReplica);
+      answeredAt = Date.now();
     }
     expect(Date.parse(fromReplica.overview.dataAsOf)).toBeGreaterThan(stored);
     expect(await lastReadFrom()).toBe("replica 1");
@@ -145,9 +147,13 @@ if (process.env.MYSQL_TEST_URL) describe("reports from a read replica", () => {
     const stamps = new Set([...Object.values(fromReplica).map(r => r.dataAsOf), (fromReplica.overview.previous as { dataAsOf: string }).dataAsOf]);
     expect(stamps.size).toBe(1);
     const first = Date.parse(fromReplica.overview.dataAsOf);
-    expect(Date.now() - first).toBeLessThan(3000);
-    await sleep(1500);
-    const later = Date.parse((await reportsOf(withReplica)).overview.dataAsOf);
+    expect(answeredAt - first).toBeLessThan(3000);
+    // The primary's heartbeat moves every second; the replica's stamp follows it.
+    let later = first;
+    for (let i = 0; i < 50 && later <= first; i++) {
+      await sleep(100);
+      later = Date.parse((await reportsOf(withReplica)).overview.dataAsOf);
+    }
     expect(later).toBeGreaterThan(first);
   });
 
@@ -160,10 +166,11 @@ if (process.env.MYSQL_TEST_URL) describe("reports from a read replica", () => {
     const skipped = await logged("replica skipped: reads go to the others or the primary", mark);
     expect(skipped).toMatchObject({ why: "lagging", maxLagSeconds: 3 });
     const fromPrimary = await reportsOf(withReplica);
+    const answeredAt = Date.now();
     expect(await lastReadFrom()).toBe("primary");
     expect(fromPrimary.overview.totalOrders).toBe(16);
     expect(numbers(fromPrimary)).toEqual(numbers(await reportsOf(primaryOnly)));
-    expect(Date.now() - Date.parse(fromPrimary.overview.dataAsOf)).toBeLessThan(1000);
+    expect(answeredAt - Date.parse(fromPrimary.overview.dataAsOf)).toBeLessThan(1000);
 
     const undelayed = logLines(withReplica.out()).length;
     await replica.admin("STOP SLAVE");
@@ -178,8 +185,9 @@ if (process.env.MYSQL_TEST_URL) describe("reports from a read replica", () => {
     try {
       const started = Date.now();
       expect((await reportsOf(withReplica)).overview.totalOrders).toBe(16);
+      const answeredAt = Date.now();
       expect(await lastReadFrom()).toBe("primary");
-      expect(Date.now() - started).toBeLessThan(3500);
+      expect(answeredAt - started).toBeLessThan(3500);
       expect(await logged("replica skipped: reads go to the others or the primary", mark)).toMatchObject({ why: "unreachable" });
     } finally {
       replica.resume();

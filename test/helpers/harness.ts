@@ -46,8 +46,9 @@ export async function startHarness(target: DbTarget, extraRates: OxrFile[] = [],
   const sql = new StatementCounter();
   const { db, drop } = await migratedDatabase(target, sql);
   for (const rates of [TEST_RATES, ...extraRates]) await loadRates(db, rates);
-  // The rollup refresher waits unless a test asks for it: its statements would mix with those the tests count.
-  const server = await createServer(db, { now, rollupRefreshMs: 3_600_000, ...options });
+  // The rollup refresher waits unless a test asks for it, and the deletion worker looks for work only when a request
+  // kicks it: their statements on a timer would mix with those the tests count.
+  const server = await createServer(db, { now, rollupRefreshMs: 3_600_000, deletion: { pollMs: 3_600_000 }, ...options });
   const running: RunningServer = await server.listen(0, "127.0.0.1");
 
   const post = async (body: string, headers: Record<string, string> = {}) => {

@@ -1,6 +1,8 @@
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { loadConfig } from "../src/config";
 import { loadAuditSecret, userHash } from "../src/identity/audit-secret";
 
@@ -16,6 +18,21 @@ describe("the deletion audit's secret", () => {
     expect(loadAuditSecret(null, file).equals(first)).toBe(true);
     expect(userHash(first, 1, "alice@example.com")).toBe(userHash(loadAuditSecret(null, file), 1, "alice@example.com"));
   });
+
+  it("is the same for servers that start at once on a fresh install, each reading it whole", async () => {
+    const file = path.join(dir, "together", "audit-secret.key");
+    // Each process, once loaded, waits for the same moment, then loads the secret.
+    const at = Date.now() + 3000;
+    const load = `const { loadAuditSecret } = require("./src/identity/audit-secret"); while (Date.now() < ${at});
+      process.stdout.write(loadAuditSecret(null, ${JSON.stringify(file)}).toString("hex"))`;
+    const started = Array.from({ length: 12 }, () => promisify(execFile)(process.execPath, ["--import", "tsx", "-e", load], { cwd: path.join(__dirname, "..") }));
+    const secrets = (await Promise.all(started)).map(r => r.stdout);
+    expect(secrets[0]).toMatch(/^[0-9a-f]{64}$/);
+    expect(new Set(secrets)).toEqual(new Set([secrets[0]]));
+    expect(fs.readFileSync(file, "utf8")).toBe(`${secrets[0]}\n`);
+    // No draft is left beside it.
+    expect(fs.readdirSync(path.dirname(file))).toEqual(["audit-secret.key"]);
+  }, 60_000);
 
   it("comes from AUDIT_SECRET when set, for servers on several machines", () => {
     const hex = "ab".repeat(32);

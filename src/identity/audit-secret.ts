@@ -12,16 +12,28 @@ const SECRET_BYTES = 32;
  */
 export function loadAuditSecret(hex: string | null, file: string): Buffer {
   if (hex !== null) return Buffer.from(hex, "hex");
-  try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    // "wx": two servers starting at once never overwrite each other's secret; the second reads the first's.
-    fs.writeFileSync(file, `${randomBytes(SECRET_BYTES).toString("hex")}\n`, { flag: "wx", mode: 0o600 });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-  }
+  if (!fs.existsSync(file)) createSecretFile(file);
   const stored = fs.readFileSync(file, "utf8").trim();
   if (!/^([0-9a-f]{2}){32,}$/i.test(stored)) throw new Error(`${file} must hold at least 64 hex digits (the deletion audit's secret)`);
   return Buffer.from(stored, "hex");
+}
+
+/**
+ * Writes a new secret to a file of its own, then links it in under `file` only if no other server has made one
+ * meanwhile: the file appears whole or not at all, so servers starting at once all read the same complete secret
+ * (writing `file` itself, another could read it still empty).
+ */
+function createSecretFile(file: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const draft = `${file}.${process.pid}.${randomBytes(6).toString("hex")}`;
+  fs.writeFileSync(draft, `${randomBytes(SECRET_BYTES).toString("hex")}\n`, { flag: "wx", mode: 0o600 });
+  try {
+    fs.linkSync(draft, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  } finally {
+    fs.rmSync(draft, { force: true });
+  }
 }
 
 /**

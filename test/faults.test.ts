@@ -136,6 +136,7 @@ describe.each(dbTargets())("ingest under concurrent load and faults on $name", t
       const admin = await mysql.createConnection(env.DATABASE_URL!);
       let killedAt = 0;
       let killed = 0;
+      let killing = true;
       const killer = (async () => {
         await sleep(2000);
         for (let round = 0; round < 5; round++) {
@@ -144,8 +145,13 @@ describe.each(dbTargets())("ingest under concurrent load and faults on $name", t
           killedAt = Date.now();
           await sleep(300);
         }
+        killing = false;
       })();
-      const load = await runLoad({ url: server.url, key: space.publishableKey, tag: `${TAG}-c`, concurrency: 16, seconds: 10 });
+      // Until 6 s after the last kill, however long the kills took.
+      const load = await runLoad({
+        url: server.url, key: space.publishableKey, tag: `${TAG}-c`, concurrency: 16, seconds: 60,
+        stop: () => !killing && Date.now() > killedAt + 6000,
+      });
       await killer;
       await admin.end();
       expect(killed).toBeGreaterThan(5);
@@ -178,7 +184,11 @@ describe.each(dbTargets())("ingest under concurrent load and faults on $name", t
           await mariadbd.start();
           window.startedAt = Date.now();
         })();
-        const load = await runLoad({ url: server.url, key: ownSpace.publishableKey, tag: `${TAG}-d`, concurrency: 16, seconds: 18 });
+        // Until 6 s after the database is back, however long it took to stop and start.
+        const load = await runLoad({
+          url: server.url, key: ownSpace.publishableKey, tag: `${TAG}-d`, concurrency: 16, seconds: 60,
+          stop: () => window.startedAt > 0 && Date.now() > window.startedAt + 6000,
+        });
         await outage;
         const during = load.requests.filter(r => r.sentAt > window.stoppedAt && r.answeredAt < window.startedAt);
         expect(during.length).toBeGreaterThan(10);

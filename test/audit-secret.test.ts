@@ -21,11 +21,13 @@ describe("the deletion audit's secret", () => {
 
   it("is the same for servers that start at once on a fresh install, each reading it whole", async () => {
     const file = path.join(dir, "together", "audit-secret.key");
-    // Each process, once loaded, waits for the same moment, then loads the secret.
+    // Each process, once loaded, sleeps (without using the CPU) until the same moment, then loads the secret.
     const at = Date.now() + 3000;
-    const load = `const { loadAuditSecret } = require("./src/identity/audit-secret"); while (Date.now() < ${at});
+    const load = `const { loadAuditSecret } = require("./src/identity/audit-secret");
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.max(0, ${at} - Date.now()));
       process.stdout.write(loadAuditSecret(null, ${JSON.stringify(file)}).toString("hex"))`;
-    const started = Array.from({ length: 12 }, () => promisify(execFile)(process.execPath, ["--import", "tsx", "-e", load], { cwd: path.join(__dirname, "..") }));
+    const started = Array.from({ length: 6 }, () =>
+      promisify(execFile)(process.execPath, ["--import", "tsx", "-e", load], { cwd: path.join(__dirname, ".."), timeout: 30_000 }));
     const secrets = (await Promise.all(started)).map(r => r.stdout);
     expect(secrets[0]).toMatch(/^[0-9a-f]{64}$/);
     expect(new Set(secrets)).toEqual(new Set([secrets[0]]));
@@ -33,6 +35,35 @@ describe("the deletion audit's secret", () => {
     // No draft is left beside it.
     expect(fs.readdirSync(path.dirname(file))).toEqual(["audit-secret.key"]);
   }, 60_000);
+
+  it("reads the secret another server linked in first, and leaves no draft of its own", () => {
+    const file = path.join(dir, "second", "audit-secret.key");
+    const theirs = loadAuditSecret(null, file);
+    // As if the other server linked its file in between this one's look and its own link.
+    const looked = jest.spyOn(fs, "existsSync").mockReturnValueOnce(false);
+    try {
+      expect(loadAuditSecret(null, file).equals(theirs)).toBe(true);
+    } finally {
+      looked.mockRestore();
+    }
+    expect(fs.readdirSync(path.dirname(file))).toEqual(["audit-secret.key"]);
+  });
+
+  it("is copied in exclusively where the filesystem has no hard links, and keeps mode 0600", () => {
+    const file = path.join(dir, "no-links", "audit-secret.key");
+    const link = jest.spyOn(fs, "linkSync").mockImplementation(() => {
+      throw Object.assign(new Error("operation not permitted"), { code: "EPERM" });
+    });
+    try {
+      const secret = loadAuditSecret(null, file);
+      expect(link).toHaveBeenCalledTimes(1);
+      expect(fs.readFileSync(file, "utf8")).toBe(`${secret.toString("hex")}\n`);
+      expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    } finally {
+      link.mockRestore();
+    }
+    expect(fs.readdirSync(path.dirname(file))).toEqual(["audit-secret.key"]);
+  });
 
   it("comes from AUDIT_SECRET when set, for servers on several machines", () => {
     const hex = "ab".repeat(32);

@@ -170,8 +170,7 @@ describe.each(dbTargets())("concurrent trackEvent requests on $name", target => 
         await new Promise(r => setTimeout(r, 300));
       } finally {
         // Released whatever happened: the trigger is dropped below, which waits for every transaction on events.
-        await lock?.query("COMMIT");
-        await lock?.end();
+        await lock?.query("COMMIT").finally(() => lock.end());
       }
       expect((await first).body).toEqual({ data: { trackEvent: { ok: true } } });
       const answers = await Promise.all(rest);

@@ -241,8 +241,8 @@ describe.each(dbTargets())("exchange rates from RATES_URL ($name)", target => {
     const rates = fetcher(server.url, { refreshMs: 1000 });
     const { lines } = await withLogs(async () => {
       await rates.start();
-      expect(await rows()).toEqual(JAN_1_ROWS);
       expect(server.requests).toHaveLength(1);
+      expect(await rows()).toEqual(JAN_1_ROWS);
       await cache.refresh();
       expect(cache.rate("USD", "EUR", new Date("2026-01-02T00:00:00Z"))).toEqual({ rate: "0.8", rateDate: "2026-01-01" });
 

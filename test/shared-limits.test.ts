@@ -100,7 +100,7 @@ describe.each(dbTargets())("limits shared by three server processes through Redi
     const space = await appspace({ requestLimit: 20 });
     const metricsPort = await freePort();
     const [server] = await start(1, { WORKERS: "2", METRICS_PORT: String(metricsPort) });
-    await until("cluster ready", () => logMessages(server.out()).some(m => m.startsWith("cluster ready")), 60_000, 100);
+    await until("cluster ready", () => logMessages(server.out()).some(m => m.startsWith("cluster ready")), 45_000, 100);
     const statuses = await Promise.all(Array.from({ length: 30 }, async () => {
       const res = await fetch(server.url, { method: "POST", headers: { "content-type": "application/json", connection: "close", authorization: `Bearer ${space.secretKey}` }, body: JSON.stringify({ query: "{ overview { totalOrders } }" }) });
       return res.status;
@@ -114,7 +114,7 @@ describe.each(dbTargets())("limits shared by three server processes through Redi
     // A worker that dies is replaced (a second later), and the cluster still stops cleanly.
     process.kill(Number([...servedBy][0]), "SIGKILL");
     const ready = () => logMessages(server.out()).filter(m => m.startsWith("GraphQL server ready")).length;
-    await until("the replacement worker", () => ready() >= 3, 60_000, 100);
+    await until("the replacement worker", () => ready() >= 3, 45_000, 100);
     expect(ready()).toBe(3);
     expect((await fetch(server.url.replace("/graphql", "/health/ready"))).status).toBe(200);
     await server.stop();

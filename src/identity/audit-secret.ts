@@ -19,20 +19,38 @@ export function loadAuditSecret(hex: string | null, file: string): Buffer {
 }
 
 /**
- * Writes a new secret to a file of its own, then links it in under `file` only if no other server has made one
+ * Writes a new secret to a draft file of its own, then links it in under `file` only if no other server has made one
  * meanwhile: the file appears whole or not at all, so servers starting at once all read the same complete secret
- * (writing `file` itself, another could read it still empty).
+ * (writing `file` itself, another could read it still empty). A filesystem without hard links (some network shares)
+ * gets an exclusive copy instead.
  */
 function createSecretFile(file: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const draft = `${file}.${process.pid}.${randomBytes(6).toString("hex")}`;
-  fs.writeFileSync(draft, `${randomBytes(SECRET_BYTES).toString("hex")}\n`, { flag: "wx", mode: 0o600 });
   try {
-    fs.linkSync(draft, file);
+    writeDurably(draft, `${randomBytes(SECRET_BYTES).toString("hex")}\n`);
+    try {
+      fs.linkSync(draft, file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EPERM" || code === "ENOTSUP" || code === "ENOSYS") fs.copyFileSync(draft, file, fs.constants.COPYFILE_EXCL);
+      else throw err;
+    }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
   } finally {
     fs.rmSync(draft, { force: true });
+  }
+}
+
+/** A new file (mode 0600) holding `text`, on disk before it returns: a power cut never leaves a secret file empty. */
+function writeDurably(file: string, text: string): void {
+  const fd = fs.openSync(file, "wx", 0o600);
+  try {
+    fs.writeSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

@@ -48,7 +48,7 @@ export async function startHarness(target: DbTarget, extraRates: OxrFile[] = [],
   for (const rates of [TEST_RATES, ...extraRates]) await loadRates(db, rates);
   // The rollup refresher waits unless a test asks for it, and the deletion worker looks for work only when a request
   // kicks it: their statements on a timer would mix with those the tests count.
-  const server = await createServer(db, { now, rollupRefreshMs: 3_600_000, deletion: { pollMs: 3_600_000 }, ...options });
+  const server = await createServer(db, { now, rollupRefreshMs: 3_600_000, ...options, deletion: { pollMs: 3_600_000, ...options.deletion } });
   const running: RunningServer = await server.listen(0, "127.0.0.1");
 
   const post = async (body: string, headers: Record<string, string> = {}) => {

@@ -30,7 +30,7 @@ const CompareArg = () =>
     description: "Also compute the previous period, returned in `previous`.",
   });
 
-/** The revenue reports; each reads the caller's appspace only, with a secret key. */
+/** The revenue reports; each reads the caller's appspace only, with a key of the scope reports:read (or admin). */
 @Resolver()
 export class ReportsResolver {
   @NeedsScope("reports:read")
